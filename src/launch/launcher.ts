@@ -1,0 +1,121 @@
+// The TypeScript end of the launcher protocol: spawn the launcher with the
+// container's stdio, hand it the plan, learn the init's pid, release it
+// with MSG_GO, and wait until it is ready (or says why not).
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { launcherPath } from '../native.js';
+import { T, TAG_NAME } from './plan-tags.js';
+import { encode, field, rec, splitRecords, type Rec } from './tlv.js';
+
+export class LaunchError extends Error {
+  constructor(
+    message: string,
+    readonly errno = 0,
+  ) {
+    super(message);
+    this.name = 'LaunchError';
+  }
+}
+
+export interface LaunchOptions {
+  /** Extra fds 3.. passed to the container at the same numbers. */
+  extraFds: number;
+  onWarning?: (text: string) => void;
+}
+
+/** A launched init waiting for MSG_GO; owns the sync socket. */
+export class InitSession {
+  private buf: Buffer = Buffer.alloc(0);
+  private queue: Rec[] = [];
+  private waiters: Array<() => void> = [];
+  private ended = false;
+
+  private constructor(
+    private readonly sock: Socket,
+    private readonly child: ChildProcess,
+    private readonly onWarning: (t: string) => void,
+  ) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      const { records, rest } = splitRecords(this.buf);
+      this.buf = rest;
+      for (const r of records) {
+        if (r.tag === T.MSG_WARN) this.onWarning(field<string>(r.value as Rec[], 'WARN_TEXT') ?? '');
+        else this.queue.push(r);
+      }
+      this.wake();
+    });
+    const end = () => {
+      this.ended = true;
+      this.wake();
+    };
+    sock.on('end', end);
+    sock.on('close', end);
+    sock.on('error', end);
+  }
+
+  pid = 0;
+
+  static async start(plan: Rec[], opts: LaunchOptions): Promise<InitSession> {
+    const n = opts.extraFds;
+    const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+    for (let i = 0; i < n; i++) stdio.push(3 + i);
+    stdio.push('pipe');
+    const syncFd = 3 + n;
+    // The launcher gets no environment of ours: the container's comes from
+    // the plan, and nothing of the runtime's should leak into it.
+    const child = spawn(launcherPath(), [String(syncFd)], { stdio, env: {} });
+    const spawned = new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new LaunchError(`cannot run the launcher ${launcherPath()}: ${e.message}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await spawned;
+    const sock = child.stdio[syncFd] as Socket;
+    const s = new InitSession(sock, child, opts.onWarning ?? (() => {}));
+    sock.write(encode(rec('MSG_PLAN', plan)));
+    const reply = await s.next();
+    const code = await exited;
+    if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the container`);
+    s.check(reply, T.MSG_PID);
+    s.pid = field<number>(reply.value as Rec[], 'INIT_PID') ?? 0;
+    if (!s.pid) throw new LaunchError('the launcher reported no pid');
+    return s;
+  }
+
+  /** Releases the init; resolves once it has set up the container and waits on exec.fifo. */
+  async go(stateJson: string): Promise<void> {
+    this.sock.write(encode(rec('MSG_GO', [rec('STATE_JSON', stateJson)])));
+    const reply = await this.next();
+    if (!reply) throw new LaunchError('the container init exited during setup without saying why');
+    this.check(reply, T.MSG_READY);
+  }
+
+  close(): void {
+    this.sock.destroy();
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  private check(r: Rec, want: number): void {
+    if (r.tag === T.MSG_ERROR) {
+      const fields = r.value as Rec[];
+      throw new LaunchError(field<string>(fields, 'ERR_TEXT') ?? 'unknown launcher error', field<number>(fields, 'ERR_ERRNO') ?? 0);
+    }
+    if (r.tag !== want) throw new LaunchError(`launcher protocol: expected ${TAG_NAME[want]}, got ${TAG_NAME[r.tag] ?? r.tag}`);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async next(): Promise<Rec | null> {
+    for (;;) {
+      const r = this.queue.shift();
+      if (r) return r;
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}

@@ -1,0 +1,352 @@
+// config.json → the launcher's plan. Pure: everything the launcher will do
+// is decided here (and unit-tested without root); the C side only performs.
+import path from 'node:path';
+import type { Spec, Mount as OciMount, Hook } from '../spec/types.js';
+import { CAPS, CLOCK, CLONE, MS, PERSONA, RLIMITS, S_IF } from './linux-consts.js';
+import { parseMountOptions } from './mount-options.js';
+import { rec, type Rec } from './tlv.js';
+import { PlanError } from './plan-error.js';
+
+export { PlanError };
+
+export const NS_FLAGS: Readonly<Record<string, number>> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  mount: CLONE.NEWNS,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+  time: CLONE.NEWTIME,
+};
+
+// setns order: the user namespace first (it grants the rights to join the
+// others), the mount namespace last (joining it changes how later paths
+// resolve).
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface PlanOptions {
+  id: string;
+  bundle: string;
+  fifoPath: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** Extra fds (3..) passed through: --preserve-fds plus LISTEN_FDS. */
+  preserveFds?: number;
+  /** Set when the caller passes socket-activation fds (LISTEN_FDS). */
+  listenFds?: number;
+  debug?: boolean;
+  /** Kernel's last capability (/proc/sys/kernel/cap_last_cap). */
+  capLastCap?: number;
+  /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
+  exists?: (p: string) => boolean;
+}
+
+export interface Plan {
+  records: Rec[];
+  warnings: string[];
+  /** Namespaces to be created, as CLONE_* flags. */
+  newNamespaces: number;
+  /** Paths of namespaces joined, by type. */
+  joined: Record<string, string>;
+  userns: boolean;
+  rootfs: string;
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const DEFAULT_DEVICES: ReadonlyArray<{ path: string; major: number; minor: number }> = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+/** Container path: absolute, clean, no "..": the launcher resolves it inside the rootfs. */
+export function containerPath(p: string, where: string): string {
+  const abs = path.posix.normalize('/' + p);
+  if (abs.split('/').includes('..')) throw new PlanError(where, `path ${JSON.stringify(p)} escapes the root`);
+  return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
+}
+
+export function capMask(names: readonly string[] | undefined, where: string, warnings: string[], last = 40): bigint {
+  let m = 0n;
+  for (const n of names ?? []) {
+    const bit = CAPS[n.toUpperCase()];
+    if (bit === undefined) {
+      warnings.push(`${where}: unknown capability ${JSON.stringify(n)} ignored`);
+      continue;
+    }
+    if (bit > last) {
+      warnings.push(`${where}: capability ${n} is not supported by this kernel, ignored`);
+      continue;
+    }
+    m |= 1n << BigInt(bit);
+  }
+  return m;
+}
+
+function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hooks: readonly Hook[] | undefined): Rec[] {
+  return (hooks ?? []).map((h) =>
+    rec(tagName, [
+      rec('H_PATH', h.path),
+      ...(h.args ?? [h.path]).map((a) => rec('H_ARG', a)),
+      ...(h.env ?? []).map((e) => rec('H_ENV', e)),
+      rec('H_TIMEOUT', h.timeout ?? 0),
+    ]),
+  );
+}
+
+function mountRec(m: OciMount, i: number, bundle: string, userns: boolean): Rec {
+  const where = `/mounts/${i}`;
+  const target = containerPath(m.destination, `${where}/destination`);
+  const o = parseMountOptions(m.options);
+  const type = m.type ?? '';
+  const bind = o.bind || type === 'bind';
+  const fields: Rec[] = [rec('M_TARGET', target)];
+  if (o.idmap) throw new PlanError(`${where}/options`, 'idmap mounts are not supported yet');
+  if (o.tmpcopyup) throw new PlanError(`${where}/options`, 'tmpcopyup is not supported yet');
+  if (bind) {
+    if (!m.source) throw new PlanError(`${where}/source`, 'a bind mount needs a source');
+    const src = path.isAbsolute(m.source) ? m.source : path.resolve(bundle, m.source);
+    let flags = MS.BIND | (o.flags & MS.REC);
+    fields.push(rec('M_SOURCE', src), rec('M_FLAGS', flags));
+    // A bind ignores every flag but MS_BIND|MS_REC: the others take a remount.
+    const rest = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+    if (rest !== 0) fields.push(rec('M_REMOUNT_FLAGS', rest));
+    flags = 0;
+  } else {
+    if (type === '') throw new PlanError(`${where}/type`, 'mount needs a type (or the bind option)');
+    let fstype = type;
+    let data = o.data;
+    // In a user namespace sysfs can only be mounted with a new network
+    // namespace; the caller's config decides, the kernel answers.
+    if (fstype === 'cgroup') throw new PlanError(`${where}/type`, 'cgroup mounts are not supported yet');
+    fields.push(rec('M_SOURCE', m.source ?? fstype), rec('M_FSTYPE', fstype), rec('M_FLAGS', o.flags & ~MS.REC));
+    if (data.length) fields.push(rec('M_DATA', data.join(',')));
+    void userns;
+  }
+  for (const p of o.propagation) fields.push(rec('M_PROPAGATION', p));
+  if (o.attrSet) fields.push(rec('M_ATTR_SET', o.attrSet));
+  if (o.attrClr) fields.push(rec('M_ATTR_CLR', o.attrClr));
+  return rec('MOUNT', fields);
+}
+
+/** True when a bind mount of /dev (from the host or elsewhere) replaces our device setup. */
+function devIsBound(mounts: readonly OciMount[]): boolean {
+  return mounts.some((m) => {
+    if (containerPath(m.destination, '') !== '/dev') return false;
+    return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+  });
+}
+
+const PROPAGATION: Readonly<Record<string, number>> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+// sysctl keys that are namespaced, and by which namespace (runc's rule).
+function sysctlNeeds(key: string): 'ipc' | 'network' | 'uts' | null {
+  if (/^kernel\.(msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced)$/.test(key) || key.startsWith('fs.mqueue.')) return 'ipc';
+  if (key.startsWith('net.')) return 'network';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  return null;
+}
+
+export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
+  const warnings: string[] = [];
+  const r: Rec[] = [rec('MODE', 1)];
+  if (opts.debug) r.push(rec('LOG_LEVEL', 1));
+  const linux = spec.linux ?? {};
+  const proc = spec.process;
+  if (!proc) throw new PlanError('/process', 'is required to create a container');
+  if (!spec.root?.path) throw new PlanError('/root/path', 'is required');
+  if (!proc.args || proc.args.length === 0) throw new PlanError('/process/args', 'must name the program to run');
+
+  // Namespaces.
+  let newNs = 0;
+  const joined: Record<string, string> = {};
+  const seen = new Set<string>();
+  (linux.namespaces ?? []).forEach((ns, i) => {
+    const flag = NS_FLAGS[ns.type];
+    if (flag === undefined) throw new PlanError(`/linux/namespaces/${i}/type`, `unknown namespace type ${JSON.stringify(ns.type)}`);
+    if (seen.has(ns.type)) throw new PlanError(`/linux/namespaces/${i}/type`, `namespace ${ns.type} given twice`);
+    seen.add(ns.type);
+    if (ns.path) joined[ns.type] = ns.path;
+    else newNs |= flag;
+  });
+  const has = (t: string) => seen.has(t);
+  const newUser = (newNs & CLONE.NEWUSER) !== 0;
+  const userns = has('user');
+  for (const t of JOIN_ORDER) {
+    if (joined[t]) r.push(rec('NS_JOIN', [rec('NS_TYPE', NS_FLAGS[t]!), rec('NS_PATH', joined[t]!)]));
+  }
+  if (newNs) r.push(rec('NS_NEW', newNs));
+  if (newUser) {
+    if (!linux.uidMappings?.length || !linux.gidMappings?.length) {
+      throw new PlanError('/linux/uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+    }
+    r.push(rec('USERNS_MAPS', true));
+  } else if (linux.uidMappings?.length || linux.gidMappings?.length) {
+    throw new PlanError('/linux/uidMappings', 'mappings need a new user namespace in /linux/namespaces');
+  }
+  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length) {
+    if ((newNs & CLONE.NEWTIME) === 0) throw new PlanError('/linux/timeOffsets', 'time offsets need a new time namespace');
+    for (const [clock, off] of Object.entries(linux.timeOffsets)) {
+      const id = clock === 'monotonic' ? CLOCK.MONOTONIC : clock === 'boottime' ? CLOCK.BOOTTIME : -1;
+      if (id < 0) throw new PlanError(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
+      r.push(rec('TIME_OFFSET', [rec('TO_CLOCK', id), rec('TO_SECS', BigInt(off.secs ?? 0)), rec('TO_NSECS', off.nanosecs ?? 0)]));
+    }
+  }
+
+  // Identity.
+  if (spec.hostname !== undefined && spec.hostname !== '') {
+    if ((newNs & CLONE.NEWUTS) === 0 && !joined.uts) throw new PlanError('/hostname', 'setting the hostname needs a uts namespace');
+    r.push(rec('HOSTNAME', spec.hostname));
+  }
+  if (spec.domainname !== undefined && spec.domainname !== '') {
+    if ((newNs & CLONE.NEWUTS) === 0 && !joined.uts) throw new PlanError('/domainname', 'setting the domainname needs a uts namespace');
+    r.push(rec('DOMAINNAME', spec.domainname));
+  }
+
+  // Root filesystem.
+  const rootfs = path.resolve(opts.bundle, spec.root.path);
+  const mountNs = (newNs & CLONE.NEWNS) !== 0;
+  r.push(rec('ROOTFS', rootfs));
+  if (spec.root.readonly) r.push(rec('ROOTFS_READONLY', true));
+  if (!mountNs && !joined.mount) {
+    // runc's rule: without a mount namespace there is nothing to pivot.
+    r.push(rec('ROOT_CHROOT', true));
+  } else {
+    const prop = linux.rootfsPropagation;
+    if (prop !== undefined && prop !== '') {
+      const f = PROPAGATION[prop];
+      if (f === undefined) throw new PlanError('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(prop)}`);
+      // The host must never see our mounts: set up under rslave (or the
+      // requested shared), then apply the requested mode to the new root.
+      r.push(rec('ROOTFS_PROPAGATION', (f & MS.SHARED) !== 0 ? MS.SHARED | MS.REC : MS.SLAVE | MS.REC));
+      r.push(rec('ROOTFS_FINAL_PROPAGATION', f));
+    } else {
+      r.push(rec('ROOTFS_PROPAGATION', MS.SLAVE | MS.REC));
+    }
+    if (opts.noPivot) r.push(rec('NO_PIVOT', true));
+  }
+  const mounts = spec.mounts ?? [];
+  mounts.forEach((m, i) => r.push(mountRec(m, i, opts.bundle, userns)));
+
+  // Devices: the defaults, then linux.devices (which may override them).
+  const bindDevices = userns;
+  if (!devIsBound(mounts)) {
+    const devs = new Map<string, Rec>();
+    for (const d of DEFAULT_DEVICES) {
+      devs.set(d.path, deviceRec(d.path, S_IF.CHR, d.major, d.minor, 0o666, 0, 0, bindDevices));
+    }
+    (linux.devices ?? []).forEach((d, i) => {
+      const p = containerPath(d.path, `/linux/devices/${i}/path`);
+      if (!p.startsWith('/dev/')) throw new PlanError(`/linux/devices/${i}/path`, 'devices must be under /dev');
+      const t = d.type === 'c' || d.type === 'u' ? S_IF.CHR : d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : -1;
+      if (t < 0) throw new PlanError(`/linux/devices/${i}/type`, `unknown device type ${JSON.stringify(d.type)}`);
+      if (t !== S_IF.FIFO && (d.major === undefined || d.minor === undefined)) throw new PlanError(`/linux/devices/${i}`, 'character and block devices need major and minor');
+      devs.set(p, deviceRec(p, t, d.major ?? 0, d.minor ?? 0, (d.fileMode ?? 0o666) & 0o7777, d.uid ?? 0, d.gid ?? 0, bindDevices && t !== S_IF.FIFO));
+    });
+    r.push(...devs.values());
+    const links: Array<[string, string]> = [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+    ];
+    if ((opts.exists ?? (() => false))('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
+    // The container's own devpts instance provides ptmx.
+    links.push(['pts/ptmx', '/dev/ptmx']);
+    for (const [target, link] of links) r.push(rec('DEV_SYMLINK', [rec('SL_TARGET', target), rec('SL_LINK', link)]));
+  }
+
+  for (const [i, p] of (linux.maskedPaths ?? []).entries()) r.push(rec('MASKED_PATH', containerPath(p, `/linux/maskedPaths/${i}`)));
+  for (const [i, p] of (linux.readonlyPaths ?? []).entries()) r.push(rec('READONLY_PATH', containerPath(p, `/linux/readonlyPaths/${i}`)));
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    if (key.includes('/') || key.split('.').some((s) => s === '' || s === '..')) throw new PlanError(`/linux/sysctl/${key}`, 'not a sysctl name');
+    const need = sysctlNeeds(key);
+    if (need === null) throw new PlanError(`/linux/sysctl/${key}`, 'is not namespaced: setting it would change the host');
+    if (!has(need)) throw new PlanError(`/linux/sysctl/${key}`, `needs a ${need} namespace`);
+    r.push(rec('SYSCTL', [rec('SC_KEY', key), rec('SC_VALUE', String(value))]));
+  }
+
+  // The process.
+  for (const a of proc.args) r.push(rec('ARG', a));
+  const env = [...(proc.env ?? [])];
+  const listen = opts.listenFds ?? 0;
+  if (listen > 0) {
+    // Socket activation: the fds follow stdio, and the process is pid 1 of
+    // its namespace (or we could not know its pid in advance).
+    env.push(`LISTEN_FDS=${listen}`, `LISTEN_PID=1`);
+  }
+  for (const e of env) r.push(rec('ENV', e));
+  const cwd = proc.cwd;
+  if (!cwd || !cwd.startsWith('/')) throw new PlanError('/process/cwd', 'must be an absolute path');
+  r.push(rec('CWD', containerPath(cwd, '/process/cwd')));
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  r.push(rec('UID', user.uid), rec('GID', user.gid));
+  for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
+  if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
+  const seenRl = new Set<string>();
+  (proc.rlimits ?? []).forEach((l, i) => {
+    const n = RLIMITS[l.type];
+    if (n === undefined) throw new PlanError(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(l.type)}`);
+    if (seenRl.has(l.type)) throw new PlanError(`/process/rlimits/${i}/type`, `${l.type} given twice`);
+    seenRl.add(l.type);
+    if (BigInt(l.soft) > BigInt(l.hard)) throw new PlanError(`/process/rlimits/${i}`, `${l.type}: soft limit above hard limit`);
+    r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', BigInt(l.soft)), rec('RL_HARD', BigInt(l.hard))]));
+  });
+  if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
+  if (linux.personality) {
+    const dom = linux.personality.domain;
+    const base = dom === 'LINUX' ? PERSONA.LINUX : dom === 'LINUX32' ? PERSONA.LINUX32 : -1;
+    if (base < 0) throw new PlanError('/linux/personality/domain', `unknown domain ${JSON.stringify(dom)}`);
+    if (linux.personality.flags?.length) throw new PlanError('/linux/personality/flags', 'personality flags are not supported');
+    r.push(rec('PERSONALITY', base));
+  }
+  const caps = proc.capabilities ?? {};
+  const last = opts.capLastCap ?? 40;
+  r.push(
+    rec('CAP_BOUNDING', capMask(caps.bounding, '/process/capabilities/bounding', warnings, last)),
+    rec('CAP_EFFECTIVE', capMask(caps.effective, '/process/capabilities/effective', warnings, last)),
+    rec('CAP_PERMITTED', capMask(caps.permitted, '/process/capabilities/permitted', warnings, last)),
+    rec('CAP_INHERITABLE', capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last)),
+    rec('CAP_AMBIENT', capMask(caps.ambient, '/process/capabilities/ambient', warnings, last)),
+  );
+  if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
+  r.push(rec('PRESERVE_FDS', (opts.preserveFds ?? 0) + listen));
+  r.push(rec('EXEC_FIFO', opts.fifoPath));
+  if (!opts.noNewKeyring) {
+    r.push(rec('NEW_KEYRING', true), rec('KEYRING_NAME', `_ses.${opts.id}`));
+  }
+  r.push(rec('SETSID', true));
+
+  r.push(...hookRecs('HOOK_CREATE_CONTAINER', spec.hooks?.createContainer));
+  r.push(...hookRecs('HOOK_START_CONTAINER', spec.hooks?.startContainer));
+
+  return { records: r, warnings, newNamespaces: newNs, joined, userns, rootfs };
+}
+
+function deviceRec(p: string, type: number, major: number, minor: number, mode: number, uid: number, gid: number, bind: boolean): Rec {
+  return rec('DEVICE', [
+    rec('D_PATH', p),
+    rec('D_TYPE', type),
+    rec('D_MAJOR', major),
+    rec('D_MINOR', minor),
+    rec('D_MODE', mode),
+    rec('D_UID', uid),
+    rec('D_GID', gid),
+    ...(bind ? [rec('D_BIND', true)] : []),
+  ]);
+}
