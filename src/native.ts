@@ -1,0 +1,201 @@
+// Typed access to the N-API addon (addon/binding) and the path of the
+// launcher binary (addon/launcher), both built by node-gyp into
+// build/Release.
+//
+// The addon is loaded on first use only: `hako state`, `list`, `spec` and
+// `--version` never need it, and dlopen-ing a shared object linked against
+// libseccomp is a measurable part of their startup.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type FlockOp = 'sh' | 'ex' | 'un';
+
+/** How a child ended: exactly one of exitCode and signal is a number. */
+export interface WaitResult {
+  pid: number;
+  exitCode: number | null;
+  signal: number | null;
+}
+
+export interface Winsize {
+  rows: number;
+  cols: number;
+}
+
+export interface RecvFdResult {
+  /** The received fd (close-on-exec), or -1 when the message carried none. */
+  fd: number;
+  /** The payload that came with it; empty at end of stream. */
+  data: Buffer;
+}
+
+export interface Rlimit {
+  /** RLIM_INFINITY is 2^64-1, hence bigint. */
+  soft: bigint;
+  hard: bigint;
+}
+
+/** Values from the headers the addon was compiled against. */
+export interface NativeConstants {
+  readonly O_RDONLY: number;
+  readonly O_WRONLY: number;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_NOCTTY: number;
+  readonly O_TRUNC: number;
+  readonly O_APPEND: number;
+  readonly O_NONBLOCK: number;
+  readonly O_DIRECTORY: number;
+  readonly O_NOFOLLOW: number;
+  readonly O_CLOEXEC: number;
+  readonly O_PATH: number;
+  readonly RLIMIT_CPU: number;
+  readonly RLIMIT_FSIZE: number;
+  readonly RLIMIT_DATA: number;
+  readonly RLIMIT_STACK: number;
+  readonly RLIMIT_CORE: number;
+  readonly RLIMIT_RSS: number;
+  readonly RLIMIT_NPROC: number;
+  readonly RLIMIT_NOFILE: number;
+  readonly RLIMIT_MEMLOCK: number;
+  readonly RLIMIT_AS: number;
+  readonly RLIMIT_LOCKS: number;
+  readonly RLIMIT_SIGPENDING: number;
+  readonly RLIMIT_MSGQUEUE: number;
+  readonly RLIMIT_NICE: number;
+  readonly RLIMIT_RTPRIO: number;
+  readonly RLIMIT_RTTIME: number;
+  readonly RLIM_INFINITY: bigint;
+}
+
+/**
+ * The addon's functions. Each one throws a {@link NativeError} when the
+ * syscall fails and a TypeError when an argument has the wrong type (fds,
+ * pids and signals must be integers). Blocking calls block the JS thread
+ * unless said otherwise.
+ */
+export interface Native {
+  /** flock(2). Returns false only when `nonblock` and another holder has it. */
+  flock(fd: number, op: FlockOp, nonblock?: boolean): boolean;
+  /** mkfifo(3); the process umask applies to `mode`. */
+  mkfifo(path: string, mode: number): void;
+
+  /** pidfd_open(2), flags 0; the pidfd is close-on-exec. */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal(2): signals exactly that process, even if its pid was reused. */
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  /** waitpid(2); null when `nohang` and the child has not exited. ECHILD throws. */
+  waitpid(pid: number, nohang?: boolean): WaitResult | null;
+  /**
+   * Blocking waitpid(2) on a libuv threadpool thread (EINTR retried), for
+   * children libuv did not spawn, such as a container init cloned with
+   * CLONE_PARENT. Rejects with a NativeError (ECHILD...).
+   */
+  waitpidAsync(pid: number): Promise<WaitResult>;
+  /** prctl(PR_SET_CHILD_SUBREAPER). */
+  setChildSubreaper(on: boolean): void;
+  /** prctl(PR_GET_CHILD_SUBREAPER). */
+  getChildSubreaper(): boolean;
+  /** kill(2), errors with codes (ESRCH, EPERM). */
+  kill(pid: number, sig: number): void;
+  /** getrlimit(2); `resource` from constants.RLIMIT_*. */
+  getrlimit(resource: number): Rlimit;
+
+  /**
+   * open(2) with raw flags (constants.O_*), nothing added: pass O_CLOEXEC
+   * unless the fd is meant to be inherited. `mode` defaults to 0o666.
+   */
+  openPath(path: string, flags: number, mode?: number): number;
+  /** close(2). */
+  close(fd: number): void;
+  /** Opens the directory, fsyncs it and closes it: makes a rename in it durable. */
+  fsyncDir(path: string): void;
+
+  /** The current termios of a tty, as opaque bytes for restoreTermios. */
+  getTermios(fd: number): Buffer;
+  /** Puts the tty in raw mode (cfmakeraw) and returns the settings before. */
+  makeRaw(fd: number): Buffer;
+  /** tcsetattr(TCSANOW) with bytes from makeRaw or getTermios. */
+  restoreTermios(fd: number, saved: Buffer): void;
+  getWinsize(fd: number): Winsize;
+  setWinsize(fd: number, rows: number, cols: number): void;
+
+  /** socketpair(AF_UNIX, type | SOCK_CLOEXEC); type defaults to 'stream'. */
+  socketpair(type?: 'stream' | 'seqpacket' | 'dgram'): [number, number];
+  /** Sends `fd` (SCM_RIGHTS) with `data`, which must not be empty. */
+  sendFd(sockFd: number, fd: number, data: Buffer): void;
+  /**
+   * One recvmsg(2) of at most `maxData` bytes (default 4096) with at most one
+   * fd kept (extras are closed). Blocks unless the socket is non-blocking.
+   */
+  recvFd(sockFd: number, maxData?: number): RecvFdResult;
+
+  /** The kernel takes seccomp filters and libseccomp can build one here. */
+  seccompAvailable(): boolean;
+  /** The loaded libseccomp's version, "major.minor.micro". */
+  seccompVersion(): string;
+
+  readonly constants: NativeConstants;
+}
+
+/** What every failing addon call throws, shaped like Node's fs errors. */
+export interface NativeError extends Error {
+  /** 'EAGAIN', 'ENOENT', ... */
+  code: string;
+  /** The kernel's errno, positive (unlike Node's negated libuv values). */
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+export function isNativeError(err: unknown, code?: string): err is NativeError {
+  if (!(err instanceof Error)) return false;
+  const e = err as Partial<NativeError>;
+  if (typeof e.code !== 'string' || typeof e.errno !== 'number' || typeof e.syscall !== 'string') {
+    return false;
+  }
+  return code === undefined || e.code === code;
+}
+
+// Where build/Release is relative to this module: from the tsc output
+// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs).
+const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
+
+function locate(file: string, envVar: string): string {
+  const override = process.env[envVar];
+  if (override) return resolve(override);
+  const tried: string[] = [];
+  for (const dir of BUILD_DIRS) {
+    const candidate = fileURLToPath(new URL(dir + file, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+    tried.push(candidate);
+  }
+  throw new Error(
+    `${file} not found (looked in ${tried.join(', ')}); run \`npm run native\` or set ${envVar}`,
+  );
+}
+
+/** Absolute path of the addon; HAKO_ADDON overrides. */
+export function addonPath(): string {
+  return locate('hako_addon.node', 'HAKO_ADDON');
+}
+
+/** Absolute path of the launcher binary; HAKO_LAUNCHER overrides. */
+export function launcherPath(): string {
+  return locate('hako-launcher', 'HAKO_LAUNCHER');
+}
+
+let loaded: Native | undefined;
+
+/** The addon, loaded on the first call. */
+export function native(): Native {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    loaded = require(addonPath()) as Native;
+  }
+  return loaded;
+}
