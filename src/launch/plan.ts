@@ -6,6 +6,9 @@ import { CAPS, CLOCK, CLONE, MS, PERSONA, RLIMITS, S_IF } from './linux-consts.j
 import { parseMountOptions } from './mount-options.js';
 import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
+import { toInt64, toUint64 } from '../spec/numbers.js';
+import { cgroupMountRecs } from './cgroup-mount.js';
+import type { CgroupLayout } from '../cgroups/host.js';
 
 export { PlanError };
 
@@ -40,6 +43,8 @@ export interface PlanOptions {
   capLastCap?: number;
   /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
   exists?: (p: string) => boolean;
+  /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
+  cgroupLayout?: CgroupLayout;
 }
 
 export interface Plan {
@@ -99,7 +104,8 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
   );
 }
 
-function mountRec(m: OciMount, i: number, bundle: string, userns: boolean): Rec {
+function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean): Rec[] {
+  const bundle = opts.bundle;
   const where = `/mounts/${i}`;
   const target = containerPath(m.destination, `${where}/destination`);
   const o = parseMountOptions(m.options);
@@ -119,19 +125,21 @@ function mountRec(m: OciMount, i: number, bundle: string, userns: boolean): Rec 
     flags = 0;
   } else {
     if (type === '') throw new PlanError(`${where}/type`, 'mount needs a type (or the bind option)');
-    let fstype = type;
-    let data = o.data;
+    const fstype = type;
+    const data = o.data;
     // In a user namespace sysfs can only be mounted with a new network
     // namespace; the caller's config decides, the kernel answers.
-    if (fstype === 'cgroup') throw new PlanError(`${where}/type`, 'cgroup mounts are not supported yet');
+    if (fstype === 'cgroup' || fstype === 'cgroup2') {
+      if (!opts.cgroupLayout) throw new PlanError(`${where}/type`, 'cgroup mount without a known host cgroup layout');
+      return cgroupMountRecs(opts.cgroupLayout, target, o.flags, cgroupns, `${where}`);
+    }
     fields.push(rec('M_SOURCE', m.source ?? fstype), rec('M_FSTYPE', fstype), rec('M_FLAGS', o.flags & ~MS.REC));
     if (data.length) fields.push(rec('M_DATA', data.join(',')));
-    void userns;
   }
   for (const p of o.propagation) fields.push(rec('M_PROPAGATION', p));
   if (o.attrSet) fields.push(rec('M_ATTR_SET', o.attrSet));
   if (o.attrClr) fields.push(rec('M_ATTR_CLR', o.attrClr));
-  return rec('MOUNT', fields);
+  return [rec('MOUNT', fields)];
 }
 
 /** True when a bind mount of /dev (from the host or elsewhere) replaces our device setup. */
@@ -203,7 +211,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     for (const [clock, off] of Object.entries(linux.timeOffsets)) {
       const id = clock === 'monotonic' ? CLOCK.MONOTONIC : clock === 'boottime' ? CLOCK.BOOTTIME : -1;
       if (id < 0) throw new PlanError(`/linux/timeOffsets/${clock}`, 'only monotonic and boottime clocks have offsets');
-      r.push(rec('TIME_OFFSET', [rec('TO_CLOCK', id), rec('TO_SECS', BigInt(off.secs ?? 0)), rec('TO_NSECS', off.nanosecs ?? 0)]));
+      r.push(rec('TIME_OFFSET', [rec('TO_CLOCK', id), rec('TO_SECS', toInt64(off.secs ?? 0)), rec('TO_NSECS', off.nanosecs ?? 0)]));
     }
   }
 
@@ -227,7 +235,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     r.push(rec('ROOT_CHROOT', true));
   } else {
     const prop = linux.rootfsPropagation;
-    if (prop !== undefined && prop !== '') {
+    if (prop !== undefined && (prop as string) !== '') {
       const f = PROPAGATION[prop];
       if (f === undefined) throw new PlanError('/linux/rootfsPropagation', `unknown propagation ${JSON.stringify(prop)}`);
       // The host must never see our mounts: set up under rslave (or the
@@ -240,7 +248,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     if (opts.noPivot) r.push(rec('NO_PIVOT', true));
   }
   const mounts = spec.mounts ?? [];
-  mounts.forEach((m, i) => r.push(mountRec(m, i, opts.bundle, userns)));
+  const cgroupns = has('cgroup');
+  mounts.forEach((m, i) => r.push(...mountRecs(m, i, opts, cgroupns)));
 
   // Devices: the defaults, then linux.devices (which may override them).
   const bindDevices = userns;
@@ -304,8 +313,10 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     if (n === undefined) throw new PlanError(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(l.type)}`);
     if (seenRl.has(l.type)) throw new PlanError(`/process/rlimits/${i}/type`, `${l.type} given twice`);
     seenRl.add(l.type);
-    if (BigInt(l.soft) > BigInt(l.hard)) throw new PlanError(`/process/rlimits/${i}`, `${l.type}: soft limit above hard limit`);
-    r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', BigInt(l.soft)), rec('RL_HARD', BigInt(l.hard))]));
+    const soft = toUint64(l.soft);
+    const hard = toUint64(l.hard);
+    if (soft > hard) throw new PlanError(`/process/rlimits/${i}`, `${l.type}: soft limit above hard limit`);
+    r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', soft), rec('RL_HARD', hard)]));
   });
   if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
   if (linux.personality) {

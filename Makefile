@@ -1,0 +1,51 @@
+# hako: `make demo` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
+STAMP := .tmp/stamps
+HAKO := $(CURDIR)/bin/hako
+
+.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration clean
+
+all: build
+
+# apt packages, installed only when missing (apt-get update first: a fresh
+# machine's lists may be empty).
+$(STAMP)/apt:
+	@mkdir -p $(STAMP)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(STAMP)/apt node_modules/.package-lock.json
+
+setup: deps build
+
+build: deps
+	npm run --silent build
+	@./scripts/mk-busybox-bundle.sh
+
+rootfs: deps
+	@./scripts/mk-busybox-bundle.sh
+
+demo: build
+	@echo "# hako run --bundle bundles/busybox (prints hostname, id and ps from inside the box)"
+	@$(HAKO) run --bundle bundles/busybox hako-demo-$$$$
+
+test: build
+	@$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit:
+	npx uvu out/test/unit '.*\.test\.js$$'
+
+test-integration:
+	npx uvu out/test/integration '.*\.test\.js$$'
+
+clean:
+	rm -rf build out dist bin/hako .tmp bundles/*/rootfs

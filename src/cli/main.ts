@@ -1,0 +1,178 @@
+// The hako command: parse like runc, call the library, print like runc.
+// This is the only place that prints or exits.
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { helpFor, usageErrorText, versionText } from './help.js';
+import { parseSignal } from './signals.js';
+import { HakoError, describe } from '../errors.js';
+import { Logger } from '../log.js';
+import type { RuntimeContext } from '../container/context.js';
+import { DEFAULT_ROOT } from '../container/store.js';
+
+const VERSION = process.env.HAKO_VERSION ?? '0.0.0-dev';
+const COMMIT = process.env.HAKO_COMMIT ?? 'unknown';
+const SPEC_VERSION = '1.3.0';
+
+function out(s: string): void {
+  process.stdout.write(s);
+}
+
+/** Go's tabwriter as runc's list uses it: minwidth 12, padding 3. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(12, ...rows.map((r) => (r[i] ?? '').length + 3)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('') + '\n').join('');
+}
+
+async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
+  const id = p.positional[0] ?? '';
+  switch (p.command) {
+    case 'create': {
+      const o = p.options;
+      refuseSystemd(p);
+      if (o.consoleSocket) throw new HakoError('--console-socket is not supported yet (terminals come with a later release)', 'usage');
+      const { create } = await import('../container/create.js');
+      await create(ctx, id, {
+        bundle: o.bundle || '.',
+        pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
+        noPivot: o.noPivot,
+        noNewKeyring: o.noNewKeyring,
+        preserveFds: Math.max(0, o.preserveFds),
+      });
+      return 0;
+    }
+    case 'run': {
+      const o = p.options;
+      refuseSystemd(p);
+      if (o.consoleSocket) throw new HakoError('--console-socket is not supported yet (terminals come with a later release)', 'usage');
+      const { run } = await import('../container/run.js');
+      return run(ctx, id, {
+        bundle: o.bundle || '.',
+        pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
+        noPivot: o.noPivot,
+        noNewKeyring: o.noNewKeyring,
+        preserveFds: Math.max(0, o.preserveFds),
+        detach: o.detach,
+        keep: o.keep,
+      });
+    }
+    case 'start': {
+      const { start } = await import('../container/start.js');
+      await start(ctx, id);
+      return 0;
+    }
+    case 'state': {
+      const { state } = await import('../container/query.js');
+      out(JSON.stringify(state(ctx, id), null, '  ') + '\n');
+      return 0;
+    }
+    case 'list': {
+      const { list } = await import('../container/query.js');
+      const all = list(ctx);
+      const o = p.options;
+      if (o.quiet) {
+        out(all.map((s) => s.id + '\n').join(''));
+      } else if (o.format === 'json') {
+        out(JSON.stringify(all.length ? all : null) + '\n');
+      } else if (o.format === 'table' || o.format === '') {
+        out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner === '' ? 'root' : s.owner])]));
+      } else {
+        throw new HakoError(`invalid format option: ${o.format}`, 'usage');
+      }
+      return 0;
+    }
+    case 'kill': {
+      const { killContainer } = await import('../container/kill.js');
+      let sig: number;
+      try {
+        sig = parseSignal(p.positional[1] ?? 'SIGTERM');
+      } catch (e) {
+        throw new HakoError(describe(e), 'usage');
+      }
+      killContainer(ctx, id, sig, { all: p.options.all });
+      return 0;
+    }
+    case 'delete': {
+      const { deleteContainer } = await import('../container/delete.js');
+      await deleteContainer(ctx, id, { force: p.options.force });
+      return 0;
+    }
+    case 'spec': {
+      const { defaultSpec, specJson } = await import('../spec/default.js');
+      const dir = p.options.bundle || '.';
+      const file = path.join(dir, 'config.json');
+      if (existsSync(file)) throw new HakoError(`File ${file} exists. Remove it first`, 'usage');
+      writeFileSync(file, specJson(defaultSpec({ rootless: p.options.rootless })));
+      return 0;
+    }
+    case 'features': {
+      const { features } = await import('../features.js');
+      out(JSON.stringify(features(), null, '    ') + '\n');
+      return 0;
+    }
+    case 'exec':
+    case 'ps':
+      throw new HakoError(`${p.command} is not supported yet (it comes with the exec/ps release)`, 'usage');
+    case 'pause':
+    case 'resume':
+    case 'update':
+    case 'events':
+      throw new HakoError(`${p.command} is not supported yet (it comes with the cgroups release)`, 'usage');
+    case 'checkpoint':
+    case 'restore':
+      throw new HakoError(`${p.command} is not supported`, 'usage');
+    case 'init':
+      throw new HakoError('init is internal to runc; hako has no such step', 'usage');
+    default:
+      throw new HakoError(`unknown command ${String(p.command)}`, 'usage');
+  }
+}
+
+function refuseSystemd(p: ParsedArgs): void {
+  if (p.global.systemdCgroup) throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver', 'usage');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let p: ParsedArgs;
+  try {
+    p = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      const text = usageErrorText(e);
+      if (text) out(text);
+      process.stderr.write(`hako: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+  if (p.version) {
+    out(versionText(VERSION, [`commit: ${COMMIT}`, `spec: ${SPEC_VERSION}`]));
+    return 0;
+  }
+  if (p.help || p.command === 'help' || p.command === undefined) {
+    out(helpFor(p));
+    return 0;
+  }
+  const logger = new Logger({ file: p.global.log || undefined, format: p.global.logFormat === 'json' ? 'json' : 'text', debug: p.global.debug });
+  const ctx: RuntimeContext = {
+    root: path.resolve(p.global.root || DEFAULT_ROOT),
+    debug: p.global.debug,
+    log: logger.log,
+  };
+  try {
+    return await dispatch(p, ctx);
+  } catch (e) {
+    logger.error(describe(e));
+    return e instanceof HakoError ? e.exitCode : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`hako: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,9 @@
+// What every operation needs from its caller: where state lives and where
+// warnings go. The library never prints; the CLI supplies `log`.
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface RuntimeContext {
+  root: string;
+  debug: boolean;
+  log: (level: LogLevel, msg: string) => void;
+}

@@ -1,0 +1,192 @@
+// `create`: validate, plan, launch the init, run the runtime-side hooks,
+// release it, and record it. Any failure undoes everything it did: no
+// state directory, no process, no pid file is left behind.
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { HakoError, describe } from '../errors.js';
+import { runHooks, HookError } from '../hooks/run.js';
+import { buildPlan, PlanError } from '../launch/plan.js';
+import { InitSession, LaunchError } from '../launch/launcher.js';
+import { native } from '../native.js';
+import { loadSpec } from '../spec/load.js';
+import { readLayout } from '../cgroups/host.js';
+import type { Spec } from '../spec/types.js';
+import { rfc3339Nano } from '../time.js';
+import { OCI_VERSION } from '../spec/version.js';
+import { validateId } from './ids.js';
+import { procStat } from './proc.js';
+import { ociState } from './status.js';
+import { CONFIG_FILE, FIFO_FILE, Store, type ContainerRecord } from './store.js';
+import type { RuntimeContext } from './context.js';
+
+export { OCI_VERSION };
+
+export interface CreateOptions {
+  bundle?: string;
+  pidFile?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+}
+
+export interface Created {
+  id: string;
+  pid: number;
+  spec: Spec;
+}
+
+function capLastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+/** LISTEN_FDS from systemd socket activation, as runc honours it. */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? '');
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+export async function create(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<Created> {
+  validateId(id);
+  const bundle = path.resolve(opts.bundle ?? '.');
+  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  let spec: Spec;
+  try {
+    spec = loadSpec(bundle);
+  } catch (e) {
+    throw new HakoError(where(describe(e)), 'config');
+  }
+  const store = new Store(ctx.root);
+  const dir = store.dir(id);
+  const fifoPath = path.join(dir, FIFO_FILE);
+  let plan;
+  try {
+    plan = buildPlan(spec, {
+      id,
+      bundle,
+      fifoPath,
+      noPivot: opts.noPivot ?? false,
+      noNewKeyring: opts.noNewKeyring ?? false,
+      preserveFds: opts.preserveFds ?? 0,
+      listenFds: listenFds(),
+      debug: ctx.debug,
+      capLastCap: capLastCap(),
+      exists: existsSync,
+      cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
+    throw e;
+  }
+  for (const w of plan.warnings) ctx.log('warn', where(w));
+  try {
+    if (!statSync(plan.rootfs).isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describe(e);
+    throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
+  }
+
+  const lock = store.claim(id);
+  let session: InitSession | null = null;
+  let pidFileWritten = false;
+  const me = procStat(process.pid);
+  const rec: ContainerRecord = {
+    ociVersion: spec.ociVersion ?? OCI_VERSION,
+    id,
+    pid: 0,
+    initStartTime: '',
+    bundle,
+    rootfs: plan.rootfs,
+    created: rfc3339Nano(),
+    owner: '',
+    annotations: (spec.annotations ?? {}) as Record<string, string>,
+    creating: { pid: process.pid, startTime: me?.startTime ?? '' },
+    newNamespaces: plan.newNamespaces,
+  };
+  try {
+    writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
+    store.write(rec);
+    native().mkfifo(fifoPath, 0o622);
+
+    session = await InitSession.start(plan.records, {
+      extraFds: (opts.preserveFds ?? 0) + listenFds(),
+      onWarning: (t) => ctx.log('warn', where(t)),
+    });
+    rec.pid = session.pid;
+    rec.initStartTime = procStat(session.pid)?.startTime ?? '';
+
+    if ((plan.newNamespaces & 0x10000000) !== 0) writeIdMaps(session.pid, spec);
+
+    const stateJson = JSON.stringify(ociState(rec, 'creating'));
+    await runHooks('prestart', spec.hooks?.prestart, stateJson);
+    await runHooks('createRuntime', spec.hooks?.createRuntime, stateJson);
+    await session.go(stateJson);
+
+    delete rec.creating;
+    store.write(rec);
+    if (opts.pidFile) {
+      writePidFile(opts.pidFile, session.pid);
+      pidFileWritten = true;
+    }
+    return { id, pid: session.pid, spec };
+  } catch (e) {
+    if (rec.pid > 0) killAndReap(rec.pid);
+    if (pidFileWritten && opts.pidFile) rmQuiet(opts.pidFile);
+    store.remove(id);
+    if (e instanceof HakoError) throw e;
+    if (e instanceof LaunchError || e instanceof HookError) throw new HakoError(where(e.message));
+    throw new HakoError(where(describe(e)));
+  } finally {
+    session?.close();
+    lock.release();
+  }
+}
+
+/** uid_map/gid_map of a new user namespace are written from outside it. */
+function writeIdMaps(pid: number, spec: Spec): void {
+  const lines = (maps: ReadonlyArray<{ containerID: number; hostID: number; size: number }> | undefined) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  const write = (file: string, data: string) => {
+    try {
+      writeFileSync(`/proc/${pid}/${file}`, data);
+    } catch (e) {
+      throw new HakoError(`config.json: /linux/${file === 'uid_map' ? 'uidMappings' : 'gidMappings'}: writing ${file}: ${describe(e)}`, 'config');
+    }
+  };
+  write('uid_map', lines(spec.linux?.uidMappings));
+  write('gid_map', lines(spec.linux?.gidMappings));
+}
+
+/** The pid file: decimal, no newline (containerd rejects one), appears whole. */
+export function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  mkdirSync(path.dirname(abs), { recursive: true });
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+function rmQuiet(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** The init is our child (CLONE_PARENT): kill it and reap it so no zombie outlives create. */
+export function killAndReap(pid: number): void {
+  try {
+    native().kill(pid, 9);
+  } catch {
+    return;
+  }
+  try {
+    native().waitpid(pid, false);
+  } catch {
+    /* not our child (after a restart of the caller) */
+  }
+}

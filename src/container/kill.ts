@@ -1,0 +1,79 @@
+// `kill`: signal the init through a pidfd opened and then checked against
+// the recorded start time, so a recycled pid is never signalled.
+import { readdirSync, readlinkSync } from 'node:fs';
+import { HakoError, notFound } from '../errors.js';
+import { native } from '../native.js';
+import type { RuntimeContext } from './context.js';
+import { isAlive } from './proc.js';
+import { statusOf } from './status.js';
+import { Store, type ContainerRecord } from './store.js';
+import { CLONE } from '../launch/linux-consts.js';
+
+export interface KillOptions {
+  all?: boolean;
+  /** The caller already holds the container's lock. */
+  locked?: boolean;
+}
+
+function signalPid(pid: number, startTime: string | undefined, sig: number): boolean {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(pid);
+  } catch {
+    return false;
+  }
+  try {
+    if (!isAlive(pid, startTime)) return false;
+    native().pidfdSendSignal(pidfd, sig);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  } finally {
+    native().close(pidfd);
+  }
+}
+
+/** Host pids of every process in the container (its pid namespace), init first. */
+export function containerPids(rec: ContainerRecord): number[] {
+  if (!isAlive(rec.pid, rec.initStartTime)) return [];
+  if ((rec.newNamespaces & CLONE.NEWPID) === 0) return [rec.pid];
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${rec.pid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const pids = [rec.pid];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === rec.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) pids.push(pid);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
+}
+
+export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts: KillOptions = {}): void {
+  const store = new Store(ctx.root);
+  const lock = opts.locked ? null : store.lock(id);
+  try {
+    const rec = store.read(id);
+    if (!rec) throw notFound(id);
+    const status = statusOf(rec, store.dir(id));
+    if (status === 'stopped' || status === 'creating') {
+      throw new HakoError(`container ${JSON.stringify(id)}: container not running`, 'state');
+    }
+    const pids = opts.all ? containerPids(rec) : [rec.pid];
+    let any = false;
+    for (const [i, pid] of pids.entries()) {
+      any = signalPid(pid, i === 0 ? rec.initStartTime : undefined, sig) || any;
+    }
+    if (!any) throw new HakoError(`container ${JSON.stringify(id)}: container not running`, 'state');
+  } finally {
+    lock?.release();
+  }
+}

@@ -1,0 +1,39 @@
+// The OCI features document (features.md): what this build of hako really
+// supports. Anything not yet implemented is reported as absent/disabled so
+// that callers can trust it.
+import { readFileSync } from 'node:fs';
+import { CAPS } from './launch/linux-consts.js';
+import { KNOWN_MOUNT_OPTIONS } from './launch/mount-options.js';
+import { NS_FLAGS } from './launch/plan.js';
+import type { Features } from './spec/types.js';
+
+export function features(): Features {
+  let last = 40;
+  try {
+    last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    /* keep the table */
+  }
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: '1.3.0',
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
+    mountOptions: [...KNOWN_MOUNT_OPTIONS].filter((o) => o !== 'idmap' && o !== 'ridmap'),
+    linux: {
+      namespaces: Object.keys(NS_FLAGS),
+      capabilities: Object.entries(CAPS)
+        .filter(([, n]) => n <= last)
+        .map(([name]) => name),
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: {
+      'org.hako.version': process.env.HAKO_VERSION ?? 'dev',
+    },
+    potentiallyUnsafeConfigAnnotations: [],
+  } as Features;
+}

@@ -1,0 +1,56 @@
+// A config.json mount of type "cgroup" shows the container its own cgroups.
+// With a new cgroup namespace the kernel does it: mount the hierarchies
+// themselves. Without one, bind the container's own directories from the
+// host. On v1 and hybrid hosts that means a tmpfs at the destination with a
+// directory per hierarchy, like runc.
+import path from 'node:path';
+import type { CgroupLayout, Hierarchy } from '../cgroups/host.js';
+import { selfPath } from '../cgroups/host.js';
+import { MS } from './linux-consts.js';
+import { rec, type Rec } from './tlv.js';
+import { PlanError } from './plan-error.js';
+
+function hostDir(layout: CgroupLayout, h: Hierarchy): string {
+  const p = selfPath(layout, h) ?? '/';
+  // Paths in /proc/self/cgroup are relative to the hierarchy's root; the
+  // mount shows them relative to the mount's root.
+  const rel = h.root !== '/' && p.startsWith(h.root) ? p.slice(h.root.length) : p;
+  return path.posix.join(h.mountpoint, rel);
+}
+
+function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, cgroupns: boolean): Rec {
+  if (cgroupns) {
+    const fields = [rec('M_SOURCE', 'cgroup'), rec('M_TARGET', target), rec('M_FSTYPE', h.fstype), rec('M_FLAGS', flags)];
+    if (h.fstype === 'cgroup') fields.push(rec('M_DATA', h.controllers.join(',')));
+    return rec('MOUNT', fields);
+  }
+  const fields = [rec('M_SOURCE', hostDir(layout, h)), rec('M_TARGET', target), rec('M_FLAGS', MS.BIND | MS.REC)];
+  if (flags) fields.push(rec('M_REMOUNT_FLAGS', flags));
+  return rec('MOUNT', fields);
+}
+
+/**
+ * @param target container path of the mount
+ * @param flags MS_* flags from the mount's options (ro, nosuid, ...)
+ */
+export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: number, cgroupns: boolean, where: string): Rec[] {
+  const hs = layout.hierarchies.filter((h) => h.mountpoint.startsWith('/sys/fs/cgroup'));
+  if (layout.mode === 'none' || hs.length === 0) throw new PlanError(where, 'the host has no cgroup hierarchy to show');
+  if (layout.mode === 'v2') {
+    const h = hs.find((x) => x.fstype === 'cgroup2')!;
+    return [one(layout, h, target, flags & ~MS.REC, cgroupns)];
+  }
+  const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~(MS.RDONLY | MS.REC)), rec('M_DATA', 'mode=755')])];
+  const seen = new Set<string>();
+  for (const h of hs) {
+    const name = path.posix.basename(h.mountpoint);
+    if (h.mountpoint === '/sys/fs/cgroup' || seen.has(name)) continue;
+    seen.add(name);
+    out.push(one(layout, h, path.posix.join(target, name), flags & ~MS.REC, cgroupns));
+  }
+  if (flags & MS.RDONLY) {
+    // The tmpfs is made read-only once the directories in it exist.
+    out.push(rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', MS.REMOUNT | (flags & ~MS.REC)), rec('M_DATA', 'mode=755')]));
+  }
+  return out;
+}

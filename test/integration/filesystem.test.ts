@@ -1,0 +1,123 @@
+// The container's filesystem: rootfs, mounts and their flags, devices,
+// masked and readonly paths, propagation, --no-pivot, and that nothing
+// leaks onto the host's mount table.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Env, uniqueId } from '../helpers.js';
+
+const t = suite('filesystem');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+const mountinfo = (text: string, target: string) => text.split('\n').find((l) => l.split(' ')[4] === target) ?? '';
+
+t('pivot_root: / is the rootfs, read-only as asked; the host is out of reach', () => {
+  const r = env.sh('cat /proc/self/mountinfo; touch /x 2>&1; ls /', (c) => (c.root.readonly = true));
+  assert.is(r.status, 0, r.stderr);
+  const root = mountinfo(r.stdout, '/');
+  assert.match(root.split(' ')[5]!, /^ro\b/);
+  assert.match(r.stdout, /Read-only file system/);
+  assert.not.match(r.stdout, /\/work/);
+});
+
+t('mounts in order with their flags and data', () => {
+  const r = env.sh('cat /proc/self/mountinfo', (c) => {
+    c.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=1770', 'size=1m'] });
+    c.mounts.push({ destination: '/scratch/deeper/dir', type: 'tmpfs', source: 'tmpfs', options: ['ro'] });
+  });
+  assert.is(r.status, 0, r.stderr);
+  const s = mountinfo(r.stdout, '/scratch');
+  assert.match(s, /rw,nosuid,nodev,noexec/);
+  assert.match(s, /size=1024k,mode=1770/);
+  assert.match(mountinfo(r.stdout, '/scratch/deeper/dir'), / ro[, ]/);
+  assert.match(mountinfo(r.stdout, '/proc'), / - proc /);
+  assert.match(mountinfo(r.stdout, '/dev/pts'), / - devpts /);
+  assert.match(mountinfo(r.stdout, '/sys'), / ro,nosuid,nodev,noexec.* - sysfs /);
+});
+
+t('bind mounts: file and directory, read-only by remount, relative source', () => {
+  const host = path.join(env.dir, uniqueId('share'));
+  mkdirSync(host);
+  writeFileSync(path.join(host, 'hello'), 'from-host\n');
+  writeFileSync(path.join(env.dir, 'single-file'), 'one-file\n');
+  const r = env.sh('cat /share/hello /etc/single; cat /proc/self/mountinfo; echo x > /share/new 2>&1 || echo write-refused', (c) => {
+    c.mounts.push({ destination: '/share', source: host, options: ['rbind', 'ro', 'nosuid'] });
+    c.mounts.push({ destination: '/etc/single', type: 'bind', source: path.join(env.dir, 'single-file'), options: ['bind'] });
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /from-host\none-file/);
+  assert.match(mountinfo(r.stdout, '/share'), / ro,nosuid/);
+  assert.match(r.stdout, /write-refused/);
+});
+
+t('mount targets never follow symlinks out of the rootfs', () => {
+  const b = env.bundle((c) => {
+    c.process.args = ['sh', '-c', 'cat /proc/self/mountinfo'];
+    c.mounts.push({ destination: '/evil/inside', type: 'tmpfs', source: 'tmpfs' });
+  });
+  const outside = path.join(env.dir, uniqueId('outside'));
+  mkdirSync(outside);
+  symlinkSync(outside, path.join(b, 'rootfs/evil'));
+  const r = env.hako(['run', '--bundle', b, uniqueId('evil')]);
+  // Resolved inside the root: /evil -> <outside> becomes <rootfs>/<outside>.
+  assert.is(r.status, 0, r.stderr);
+  assert.match(mountinfo(r.stdout, path.join(outside, 'inside')), / - tmpfs /);
+  const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.not.match(hostMounts, new RegExp(outside));
+});
+
+t('devices: defaults, linux.devices, /dev symlinks', () => {
+  const r = env.sh('ls -l /dev /dev/fuse; readlink /dev/fd /dev/stdin /dev/ptmx', (c) => {
+    c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }];
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /crw-rw-rw-\s+1 root\s+root\s+1,\s+3 .* null/);
+  assert.match(r.stdout, /crw-rw-rw-\s+1 root\s+root\s+1,\s+9 .* urandom/);
+  assert.match(r.stdout, /crw-------\s+1 root\s+root\s+10,\s+229 .* \/dev\/fuse/);
+  assert.match(r.stdout, /\/proc\/self\/fd\n\/proc\/self\/fd\/0\npts\/ptmx/);
+  const z = env.sh('head -c 4 /dev/zero | od -An -tx1');
+  assert.match(z.stdout, /00 00 00 00/);
+});
+
+t('masked and readonly paths', () => {
+  const r = env.sh('cat /proc/kcore | wc -c; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname 2>&1 || echo ro-refused; grep " /proc/sys " /proc/self/mountinfo', (c) => {
+    c.linux.maskedPaths = ['/proc/kcore', '/proc/acpi', '/does/not/exist'];
+    c.linux.readonlyPaths = ['/proc/sys', '/nope'];
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [kcore, acpi] = r.stdout.split('\n');
+  assert.is(kcore!.trim(), '0');
+  assert.is(acpi!.trim(), '0');
+  assert.match(r.stdout, /ro-refused/);
+  assert.match(r.stdout, / \/proc\/sys ro,/);
+});
+
+t('--no-pivot runs the container too', () => {
+  const b = env.bundle((c) => (c.process.args = ['sh', '-c', 'ls /bin/busybox && cat /proc/self/mountinfo | wc -l']));
+  const r = env.hako(['run', '--no-pivot', '--bundle', b, uniqueId('nopivot')]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\/bin\/busybox\n\d+\n$/);
+});
+
+t('rootfsPropagation is applied to the new root; the host mount table is untouched', () => {
+  const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+  const r = env.sh('grep " / / " /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'private'));
+  assert.is(r.status, 0, r.stderr);
+  assert.not.match(r.stdout, /shared:|master:/);
+  const after = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+  assert.is(after, before);
+});
+
+t('cgroup mount shows the container its cgroups, read-only', () => {
+  const r = env.sh('ls /sys/fs/cgroup; grep /sys/fs/cgroup /proc/self/mountinfo | head -3; touch /sys/fs/cgroup/x 2>&1 || echo ro-refused');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ro-refused/);
+  assert.match(r.stdout, /\/sys\/fs\/cgroup/);
+});
+
+t.run();

@@ -1,0 +1,85 @@
+// Each namespace, new or joined, observed from inside the container.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readlinkSync } from 'node:fs';
+import { Env } from '../helpers.js';
+
+const t = suite('namespaces');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+const TYPES: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+function nsOf(out: string): Record<string, string> {
+  const m: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const x = /^(\w+):\[(\d+)\]$/.exec(line.trim());
+    if (x) m[x[1]!] = x[0]!;
+  }
+  return m;
+}
+
+t('every new namespace differs from the host, the others are shared', () => {
+  const r = env.sh('for n in pid net mnt ipc uts user cgroup time; do readlink /proc/self/ns/$n; done; echo pid=$$', (c) => {
+    c.linux.namespaces = ['pid', 'network', 'mount', 'ipc', 'uts', 'cgroup', 'time'].map((type) => ({ type }));
+  });
+  assert.is(r.status, 0, r.stderr);
+  const inside = nsOf(r.stdout);
+  for (const [type, n] of Object.entries(TYPES)) {
+    const host = readlinkSync(`/proc/self/ns/${n}`);
+    if (type === 'user') assert.is(inside[n], host, 'user ns shared');
+    else assert.is.not(inside[n], host, `${type} ns is new`);
+  }
+  assert.match(r.stdout, /pid=1\n/);
+});
+
+t('joining namespaces by path', () => {
+  const r = env.sh('readlink /proc/self/ns/net /proc/self/ns/ipc', (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'ipc' && n.type !== 'network');
+    c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' }, { type: 'ipc', path: '/proc/1/ns/ipc' });
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, `${readlinkSync('/proc/1/ns/net')}\n${readlinkSync('/proc/1/ns/ipc')}\n`);
+});
+
+t('hostname and domainname', () => {
+  const r = env.sh('hostname; cat /proc/sys/kernel/domainname', (c) => {
+    c.hostname = 'box-one';
+    c.domainname = 'example.org';
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'box-one\nexample.org\n');
+});
+
+t('user namespace with uid/gid mappings', () => {
+  const r = env.sh('cat /proc/self/uid_map /proc/self/gid_map; id -u', (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^\s*0\s+100000\s+65536\n\s*0\s+100000\s+65536\n0\n$/);
+});
+
+t('time namespace offsets', () => {
+  const r = env.sh('cat /proc/uptime', (c) => {
+    c.linux.namespaces.push({ type: 'time' });
+    c.linux.timeOffsets = { boottime: { secs: 86400 * 365, nanosecs: 0 }, monotonic: { secs: 86400 * 365 } };
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(Number(r.stdout.split(' ')[0]) > 86400 * 365, r.stdout);
+});
+
+t('sysctl in the namespaces it belongs to', () => {
+  const r = env.sh('cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni', (c) => {
+    c.linux.namespaces.push({ type: 'network' });
+    c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234' };
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '1\n1234\n');
+});
+
+t.run();

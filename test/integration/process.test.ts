@@ -1,0 +1,109 @@
+// The process as the container sees it: user, groups, cwd, env, umask,
+// rlimits, capabilities, no_new_privs, oom score, fds.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { Env, HAKO, uniqueId } from '../helpers.js';
+
+const t = suite('process');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+function statusField(text: string, name: string): string {
+  return new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+}
+
+t('user, groups, cwd, env, umask', () => {
+  const r = env.sh('id; pwd; echo "FOO=$FOO"; umask', (c) => {
+    c.process.user = { uid: 1000, gid: 1000, additionalGids: [10, 20], umask: 0o27 };
+    c.process.cwd = '/tmp';
+    c.process.env.push('FOO=bar baz');
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [id, cwd, foo, umask] = r.stdout.trim().split('\n');
+  assert.match(id!, /^uid=1000 gid=1000 groups=10\(wheel\),20/);
+  assert.is(cwd, '/tmp');
+  assert.is(foo, 'FOO=bar baz');
+  assert.is(umask, '0027');
+});
+
+t('rlimits, oom_score_adj', () => {
+  const r = env.sh('cat /proc/self/limits; cat /proc/self/oom_score_adj', (c) => {
+    c.process.rlimits = [
+      { type: 'RLIMIT_NOFILE', soft: 512, hard: 768 },
+      { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+    ];
+    c.process.oomScoreAdj = 321;
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Max open files\s+512\s+768\s+files/);
+  assert.match(r.stdout, /Max core file size\s+0\s+0\s+bytes/);
+  assert.match(r.stdout, /^321$/m);
+});
+
+t('capabilities: all five sets and no_new_privs', () => {
+  const r = env.sh('cat /proc/self/status', (c) => {
+    c.process.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_CHOWN'],
+      effective: ['CAP_KILL', 'CAP_CHOWN'],
+      permitted: ['CAP_KILL', 'CAP_CHOWN', 'CAP_NET_BIND_SERVICE'],
+      inheritable: ['CAP_KILL'],
+      ambient: ['CAP_KILL'],
+    };
+    c.process.noNewPrivileges = true;
+  });
+  assert.is(r.status, 0, r.stderr);
+  // CAP_CHOWN=0, CAP_KILL=5, CAP_NET_BIND_SERVICE=10
+  assert.is(statusField(r.stdout, 'CapBnd'), (1 | (1 << 5) | (1 << 10)).toString(16).padStart(16, '0'));
+  // After execve as root, effective = permitted (= P'(permitted) from the file-less exec: ambient+...).
+  assert.is(statusField(r.stdout, 'CapInh'), (1 << 5).toString(16).padStart(16, '0'));
+  assert.is(statusField(r.stdout, 'CapAmb'), (1 << 5).toString(16).padStart(16, '0'));
+  assert.is(statusField(r.stdout, 'NoNewPrivs'), '1');
+});
+
+t('capabilities for a non-root user survive through ambient', () => {
+  const r = env.sh('cat /proc/self/status', (c) => {
+    c.process.user = { uid: 1000, gid: 1000 };
+    c.process.capabilities = { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'], inheritable: ['CAP_NET_BIND_SERVICE'], ambient: ['CAP_NET_BIND_SERVICE'] };
+  });
+  assert.is(r.status, 0, r.stderr);
+  const bit = (1 << 10).toString(16).padStart(16, '0');
+  assert.is(statusField(r.stdout, 'CapEff'), bit);
+  assert.is(statusField(r.stdout, 'CapPrm'), bit);
+  assert.is(statusField(r.stdout, 'Uid'), '1000\t1000\t1000\t1000');
+});
+
+t('unknown capability names are warned about and ignored', () => {
+  const b = env.bundle((c) => {
+    c.process.capabilities.bounding.push('CAP_NOT_A_CAP');
+    c.process.args = ['true'];
+  });
+  const r = env.hako(['run', '--bundle', b, uniqueId('cap')]);
+  assert.is(r.status, 0);
+  assert.match(r.stderr, /CAP_NOT_A_CAP/);
+});
+
+t('args are looked up in the container PATH', () => {
+  const r = env.sh('echo ok', (c) => (c.process.env = ['PATH=/usr/bin:/bin']));
+  assert.is(r.stdout, 'ok\n');
+});
+
+t('stdio passes through; fds above it are closed; --preserve-fds passes 3..', () => {
+  const b = env.bundle((c) => (c.process.args = ['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "; echo via-fd3 >&3; read line; echo "in:$line"']));
+  const r = spawnSync(HAKO, ['--root', env.root, 'run', '--preserve-fds', '1', '--bundle', b, uniqueId('fds')], {
+    input: 'hello\n',
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  assert.is(r.status, 0, String(r.stderr));
+  const lines = String(r.stdout).split('\n');
+  // ls itself opens one fd for the directory it lists.
+  assert.match(lines[0]!, /^0 1 2 3 4? ?$/);
+  assert.is(lines[1], 'in:hello');
+  assert.is(String(r.output[3]), 'via-fd3\n');
+});
+
+t.run();

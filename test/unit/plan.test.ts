@@ -1,0 +1,184 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildPlan, containerPath, capMask, PlanError } from '../../src/launch/plan.js';
+import { parseMountOptions } from '../../src/launch/mount-options.js';
+import { T } from '../../src/launch/plan-tags.js';
+import { CLONE, MS, MOUNT_ATTR } from '../../src/launch/linux-consts.js';
+import { decodeAll, encode, rec, type Rec } from '../../src/launch/tlv.js';
+import { cgroupMountRecs } from '../../src/launch/cgroup-mount.js';
+import { layoutOf, parseMountinfo, parseProcCgroup } from '../../src/cgroups/host.js';
+
+function spec(edit?: (c: any) => void): any {
+  const c: any = {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { args: ['sh'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }] },
+  };
+  edit?.(c);
+  return c;
+}
+const opts = { id: 'x', bundle: '/b', fifoPath: '/run/hako/x/exec.fifo' };
+const all = (rs: Rec[], tag: number) => rs.filter((r) => r.tag === tag);
+const one = (rs: Rec[], tag: number) => rs.find((r) => r.tag === tag)?.value;
+
+test('mount options: flags, clears, propagation, data', () => {
+  const o = parseMountOptions(['nosuid', 'strictatime', 'mode=755', 'size=65536k', 'rslave', 'ro', 'rw', 'noexec']);
+  assert.is(o.flags, MS.NOSUID | MS.STRICTATIME | MS.NOEXEC);
+  assert.is(o.cleared & MS.RDONLY, MS.RDONLY);
+  assert.equal(o.propagation, [MS.SLAVE | MS.REC]);
+  assert.equal(o.data, ['mode=755', 'size=65536k']);
+  assert.is(o.bind, false);
+});
+
+test('mount options: rbind and recursive attributes', () => {
+  const o = parseMountOptions(['rbind', 'rro', 'rnosuid', 'rnoatime', 'defaults']);
+  assert.is(o.bind, true);
+  assert.is(o.flags, MS.BIND | MS.REC);
+  assert.is(o.attrSet, MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NOATIME);
+  assert.is(o.attrClr, MOUNT_ATTR.ATIME_MASK);
+  const r = parseMountOptions(['rro', 'rrw']);
+  assert.is(r.attrSet, 0);
+  assert.is(r.attrClr, MOUNT_ATTR.RDONLY);
+});
+
+test('tlv round trip', () => {
+  const r = rec('MSG_PLAN', [rec('ARG', 'sh'), rec('UID', 5), rec('CAP_BOUNDING', 1n << 40n), rec('NO_PIVOT', true), rec('MOUNT', [rec('M_TARGET', '/x')])]);
+  const back = decodeAll(encode(r));
+  assert.is(back.length, 1);
+  const f = back[0]!.value as Rec[];
+  assert.is(one(f, T.ARG), 'sh');
+  assert.is(one(f, T.UID), 5);
+  assert.is(one(f, T.CAP_BOUNDING), 1n << 40n);
+  assert.is(one(f, T.NO_PIVOT), true);
+  assert.throws(() => rec('UID', 'zero' as any), /UID/);
+  assert.throws(() => rec('UID', -1), /range/);
+});
+
+test('containerPath cleans and refuses escapes', () => {
+  assert.is(containerPath('proc', ''), '/proc');
+  assert.is(containerPath('/a//b/', ''), '/a/b');
+  assert.is(containerPath('/a/../b', ''), '/b');
+  assert.is(containerPath('/../../etc', ''), '/etc');
+});
+
+test('capabilities: names to mask, unknown ones warned', () => {
+  const w: string[] = [];
+  assert.is(capMask(['CAP_CHOWN', 'CAP_KILL', 'CAP_NOPE'], '/p', w), 1n | (1n << 5n));
+  assert.is(w.length, 1);
+  assert.match(w[0]!, /CAP_NOPE/);
+  const w2: string[] = [];
+  assert.is(capMask(['CAP_CHECKPOINT_RESTORE'], '/p', w2, 39), 0n);
+  assert.match(w2[0]!, /not supported by this kernel/);
+});
+
+test('plan: namespaces new and joined, user first and mount last', () => {
+  const p = buildPlan(
+    spec((c) => {
+      c.linux.namespaces = [{ type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'pid' }, { type: 'network', path: '/run/netns/x' }, { type: 'user', path: '/proc/1/ns/user' }];
+    }),
+    opts,
+  );
+  const joins = all(p.records, T.NS_JOIN).map((r) => one(r.value as Rec[], T.NS_PATH));
+  assert.equal(joins, ['/proc/1/ns/user', '/run/netns/x', '/proc/1/ns/mnt']);
+  assert.is(one(p.records, T.NS_NEW), CLONE.NEWPID);
+});
+
+test('plan: rootfs, devices, symlinks, process', () => {
+  const p = buildPlan(
+    spec((c) => {
+      c.root.readonly = true;
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }];
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [10, 20], umask: 0o27 };
+      c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+    }),
+    opts,
+  );
+  const r = p.records;
+  assert.is(one(r, T.ROOTFS), '/b/rootfs');
+  assert.is(one(r, T.ROOTFS_READONLY), true);
+  assert.is(one(r, T.ROOTFS_PROPAGATION), MS.SLAVE | MS.REC);
+  const devs = all(r, T.DEVICE).map((d) => one(d.value as Rec[], T.D_PATH));
+  assert.equal(devs, ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse']);
+  const links = all(r, T.DEV_SYMLINK).map((d) => one(d.value as Rec[], T.SL_LINK));
+  assert.ok(links.includes('/dev/ptmx') && links.includes('/dev/stdin'));
+  assert.equal(all(r, T.ADDITIONAL_GID).map((x) => x.value), [10, 20]);
+  assert.is(one(r, T.UMASK), 0o27);
+  assert.is(one(r, T.UID), 1000);
+  const rl = all(r, T.RLIMIT)[0]!.value as Rec[];
+  assert.is(one(rl, T.RL_TYPE), 7);
+  assert.is(one(rl, T.RL_HARD), 2048n);
+  assert.is(one(r, T.KEYRING_NAME), '_ses.x');
+});
+
+test('plan: bind mounts carry remount flags and propagation', () => {
+  const p = buildPlan(
+    spec((c) => {
+      c.mounts.push({ destination: '/data', source: 'data', options: ['rbind', 'ro', 'nosuid', 'rprivate'] });
+    }),
+    opts,
+  );
+  const m = all(p.records, T.MOUNT)[1]!.value as Rec[];
+  assert.is(one(m, T.M_SOURCE), '/b/data');
+  assert.is(one(m, T.M_FLAGS), MS.BIND | MS.REC);
+  assert.is(one(m, T.M_REMOUNT_FLAGS), MS.RDONLY | MS.NOSUID);
+  assert.is(one(m, T.M_PROPAGATION), MS.PRIVATE | MS.REC);
+});
+
+test('plan: no mount namespace means chroot, user namespace means bound devices', () => {
+  const p = buildPlan(spec((c) => (c.linux.namespaces = [{ type: 'pid' }])), opts);
+  assert.is(one(p.records, T.ROOT_CHROOT), true);
+  const u = buildPlan(
+    spec((c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }),
+    opts,
+  );
+  assert.is(one(u.records, T.USERNS_MAPS), true);
+  assert.is(one(all(u.records, T.DEVICE)[0]!.value as Rec[], T.D_BIND), true);
+});
+
+test('plan: errors name the JSON path', () => {
+  const bad = (edit: (c: any) => void, re: RegExp) => {
+    try {
+      buildPlan(spec(edit), opts);
+    } catch (e) {
+      assert.instance(e, PlanError);
+      assert.match((e as Error).message, re);
+      return;
+    }
+    assert.unreachable('no error');
+  };
+  bad((c) => (c.linux.namespaces = [{ type: 'pid' }, { type: 'pid' }]), /\/linux\/namespaces\/1\/type: namespace pid given twice/);
+  bad((c) => (c.hostname = 'h') && (c.linux.namespaces = [{ type: 'pid' }]), /\/hostname: setting the hostname needs a uts namespace/);
+  bad((c) => (c.linux.sysctl = { 'kernel.panic': '1' }), /\/linux\/sysctl\/kernel.panic: is not namespaced/);
+  bad((c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), /needs a network namespace/);
+  bad((c) => (c.process.rlimits = [{ type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), /\/process\/rlimits\/0\/type: unknown rlimit/);
+  bad((c) => (c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 2, hard: 1 }]), /soft limit above hard limit/);
+  bad((c) => c.linux.namespaces.push({ type: 'user' }), /needs uidMappings and gidMappings/);
+  bad((c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), /time offsets need a new time namespace/);
+  bad((c) => c.mounts.push({ destination: '/x', type: 'bind' }), /\/mounts\/1\/source: a bind mount needs a source/);
+});
+
+test('cgroup mount on a hybrid host: tmpfs, one bind per hierarchy, read-only last', () => {
+  const mi = [
+    '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
+    '31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw',
+    '33 30 0:29 / /sys/fs/cgroup/cpu rw,nosuid shared:12 - cgroup cgroup rw,cpu',
+    '34 30 0:30 / /sys/fs/cgroup/systemd rw,nosuid shared:13 - cgroup cgroup rw,xattr,name=systemd',
+  ].join('\n');
+  const layout = layoutOf(parseMountinfo(mi), parseProcCgroup('3:cpu:/a/b\n1:name=systemd:/s\n0::/u\n'));
+  assert.is(layout.mode, 'hybrid');
+  const rs = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY | MS.NOSUID, false, '/mounts/6');
+  const targets = rs.map((r) => one(r.value as Rec[], T.M_TARGET));
+  assert.equal(targets, ['/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup']);
+  assert.equal(rs.map((r) => one(r.value as Rec[], T.M_SOURCE)), ['tmpfs', '/sys/fs/cgroup/unified/u', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/systemd/s', 'tmpfs']);
+  const ns = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, true, '/mounts/6');
+  assert.is(one(ns[3]!.value as Rec[], T.M_DATA), 'name=systemd');
+  assert.is(one(ns[2]!.value as Rec[], T.M_FSTYPE), 'cgroup');
+});
+
+test.run();
