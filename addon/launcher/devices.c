@@ -1,0 +1,85 @@
+/* Device nodes and the /dev symlinks, created inside the rootfs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "resolve.h"
+#include "util.h"
+
+/* The host's node, bind-mounted over an empty file: what works in a user
+ * namespace, where mknod does not. */
+static void bind_node(int dir, const char *name, const struct device *d)
+{
+	/* O_EXCL: never open an existing node (opening a tty has effects). */
+	int fd = openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		fail("device %s: create the bind mount point", d->path);
+	int tfd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (tfd < 0 || fstat(tfd, &st) < 0)
+		fail("device %s: open the bind mount point", d->path);
+	if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+		failx("device %s: a %s is in the way", d->path, S_ISDIR(st.st_mode) ? "directory" : "symlink");
+	char path[FDPATH_MAX];
+	if (mount(d->path, fdpath(path, tfd), NULL, MS_BIND, NULL) < 0)
+		fail("device %s: bind the host's node", d->path);
+	close(tfd);
+}
+
+void create_devices(struct rootctx *c)
+{
+	const struct plan *p = c->p;
+	for (size_t i = 0; i < p->n_devices; i++) {
+		const struct device *d = &p->devices[i];
+		if (d->type != S_IFCHR && d->type != S_IFBLK && d->type != S_IFIFO)
+			failx("device %s: type %#o is not S_IFCHR, S_IFBLK or S_IFIFO", d->path, d->type);
+		char name[NAME_MAX + 1];
+		int dir = rs_parent(c->rootfd, d->path, 0755, name);
+		if (dir < 0)
+			fail("device %s: create its directory", d->path);
+		if (d->bind) {
+			bind_node(dir, name, d);
+		} else if (mknodat(dir, name, d->type | (d->mode & 07777), makedev(d->major, d->minor)) < 0) {
+			/* runc: an existing node is kept; EPERM means we are in a
+			 * user namespace after all, so bind the host's node. */
+			if (errno == EPERM)
+				bind_node(dir, name, d);
+			else if (errno != EEXIST)
+				fail("mknod %s", d->path);
+		} else if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			fail("chown %s to %u:%u", d->path, d->uid, d->gid);
+		}
+		close(dir);
+	}
+}
+
+void create_dev_symlinks(struct rootctx *c)
+{
+	const struct plan *p = c->p;
+	for (size_t i = 0; i < p->n_symlinks; i++) {
+		const struct dev_symlink *s = &p->symlinks[i];
+		char name[NAME_MAX + 1];
+		int dir = rs_parent(c->rootfd, s->link, 0755, name);
+		if (dir < 0)
+			fail("symlink %s: create its directory", s->link);
+		if (symlinkat(s->target, dir, name) < 0) {
+			if (errno != EEXIST)
+				fail("symlink %s -> %s", s->link, s->target);
+			/* runc keeps whatever is there (a rootfs may ship its own). */
+			char have[PATH_MAX];
+			ssize_t n = readlinkat(dir, name, have, sizeof(have) - 1);
+			if (n < 0 || (size_t)n != strlen(s->target) || memcmp(have, s->target, (size_t)n) != 0)
+				debugx("symlink %s -> %s: something else exists there, kept", s->link, s->target);
+		}
+		close(dir);
+	}
+}

@@ -1,0 +1,195 @@
+/* The container init: the ordered steps between clone and execve. The order
+ * follows runc where it matters; each step's comment says why it is where it is. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "plan_tags.h"
+#include "sync.h"
+#include "util.h"
+
+/* Blocks for MSG_GO: until then the runtime writes our uid/gid maps, puts us
+ * in the cgroup and runs the createRuntime/prestart hooks. */
+struct go {
+	char *state;       /* for createContainer hooks */
+	char *state_start; /* for startContainer hooks */
+};
+
+static struct go wait_go(int syncfd)
+{
+	uint32_t tag, len;
+	uint8_t *val;
+	if (!msg_read(syncfd, &tag, &val, &len))
+		_exit(1); /* EOF: the runtime gave up on us; it reports why */
+	if (tag != PT_MSG_GO)
+		failx("sync socket: expected MSG_GO, got %s (%u)", pt_name(tag), tag);
+	struct go go = {NULL, NULL};
+	struct rec_iter it;
+	struct rec r;
+	rec_iter_init(&it, val, len, "MSG_GO");
+	while (rec_next(&it, &r)) {
+		if (r.tag == PT_STATE_JSON)
+			go.state = rec_str(&r);
+		else if (r.tag == PT_STATE_JSON_START)
+			go.state_start = rec_str(&r);
+		else
+			failx("plan: unexpected tag %s (%u) in MSG_GO", pt_name(r.tag), r.tag);
+	}
+	free(val);
+	if (!go.state)
+		go.state = xstrdup("");
+	if (!go.state_start)
+		go.state_start = go.state;
+	return go;
+}
+
+/* Key permission bits (keyutils.h, which we do not link). */
+#define KEY_USR_SEARCH 0x00080000
+#define KEY_OTH_SEARCH 0x00000008
+
+/* runc's behaviour, except that EACCES/EPERM (keyctl filtered by an outer
+ * seccomp profile, e.g. hako inside Docker) is a warning, not a failure:
+ * the session keyring is best-effort isolation. */
+static void join_keyring(const struct plan *p)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name, 0, 0, 0);
+	if (id < 0) {
+		if (errno == ENOSYS)
+			return;
+		if (errno == EACCES || errno == EPERM) {
+			warnx_msg("join session keyring %s: %s (continuing without a new session keyring)", p->keyring_name, errstr(errno));
+			return;
+		}
+		fail("join session keyring %s", p->keyring_name);
+	}
+	/* Make it searchable by the container's user: by "other" in a user
+	 * namespace (its uids differ from the keyring owner's), else by "user". */
+	char desc[512];
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc) - 1, 0);
+	if (n < 0)
+		fail("describe session keyring %s", p->keyring_name);
+	desc[sizeof(desc) - 1] = 0;
+	/* "type;uid;gid;perm;description" with perm in hex */
+	char *s = desc;
+	for (int i = 0; i < 3 && s; i++) {
+		s = strchr(s, ';');
+		if (s)
+			s++;
+	}
+	if (!s)
+		failx("describe session keyring %s: unexpected answer %s", p->keyring_name, desc);
+	unsigned long perm = strtoul(s, NULL, 16);
+	perm |= plan_has_userns(p) ? KEY_OTH_SEARCH : KEY_USR_SEARCH;
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm, 0, 0) < 0)
+		fail("set permissions of session keyring %s", p->keyring_name);
+}
+
+static void identity(const struct plan *p)
+{
+	if (p->setsid && setsid() < 0)
+		fail("setsid");
+	if (p->new_keyring)
+		join_keyring(p);
+	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+		fail("sethostname %s", p->hostname);
+	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+		fail("setdomainname %s", p->domainname);
+}
+
+void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
+{
+	/* Our writes to hook stdin pipes and to the fifo must fail with EPIPE,
+	 * not kill us; the container gets the disposition we inherited. */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	/* We create directories, files and nodes with exact modes; the hooks
+	 * and the process get the inherited umask (or UMASK). */
+	mode_t inherited_umask = umask(0);
+
+	struct go go = wait_go(syncfd);
+
+	if (p->userns_maps) {
+		if (setresgid(0, 0, 0) < 0)
+			fail("setresgid to root of the new user namespace (are the gid maps written?)");
+		if (setresuid(0, 0, 0) < 0)
+			fail("setresuid to root of the new user namespace (are the uid maps written?)");
+	} else if (plan_has_userns(p)) {
+		/* A joined user namespace: our ids are still the host's, probably
+		 * unmapped there; its root is who should create files in the
+		 * rootfs. If 0 is unmapped in it, stay as we are. */
+		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
+			fail("become root of the joined user namespace");
+	}
+
+	identity(p);
+
+	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .devnull_tree = -1, .mask_dir = -1};
+	rootfs_prepare(&c);
+	for (size_t i = 0; i < p->n_mounts; i++)
+		mount_one(&c, &p->mounts[i]);
+	create_devices(&c);
+	create_dev_symlinks(&c);
+	mask_prepare(&c);
+	/* runc's order: after the mounts, before pivot_root, so the hooks still
+	 * see the host's tree and can add mounts to the container's; runc runs
+	 * them from the rootfs as cwd. */
+	if (p->hooks_create.n && fchdir(c.rootfd) < 0)
+		fail("chdir to rootfs %s", p->rootfs);
+	run_hooks(&p->hooks_create, "createContainer", go.state, inherited_umask);
+	rootfs_enter(&c);
+	make_cwd(&c);
+
+	write_sysctls(&c);
+	readonly_paths(&c);
+	masked_paths(&c);
+	rootfs_finalize(&c);
+
+	set_personality(p);
+	int retry_cwd = enter_cwd(p, 0);
+	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which the
+	 * process may be about to lose: load it now, as runc does (the profile
+	 * must then allow the remaining setup syscalls). */
+	if (p->seccomp_bpf && !p->no_new_privs)
+		load_seccomp(p);
+	setup_user_and_caps(p);
+	if (retry_cwd)
+		enter_cwd(p, 1);
+	umask(p->has_umask ? (mode_t)p->umask : inherited_umask);
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_NO_NEW_PRIVS)");
+	/* After the user switch, like runc: permission to execute is the
+	 * container user's, and a missing binary fails `create`. */
+	char *path = lookup_exec(p);
+
+	struct msgbuf m;
+	msg_begin(&m, PT_MSG_READY);
+	if (msg_send(&m, syncfd) < 0)
+		_exit(1);
+	close(syncfd);
+	err_set_none();
+
+	/* Blocks until `hako start` opens the fifo for reading. Through
+	 * /proc/self/fd of the /proc we started with, since the container may
+	 * have no /proc of its own. */
+	char rel[FDPATH_MAX];
+	snprintf(rel, sizeof(rel), "self/fd/%d", fifo_path_fd);
+	int fifo = openat(c.procfd, rel, O_WRONLY | O_CLOEXEC);
+	if (fifo < 0)
+		_exit(1);
+	close(fifo_path_fd);
+	close(c.procfd);
+	err_set_fifo(fifo);
+
+	run_hooks(&p->hooks_start, "startContainer", go.state_start, p->has_umask ? (mode_t)p->umask : inherited_umask);
+	exec_process(p, path, fifo, &old_pipe);
+}

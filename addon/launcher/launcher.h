@@ -1,0 +1,78 @@
+/* The steps of the launcher, in the order init.c calls them. */
+#ifndef HAKO_LAUNCHER_H
+#define HAKO_LAUNCHER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "plan.h"
+
+/* selfseal.c: re-exec from a sealed memfd unless already running from one. */
+void selfseal(char **argv, char **envp);
+
+/* nsenter.c, launcher side of create: joins, time namespace, clone. Returns
+ * 0 in the init and never returns in the launcher (which reports the pid). */
+void nsenter_create(const struct plan *p, int syncfd);
+
+/* init.c: the container init, from MSG_GO to execve. */
+__attribute__((noreturn)) void init_main(const struct plan *p, int syncfd, int fifo_path_fd);
+
+/* State shared by the rootfs steps. */
+struct rootctx {
+	const struct plan *p;
+	int rootfd;       /* O_PATH: the rootfs bind mount before entering it, "/" after */
+	int procfd;       /* O_PATH: the /proc we started with, usable after pivot_root */
+	char *rootfs_real; /* canonical host path of the rootfs (before entering it) */
+	int devnull_tree; /* detached clone of the host's /dev/null, for masked files */
+	int mask_dir;     /* the read-only tmpfs masking directories, once attached */
+	struct late_ro {
+		int fd;
+		const char *target;
+	} *late_ro;        /* tmpfs and /dev mounts made read-only only at the end */
+	size_t n_late_ro;
+};
+
+/* rootfs.c */
+void rootfs_prepare(struct rootctx *c);
+void rootfs_enter(struct rootctx *c);
+void rootfs_finalize(struct rootctx *c);
+
+/* mounts.c */
+void mount_one(struct rootctx *c, const struct mount_ent *m);
+/* MS_REMOUNT|MS_BIND|flags on the mount at fd, keeping the flags a less
+ * privileged user namespace cannot clear. 0 or -1 with errno. */
+int remount_bind(int fd, unsigned long flags, const char **why);
+
+/* devices.c */
+void create_devices(struct rootctx *c);
+void create_dev_symlinks(struct rootctx *c);
+
+/* maskpaths.c */
+void mask_prepare(struct rootctx *c);
+void readonly_paths(struct rootctx *c);
+void masked_paths(struct rootctx *c);
+
+/* sysctl.c */
+void write_sysctls(struct rootctx *c);
+
+/* hooks.c: runs each hook; reports "<kind> hook <path>: ..." and exits on failure. */
+void run_hooks(const struct hook_list *hooks, const char *kind, const char *state, mode_t umask_for_hooks);
+
+/* process.c */
+void apply_rlimits(const struct plan *p);
+void apply_oom_score_adj(const struct plan *p);
+void set_personality(const struct plan *p);
+void make_cwd(struct rootctx *c);
+/* true when the chdir must be retried as the container user (EACCES) */
+int enter_cwd(const struct plan *p, int final);
+void setup_user_and_caps(const struct plan *p);
+/* Resolves ARG[0] like Go's exec.LookPath with the container's PATH. */
+char *lookup_exec(const struct plan *p);
+void load_seccomp(const struct plan *p);
+struct sigaction;
+/* close_range, late seccomp, '0' on the fifo, execve; the error on the fifo
+ * if execve fails. sigpipe: the disposition to give back to the process. */
+__attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd,
+					    const struct sigaction *sigpipe);
+
+#endif

@@ -1,0 +1,263 @@
+/* The process itself: limits, identity, capabilities, seccomp, execve. Kept
+ * apart from the rootfs steps so that exec mode can reuse it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "resolve.h"
+#include "util.h"
+
+static const char *rlimit_name(unsigned t)
+{
+	static const char *names[] = {
+		"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
+		"RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",
+		"RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
+		"RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+	};
+	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "RLIMIT_?";
+}
+
+void apply_rlimits(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const struct rlimit_ent *l = &p->rlimits[i];
+		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
+		if (setrlimit((int)l->type, &rl) < 0)
+			fail("setrlimit %s (%u) soft %llu hard %llu", rlimit_name(l->type), l->type,
+			     (unsigned long long)l->soft, (unsigned long long)l->hard);
+	}
+}
+
+void apply_oom_score_adj(const struct plan *p)
+{
+	if (!p->has_oom_score_adj)
+		return;
+	char buf[16];
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		fail("set oom_score_adj to %d", p->oom_score_adj);
+	close(fd);
+}
+
+void set_personality(const struct plan *p)
+{
+	if (p->has_personality && personality((unsigned long)p->personality) < 0)
+		fail("personality %#llx", (unsigned long long)p->personality);
+}
+
+/* runc creates a missing cwd (as root, before the rootfs turns read-only). */
+void make_cwd(struct rootctx *c)
+{
+	const char *cwd = c->p->cwd;
+	if (!cwd || !*cwd)
+		return;
+	int fd = rs_walk(c->rootfd, cwd, RS_MKDIRS | RS_LAST_DIR, 0755, 0);
+	if (fd < 0)
+		fail("cwd %s", cwd);
+	close(fd);
+}
+
+/* CVE-2024-21626: a cwd that is an fd of the host (or under the old root)
+ * shows up as "(unreachable)/..." or fails; never hand such a cwd over. */
+static void verify_cwd(void)
+{
+	char buf[PATH_MAX];
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0) {
+		if (errno == ENOENT)
+			failx("current working directory is outside of the container's root: possible container breakout");
+		fail("getcwd");
+	}
+	if (buf[0] != '/')
+		failx("current working directory is outside of the container's root: possible container breakout (%s)", buf);
+}
+
+int enter_cwd(const struct plan *p, int final)
+{
+	const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+	if (chdir(cwd) < 0) {
+		/* The container user may reach what root (squashed on NFS, or
+		 * without DAC override in a user namespace) cannot. */
+		if (errno == EACCES && !final)
+			return 1;
+		fail("cwd %s", cwd);
+	}
+	verify_cwd();
+	return 0;
+}
+
+/* Our own stdio is created outside the container, owned by the runtime's
+ * user: hand it to the container's user so it can reopen /dev/stdout (runc's
+ * fixStdioPermissions). Unlike runc, only pipes, sockets and terminals: a
+ * regular file the caller redirected to stays the caller's. /dev/null and
+ * what we may not chown are left alone. */
+static void fix_stdio(uid_t uid)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			continue;
+		if (st.st_uid == uid || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
+		    (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))
+			continue;
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EPERM && errno != EROFS && errno != EINVAL)
+			fail("chown stdio fd %d to %u", fd, uid);
+	}
+}
+
+static int last_cap(void)
+{
+	int last = 0;
+	while (last < 63 && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+		last++;
+	return last;
+}
+
+void setup_user_and_caps(const struct plan *p)
+{
+	int last = last_cap();
+	uint64_t valid = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+	uint64_t all = p->cap_bounding | p->cap_effective | p->cap_permitted | p->cap_inheritable | p->cap_ambient;
+	if (all & ~valid)
+		debugx("capabilities %#llx are unknown to this kernel (last is %d): ignored", (unsigned long long)(all & ~valid), last);
+
+	fix_stdio(p->uid);
+	if (!p->setgroups_deny && setgroups(p->n_additional_gids, p->additional_gids) < 0)
+		fail("setgroups");
+	/* Keep the permitted set across the uid change; capset trims it. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_KEEPCAPS)");
+	for (int c = 0; c <= last; c++)
+		if (!(p->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			fail("drop capability %d from the bounding set", c);
+	if (setresgid(p->gid, p->gid, p->gid) < 0) {
+		if (errno == EINVAL)
+			failx("cannot setgid to unmapped gid %u in user namespace", p->gid);
+		fail("setgid %u", p->gid);
+	}
+	if (setresuid(p->uid, p->uid, p->uid) < 0) {
+		if (errno == EINVAL)
+			failx("cannot setuid to unmapped uid %u in user namespace", p->uid);
+		fail("setuid %u", p->uid);
+	}
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_KEEPCAPS)");
+
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct data[2];
+	uint64_t eff = p->cap_effective & valid, perm = p->cap_permitted & valid, inh = p->cap_inheritable & valid;
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(eff >> (32 * i));
+		data[i].permitted = (uint32_t)(perm >> (32 * i));
+		data[i].inheritable = (uint32_t)(inh >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail("capset");
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail("clear ambient capabilities");
+	/* runc only warns: a cap missing from permitted or inheritable cannot
+	 * be ambient, and configs in the wild ask for it anyway. */
+	for (int c = 0; c <= last; c++)
+		if ((p->cap_ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			warnx_msg("raise ambient capability %d: %s", c, errstr(errno));
+}
+
+/* Go's findExecutable: what the container user could execve. */
+static int executable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	/* runc 1.1 (Go 1.19) says "permission denied" for a directory, and
+	 * Docker maps that text to exit status 126. */
+	if (S_ISDIR(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
+}
+
+char *lookup_exec(const struct plan *p)
+{
+	const char *file = p->args.v[0];
+	if (strchr(file, '/')) {
+		struct stat st;
+		if (stat(file, &st) < 0)
+			fail("exec: \"%s\": stat %s", file, file);
+		if (executable(file) < 0)
+			fail("exec: \"%s\"", file);
+		return xstrdup(file);
+	}
+	const char *path = plan_getenv(p, "PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (const char *d = path;; d++) {
+		const char *e = strchrnul(d, ':');
+		size_t dl = (size_t)(e - d);
+		char *cand = xmalloc(dl + strlen(file) + 3);
+		if (dl == 0)
+			strcpy(cand, "./");
+		else {
+			memcpy(cand, d, dl);
+			cand[dl] = '/';
+			cand[dl + 1] = 0;
+		}
+		strcat(cand, file);
+		if (executable(cand) == 0)
+			return cand;
+		free(cand);
+		if (!*e)
+			break;
+		d = e;
+	}
+	failx_errno(ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+void load_seccomp(const struct plan *p)
+{
+	size_t n = p->seccomp_len / sizeof(struct sock_filter);
+	if (n == 0 || n > BPF_MAXINSNS)
+		failx("seccomp: a filter of %zu instructions cannot be loaded", n);
+	if (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		failx("seccomp: notify listeners (SECCOMP_FILTER_FLAG_NEW_LISTENER) are not implemented yet");
+	struct sock_fprog prog = {.len = (unsigned short)n, .filter = (struct sock_filter *)p->seccomp_bpf};
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0)
+		fail("seccomp: load the filter");
+}
+
+void exec_process(const struct plan *p, const char *path, int fifo_fd, const struct sigaction *sigpipe)
+{
+	/* Every fd of ours (sync socket, fifo, rootfs and /proc handles) is
+	 * closed by execve; only stdio and the preserved fds go through. */
+	if (close_range(3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		fail("close_range");
+	/* As late as possible: the fewer syscalls after it, the fewer a
+	 * profile must allow. Before the '0' so a failure can still be told. */
+	if (p->seccomp_bpf && p->no_new_privs)
+		load_seccomp(p);
+	if (write_all(fifo_fd, "0", 1) < 0)
+		_exit(1);
+	sigaction(SIGPIPE, sigpipe, NULL);
+	execve(path, p->args.v, p->env.v);
+	int err = errno;
+	set_fail_code(err == ENOENT ? 127 : err == EACCES ? 126 : 1);
+	fail_errno(err, "exec %s", path);
+}

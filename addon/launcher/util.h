@@ -1,0 +1,54 @@
+/* Error reporting and small helpers shared by every step of the launcher. */
+#ifndef HAKO_UTIL_H
+#define HAKO_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Where a fatal error goes: the sync socket until MSG_READY, the exec fifo
+ * after `start` opened it, nowhere in between (the runtime has gone). */
+enum err_sink { SINK_NONE, SINK_SYNC, SINK_FIFO };
+
+void err_set_sync(int fd);
+void err_set_fifo(int fd);
+void err_set_none(void);
+void set_log_level(unsigned level);
+
+/* Exit code used by fail() and friends: 1, except for exec failures. */
+void set_fail_code(int code);
+
+/* Reports "<what>: <strerror(err)>" (or just <what> when err is 0) and exits. */
+__attribute__((noreturn, format(printf, 2, 3))) void fail_errno(int err, const char *fmt, ...);
+/* Same with the current errno. */
+__attribute__((noreturn, format(printf, 1, 2))) void fail(const char *fmt, ...);
+/* Reports a failure that is not a syscall error. */
+__attribute__((noreturn, format(printf, 1, 2))) void failx(const char *fmt, ...);
+/* Carries err in ERR_ERRNO without appending its text. */
+__attribute__((noreturn, format(printf, 2, 3))) void failx_errno(int err, const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void warnx_msg(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void debugx(const char *fmt, ...);
+
+/* strerror in Go's spelling ("no such file or directory"): runc's callers
+ * (Docker, containerd, podman) match on these lower-case texts. */
+const char *errstr(int err);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Whole-buffer I/O that retries on EINTR and short transfers. 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+/* Returns bytes read (less than len only at EOF) or -1. */
+ssize_t read_all(int fd, void *buf, size_t len);
+
+/* "/proc/self/fd/N" in a caller-provided buffer. */
+#define FDPATH_MAX 32
+const char *fdpath(char buf[FDPATH_MAX], int fd);
+
+/* close() that keeps errno. */
+void xclose(int fd);
+
+#endif
