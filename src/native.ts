@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AddonCompiled, CompiledInput } from './seccomp/compile.js';
 
 export type FlockOp = 'sh' | 'ex' | 'un';
 
@@ -138,6 +139,24 @@ export interface Native {
   seccompAvailable(): boolean;
   /** The loaded libseccomp's version, "major.minor.micro". */
   seccompVersion(): string;
+  /**
+   * Whether seccomp(2) accepts these SECCOMP_FILTER_FLAG_* bits (probed
+   * without loading anything; WAIT_KILLABLE_RECV is probed with NEW_LISTENER).
+   */
+  seccompFlagSupported(flags: number): boolean;
+  /**
+   * Builds the filter with libseccomp and exports it as BPF. Names libseccomp
+   * does not know are skipped and listed. Throws an Error with a one-line
+   * message, and `rule` or `architecture` (the index into the input) when one
+   * entry was refused; a TypeError for a malformed input.
+   */
+  seccompCompile(input: CompiledInput): AddonCompiled;
+  /** The same filter as libseccomp's pseudo filter code text, for debugging. */
+  seccompExportPfc(input: CompiledInput): string;
+  /** SCMP_ACT_*, SCMP_CMP_*, SECCOMP_FILTER_FLAG_* and a few AUDIT_ARCH_* from the headers. */
+  readonly seccompConstants: Readonly<Record<string, number>>;
+  /** A blocking connect(2) to a unix stream socket by path; the fd is close-on-exec. */
+  connectUnix(path: string): number;
 
   readonly constants: NativeConstants;
 }
