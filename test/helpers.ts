@@ -1,7 +1,7 @@
 // Shared by the integration tests: temporary state roots and bundles (each
 // a fresh copy of the busybox rootfs), and running bin/hako as a user would.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +27,9 @@ export class Env {
   readonly root: string;
   constructor() {
     this.dir = mkdtempSync('/tmp/hako-test-');
+    // Containers in user namespaces run as unmapped-to-root uids: they must
+    // be able to walk to their rootfs.
+    chmodSync(this.dir, 0o755);
     this.root = path.join(this.dir, 'state');
   }
 
@@ -41,10 +44,27 @@ export class Env {
     return b;
   }
 
+  /**
+   * Runs bin/hako. Its output goes to files, not pipes: a container started
+   * by `create` or `run -d` inherits hako's stdio and keeps pipes open long
+   * after hako has exited, as it would under runc.
+   */
   hako(args: string[], opts: SpawnSyncOptions = {}): Result {
-    const r = spawnSync(HAKO, ['--root', this.root, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
-    if (r.error) throw r.error;
-    return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    const n = ++counter;
+    const outFile = path.join(this.dir, `.out-${n}`);
+    const errFile = path.join(this.dir, `.err-${n}`);
+    const out = openSync(outFile, 'w');
+    const err = openSync(errFile, 'w');
+    try {
+      const r = spawnSync(HAKO, ['--root', this.root, ...args], { timeout: 60_000, stdio: ['ignore', out, err], ...opts });
+      if (r.error) throw r.error;
+      return { status: r.status, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
+    } finally {
+      closeSync(out);
+      closeSync(err);
+      rmSync(outFile, { force: true });
+      rmSync(errFile, { force: true });
+    }
   }
 
   /** Foreground run of `sh -c script` in a bundle; the container's stdout. */
@@ -59,7 +79,7 @@ export class Env {
   cleanup(): void {
     // Containers left by a failed test: force-delete them so nothing runs on.
     if (existsSync(this.root)) {
-      for (const id of JSON.parse(this.hako(['list', '--format', 'json']).stdout || '[]').map((s: any) => s.id)) {
+      for (const id of (JSON.parse(this.hako(['list', '--format', 'json']).stdout || 'null') ?? []).map((s: any) => s.id)) {
         this.hako(['delete', '--force', id]);
       }
     }

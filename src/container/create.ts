@@ -1,7 +1,7 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
 import { runHooks, HookError } from '../hooks/run.js';
@@ -82,6 +82,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw e;
   }
   for (const w of plan.warnings) ctx.log('warn', where(w));
+  for (const d of plan.debug) ctx.log('debug', where(d));
   try {
     if (!statSync(plan.rootfs).isDirectory()) throw new Error('not a directory');
   } catch (e) {
@@ -110,6 +111,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
     store.write(rec);
     native().mkfifo(fifoPath, 0o622);
+    // Whatever our umask: the init may have switched to any uid before it
+    // opens the fifo for writing (through its O_PATH fd, so only the fifo's
+    // own mode is checked).
+    chmodSync(fifoPath, 0o622);
 
     session = await InitSession.start(plan.records, {
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
@@ -123,7 +128,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     const stateJson = JSON.stringify(ociState(rec, 'creating'));
     await runHooks('prestart', spec.hooks?.prestart, stateJson);
     await runHooks('createRuntime', spec.hooks?.createRuntime, stateJson);
-    await session.go(stateJson);
+    await session.go(stateJson, JSON.stringify(ociState(rec, 'created')));
 
     delete rec.creating;
     store.write(rec);

@@ -10,6 +10,7 @@ import type { Spec } from '../spec/types.js';
 import type { RuntimeContext } from './context.js';
 import { killContainer } from './kill.js';
 import { ociState, statusOf } from './status.js';
+import { isAlive } from './proc.js';
 import { FIFO_FILE, Store } from './store.js';
 
 function readAll(fd: number): Promise<string> {
@@ -20,6 +21,29 @@ function readAll(fd: number): Promise<string> {
     s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     s.on('error', reject);
   });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Opens exec.fifo without blocking (a dead init would leave a blocking open
+ * waiting forever) and reads to EOF. The init opens its end just after it
+ * reports ready, so a reader can come first and see EOF at once: while the
+ * init lives, try again.
+ */
+async function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => string): Promise<string> {
+  for (let i = 0; ; i++) {
+    let fd: number;
+    try {
+      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      throw new HakoError(where(`cannot open ${fifo}: ${describe(e)}`));
+    }
+    const said = await readAll(fd);
+    if (said !== '' || !alive()) return said;
+    if (i > 2000) throw new HakoError(where('the container init does not open exec.fifo'));
+    await sleep(i < 50 ? 1 : 10);
+  }
 }
 
 export async function start(ctx: RuntimeContext, id: string): Promise<void> {
@@ -34,23 +58,18 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (status === 'stopped') throw new HakoError(where('cannot start a container that has stopped'), 'state');
     if (status !== 'created') throw new HakoError(where(`cannot start an already ${status} container`), 'state');
     const fifo = path.join(dir, FIFO_FILE);
-    // Non-blocking open: if the init is gone there is no writer, and a
-    // blocking open would wait forever. The init is counted as a writer
-    // while it waits in open(), so a live one is seen.
-    let fd: number;
-    try {
-      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (e) {
-      throw new HakoError(where(`cannot open ${fifo}: ${describe(e)}`));
-    }
-    const said = await readAll(fd);
+    const said = await releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), where);
     try {
       unlinkSync(fifo);
     } catch {
       /* gone already */
     }
+    // "0" alone: execve closed the fifo, the process runs. "0" and text:
+    // execve failed after the go-ahead. Text alone: a startContainer hook or
+    // the last setup step failed. Nothing: the init died.
     if (said !== '0') {
-      throw new HakoError(where(said === '' ? 'the container init exited before start' : said.trim()));
+      const why = said === '' ? 'the container init exited before start' : said.startsWith('0') ? said.slice(1) : said;
+      throw new HakoError(where(why.trim()));
     }
     const spec = JSON.parse(store.readConfigText(id)) as Spec;
     if (spec.hooks?.poststart?.length) {

@@ -84,8 +84,10 @@ export class InitSession {
   }
 
   /** Releases the init; resolves once it has set up the container and waits on exec.fifo. */
-  async go(stateJson: string): Promise<void> {
-    this.sock.write(encode(rec('MSG_GO', [rec('STATE_JSON', stateJson)])));
+  async go(stateJson: string, startStateJson?: string): Promise<void> {
+    const fields = [rec('STATE_JSON', stateJson)];
+    if (startStateJson) fields.push(rec('STATE_JSON_START', startStateJson));
+    this.sock.write(encode(rec('MSG_GO', fields)));
     const reply = await this.next();
     if (!reply) throw new LaunchError('the container init exited during setup without saying why');
     this.check(reply, T.MSG_READY);

@@ -50,6 +50,8 @@ export interface PlanOptions {
 export interface Plan {
   records: Rec[];
   warnings: string[];
+  /** Notes for --debug only. */
+  debug: string[];
   /** Namespaces to be created, as CLONE_* flags. */
   newNamespaces: number;
   /** Paths of namespaces joined, by type. */
@@ -91,6 +93,12 @@ export function capMask(names: readonly string[] | undefined, where: string, war
     m |= 1n << BigInt(bit);
   }
   return m;
+}
+
+export function capNames(mask: bigint): string[] {
+  return Object.entries(CAPS)
+    .filter(([, n]) => (mask & (1n << BigInt(n))) !== 0n)
+    .map(([name]) => name);
 }
 
 function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hooks: readonly Hook[] | undefined): Rec[] {
@@ -171,6 +179,7 @@ function sysctlNeeds(key: string): 'ipc' | 'network' | 'uts' | null {
 
 export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   const warnings: string[] = [];
+  const debug: string[] = [];
   const r: Rec[] = [rec('MODE', 1)];
   if (opts.debug) r.push(rec('LOG_LEVEL', 1));
   const linux = spec.linux ?? {};
@@ -328,12 +337,24 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   }
   const caps = proc.capabilities ?? {};
   const last = opts.capLastCap ?? 40;
+  const permitted = capMask(caps.permitted, '/process/capabilities/permitted', warnings, last);
+  const inheritable = capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last);
+  let ambient = capMask(caps.ambient, '/process/capabilities/ambient', warnings, last);
+  // The kernel raises an ambient capability only if it is permitted and
+  // inheritable. runc's own default config asks for ambient capabilities
+  // without inheritable ones, and runc carries on silently: so do we, with
+  // a debug note rather than a warning on every run.
+  const unraisable = ambient & ~(permitted & inheritable);
+  if (unraisable) {
+    debug.push(`/process/capabilities/ambient: ${capNames(unraisable).join(', ')} not both permitted and inheritable: not raised`);
+    ambient &= permitted & inheritable;
+  }
   r.push(
     rec('CAP_BOUNDING', capMask(caps.bounding, '/process/capabilities/bounding', warnings, last)),
     rec('CAP_EFFECTIVE', capMask(caps.effective, '/process/capabilities/effective', warnings, last)),
-    rec('CAP_PERMITTED', capMask(caps.permitted, '/process/capabilities/permitted', warnings, last)),
-    rec('CAP_INHERITABLE', capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last)),
-    rec('CAP_AMBIENT', capMask(caps.ambient, '/process/capabilities/ambient', warnings, last)),
+    rec('CAP_PERMITTED', permitted),
+    rec('CAP_INHERITABLE', inheritable),
+    rec('CAP_AMBIENT', ambient),
   );
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
   r.push(rec('PRESERVE_FDS', (opts.preserveFds ?? 0) + listen));
@@ -346,7 +367,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   r.push(...hookRecs('HOOK_CREATE_CONTAINER', spec.hooks?.createContainer));
   r.push(...hookRecs('HOOK_START_CONTAINER', spec.hooks?.startContainer));
 
-  return { records: r, warnings, newNamespaces: newNs, joined, userns, rootfs };
+  return { records: r, warnings, debug, newNamespaces: newNs, joined, userns, rootfs };
 }
 
 function deviceRec(p: string, type: number, major: number, minor: number, mode: number, uid: number, gid: number, bind: boolean): Rec {

@@ -72,7 +72,7 @@ t('mount targets never follow symlinks out of the rootfs', () => {
 });
 
 t('devices: defaults, linux.devices, /dev symlinks', () => {
-  const r = env.sh('ls -l /dev /dev/fuse; readlink /dev/fd /dev/stdin /dev/ptmx', (c) => {
+  const r = env.sh('ls -l /dev /dev/fuse; for l in /dev/fd /dev/stdin /dev/ptmx; do readlink $l; done', (c) => {
     c.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 }];
   });
   assert.is(r.status, 0, r.stderr);
@@ -106,9 +106,13 @@ t('--no-pivot runs the container too', () => {
 
 t('rootfsPropagation is applied to the new root; the host mount table is untouched', () => {
   const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
-  const r = env.sh('grep " / / " /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'private'));
+  const r = env.sh('awk \'$5 == "/"\' /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'private'));
   assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\S/, "the root mount is listed");
   assert.not.match(r.stdout, /shared:|master:/);
+  const shared = env.sh('awk \'$5 == "/"\' /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'shared'));
+  assert.is(shared.status, 0, shared.stderr);
+  assert.match(shared.stdout, /shared:/);
   const after = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
   assert.is(after, before);
 });

@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Env } from '../helpers.js';
 
 const t = suite('namespaces');
@@ -36,13 +37,23 @@ t('every new namespace differs from the host, the others are shared', () => {
   assert.match(r.stdout, /pid=1\n/);
 });
 
-t('joining namespaces by path', () => {
-  const r = env.sh('readlink /proc/self/ns/net /proc/self/ns/ipc', (c) => {
-    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'ipc' && n.type !== 'network');
-    c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' }, { type: 'ipc', path: '/proc/1/ns/ipc' });
-  });
-  assert.is(r.status, 0, r.stderr);
-  assert.is(r.stdout, `${readlinkSync('/proc/1/ns/net')}\n${readlinkSync('/proc/1/ns/ipc')}\n`);
+t('joining namespaces by path', async () => {
+  // A process of our own holds fresh namespaces to join.
+  const holder = spawn('unshare', ['--net', '--ipc', '--uts', 'sleep', '1000'], { stdio: 'ignore' });
+  try {
+    const pid = holder.pid!;
+    for (let i = 0; i < 200 && readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync('/proc/self/ns/net'); i++) await new Promise((r) => setTimeout(r, 10));
+    const r = env.sh('readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => !['ipc', 'network', 'uts'].includes(n.type));
+      c.linux.namespaces.push({ type: 'network', path: `/proc/${pid}/ns/net` }, { type: 'ipc', path: `/proc/${pid}/ns/ipc` }, { type: 'uts', path: `/proc/${pid}/ns/uts` });
+      c.hostname = 'joined-uts';
+    });
+    assert.is(r.status, 0, r.stderr);
+    const ns = (t: string) => readlinkSync(`/proc/${pid}/ns/${t}`);
+    assert.is(r.stdout, `${ns('net')}\n${ns('ipc')}\n${ns('uts')}\njoined-uts\n`);
+  } finally {
+    holder.kill('SIGKILL');
+  }
 });
 
 t('hostname and domainname', () => {
@@ -75,7 +86,6 @@ t('time namespace offsets', () => {
 
 t('sysctl in the namespaces it belongs to', () => {
   const r = env.sh('cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni', (c) => {
-    c.linux.namespaces.push({ type: 'network' });
     c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234' };
   });
   assert.is(r.status, 0, r.stderr);

@@ -1,0 +1,55 @@
+// Every cgroup failure is a CgroupError with a one-line message naming what
+// the user can act on: the JSON path of the setting, the controller, or the
+// cgroup file and what the kernel said. The library never prints.
+
+export class CgroupError extends Error {
+  constructor(
+    message: string,
+    /** errno name when the kernel refused ('EBUSY', 'EINVAL', ...). */
+    readonly code?: string,
+  ) {
+    super(message.replace(/\s*\n\s*/g, '; '));
+    this.name = 'CgroupError';
+  }
+}
+
+/** A setting that cannot be honoured: `<file>: <pointer>: <reason>`, like SpecError. */
+export function settingError(source: string, pointer: string, reason: string): CgroupError {
+  return new CgroupError(`${source}: ${pointer}: ${reason}`);
+}
+
+/** JSON pointer escaping of one reference token (RFC 6901). */
+export function pointerToken(key: string | number): string {
+  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+// The kernel's words for the errors cgroup files give, shorter than Node's
+// messages (which repeat the syscall and path we already name).
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EINVAL: 'invalid argument',
+  EBUSY: 'device or resource busy',
+  EPERM: 'operation not permitted',
+  EACCES: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  ENODEV: 'no such device',
+  EOPNOTSUPP: 'operation not supported',
+  ENOTSUP: 'operation not supported',
+  ERANGE: 'result out of range',
+  ENOTEMPTY: 'directory not empty',
+  ESRCH: 'no such process',
+};
+
+export function errnoCode(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** `EBUSY (device or resource busy)`, or the error's own message when it has no code. */
+export function errnoText(e: unknown): string {
+  const code = errnoCode(e);
+  if (code === undefined) return e instanceof Error ? e.message : String(e);
+  const words = ERRNO_WORDS[code];
+  return words ? `${words} (${code})` : code;
+}
