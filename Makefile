@@ -20,7 +20,7 @@ $(STAMP)/apt:
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 deps: $(STAMP)/apt node_modules/.package-lock.json
