@@ -10,6 +10,7 @@ import { InitSession, LaunchError } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
+import { compileSeccomp } from '../seccomp/compile.js';
 import type { Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
 import { OCI_VERSION } from '../spec/version.js';
@@ -64,7 +65,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;
   try {
+    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    if (seccomp?.notify) throw new PlanError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY is not supported yet');
+    for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
     plan = buildPlan(spec, {
+      seccomp,
       id,
       bundle,
       fifoPath,

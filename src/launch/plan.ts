@@ -45,6 +45,8 @@ export interface PlanOptions {
   exists?: (p: string) => boolean;
   /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
   cgroupLayout?: CgroupLayout;
+  /** linux.seccomp compiled to BPF (src/seccomp), loaded by the init last. */
+  seccomp?: { bpf: Uint8Array; flags: number };
 }
 
 export interface Plan {
@@ -357,6 +359,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     rec('CAP_AMBIENT', ambient),
   );
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
+  if (opts.seccomp) r.push(rec('SECCOMP_BPF', opts.seccomp.bpf), rec('SECCOMP_FLAGS', opts.seccomp.flags));
   r.push(rec('PRESERVE_FDS', (opts.preserveFds ?? 0) + listen));
   r.push(rec('EXEC_FIFO', opts.fifoPath));
   if (!opts.noNewKeyring) {
