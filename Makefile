@@ -49,3 +49,18 @@ test-integration:
 
 clean:
 	rm -rf build out dist bin/hako .tmp bundles/*/rootfs
+
+# Benchmarks and conformance (bench/README.md, conformance/README.md); run as root.
+RUNTIMES ?= $(HAKO) /usr/sbin/runc
+RUNTIME ?= $(HAKO)
+.PHONY: bench conformance conformance-compare
+
+bench: build
+	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time; }
+	node out/bench/main.js --runtimes "$(RUNTIMES)" $(BENCH_ARGS)
+
+conformance: build
+	node out/conformance/main.js --runtime "$(RUNTIME)" $(CONFORMANCE_ARGS)
+
+conformance-compare: build
+	node out/conformance/compare.js $(if $(filter command line environment,$(origin RUNTIMES)),--runtimes "$(RUNTIMES)") $(CONFORMANCE_ARGS)

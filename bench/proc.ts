@@ -30,6 +30,7 @@ export interface CmdOptions {
   rss?: boolean;
   /** Passed to the child as its stdin (default: /dev/null). */
   stdinFd?: number;
+  env?: NodeJS.ProcessEnv;
 }
 
 export const GNU_TIME = '/usr/bin/time';
@@ -68,6 +69,7 @@ export async function cmd(argv: string[], opts: CmdOptions = {}): Promise<CmdRes
     const child = spawn(full[0]!, full.slice(1), {
       stdio: [opts.stdinFd ?? 'ignore', out, err],
       cwd: opts.cwd,
+      env: opts.env ?? process.env,
     });
     closeSync(out);
     closeSync(err);
