@@ -9,8 +9,11 @@ type Backend = Pick<Native, 'seccompAvailable' | 'seccompCompile' | 'seccompFlag
 
 export function seccompFeatures(n: Backend = native()): SeccompFeatures {
   if (!n.seccompAvailable()) return { enabled: false };
-  // libseccomp refuses to add an architecture it does not know; the list in
-  // the schema is that of libseccomp 2.6, newer than some hosts have.
+  // Asked of libseccomp rather than listed: it refuses architectures it
+  // does not know (the schema's list is libseccomp 2.6's, newer than some
+  // hosts have), and one filter cannot mix byte orders, so next to the
+  // always-present native architecture the big-endian ones of a
+  // little-endian host (and the reverse) cannot be used either.
   const archs = (Object.keys(ARCHES) as Arch[]).filter((a) => {
     try {
       n.seccompCompile({ defaultAction: ACT.ALLOW, architectures: [ARCHES[a]], rules: [], syscallNames: [], binaryTree: false });

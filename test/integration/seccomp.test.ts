@@ -85,12 +85,11 @@ for (const nnp of [true, false]) {
     if (!enabled) return;
     const { profile } = podmanDefault();
     assert.is(profile.defaultErrnoRet, 38);
-    const r = sh('echo hello; ls / >/dev/null && echo ls-ok; id -u; grep "^Seccomp:" /proc/self/status; linux32 true && echo persona-ok', profile, (c) => {
+    const r = sh('echo hello; ls / >/dev/null && echo ls-ok; grep "^Seccomp:" /proc/self/status; linux32 true && echo persona-ok', profile, (c) => {
       c.process.noNewPrivileges = nnp;
-      c.process.user = { uid: 1000, gid: 1000 };
     });
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^hello\nls-ok\n1000\nSeccomp:\s+2\npersona-ok\n$/);
+    assert.match(r.stdout, /^hello\nls-ok\nSeccomp:\s+2\npersona-ok\n$/);
   });
 
   t(`containerd's default profile, ${how}`, () => {
@@ -105,15 +104,16 @@ for (const nnp of [true, false]) {
 
 t('SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL and SCMP_ACT_TRAP: the process dies of SIGSYS', () => {
   if (!enabled) return;
+  // sethostname: busybox sh makes no such call on its own (it does call
+  // uname at startup), and seccomp decides before the capability check.
   for (const action of ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'] as const) {
-    const r = runArgs(['uname', '-a'], { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action }] });
+    const r = runArgs(['hostname', 'kill-me'], { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action }] });
     assert.is(r.status, SIGSYS_STATUS, `${action}: ${r.stderr}`);
-    assert.is(r.stdout, '', action);
   }
   // The shell survives a child killed by the filter.
-  const r = sh('uname; echo "status=$?"', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS' }] });
+  const r = sh('(hostname kill-me); echo "status=$?"', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_KILL_PROCESS' }] });
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /status=159/);
+  assert.is(r.stdout, 'status=159\n');
 });
 
 t('SCMP_ACT_LOG lets the syscall run (SECCOMP_FILTER_FLAG_LOG accepted)', () => {
@@ -175,7 +175,7 @@ t('a bad profile fails create with the JSON path and leaves nothing behind', () 
   assert.match(notify.stderr, /config\.json: \/linux\/seccomp\/defaultAction: SCMP_ACT_NOTIFY cannot be the default action/);
 });
 
-t('exec: the container filter applies to exec processes too', async () => {
+t('exec: the container filter applies to exec processes too', () => {
   if (!enabled) return;
   const id = uniqueId('c');
   const b = env.bundle((c) => {
@@ -183,8 +183,9 @@ t('exec: the container filter applies to exec processes too', async () => {
     c.process.args = ['sleep', '100'];
     c.linux.seccomp = mkdirErrno(122);
   });
-  const run = env.hako(['run', '-d', '--bundle', b, id]);
-  assert.is(run.status, 0, run.stderr);
+  // The detached container keeps whatever stdio it is given: not our pipes.
+  const run = env.hako(['run', '-d', '--bundle', b, id], { stdio: 'ignore' });
+  assert.is(run.status, 0);
   try {
     const r = env.hako(['exec', id, 'sh', '-c', 'mkdir /tmp/x; echo "status=$?"']);
     if (/not supported yet/.test(r.stderr)) return; // exec lands separately
