@@ -158,6 +158,25 @@ export interface Native {
   /** A blocking connect(2) to a unix stream socket by path; the fd is close-on-exec. */
   connectUnix(path: string): number;
 
+  /**
+   * bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct
+   * bpf_insn bytes, src/cgroups/devices-bpf.ts); the fd is close-on-exec. A
+   * verifier refusal throws with the verifier's reason in the message and
+   * the whole log in `log`. Needs CAP_BPF or CAP_SYS_ADMIN.
+   */
+  bpfLoadDeviceFilter(insns: Buffer, license: string): number;
+  /** Ids of the BPF_CGROUP_DEVICE programs attached to the cgroup dir fd itself. */
+  bpfQueryDeviceFilters(cgroupFd: number): number[];
+  /** A close-on-exec fd for a loaded program, by id. */
+  bpfProgFdById(id: number): number;
+  /**
+   * bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) with BPF_F_ALLOW_MULTI; with
+   * `replaceFd`, BPF_F_REPLACE swaps that attached program for this one.
+   */
+  bpfAttachDeviceFilter(cgroupFd: number, progFd: number, replaceFd?: number): void;
+  /** bpf(BPF_PROG_DETACH, BPF_CGROUP_DEVICE) of one program. */
+  bpfDetachDeviceFilter(cgroupFd: number, progFd: number): void;
+
   readonly constants: NativeConstants;
 }
 

@@ -412,13 +412,21 @@ export function v2Stats(read: Reader, hugePageSizes: readonly string[]): CgroupS
     s.cpu.psi = psi('cpu.pressure');
   }
 
+  s.hugetlb = v2Hugetlb(read, hugePageSizes);
+  return s;
+}
+
+/** hugetlb counters of a cgroup2 cgroup (also a hybrid host's unified tree). */
+export function v2Hugetlb(read: Reader, hugePageSizes: readonly string[]): CgroupStats['hugetlb'] {
+  const out: CgroupStats['hugetlb'] = {};
   for (const size of hugePageSizes) {
     const usage = num(read, `hugetlb.${size}.rsvd.current`) ?? num(read, `hugetlb.${size}.current`);
     if (usage === undefined) continue;
+    // v2 has no peak; "max" in hugetlb.<size>.events counts refusals.
     const events = parseKeyValues(read(`hugetlb.${size}.events`) ?? '');
-    s.hugetlb[size] = { usage, max: 0n, failcnt: events.get('max') ?? 0n };
+    out[size] = { usage, max: 0n, failcnt: events.get('max') ?? 0n };
   }
-  return s;
+  return out;
 }
 
 /**
