@@ -3,7 +3,7 @@
 // run here by a small interpreter against every verdict the emulator gives.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ACC, DeviceEmulator, normalizeDeviceRules, ruleString, runcDefaultDeviceRules, v1DeviceWrites, type DeviceRule } from '../../src/cgroups/devices.js';
+import { ACC, DeviceEmulator, normalizeDeviceRules, ruleString, runcDefaultDeviceRules, v1DeviceWrites } from '../../src/cgroups/devices.js';
 import { native } from '../../src/native.js';
 import { BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DEVICE_FILTER_LICENSE, OP, decodeInsns, deviceFilterInsns, deviceFilterProgram, encodeInsns, type BpfInsn } from '../../src/cgroups/devices-bpf.js';
 import { CgroupError } from '../../src/cgroups/errors.js';
