@@ -767,6 +767,28 @@ function report(rts: Runtime[], o: Options): string {
   if (engineRows.length) {
     lines.push('', table(['engine floor', 'median'], engineRows.map((r) => [r.title, cellText(Object.values(r.values)[0], r.unit)])));
   }
+  // The engine's share: a JS runtime pays the engine's start-up on every
+  // command (4 per lifecycle, 1 per run, state, list).
+  const floor = engineRows.find((r) => r.id === 'engine:node -e 0:time');
+  const floorMs = floor && Object.values(floor.values)[0]?.status === 'ok' ? (Object.values(floor.values)[0] as { value: number }).value : null;
+  const share: string[] = [];
+  for (const rt of rts) {
+    if (rt.engine !== 'node' || floorMs === null) continue;
+    const v = (id: string): number | null => {
+      const c = rows.find((r) => r.id === id)?.values[rt.name];
+      return c?.status === 'ok' ? c.value : null;
+    };
+    const parts: string[] = [];
+    const add = (label: string, id: string, starts: number): void => {
+      const x = v(id);
+      if (x !== null) parts.push(`${label} ${fmt(x)} ms = ${starts} x ${fmt(floorMs)} ms engine + ${fmt(x - starts * floorMs)} ms own`);
+    };
+    add('lifecycle', 'lifecycle', 4);
+    add('run', 'run', 1);
+    add('--version', 'version', 1);
+    if (parts.length) share.push(`${rt.name} (node): ${parts.join('; ')}`);
+  }
+  if (share.length) lines.push('', 'engine share (node -e 0 per process start):', ...share.map((x) => `  ${x}`));
   const notes: string[] = [];
   for (const r of rows) {
     for (const rt of rts) {

@@ -15,6 +15,8 @@ export interface Runtime {
   /** The rootfs copy every bundle of this runtime points at (read-only). */
   rootfs: string;
   version: string;
+  /** The interpreter named by the binary's #! line (node, bun), if it is a script. */
+  engine: string | null;
 }
 
 /** config.json of the example bundle, as a plain object. */
@@ -35,7 +37,19 @@ export async function makeRuntime(bin: string, base: string, taken: Set<string>,
   cpSync(path.join(srcBundle, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
   const v = await cmd([bin, '--version'], { timeoutMs: 20_000 });
   const version = ok(v) ? v.stdout.split('\n')[0]!.trim() : `(--version failed: exit ${v.code})`;
-  return { name, bin, root, dir, rootfs, version };
+  return { name, bin, root, dir, rootfs, version, engine: engineOf(bin) };
+}
+
+/** `#!/usr/bin/node` → 'node'; null for a binary. */
+export function engineOf(bin: string): string | null {
+  try {
+    const head = readFileSync(bin).subarray(0, 200).toString('latin1');
+    if (!head.startsWith('#!')) return null;
+    const m = /\b(node|bun|deno)\b/.exec(head.split('\n')[0]!);
+    return m ? m[1]! : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

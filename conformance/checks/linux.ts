@@ -34,6 +34,35 @@ function holdNs(t: T, type: 'net' | 'uts' | 'ipc'): string {
   return f;
 }
 
+/**
+ * A container allowlist in the style of the usual default profiles: what
+ * programs commonly need, without mkdir/mkdirat (to see the default action)
+ * and without the administrative calls.
+ */
+const ALLOWLIST = (
+  'accept accept4 access alarm arch_prctl bind brk capget capset chdir chmod chown clock_getres clock_gettime ' +
+  'clock_nanosleep clone clone3 close close_range connect copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 ' +
+  'epoll_ctl epoll_pwait epoll_wait eventfd eventfd2 execve execveat exit exit_group faccessat faccessat2 fadvise64 ' +
+  'fallocate fchdir fchmod fchmodat fchown fchownat fcntl fdatasync flock fork fstat fstatfs fsync ftruncate futex ' +
+  'getcwd getdents getdents64 getegid geteuid getgid getgroups getitimer getpeername getpgid getpgrp getpid getppid ' +
+  'getpriority getrandom getresgid getresuid getrlimit get_robust_list getrusage getsid getsockname getsockopt gettid ' +
+  'gettimeofday getuid getxattr inotify_add_watch inotify_init inotify_init1 inotify_rm_watch ioctl kill lchown lgetxattr ' +
+  'link linkat listen lseek lstat madvise membarrier memfd_create mincore mlock mmap mprotect mremap msync munlock munmap ' +
+  'nanosleep newfstatat open openat openat2 pause personality pipe pipe2 poll ppoll prctl pread64 preadv preadv2 prlimit64 ' +
+  'pselect6 pwrite64 pwritev pwritev2 read readahead readlink readlinkat readv recvfrom recvmmsg recvmsg rename renameat ' +
+  'renameat2 restart_syscall rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask rt_sigqueueinfo rt_sigreturn ' +
+  'rt_sigsuspend rt_sigtimedwait rt_tgsigqueueinfo sched_getaffinity sched_getparam sched_get_priority_max ' +
+  'sched_get_priority_min sched_getscheduler sched_setaffinity sched_yield select sendfile sendmmsg sendmsg sendto ' +
+  'setfsgid setfsuid setgid setgroups setitimer setpgid setpriority setregid setresgid setresuid setreuid setrlimit ' +
+  'set_robust_list setsid setsockopt set_tid_address setuid setxattr shutdown sigaltstack socket socketpair splice stat ' +
+  'statfs statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time timer_create timer_delete ' +
+  'timerfd_create timerfd_gettime timerfd_settime timer_getoverrun timer_gettime timer_settime times tkill truncate umask ' +
+  'uname unlink unlinkat utime utimensat utimes vfork wait4 waitid write writev'
+).split(' ');
+
+/** Syscalls added in Linux 5.x that older profiles (runtime-tools', Docker's before 2020) do not list. */
+const NEWER = ['faccessat2', 'close_range', 'openat2', 'clone3', 'rseq', 'membarrier', 'preadv2', 'pwritev2'];
+
 const nsInode = (f: string): string => `[${statSync(f).ino}]`;
 
 function resourcesCheck(id: string, title: string, controller: string, resources: Record<string, unknown>, file1: string, file2: string, want: string): Check {
@@ -393,6 +422,36 @@ export const checks: Check[] = [
       t.assert(r.stdout.includes('touch-ok'), 'other syscalls are blocked too');
     },
   },
+  ...([
+    [true, false],
+    [false, false],
+    [false, true],
+  ] as const).map(
+    ([nnp, older]): Check => ({
+      id: `seccomp.allowlist${nnp ? '' : '-nnp-false'}${older ? '-older-profile' : ''}`,
+      section: 'config-linux.md#seccomp',
+      level: 'MUST',
+      title:
+        'an allowlist profile (defaultAction SCMP_ACT_ERRNO, the usual container syscalls allowed) runs the process and denies the rest' +
+        (nnp ? '' : ', with noNewPrivileges false (the filter is loaded while the runtime still holds CAP_SYS_ADMIN)') +
+        (older ? '; a profile from before Linux 5.8 (no faccessat2, close_range, openat2, clone3): the runtime must not need them after loading it' : ''),
+      async run(t) {
+        const names = older ? ALLOWLIST.filter((n) => !NEWER.includes(n)) : ALLOWLIST;
+        const r = await t.sh('echo ran; mkdir /tmp/d 2>&1; true', (c) => {
+          c.process.noNewPrivileges = nnp;
+          c.linux.seccomp = {
+            defaultAction: 'SCMP_ACT_ERRNO',
+            defaultErrnoRet: 1,
+            architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+            syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }],
+          };
+        });
+        const lines = r.stdout.trim().split('\n');
+        t.eq(lines[0], 'ran', 'first line of output');
+        t.assert(/not permitted/i.test(lines[1] ?? ''), `mkdir (not in the list) was not denied: ${lines[1]}`);
+      },
+    }),
+  ),
   {
     id: 'seccomp.errno-unsupported',
     section: 'config-linux.md#seccomp',
