@@ -5,6 +5,7 @@ import { runHooksAll } from '../hooks/run.js';
 import type { Spec } from '../spec/types.js';
 import type { RuntimeContext } from './context.js';
 import { containerPids } from './kill.js';
+import { containerCgroup } from './cgroup.js';
 import { native } from '../native.js';
 import { isAlive } from './proc.js';
 import { ociState, statusOf } from './status.js';
@@ -19,6 +20,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 async function killAll(rec: ContainerRecord): Promise<void> {
+  const cg = containerCgroup(rec);
+  // The cgroup holds every process, even ones that left the pid namespace's
+  // view; without one, the pid namespace is the container.
+  if (cg?.exists()) cg.killAll(9);
   for (const pid of containerPids(rec)) {
     try {
       native().kill(pid, 9);
@@ -61,6 +66,13 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       spec = JSON.parse(store.readConfigText(id)) as Spec;
     } catch {
       /* a create that died early wrote no config */
+    }
+    const cg = containerCgroup(rec);
+    if (cg?.exists()) {
+      // Processes that outlived the init (no pid namespace) keep the
+      // cgroup busy: a forced delete ends them too.
+      if (opts.force && cg.pids().length) cg.killAll(9);
+      cg.destroy();
     }
     store.remove(id);
     if (spec?.hooks?.poststop?.length) {

@@ -8,6 +8,7 @@ import { isAlive } from './proc.js';
 import { statusOf } from './status.js';
 import { Store, type ContainerRecord } from './store.js';
 import { CLONE } from '../launch/linux-consts.js';
+import { containerCgroup } from './cgroup.js';
 
 export interface KillOptions {
   all?: boolean;
@@ -66,6 +67,13 @@ export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts
     const status = statusOf(rec, store.dir(id));
     if (status === 'stopped' || status === 'creating') {
       throw new HakoError(`container ${JSON.stringify(id)}: container not running`, 'state');
+    }
+    if (opts.all) {
+      const cg = containerCgroup(rec);
+      if (cg?.exists()) {
+        cg.killAll(sig);
+        return;
+      }
     }
     const pids = opts.all ? containerPids(rec) : [rec.pid];
     let any = false;

@@ -5,8 +5,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive } from './proc.js';
 import { FIFO_FILE, type ContainerRecord } from './store.js';
+import { containerCgroup } from './cgroup.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+function isFrozen(rec: ContainerRecord): boolean {
+  try {
+    return containerCgroup(rec)?.freezerState() === 'frozen';
+  } catch {
+    return false;
+  }
+}
 
 export function statusOf(rec: ContainerRecord, dir: string): Status {
   if (rec.creating) {
@@ -16,6 +25,7 @@ export function statusOf(rec: ContainerRecord, dir: string): Status {
   }
   if (!isAlive(rec.pid, rec.initStartTime)) return 'stopped';
   if (existsSync(path.join(dir, FIFO_FILE))) return 'created';
+  if (isFrozen(rec)) return 'paused';
   return 'running';
 }
 

@@ -10,7 +10,11 @@ import { MS } from './linux-consts.js';
 import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
 
-function hostDir(layout: CgroupLayout, h: Hierarchy): string {
+function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, string>): string {
+  // The container's own cgroup directory when hako made one for it.
+  const key = h.fstype === 'cgroup2' ? '' : [...h.controllers].sort().join(',');
+  const own = dirs?.[key];
+  if (own !== undefined && (own === h.mountpoint || own.startsWith(h.mountpoint + '/'))) return own;
   const p = selfPath(layout, h) ?? '/';
   // Paths in /proc/self/cgroup are relative to the hierarchy's root; the
   // mount shows them relative to the mount's root.
@@ -18,13 +22,13 @@ function hostDir(layout: CgroupLayout, h: Hierarchy): string {
   return path.posix.join(h.mountpoint, rel);
 }
 
-function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, cgroupns: boolean): Rec {
+function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, cgroupns: boolean, dirs?: Record<string, string>): Rec {
   if (cgroupns) {
     const fields = [rec('M_SOURCE', 'cgroup'), rec('M_TARGET', target), rec('M_FSTYPE', h.fstype), rec('M_FLAGS', flags)];
     if (h.fstype === 'cgroup') fields.push(rec('M_DATA', h.controllers.join(',')));
     return rec('MOUNT', fields);
   }
-  const fields = [rec('M_SOURCE', hostDir(layout, h)), rec('M_TARGET', target), rec('M_FLAGS', MS.BIND | MS.REC)];
+  const fields = [rec('M_SOURCE', hostDir(layout, h, dirs)), rec('M_TARGET', target), rec('M_FLAGS', MS.BIND | MS.REC)];
   if (flags) fields.push(rec('M_REMOUNT_FLAGS', flags));
   return rec('MOUNT', fields);
 }
@@ -33,12 +37,12 @@ function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, 
  * @param target container path of the mount
  * @param flags MS_* flags from the mount's options (ro, nosuid, ...)
  */
-export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: number, cgroupns: boolean, where: string): Rec[] {
+export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: number, cgroupns: boolean, where: string, dirs?: Record<string, string>): Rec[] {
   const hs = layout.hierarchies.filter((h) => h.mountpoint.startsWith('/sys/fs/cgroup'));
   if (layout.mode === 'none' || hs.length === 0) throw new PlanError(where, 'the host has no cgroup hierarchy to show');
   if (layout.mode === 'v2') {
     const h = hs.find((x) => x.fstype === 'cgroup2')!;
-    return [one(layout, h, target, flags & ~MS.REC, cgroupns)];
+    return [one(layout, h, target, flags & ~MS.REC, cgroupns, dirs)];
   }
   const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~(MS.RDONLY | MS.REC)), rec('M_DATA', 'mode=755')])];
   const seen = new Set<string>();
@@ -46,7 +50,7 @@ export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: num
     const name = path.posix.basename(h.mountpoint);
     if (h.mountpoint === '/sys/fs/cgroup' || seen.has(name)) continue;
     seen.add(name);
-    out.push(one(layout, h, path.posix.join(target, name), flags & ~MS.REC, cgroupns));
+    out.push(one(layout, h, path.posix.join(target, name), flags & ~MS.REC, cgroupns, dirs));
   }
   if (flags & MS.RDONLY) {
     // The tmpfs is made read-only once the directories in it exist.

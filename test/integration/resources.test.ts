@@ -1,0 +1,83 @@
+// linux.resources through the container's own cgroup, observed from inside
+// (the cgroup mount shows the container its cgroup) and from the host; and
+// no cgroup left behind by delete or by a failed create. Runs on whatever
+// cgroup layout the host has (hybrid here; pure v2 in the VM lane).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { Env, uniqueId } from '../helpers.js';
+
+const t = suite('resources');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+const v2 = !existsSync('/sys/fs/cgroup/memory');
+
+t('memory, pids and cpu limits are in the container cgroup files', () => {
+  const script = v2
+    ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max'
+    : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us';
+  const r = env.sh(script, (c) => {
+    c.linux.resources = { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 }, cpu: { quota: 50000, period: 100000 } };
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [mem, pids, cpu] = r.stdout.trim().split('\n');
+  assert.is(mem, String(64 * 1024 * 1024));
+  assert.is(pids, '50');
+  assert.is(cpu, v2 ? '50000 100000' : '50000');
+});
+
+t('a pids limit makes fork fail', () => {
+  const r = env.sh('for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done 2>&1; echo done', (c) => {
+    c.linux.resources = { pids: { limit: 4 } };
+  });
+  assert.match(r.stdout + r.stderr, /can't fork|Resource temporarily unavailable/);
+});
+
+t('the device cgroup refuses a node the rules do not allow', () => {
+  const r = env.sh('head -c1 /dev/mem >/dev/null 2>&1 && echo opened || echo refused; head -c1 /dev/zero | wc -c', (c) => {
+    c.linux.devices = [{ path: '/dev/mem', type: 'c', major: 1, minor: 1, fileMode: 0o600 }];
+    c.process.capabilities.bounding.push('CAP_SYS_RAWIO');
+    c.process.capabilities.effective.push('CAP_SYS_RAWIO');
+    c.process.capabilities.permitted.push('CAP_SYS_RAWIO');
+    c.linux.resources = { devices: [{ allow: false, access: 'rwm' }] };
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'refused\n1\n');
+});
+
+t('delete removes the cgroup; a failed create leaves none', () => {
+  const id = uniqueId('cg');
+  const path = `/hako-test-${id}`;
+  const dir = v2 ? `/sys/fs/cgroup${path}` : `/sys/fs/cgroup/memory${path}`;
+  const b = env.bundle((c) => {
+    c.process.args = ['sleep', '100'];
+    c.linux.cgroupsPath = path;
+    c.linux.resources = { memory: { limit: 32 * 1024 * 1024 } };
+  });
+  assert.is(env.hako(['run', '-d', '--bundle', b, id]).status, 0);
+  assert.is(existsSync(dir), true);
+  const pid = JSON.parse(env.hako(['state', id]).stdout).pid;
+  assert.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(path));
+  assert.is(env.hako(['delete', '--force', id]).status, 0);
+  assert.is(existsSync(dir), false);
+
+  const bad = env.bundle((c) => {
+    c.process.args = ['/nonexistent'];
+    c.linux.cgroupsPath = path;
+  });
+  assert.is(env.hako(['create', '--bundle', bad, uniqueId('cgfail')]).status, 1);
+  assert.is(existsSync(dir), false);
+});
+
+t('cgroupsPath errors name the JSON path', () => {
+  const b = env.bundle((c) => (c.linux.cgroupsPath = '../../escape'));
+  const r = env.hako(['create', '--bundle', b, uniqueId('cgbad')]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /\/linux\/cgroupsPath/);
+});
+
+t.run();
