@@ -4,12 +4,19 @@
 // start` will, and prints every message it gets back. No TypeScript needed.
 //
 //   node scripts/launch-plan.mjs [options] [-- command args...]
+//   node scripts/launch-plan.mjs --exec PID [--console SOCK] [-- command...]
+//
+// --exec PID runs the command in exec mode inside the namespaces of PID (a
+// container init started by this driver, or any process); --console SOCK
+// gives the process a pty whose master goes to the unix socket SOCK (for
+// instance `socat UNIX-LISTEN:SOCK -` will not do, it cannot take fds: use a
+// receiver such as test/integration/terminal.test.ts's).
 //
 // Needs root. The container init is a child of this driver's helper (the
 // launcher clones with CLONE_PARENT and Node cannot reap foreign children),
 // so a tiny python3 helper spawns the launcher and reports exit statuses.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync, createReadStream, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, openSync, createReadStream, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -104,7 +111,9 @@ for (let i = 0; i < flags.length; i++) {
     case '--no-keyring': opt.noKeyring = true; break;
     case '--bad-tag': opt.badTag = true; break;
     case '--bad-length': opt.badLength = true; break;
-    case '--exec-mode': opt.execMode = true; break;
+    case '--exec': opt.exec = Number(val()); break; // exec mode into this pid's namespaces
+    case '--console': opt.console = val(); break; // console socket path: CONSOLE_FD
+    case '--console-size': opt.consoleSize = val().split('x').map(Number); break; // WxH
     case '--no-go': opt.noGo = true; break;
     case '--proc-symlink': opt.procSymlink = true; break;
     case '--masked': opt.masked = val().split(',').filter(Boolean); break;
@@ -229,7 +238,7 @@ const hook = (kind, spec) => {
 };
 
 const plan = [
-  rec('MODE', opt.execMode ? 2 : 1),
+  rec('MODE', 1),
   rec('LOG_LEVEL', opt.logLevel ?? 0),
   ...opt.join.map((j) => { const [t, path] = j.split(':'); nsNew &= ~C['NEW' + t.toUpperCase()]; return rec('NS_JOIN', [rec('NS_TYPE', C['NEW' + t.toUpperCase()]), rec('NS_PATH', path)]); }),
   rec('NS_NEW', nsNew),
@@ -280,17 +289,49 @@ if (opt.seccomp) {
   const prog = Buffer.concat([ins(0x20, 0, 0, 0), ins(0x15, 2, 0, 83), ins(0x15, 1, 0, 258), ins(0x06, 0, 0, 0x7fff0000), ins(0x06, 0, 0, 0x00050000 | 1)]);
   plan.push(rec('SECCOMP_BPF', prog), rec('SECCOMP_FLAGS', 0));
 }
+if (opt.consoleSize) plan.push(rec('CONSOLE_WIDTH', opt.consoleSize[0]), rec('CONSOLE_HEIGHT', opt.consoleSize[1]));
+if (opt.exec !== undefined) {
+  // Exec mode: the process alone, in the namespaces of opt.exec that are
+  // not ours (joining our own user namespace is an error).
+  const files = { user: C.NEWUSER, mnt: C.NEWNS, net: C.NEWNET, pid: C.NEWPID, ipc: C.NEWIPC, uts: C.NEWUTS, cgroup: C.NEWCGROUP, time: C.NEWTIME };
+  let join = 0;
+  for (const [name, flag] of Object.entries(files)) {
+    try {
+      if (readlinkSync(`/proc/${opt.exec}/ns/${name}`) !== readlinkSync(`/proc/self/ns/${name}`)) join |= flag;
+    } catch {}
+  }
+  const keep = new Set(['LOG_LEVEL', 'ARG', 'ENV', 'CWD', 'UID', 'GID', 'ADDITIONAL_GID', 'UMASK', 'RLIMIT', 'OOM_SCORE_ADJ', 'CAP_BOUNDING', 'CAP_EFFECTIVE', 'CAP_PERMITTED', 'CAP_INHERITABLE', 'CAP_AMBIENT', 'NO_NEW_PRIVS', 'SECCOMP_BPF', 'SECCOMP_FLAGS', 'PRESERVE_FDS', 'SETSID', 'CONSOLE_WIDTH', 'CONSOLE_HEIGHT']);
+  const proc = plan.filter((r) => keep.has(NAMES[r.tag]));
+  plan.length = 0;
+  plan.push(rec('MODE', 2), ...(join ? [rec('EXEC_NS', join)] : []), ...proc);
+  if (!opt.noKeyring) plan.push(rec('NEW_KEYRING', true), rec('KEYRING_NAME', '_ses.test'));
+}
 if (opt.badTag) plan.push(rawRec(9999, 'u32', 1));
 if (opt.badLength) plan.push(rawRec(TAGS.UID.num, 'i64', 1));
 
 // ---- run it ----
 const REAPER = `
-import os, sys
+import os, sys, socket
 launcher, syncfd, report = sys.argv[1], sys.argv[2], int(sys.argv[3])
+# "pidfd:PID:FD" and "connect:PATH:FD": what hako's TypeScript opens for the
+# launcher (EXEC_PIDFD, CONSOLE_FD), put at the fd numbers the plan names.
+extra = []
+for spec in sys.argv[4:]:
+    kind, what, fd = spec.split(':')
+    if kind == 'pidfd':
+        extra.append((os.pidfd_open(int(what)), int(fd)))
+    else:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(what)
+        extra.append((s.detach(), int(fd)))
 pid = os.fork()
 if pid == 0:
     os.close(report)
+    for src, dst in extra:
+        os.dup2(src, dst)
     os.execv(launcher, [launcher, syncfd])
+for src, _ in extra:
+    os.close(src)
 _, st = os.waitpid(pid, 0)
 os.write(report, ("launcher %d %d\\n" % (pid, st)).encode())
 while True:
@@ -303,7 +344,12 @@ while True:
 const launcher = opt.launcher ?? process.env.HAKO_LAUNCHER ?? join(root, 'build/Release/hako-launcher');
 const preserved = Array.from({ length: opt.preserve ?? 0 }, () => openSync('/etc/hostname', 'r'));
 const syncIdx = 3 + preserved.length;
-const child = spawn('python3', ['-c', REAPER, launcher, String(syncIdx), String(syncIdx + 1)], {
+// Our fds for the launcher go right after the sync socket, as InitSession puts them.
+const passSpecs = [];
+if (opt.exec !== undefined) passSpecs.push(['pidfd', opt.exec, 'EXEC_PIDFD']);
+if (opt.console) passSpecs.push(['connect', opt.console, 'CONSOLE_FD']);
+passSpecs.forEach(([, , tag], i) => plan.push(rec(tag, syncIdx + 1 + i)));
+const child = spawn('python3', ['-c', REAPER, launcher, String(syncIdx), String(syncIdx + 1), ...passSpecs.map(([k, w], i) => `${k}:${w}:${syncIdx + 1 + i}`)], {
   stdio: ['inherit', 'inherit', 'inherit', ...preserved, 'pipe', 'pipe'],
 });
 const sync = child.stdio[syncIdx];
@@ -364,6 +410,23 @@ async function finish(code) {
 
 sync.write(encode(rec('MSG_PLAN', plan)));
 const first = await nextMsg();
+if (opt.exec !== undefined) {
+  // launcher: MSG_EXEC_PID; us: MSG_GO; the process: EOF once it execs, or MSG_ERROR.
+  if (!first || first.name !== 'MSG_EXEC_PID') {
+    if (first) errorOut(first, 'launcher'); else log('launcher: EOF');
+    sync.end();
+    await finish(1);
+  }
+  const xpid = field(first, 'INIT_PID');
+  log(`exec pid ${xpid}`);
+  sync.write(encode(rec('MSG_GO', [])));
+  const after = await nextMsg();
+  if (after) errorOut(after, 'exec'); else log('EOF after MSG_GO: the process has exec\'d');
+  sync.end();
+  await reaperDone;
+  const st = statuses.find((s) => s.pid === xpid);
+  await finish(st ? ((st.st & 0x7f) === 0 ? st.st >> 8 : 128 + (st.st & 0x7f)) : 1);
+}
 if (!first || first.name !== 'MSG_PID') {
   if (first) errorOut(first, 'launcher'); else log('launcher: EOF');
   sync.end();

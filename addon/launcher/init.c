@@ -60,7 +60,7 @@ static struct go wait_go(int syncfd)
 /* runc's behaviour, except that EACCES/EPERM (keyctl filtered by an outer
  * seccomp profile, e.g. hako inside Docker) is a warning, not a failure:
  * the session keyring is best-effort isolation. */
-static void join_keyring(const struct plan *p)
+void join_keyring(const struct plan *p, bool owner)
 {
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name, 0, 0, 0);
 	if (id < 0) {
@@ -72,6 +72,10 @@ static void join_keyring(const struct plan *p)
 		}
 		fail("join session keyring %s", p->keyring_name);
 	}
+	/* An exec process joins the keyring the init made, which is not ours
+	 * to change (runc's exec only joins too). */
+	if (!owner)
+		return;
 	/* Make it searchable by the container's user: by "other" in a user
 	 * namespace (its uids differ from the keyring owner's), else by "user". */
 	char desc[512];
@@ -99,7 +103,7 @@ static void identity(const struct plan *p)
 	if (p->setsid && setsid() < 0)
 		fail("setsid");
 	if (p->new_keyring)
-		join_keyring(p);
+		join_keyring(p, true);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		fail("sethostname %s", p->hostname);
 	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
@@ -148,6 +152,10 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	run_hooks(&p->hooks_create, "createContainer", go.state, inherited_umask);
 	rootfs_enter(&c);
 	make_cwd(&c);
+	/* runc's place for it: after pivot_root, so that the pty comes from the
+	 * container's devpts, and before /dev turns read-only. */
+	if (p->console_fd >= 0)
+		console_setup(p, c.procfd, p->root_chroot ? -1 : c.rootfd);
 
 	write_sysctls(&c);
 	readonly_paths(&c);

@@ -2,6 +2,7 @@
 #ifndef HAKO_LAUNCHER_H
 #define HAKO_LAUNCHER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,8 +15,21 @@ void selfseal(char **argv, char **envp);
  * 0 in the init and never returns in the launcher (which reports the pid). */
 void nsenter_create(const struct plan *p, int syncfd);
 
+/* exec.c, exec mode: joins the init's namespaces through its pidfd and
+ * clones the process into them; never returns. */
+__attribute__((noreturn)) void nsenter_exec(const struct plan *p, int syncfd);
+
 /* init.c: the container init, from MSG_GO to execve. */
 __attribute__((noreturn)) void init_main(const struct plan *p, int syncfd, int fifo_path_fd);
+/* Joins (or creates) the session keyring named KEYRING_NAME; the owner
+ * (the init) also makes it searchable by the container's user. */
+void join_keyring(const struct plan *p, bool owner);
+
+/* console.c: a pty from /dev/pts/ptmx of the current root, its master sent
+ * to CONSOLE_FD, its slave made stdio and controlling terminal (the caller
+ * is a session leader). procfd: a procfs to reopen through; rootfd >= 0:
+ * also bind the slave onto /dev/console under it. */
+void console_setup(const struct plan *p, int procfd, int rootfd);
 
 /* State shared by the rootfs steps. */
 struct rootctx {
@@ -70,8 +84,9 @@ void setup_user_and_caps(const struct plan *p);
 char *lookup_exec(const struct plan *p);
 void load_seccomp(const struct plan *p);
 struct sigaction;
-/* close_range, late seccomp, '0' on the fifo, execve; the error on the fifo
- * if execve fails. sigpipe: the disposition to give back to the process. */
+/* close_range, late seccomp, '0' on the fifo (if fifo_fd >= 0), execve; the
+ * error to the current error sink if execve fails. sigpipe: the disposition
+ * to give back to the process. */
 __attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd,
 					    const struct sigaction *sigpipe);
 

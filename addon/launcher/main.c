@@ -49,16 +49,25 @@ int main(int argc, char **argv, char **envp)
 
 	if ((unsigned)syncfd < 3 + p->preserve_fds)
 		failx("plan: sync fd %d is among the %u preserved fds", syncfd, p->preserve_fds);
+	/* The runtime's own fds for us: never the container's, and never
+	 * inherited by what we exec. */
+	const int ours[] = {p->console_fd, p->exec_pidfd};
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		if (ours[i] < 0)
+			continue;
+		if ((unsigned)ours[i] < 3 + p->preserve_fds || ours[i] == syncfd)
+			failx("plan: fd %d is among the preserved fds or the sync socket", ours[i]);
+		if (fcntl(ours[i], F_SETFD, FD_CLOEXEC) < 0)
+			fail("fd %d", ours[i]);
+	}
 
 	switch (p->mode) {
 	case MODE_CREATE:
 		nsenter_create(p, syncfd);
 		break;
 	case MODE_EXEC:
-		/* Later: join every namespace of the target pid through its pidfd
-		 * (setns(pidfd, all)), clone into its pid namespace, then the same
-		 * process setup as the init (process.c) minus the rootfs. */
-		failx("exec mode not implemented yet");
+		nsenter_exec(p, syncfd);
+		break;
 	}
 	return 1;
 }

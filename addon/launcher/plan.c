@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "plan.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,17 @@ static void decode_hook(struct hook_list *hl, const struct rec *top, const char 
 	h->n_env = env.n;
 }
 
+/* An fd number the runtime passed us: open, and never one of the container's stdio. */
+static int plan_fd(const struct rec *r)
+{
+	uint32_t v = rec_u32(r);
+	if (v < 3 || v > 1 << 20)
+		failx("plan: %s %u is not an fd the runtime can pass", pt_name(r->tag), v);
+	if (fcntl((int)v, F_GETFD) < 0)
+		fail("plan: %s %u", pt_name(r->tag), v);
+	return (int)v;
+}
+
 static __attribute__((noreturn)) void reserved(const struct rec *r)
 {
 	failx("plan: %s is not implemented yet", pt_name(r->tag));
@@ -220,6 +232,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 	struct rec r;
 	memset(p, 0, sizeof(*p));
 	p->rootfs_propagation = MS_REC | MS_SLAVE;
+	p->console_fd = p->exec_pidfd = -1;
 	rec_iter_init(&it, buf, len, "MSG_PLAN");
 	while (rec_next(&it, &r)) {
 		switch (r.tag) {
@@ -271,6 +284,11 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_KEYRING_NAME: p->keyring_name = rec_str(&r); break;
 		case PT_SETSID: p->setsid = rec_bool(&r); break;
 		case PT_SETGROUPS_DENY: p->setgroups_deny = rec_bool(&r); break;
+		case PT_CONSOLE_FD: p->console_fd = plan_fd(&r); break;
+		case PT_CONSOLE_WIDTH: p->console_width = rec_u32(&r); break;
+		case PT_CONSOLE_HEIGHT: p->console_height = rec_u32(&r); break;
+		case PT_EXEC_PIDFD: p->exec_pidfd = plan_fd(&r); break;
+		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;
 		case PT_HOOK_START_CONTAINER: decode_hook(&p->hooks_start, &r, "HOOK_START_CONTAINER"); break;
 		/* Accepting these silently would run a container with less
@@ -278,9 +296,6 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_MOUNT_LABEL:
 		case PT_APPARMOR_PROFILE:
 		case PT_SELINUX_LABEL:
-		case PT_CONSOLE_SOCKET:
-		case PT_CONSOLE_WIDTH:
-		case PT_CONSOLE_HEIGHT:
 			reserved(&r);
 		default: unexpected(&r, it.ctx);
 		}
@@ -295,9 +310,20 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 	if (p->mode == MODE_CREATE) {
 		need("ROOTFS", p->rootfs, "plan");
 		need("EXEC_FIFO", p->exec_fifo, "plan");
-		if (p->rootfs[0] != '/')
-			failx("plan: ROOTFS %s is not absolute", p->rootfs);
+		if (p->exec_pidfd >= 0 || p->exec_ns)
+			failx("plan: EXEC_PIDFD and EXEC_NS belong to exec mode");
+	} else {
+		if (p->exec_pidfd < 0)
+			failx("plan: exec mode without EXEC_PIDFD");
+		/* What only an init does: exec mode would silently skip it. */
+		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps)
+			failx("plan: container setup tags in an exec mode plan");
+		if (p->root_chroot)
+			need("ROOTFS", p->rootfs, "ROOT_CHROOT");
 	}
+	if (p->rootfs && p->rootfs[0] != '/')
+		failx("plan: ROOTFS %s is not absolute", p->rootfs);
 	if (p->new_keyring)
 		need("KEYRING_NAME", p->keyring_name, "NEW_KEYRING");
 	if (p->seccomp_bpf && p->seccomp_len % 8 != 0)

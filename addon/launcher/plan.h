@@ -123,6 +123,11 @@ struct plan {
 	char *keyring_name;
 	bool setsid;
 	bool setgroups_deny;
+	int console_fd; /* -1: no terminal */
+	uint32_t console_width, console_height;
+
+	int exec_pidfd; /* exec mode: the container init, -1 otherwise */
+	uint64_t exec_ns;
 
 	struct hook_list hooks_create, hooks_start;
 };

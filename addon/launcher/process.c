@@ -253,7 +253,7 @@ void exec_process(const struct plan *p, const char *path, int fifo_fd, const str
 	 * profile must allow. Before the '0' so a failure can still be told. */
 	if (p->seccomp_bpf && p->no_new_privs)
 		load_seccomp(p);
-	if (write_all(fifo_fd, "0", 1) < 0)
+	if (fifo_fd >= 0 && write_all(fifo_fd, "0", 1) < 0)
 		_exit(1);
 	sigaction(SIGPIPE, sigpipe, NULL);
 	execve(path, p->args.v, p->env.v);

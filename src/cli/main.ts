@@ -30,7 +30,6 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     case 'create': {
       const o = p.options;
       refuseSystemd(p);
-      if (o.consoleSocket) throw new HakoError('--console-socket is not supported yet (terminals come with a later release)', 'usage');
       const { create } = await import('../container/create.js');
       await create(ctx, id, {
         bundle: o.bundle || '.',
@@ -38,13 +37,13 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
         noPivot: o.noPivot,
         noNewKeyring: o.noNewKeyring,
         preserveFds: Math.max(0, o.preserveFds),
+        consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
       });
       return 0;
     }
     case 'run': {
       const o = p.options;
       refuseSystemd(p);
-      if (o.consoleSocket) throw new HakoError('--console-socket is not supported yet (terminals come with a later release)', 'usage');
       const { run } = await import('../container/run.js');
       return run(ctx, id, {
         bundle: o.bundle || '.',
@@ -52,6 +51,7 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
         noPivot: o.noPivot,
         noNewKeyring: o.noNewKeyring,
         preserveFds: Math.max(0, o.preserveFds),
+        consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
         detach: o.detach,
         keep: o.keep,
       });
@@ -110,9 +110,45 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
       out(JSON.stringify(features(), null, '    ') + '\n');
       return 0;
     }
-    case 'exec':
-    case 'ps':
-      throw new HakoError(`${p.command} is not supported yet (it comes with the exec/ps release)`, 'usage');
+    case 'exec': {
+      const o = p.options;
+      if (o.cgroup.length) throw new HakoError('--cgroup is not supported yet (it comes with the cgroups release)', 'usage');
+      if (o.pidfdSocket) throw new HakoError('--pidfd-socket is not supported yet', 'usage');
+      const { exec } = await import('../container/exec.js');
+      try {
+        return await exec(ctx, id, {
+          args: p.positional.slice(1),
+          processFile: o.process ? path.resolve(o.process) : undefined,
+          cwd: o.cwd || undefined,
+          env: o.env,
+          tty: o.tty,
+          user: o.user || undefined,
+          additionalGids: o.additionalGids,
+          caps: o.cap,
+          noNewPrivs: o.noNewPrivs,
+          apparmor: o.apparmor || undefined,
+          processLabel: o.processLabel || undefined,
+          consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
+          detach: o.detach,
+          pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
+          preserveFds: Math.max(0, o.preserveFds),
+          ignorePaused: o.ignorePaused,
+        });
+      } catch (e) {
+        // runc's words and status for anything that keeps the process from
+        // running; podman and Docker look for the cause's text in it.
+        throw new HakoError(`exec failed: ${describe(e)}`, e instanceof HakoError ? e.kind : 'system', 255);
+      }
+    }
+    case 'ps': {
+      const { processes, pidsJson, psTable } = await import('../container/ps.js');
+      const pids = processes(ctx, id);
+      const format = p.options.format;
+      if (format === 'json') out(pidsJson(pids));
+      else if (format === 'table') out(psTable(pids, p.positional.slice(1)));
+      else throw new HakoError('invalid format option', 'usage');
+      return 0;
+    }
     case 'pause':
     case 'resume':
     case 'update':

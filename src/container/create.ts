@@ -6,7 +6,7 @@ import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
 import { runHooks, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
-import { InitSession, LaunchError } from '../launch/launcher.js';
+import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
@@ -18,6 +18,7 @@ import { validateId } from './ids.js';
 import { procStat } from './proc.js';
 import { ociState } from './status.js';
 import { CONFIG_FILE, FIFO_FILE, Store, type ContainerRecord } from './store.js';
+import { checkTerminal, connectConsoleSocket } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
 export { OCI_VERSION };
@@ -28,6 +29,11 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** --console-socket: where the pty master goes when process.terminal is set. */
+  consoleSocket?: string;
+  /** Foreground `run`: hako stays attached, and the pty master (if the
+   * config asks for a terminal) comes to this socket for it to proxy. */
+  foreground?: { consoleFd: number };
 }
 
 export interface Created {
@@ -60,6 +66,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   } catch (e) {
     throw new HakoError(where(describe(e)), 'config');
   }
+  const terminal = spec.process?.terminal === true;
+  checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
   const store = new Store(ctx.root);
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
@@ -97,6 +105,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
 
   const lock = store.claim(id);
   let session: InitSession | null = null;
+  let consoleFd = -1;
   let pidFileWritten = false;
   const me = procStat(process.pid);
   const rec: ContainerRecord = {
@@ -111,6 +120,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     annotations: (spec.annotations ?? {}) as Record<string, string>,
     creating: { pid: process.pid, startTime: me?.startTime ?? '' },
     newNamespaces: plan.newNamespaces,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   try {
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
@@ -121,8 +131,14 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     // own mode is checked).
     chmodSync(fifoPath, 0o622);
 
+    const passFds: PassFd[] = [];
+    if (terminal) {
+      consoleFd = opts.consoleSocket ? connectConsoleSocket(opts.consoleSocket) : -1;
+      passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd >= 0 ? consoleFd : opts.foreground!.consoleFd });
+    }
     session = await InitSession.start(plan.records, {
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
+      passFds,
       onWarning: (t) => ctx.log('warn', where(t)),
     });
     rec.pid = session.pid;
@@ -150,6 +166,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (e instanceof LaunchError || e instanceof HookError) throw new HakoError(where(e.message));
     throw new HakoError(where(describe(e)));
   } finally {
+    if (consoleFd >= 0) native().close(consoleFd);
     session?.close();
     lock.release();
   }

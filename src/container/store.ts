@@ -32,6 +32,8 @@ export interface ContainerRecord {
   newNamespaces: number;
   /** Host cgroup path(s) of the container, when hako made one. */
   cgroup?: string;
+  /** Created with --no-new-keyring: exec processes keep the caller's session keyring too. */
+  noNewKeyring?: boolean;
 }
 
 export class Store {

@@ -17,9 +17,19 @@ export class LaunchError extends Error {
   }
 }
 
+/** An fd of ours the launcher needs, and the plan tag that tells it the number. */
+export interface PassFd {
+  tag: 'CONSOLE_FD' | 'EXEC_PIDFD';
+  fd: number;
+}
+
 export interface LaunchOptions {
   /** Extra fds 3.. passed to the container at the same numbers. */
   extraFds: number;
+  /** Our fds the launcher gets after the sync socket (never the container's). */
+  passFds?: readonly PassFd[];
+  /** Exec mode: the launcher answers MSG_EXEC_PID rather than MSG_PID. */
+  exec?: boolean;
   onWarning?: (text: string) => void;
 }
 
@@ -62,6 +72,10 @@ export class InitSession {
     for (let i = 0; i < n; i++) stdio.push(3 + i);
     stdio.push('pipe');
     const syncFd = 3 + n;
+    const pass = opts.passFds ?? [];
+    for (const p of pass) stdio.push(p.fd);
+    // Where they land is only known here, so their tags are added here.
+    if (pass.length) plan = [...plan, ...pass.map((p, i) => rec(p.tag, syncFd + 1 + i))];
     // The launcher gets no environment of ours: the container's comes from
     // the plan, and nothing of the runtime's should leak into it.
     const child = spawn(launcherPath(), [String(syncFd)], { stdio, env: {} });
@@ -76,8 +90,8 @@ export class InitSession {
     sock.write(encode(rec('MSG_PLAN', plan)));
     const reply = await s.next();
     const code = await exited;
-    if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the container`);
-    s.check(reply, T.MSG_PID);
+    if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the ${opts.exec ? 'process' : 'container'}`);
+    s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);
     s.pid = field<number>(reply.value as Rec[], 'INIT_PID') ?? 0;
     if (!s.pid) throw new LaunchError('the launcher reported no pid');
     return s;
@@ -93,6 +107,19 @@ export class InitSession {
     this.check(reply, T.MSG_READY);
   }
 
+  /**
+   * Exec mode: releases the process; resolves once it has called execve
+   * (the sync socket is close-on-exec, so its end of file is the success),
+   * rejects with its reason when it could not get there.
+   */
+  async goExec(): Promise<void> {
+    this.sock.write(encode(rec('MSG_GO', [])));
+    const reply = await this.next();
+    if (!reply) return;
+    // check() throws the process's own message for MSG_ERROR.
+    this.check(reply, -1);
+  }
+
   close(): void {
     this.sock.destroy();
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
@@ -103,7 +130,7 @@ export class InitSession {
       const fields = r.value as Rec[];
       throw new LaunchError(field<string>(fields, 'ERR_TEXT') ?? 'unknown launcher error', field<number>(fields, 'ERR_ERRNO') ?? 0);
     }
-    if (r.tag !== want) throw new LaunchError(`launcher protocol: expected ${TAG_NAME[want]}, got ${TAG_NAME[r.tag] ?? r.tag}`);
+    if (r.tag !== want) throw new LaunchError(`launcher protocol: expected ${TAG_NAME[want] ?? 'end of file'}, got ${TAG_NAME[r.tag] ?? r.tag}`);
   }
 
   private wake(): void {

@@ -366,6 +366,10 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     r.push(rec('NEW_KEYRING', true), rec('KEYRING_NAME', `_ses.${opts.id}`));
   }
   r.push(rec('SETSID', true));
+  // The pty itself needs a console socket, which create passes as CONSOLE_FD.
+  if (proc.terminal && proc.consoleSize?.width && proc.consoleSize.height) {
+    r.push(rec('CONSOLE_WIDTH', proc.consoleSize.width), rec('CONSOLE_HEIGHT', proc.consoleSize.height));
+  }
 
   r.push(...hookRecs('HOOK_CREATE_CONTAINER', spec.hooks?.createContainer));
   r.push(...hookRecs('HOOK_START_CONTAINER', spec.hooks?.startContainer));

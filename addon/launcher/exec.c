@@ -1,0 +1,133 @@
+/* Exec mode: a new process inside a running container. The launcher joins
+ * the namespaces of the container's init and clones the process into them;
+ * the process then sets itself up like the init's last steps (process.c)
+ * and execs. No rootfs work: joining the mount namespace already puts us at
+ * the container's root. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "plan_tags.h"
+#include "sync.h"
+#include "util.h"
+
+/* Until MSG_GO the runtime may still refuse us (and, once hako manages
+ * cgroups, moves us into the container's before we run anything). */
+static void wait_go(int syncfd)
+{
+	uint32_t tag, len;
+	uint8_t *val;
+	if (!msg_read(syncfd, &tag, &val, &len))
+		_exit(1); /* EOF: the runtime gave up on us */
+	if (tag != PT_MSG_GO)
+		failx("sync socket: expected MSG_GO, got %s (%u)", pt_name(tag), tag);
+	struct rec_iter it;
+	struct rec r;
+	rec_iter_init(&it, val, len, "MSG_GO");
+	while (rec_next(&it, &r))
+		if (r.tag != PT_STATE_JSON && r.tag != PT_STATE_JSON_START)
+			failx("plan: unexpected tag %s (%u) in MSG_GO", pt_name(r.tag), r.tag);
+	free(val);
+}
+
+static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncfd, int procfd, int rootfd)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	wait_go(syncfd);
+
+	if (rootfd >= 0) {
+		if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			fail("chroot %s", p->rootfs);
+		close(rootfd);
+	}
+	/* Our own session, as runc's exec: never the caller's terminal as
+	 * controlling terminal, and a session leader can take the pty's. */
+	if (p->setsid && setsid() < 0)
+		fail("setsid");
+	if (p->new_keyring)
+		join_keyring(p, false);
+	if (p->console_fd >= 0)
+		console_setup(p, procfd, -1);
+	close(procfd);
+
+	set_personality(p);
+	int retry_cwd = enter_cwd(p, 0);
+	/* The same order as the init (see there): without no_new_privs the
+	 * filter goes on while we still have CAP_SYS_ADMIN. */
+	if (p->seccomp_bpf && !p->no_new_privs)
+		load_seccomp(p);
+	setup_user_and_caps(p);
+	if (retry_cwd)
+		enter_cwd(p, 1);
+	if (p->has_umask)
+		umask((mode_t)p->umask);
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("prctl(PR_SET_NO_NEW_PRIVS)");
+	/* A missing binary is reported on the sync socket like any other
+	 * failure, in runc's words; the socket is close-on-exec, so the
+	 * runtime sees EOF exactly when execve succeeded. */
+	char *path = lookup_exec(p);
+	exec_process(p, path, -1, &old_pipe);
+}
+
+void nsenter_exec(const struct plan *p, int syncfd)
+{
+	/* Opened in the host's view: after setns, /proc (if any) is the
+	 * container's, and the root path means nothing. */
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sfs;
+	if (procfd < 0)
+		fail("open /proc");
+	if (fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		failx("open /proc: not a procfs; the launcher needs the host's /proc");
+	int rootfd = -1;
+	if (p->root_chroot) {
+		rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			fail("open rootfs %s", p->rootfs);
+	}
+
+	/* Before joining a user namespace, for the same reason as in create:
+	 * the host's privileges may grant what the container's could not. */
+	apply_oom_score_adj(p);
+	apply_rlimits(p);
+
+	/* One setns through the pidfd joins them all at once, user namespace
+	 * first, and cannot be fooled by a recycled pid: the pidfd is the init
+	 * the runtime checked, or ESRCH. The pid namespace applies to children,
+	 * hence the clone below. */
+	if (p->exec_ns && setns(p->exec_pidfd, (int)p->exec_ns) < 0) {
+		if (errno == ESRCH)
+			failx("the container init has exited");
+		fail("join the namespaces of the container init (setns through a pidfd needs Linux 5.8 or later)");
+	}
+	close(p->exec_pidfd);
+
+	/* CLONE_PARENT: the runtime's child, reaped by it in the foreground or
+	 * by the caller's subreaper once `exec --detach` returns. */
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		fail("clone the exec process");
+	if (pid == 0)
+		exec_child(p, syncfd, procfd, rootfd);
+
+	struct msgbuf m;
+	msg_begin(&m, PT_MSG_EXEC_PID);
+	msg_u32(&m, PT_INIT_PID, (uint32_t)pid);
+	if (msg_send(&m, syncfd) < 0) {
+		kill(pid, SIGKILL);
+		_exit(1);
+	}
+	_exit(0);
+}

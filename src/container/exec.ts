@@ -1,0 +1,248 @@
+// `exec`: a new process in a running (or created) container. The launcher
+// joins the init's namespaces through a pidfd we checked, clones the process
+// into them, and it sets itself up as the container's process settings (or
+// the caller's process.json) say, with the container's seccomp filter.
+// Returns the exit status the CLI should use.
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { HakoError, describe, notFound } from '../errors.js';
+import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
+import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
+import { NS_FLAGS, PlanError } from '../launch/plan.js';
+import { native } from '../native.js';
+import { compileSeccomp } from '../seccomp/compile.js';
+import { readJsonFile } from '../spec/load.js';
+import type { Process, Spec } from '../spec/types.js';
+import { containerCgroup } from './cgroup.js';
+import type { RuntimeContext } from './context.js';
+import { killAndReap, writePidFile } from './create.js';
+import { SignalForwarder } from './forward.js';
+import { isAlive } from './proc.js';
+import { statusOf } from './status.js';
+import { Store, type ContainerRecord } from './store.js';
+import { checkTerminal, ConsoleProxy, connectConsoleSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
+
+export interface ExecOptions extends Omit<ExecFlags, 'args'> {
+  /** The command and its arguments; ignored with `processFile`. */
+  args: readonly string[];
+  /** --process: a process.json replacing the container's settings and every flag above. */
+  processFile?: string;
+  consoleSocket?: string;
+  detach?: boolean;
+  /** Absolute; written once the process runs, without a newline. */
+  pidFile?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+}
+
+// /proc/PID/ns names of the OCI namespace types.
+const NS_FILE: Readonly<Record<string, string>> = {
+  user: 'user',
+  mount: 'mnt',
+  network: 'net',
+  pid: 'pid',
+  ipc: 'ipc',
+  uts: 'uts',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+/**
+ * CLONE_NEW* of the container's namespaces that the init does not share
+ * with us. Joining one we are already in gains nothing, and for the user
+ * namespace the kernel refuses it.
+ */
+function namespacesToJoin(spec: Spec, initPid: number): number {
+  let flags = 0;
+  for (const ns of spec.linux?.namespaces ?? []) {
+    const file = NS_FILE[ns.type];
+    const flag = NS_FLAGS[ns.type];
+    if (!file || flag === undefined) continue;
+    let theirs: string;
+    try {
+      theirs = readlinkSync(`/proc/${initPid}/ns/${file}`);
+    } catch (e) {
+      throw new HakoError(`cannot read the ${ns.type} namespace of the container init: ${describe(e)}`);
+    }
+    let ours = '';
+    try {
+      ours = readlinkSync(`/proc/self/ns/${file}`);
+    } catch {
+      /* a namespace type this kernel gives us no file for: join it */
+    }
+    if (theirs !== ours) flags |= flag;
+  }
+  return flags;
+}
+
+function readSetgroups(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false;
+  }
+}
+
+function capLastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+function resolveProcess(spec: Spec, opts: ExecOptions): Process {
+  const checks = { selinuxEnabled: existsSync('/sys/fs/selinux/enforce') };
+  try {
+    if (opts.processFile) return processFromDocument(readJsonFile(opts.processFile, 'process.json'), checks);
+    return processFromFlags(spec, opts, checks);
+  } catch (e) {
+    if (e instanceof ExecRequestError) throw new HakoError(e.message, 'usage');
+    throw new HakoError(describe(e), 'config');
+  }
+}
+
+interface Launched {
+  pid: number;
+  /** Our end of the terminal pair, for a foreground exec with a terminal. */
+  consoleEnd: number;
+}
+
+/** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
+async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
+  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  const store = new Store(ctx.root);
+  const lock = store.lock(id);
+  let pidfd = -1;
+  let consoleFd = -1;
+  let consoleEnd = -1;
+  let session: InitSession | null = null;
+  let pid = 0;
+  try {
+    const rec: ContainerRecord | null = store.read(id);
+    if (!rec) throw notFound(id);
+    const status = statusOf(rec, store.dir(id));
+    if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
+    // Paused only exists once hako manages cgroups; the check is runc's.
+    if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
+    // Its mounts are not all there yet: nothing to join.
+    if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+
+    const spec = JSON.parse(store.readConfigText(id)) as Spec;
+    const proc = resolveProcess(spec, opts);
+    const detach = opts.detach === true;
+    checkTerminal(proc.terminal === true, detach, opts.consoleSocket);
+
+    // The pidfd first, the start time second: then the pidfd is the init we
+    // recorded, and setns through it cannot reach a recycled pid.
+    try {
+      pidfd = native().pidfdOpen(rec.pid);
+    } catch {
+      throw new HakoError('cannot exec in a stopped container', 'state');
+    }
+    if (!isAlive(rec.pid, rec.initStartTime)) throw new HakoError('cannot exec in a stopped container', 'state');
+
+    const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+    let plan;
+    try {
+      const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+      if (seccomp?.notify) throw new PlanError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY is not supported yet');
+      plan = buildExecPlan(spec, proc, {
+        id,
+        rootfs: rec.rootfs,
+        joinNamespaces: namespacesToJoin(spec, rec.pid),
+        mountNamespace: types.has('mount'),
+        preserveFds: opts.preserveFds ?? 0,
+        noNewKeyring: rec.noNewKeyring === true,
+        setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
+        seccomp,
+        debug: ctx.debug,
+        capLastCap: capLastCap(),
+      });
+    } catch (e) {
+      if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
+      throw e;
+    }
+    for (const w of plan.warnings) ctx.log('warn', where(w));
+    for (const d of plan.debug) ctx.log('debug', where(d));
+
+    const passFds: PassFd[] = [{ tag: 'EXEC_PIDFD', fd: pidfd }];
+    if (proc.terminal) {
+      if (opts.consoleSocket) {
+        consoleFd = connectConsoleSocket(opts.consoleSocket);
+      } else {
+        [consoleEnd, consoleFd] = native().socketpair();
+      }
+      passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd });
+    }
+    session = await InitSession.start(plan.records, {
+      extraFds: opts.preserveFds ?? 0,
+      passFds,
+      exec: true,
+      onWarning: (t) => ctx.log('warn', where(t)),
+    });
+    pid = session.pid;
+    // Into the container's cgroup before it runs anything of its own (it
+    // waits for MSG_GO): its limits and accounting hold from the start.
+    try {
+      containerCgroup(rec)?.apply(pid);
+    } catch (e) {
+      throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+    }
+    // From here on the process is the container's: a delete would kill it
+    // with the rest. In a paused container (--ignore-paused) it is frozen
+    // until `resume`, which needs the lock, as runc's exec waits then too.
+    lock.release();
+    await session.goExec();
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    return { pid, consoleEnd };
+  } catch (e) {
+    if (pid > 0) killAndReap(pid);
+    if (consoleEnd >= 0) native().close(consoleEnd);
+    if (e instanceof HakoError) throw e;
+    if (e instanceof LaunchError) throw new HakoError(where(e.message));
+    throw new HakoError(where(describe(e)));
+  } finally {
+    if (pidfd >= 0) native().close(pidfd);
+    if (consoleFd >= 0) native().close(consoleFd);
+    session?.close();
+    lock.release();
+  }
+}
+
+export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<number> {
+  // Before the process exists, so that nothing sent meanwhile is lost.
+  const signals = opts.detach ? null : new SignalForwarder();
+  let launched: Launched;
+  try {
+    launched = await launch(ctx, id, opts);
+  } catch (e) {
+    signals?.stop();
+    throw e;
+  }
+  const { pid, consoleEnd } = launched;
+  if (!signals) return 0;
+
+  let proxy: ConsoleProxy | null = null;
+  try {
+    if (consoleEnd >= 0) {
+      try {
+        proxy = new ConsoleProxy(receiveMaster(consoleEnd));
+      } finally {
+        native().close(consoleEnd);
+      }
+      // Window changes reach the process as sizes, through the proxy.
+      signals.leave('SIGWINCH');
+    }
+    signals.target(pid);
+    const r = await native().waitpidAsync(pid);
+    await proxy?.drained(PTY_DRAIN_MS);
+    return r.signal !== null ? 128 + r.signal : (r.exitCode ?? 0);
+  } catch (e) {
+    // We own the process until it is reaped: never leave it running alone.
+    killAndReap(pid);
+    throw e;
+  } finally {
+    signals.stop();
+    proxy?.stop();
+  }
+}

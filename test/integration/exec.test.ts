@@ -1,0 +1,322 @@
+// exec into running containers, observed from inside the exec'd process:
+// its output and status, identity, namespaces, root; detach with a pid file;
+// process.json; the failures callers match on.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Env, HAKO, uniqueId } from '../helpers.js';
+
+const t = suite('exec');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A detached container running `sleep 1000` (or `args`); returns its id and init pid. */
+function running(edit?: (c: any) => void): { id: string; pid: number; bundle: string } {
+  const bundle = env.bundle((c) => {
+    c.process.args = ['sleep', '1000'];
+    edit?.(c);
+  });
+  const id = uniqueId('ex');
+  // The detached container keeps whatever stdio it gets: not the test's files.
+  const r = env.hako(['run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
+  assert.is(r.status, 0, 'run -d');
+  const pid = JSON.parse(env.hako(['state', id]).stdout).pid;
+  return { id, pid, bundle };
+}
+
+t('output, stderr and exit status of the process', () => {
+  const { id } = running();
+  try {
+    const r = env.hako(['exec', id, 'sh', '-c', 'echo out; echo err >&2; exit 7']);
+    assert.is(r.status, 7);
+    assert.is(r.stdout, 'out\n');
+    assert.is(r.stderr, 'err\n');
+    assert.is(env.hako(['exec', id, 'true']).status, 0);
+    // Not the pid namespace's init: a signal kills it, and we say so as a shell would.
+    assert.is(env.hako(['exec', id, 'sh', '-c', 'kill -9 $$']).status, 137);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t("the container's process settings by default: user, cwd, env, capabilities, no_new_privs", () => {
+  const { id } = running((c) => {
+    c.process.user = { uid: 1000, gid: 1000, additionalGids: [10] };
+    c.process.cwd = '/tmp';
+    c.process.env.push('FROM_CONFIG=yes');
+  });
+  try {
+    const r = env.hako(['exec', id, 'sh', '-c', 'id; pwd; echo "$FROM_CONFIG"; grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status']);
+    assert.is(r.status, 0, r.stderr);
+    const [who, cwd, fromConfig, bnd, nnp] = r.stdout.trim().split('\n');
+    assert.match(who!, /^uid=1000 gid=1000 groups=10/);
+    assert.is(cwd, '/tmp');
+    assert.is(fromConfig, 'yes');
+    // CAP_AUDIT_WRITE(29), CAP_KILL(5), CAP_NET_BIND_SERVICE(10) from the busybox config.
+    assert.match(bnd!, new RegExp(`CapBnd:\\s+${((1 << 29) | (1 << 5) | (1 << 10)).toString(16).padStart(16, '0')}`));
+    assert.match(nnp!, /NoNewPrivs:\s+1/);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('--env, --cwd, --user, --additional-gids, --cap override', () => {
+  const { id } = running();
+  try {
+    const r = env.hako([
+      'exec', '--env', 'FOO=bar', '--env', 'HOME=/elsewhere', '--cwd', '/etc', '--user', '1000:1001', '-g', '20', '-g', '30', '--cap', 'CAP_SYS_ADMIN',
+      id, 'sh', '-c', 'id; pwd; echo "$FOO"; env | grep -c ^HOME=; echo "$HOME"; grep ^CapBnd /proc/self/status',
+    ]);
+    assert.is(r.status, 0, r.stderr);
+    const [who, cwd, foo, homes, home, bnd] = r.stdout.trim().split('\n');
+    assert.match(who!, /^uid=1000 gid=1001 groups=20,30/);
+    assert.is(cwd, '/etc');
+    assert.is(foo, 'bar');
+    assert.is(homes, '1', 'an overridden variable appears once');
+    assert.is(home, '/elsewhere');
+    const mask = BigInt('0x' + /CapBnd:\s+([0-9a-f]+)/.exec(bnd!)![1]);
+    assert.is(mask & (1n << 21n), 1n << 21n, 'CAP_SYS_ADMIN added to the bounding set');
+    // uid alone keeps the container's gid.
+    assert.match(env.hako(['exec', '-u', '1234', id, 'id']).stdout, /^uid=1234 gid=0/);
+    const bad = env.hako(['exec', '-u', 'nobody', id, 'id']);
+    assert.is(bad.status, 255);
+    assert.match(bad.stderr, /bad uid/);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t("exec joins every namespace of the init and sees the container's root", () => {
+  const { id, pid, bundle } = running((c) => {
+    c.hostname = 'exec-ns-test';
+  });
+  // Only this container's rootfs has it.
+  writeFileSync(path.join(bundle, 'rootfs', 'exec-marker'), id);
+  try {
+    const types = ['mnt', 'net', 'pid', 'ipc', 'uts'];
+    const r = env.hako(['exec', id, 'sh', '-c', `for n in ${types.join(' ')}; do readlink /proc/self/ns/$n; done; hostname; cat /exec-marker; echo; cat /proc/1/cmdline | tr '\\0' ' '`]);
+    assert.is(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    types.forEach((n, i) => assert.is(lines[i], readlinkSync(`/proc/${pid}/ns/${n}`), `${n} namespace`));
+    assert.is(lines[types.length], 'exec-ns-test');
+    assert.is(lines[types.length + 1], id, "the container's root");
+    // pid 1 of what it sees is the container's init.
+    assert.is(lines[types.length + 2], 'sleep 1000 ');
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('exec joins a user namespace (first) and a time namespace (for its child) too', () => {
+  const { id, pid } = running((c) => {
+    c.linux.namespaces.push({ type: 'user' }, { type: 'time' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.timeOffsets = { boottime: { secs: 86400 * 365, nanosecs: 0 } };
+  });
+  try {
+    const r = env.hako(['exec', id, 'sh', '-c', 'id -u; readlink /proc/self/ns/user; readlink /proc/self/ns/time; cut -d" " -f1 /proc/uptime']);
+    assert.is(r.status, 0, r.stderr);
+    const [uid, user, time, uptime] = r.stdout.trim().split('\n');
+    assert.is(uid, '0');
+    assert.is(user, readlinkSync(`/proc/${pid}/ns/user`));
+    assert.is(time, readlinkSync(`/proc/${pid}/ns/time`));
+    assert.ok(Number(uptime) > 86400 * 365, `boottime offset seen: ${uptime}`);
+    const other = env.hako(['exec', '-u', '1000:1000', id, 'sh', '-c', 'id; grep ^Uid /proc/self/status']);
+    assert.is(other.status, 0, other.stderr);
+    assert.match(other.stdout, /^uid=1000 gid=1000/);
+    const d = spawnSync('sh', ['-c', `grep ^Uid /proc/${pid}/status`], { encoding: 'utf8' });
+    assert.match(d.stdout, /100000/, 'the init runs as host uid 100000');
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('exec into a created container (before start)', () => {
+  const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
+  const id = uniqueId('cr');
+  assert.is(env.hako(['create', '--bundle', b, id], { stdio: 'ignore' }).status, 0);
+  try {
+    const r = env.hako(['exec', id, 'hostname']);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(JSON.parse(env.hako(['state', id]).stdout).status, 'created');
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('a foreground exec forwards the signals it gets to its process', async () => {
+  const { id } = running();
+  try {
+    const child = spawn(HAKO, ['--root', env.root, 'exec', id, 'sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.05; done'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 500 && !out.includes('ready'); i++) await sleep(10);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.is(code, 9);
+    assert.match(out, /got-term/);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('--detach returns once the process runs, with the pid file written', async () => {
+  const { id, pid: initPid } = running();
+  const pidFile = path.join(env.dir, `${id}-exec.pid`);
+  try {
+    const r = env.hako(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '999'], { stdio: 'ignore' });
+    assert.is(r.status, 0);
+    const text = readFileSync(pidFile, 'utf8');
+    assert.match(text, /^\d+$/, 'decimal, no newline');
+    const pid = Number(text);
+    // Running the command already (execve happened before exec returned).
+    assert.is(readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'sleep');
+    assert.is(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync(`/proc/${initPid}/ns/pid`));
+    assert.is(readlinkSync(`/proc/${pid}/root`), '/', 'its root is the container root (seen from its own mount namespace)');
+    // Its pid inside the container is not 1.
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!.split(/\s+/);
+    assert.is(nspid.length, 2);
+    assert.ok(Number(nspid[1]) > 1);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('exec into a stopped container fails, as runc says it', async () => {
+  const b = env.bundle((c) => (c.process.args = ['true']));
+  const id = uniqueId('st');
+  assert.is(env.hako(['run', '-d', '--bundle', b, id], { stdio: 'ignore' }).status, 0);
+  for (let i = 0; i < 200 && JSON.parse(env.hako(['state', id]).stdout).status !== 'stopped'; i++) await sleep(10);
+  try {
+    const r = env.hako(['exec', id, 'true']);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /exec failed: cannot exec in a stopped container/);
+    const gone = env.hako(['exec', 'no-such-container', 'true']);
+    assert.is(gone.status, 255);
+    assert.match(gone.stderr, /does not exist/);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('paused: exec refuses, and --ignore-paused waits for resume as runc does', async () => {
+  const { id } = running();
+  try {
+    const p = env.hako(['pause', id]);
+    if (/not supported yet/.test(p.stderr)) return; // pause comes with the cgroups work
+    assert.is(p.status, 0, p.stderr);
+    const r = env.hako(['exec', id, 'true']);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /exec failed: cannot exec in a paused container \(use --ignore-paused to override\)/);
+    const child = spawn(HAKO, ['--root', env.root, 'exec', '--ignore-paused', id, 'echo', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await sleep(1000);
+    assert.is(child.exitCode, null, 'frozen with the container until resume');
+    // resume needs the container lock: exec must not hold it while it waits.
+    const res = spawn(HAKO, ['--root', env.root, 'resume', id], { stdio: 'ignore' });
+    const [resumed] = (await once(res, 'exit')) as [number | null];
+    assert.is(resumed, 0);
+    const [code] = await exited;
+    assert.is(code, 0);
+    assert.is(out, 'ok\n');
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('a missing binary: runc\'s message, nothing left running', () => {
+  const { id, pid } = running();
+  try {
+    const r = env.hako(['exec', id, 'no-such-binary', 'arg']);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /exec failed: .*exec: "no-such-binary": executable file not found in \$PATH/);
+    const abs = env.hako(['exec', id, '/no/such/file']);
+    assert.is(abs.status, 255);
+    assert.match(abs.stderr, /no such file or directory/);
+    const empty = env.hako(['exec', id]);
+    assert.is(empty.status, 255);
+    assert.match(empty.stderr, /exec args cannot be empty/);
+    // Only the init remains in the container.
+    assert.equal(JSON.parse(env.hako(['ps', '--format', 'json', id]).stdout), [pid]);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('--process process.json replaces the container settings', () => {
+  const { id } = running();
+  const file = path.join(env.dir, `${id}-process.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      args: ['sh', '-c', 'id; pwd; echo "$ONLY"; echo "${HOME:-none}"; umask'],
+      env: ['PATH=/bin:/usr/bin', 'ONLY=from-process-json'],
+      cwd: '/var',
+      user: { uid: 4242, gid: 4243, umask: 0o27 },
+    }),
+  );
+  try {
+    const r = env.hako(['exec', '--process', file, id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['uid=4242 gid=4243', '/var', 'from-process-json', 'none', '0027']);
+    writeFileSync(file, JSON.stringify({ args: ['true'], cwd: 'relative' }));
+    const bad = env.hako(['exec', '-p', file, id]);
+    assert.is(bad.status, 255);
+    assert.match(bad.stderr, /cwd/i);
+  } finally {
+    rmSync(file, { force: true });
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('--preserve-fds passes fds 3.. and nothing else of ours', () => {
+  const { id } = running();
+  const file = path.join(env.dir, `${id}-fd3`);
+  writeFileSync(file, 'through fd 3\n');
+  const fd = openSync(file, 'r');
+  const out = path.join(env.dir, `${id}-out`);
+  const o = openSync(out, 'w');
+  try {
+    const r = spawnSync(HAKO, ['--root', env.root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'cat <&3; ls /proc/self/fd | sort -n | tr "\\n" " "'], {
+      stdio: ['ignore', o, 'inherit', fd],
+    });
+    assert.is(r.status, 0);
+    const [line, fds] = readFileSync(out, 'utf8').split('\n');
+    assert.is(line, 'through fd 3');
+    // 0-2, 3, and the fd ls has open on the directory.
+    assert.match(fds!, /^0 1 2 3 4 $/);
+  } finally {
+    closeSync(fd);
+    closeSync(o);
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('a terminal without a console socket in detached mode is refused', () => {
+  const { id } = running();
+  try {
+    const r = env.hako(['exec', '-t', '-d', id, 'sh']);
+    assert.is(r.status, 255);
+    assert.match(r.stderr, /cannot allocate tty if hako will detach without setting console socket/);
+    const s = env.hako(['exec', '--console-socket', '/nonexistent.sock', id, 'true']);
+    assert.is(s.status, 255);
+    assert.match(s.stderr, /cannot use console socket if hako will not detach or allocate tty/);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t.run();
