@@ -16,8 +16,9 @@ import { checks as hooks } from './checks/hooks.js';
 import { checks as config } from './checks/config.js';
 import { checks as linux } from './checks/linux.js';
 import { checks as features } from './checks/features.js';
+import { checks as newer } from './checks/newer.js';
 
-export const ALL_CHECKS: Check[] = [...lifecycle, ...hooks, ...config, ...linux, ...features];
+export const ALL_CHECKS: Check[] = [...lifecycle, ...hooks, ...config, ...linux, ...newer, ...features];
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
