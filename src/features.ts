@@ -27,7 +27,7 @@ export function features(): Features {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    mountOptions: [...KNOWN_MOUNT_OPTIONS].filter((o) => o !== 'idmap' && o !== 'ridmap'),
+    mountOptions: [...KNOWN_MOUNT_OPTIONS],
     linux: {
       namespaces: Object.keys(NS_FLAGS),
       capabilities: Object.entries(CAPS)
@@ -38,7 +38,9 @@ export function features(): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // Idmapped bind mounts (mount_setattr, Linux 5.12; whether a given
+      // filesystem supports them is the kernel's answer at create time).
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'org.hako.version': process.env.HAKO_VERSION ?? 'dev',

@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "launcher.h"
 #include "resolve.h"
 #include "util.h"
@@ -191,7 +192,9 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	char path[FDPATH_MAX];
 	fdpath(path, tfd);
 	int r;
-	if (bind) {
+	if (bind && m->idmap) {
+		r = idmap_attach(m, tfd);
+	} else if (bind) {
 		r = mount(m->source, path, NULL, m->flags & (MS_BIND | MS_REC), NULL);
 	} else {
 		char *data = existed && !remount && strcmp(m->fstype, "tmpfs") == 0 ? tmpfs_data(tfd, m->data) : (m->data ? xstrdup(m->data) : NULL);

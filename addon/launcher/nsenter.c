@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "launcher.h"
 #include "plan_tags.h"
 #include "sync.h"
@@ -57,6 +58,9 @@ void nsenter_create(const struct plan *p, int syncfd)
 	int fifo = open(p->exec_fifo, O_PATH | O_CLOEXEC);
 	if (fifo < 0)
 		fail("open exec fifo %s", p->exec_fifo);
+	/* Needs the host's paths and CAP_SYS_ADMIN in the initial user
+	 * namespace, both gone after the joins and the clone. */
+	idmap_prepare(p);
 
 	int *nsfd = xcalloc(p->n_ns_join, sizeof(int));
 	for (size_t i = 0; i < p->n_ns_join; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "idmap.h"
 #include "plan_tags.h"
 #include "sync.h"
 #include "util.h"
@@ -88,7 +89,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_ATTR_PROPAGATION: m->attr_propagation = rec_u64(&r); m->has_attr = true; break;
 		case PT_M_REMOUNT_FLAGS: m->remount_flags = rec_u64(&r); break;
 		case PT_M_MKDIR_MODE: m->mkdir_mode = rec_u32(&r); break;
-		case PT_M_IDMAP_USERNS: failx("plan: M_IDMAP_USERNS (idmapped mounts) is not implemented yet");
+		case PT_M_IDMAP: m->idmap = idmap_decode(&r); break;
+		case PT_M_IDMAP_USERNS: failx("plan: M_IDMAP_USERNS is reserved; idmapped mounts use M_IDMAP");
 		default: unexpected(&r, it.ctx);
 		}
 	}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct idmap;
+
 #define MODE_CREATE 1
 #define MODE_EXEC 2
 
@@ -29,6 +31,7 @@ struct mount_ent {
 	uint64_t attr_set, attr_clr, attr_propagation;
 	uint64_t remount_flags; /* 0 = no remount after a bind */
 	uint32_t mkdir_mode;
+	struct idmap *idmap; /* NULL: not idmapped (idmap.h) */
 };
 
 struct device {

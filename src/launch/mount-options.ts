@@ -21,6 +21,8 @@ export interface MountFlags {
   tmpcopyup: boolean;
   /** idmap / ridmap requested. */
   idmap: boolean;
+  /** ridmap: the idmapping applies to every mount of an rbind's tree. */
+  ridmap: boolean;
 }
 
 // [set, clear] pairs: an option sets its flag, its opposite clears it.
@@ -107,7 +109,7 @@ export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
 ].sort();
 
 export function parseMountOptions(options: readonly string[] | undefined): MountFlags {
-  const r: MountFlags = { flags: 0, cleared: 0, propagation: [], attrSet: 0, attrClr: 0, data: [], bind: false, tmpcopyup: false, idmap: false };
+  const r: MountFlags = { flags: 0, cleared: 0, propagation: [], attrSet: 0, attrClr: 0, data: [], bind: false, tmpcopyup: false, idmap: false, ridmap: false };
   for (const opt of options ?? []) {
     if (opt === 'defaults' || opt === '') continue;
     if (opt === 'bind' || opt === 'rbind') {
@@ -121,6 +123,7 @@ export function parseMountOptions(options: readonly string[] | undefined): Mount
     }
     if (opt === 'idmap' || opt === 'ridmap') {
       r.idmap = true;
+      if (opt === 'ridmap') r.ridmap = true;
       continue;
     }
     const f = FLAG_OPTS[opt];

@@ -8,6 +8,7 @@ import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
 import { toInt64, toUint64 } from '../spec/numbers.js';
 import { cgroupMountRecs } from './cgroup-mount.js';
+import { idmapRecs, type IdmapDefault } from './idmap.js';
 import type { CgroupLayout } from '../cgroups/host.js';
 
 export { PlanError };
@@ -114,7 +115,7 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
   );
 }
 
-function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean): Rec[] {
+function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean, idmapDefault: IdmapDefault): Rec[] {
   const bundle = opts.bundle;
   const where = `/mounts/${i}`;
   const target = containerPath(m.destination, `${where}/destination`);
@@ -122,7 +123,7 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean)
   const type = m.type ?? '';
   const bind = o.bind || type === 'bind';
   const fields: Rec[] = [rec('M_TARGET', target)];
-  if (o.idmap) throw new PlanError(`${where}/options`, 'idmap mounts are not supported yet');
+  if (!bind) idmapRecs(m, o, false, idmapDefault, where); // refuses an idmapped non-bind
   if (o.tmpcopyup) throw new PlanError(`${where}/options`, 'tmpcopyup is not supported yet');
   if (bind) {
     if (!m.source) throw new PlanError(`${where}/source`, 'a bind mount needs a source');
@@ -132,6 +133,7 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean)
     // A bind ignores every flag but MS_BIND|MS_REC: the others take a remount.
     const rest = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
     if (rest !== 0) fields.push(rec('M_REMOUNT_FLAGS', rest));
+    fields.push(...idmapRecs(m, o, true, idmapDefault, where));
     flags = 0;
   } else {
     if (type === '') throw new PlanError(`${where}/type`, 'mount needs a type (or the bind option)');
@@ -260,7 +262,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   }
   const mounts = spec.mounts ?? [];
   const cgroupns = has('cgroup');
-  mounts.forEach((m, i) => r.push(...mountRecs(m, i, opts, cgroupns)));
+  const idmapDefault: IdmapDefault = joined.user ? { usernsPath: joined.user } : { uidMappings: linux.uidMappings, gidMappings: linux.gidMappings };
+  mounts.forEach((m, i) => r.push(...mountRecs(m, i, opts, cgroupns, idmapDefault)));
 
   // Devices: the defaults, then linux.devices (which may override them).
   const bindDevices = userns;

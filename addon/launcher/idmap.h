@@ -1,0 +1,40 @@
+/* Idmapped bind mounts (mount options idmap/ridmap, per-mount uidMappings
+ * and gidMappings). The launcher prepares each one before it clones the init,
+ * while it is still root in the initial user namespace (the kernel wants
+ * CAP_SYS_ADMIN over the source's superblock, which an init in a new user
+ * namespace lacks); the init only moves the prepared tree onto its target. */
+#ifndef HAKO_IDMAP_H
+#define HAKO_IDMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct plan;
+struct mount_ent;
+struct rec;
+
+struct idmap_line {
+	uint32_t container, host, size;
+};
+
+struct idmap {
+	bool recursive; /* ridmap */
+	struct idmap_line *uid, *gid;
+	size_t n_uid, n_gid;
+	char *userns; /* instead of the lines: a user namespace to take them from */
+	int tree;     /* the prepared detached mount, -1 until idmap_prepare */
+};
+
+/* Decodes the value of an M_IDMAP record; fatal on anything malformed. */
+struct idmap *idmap_decode(const struct rec *r);
+
+/* Launcher, before any setns and before the clone: makes the idmapped
+ * detached tree of every such mount. */
+void idmap_prepare(const struct plan *p);
+
+/* Init: moves the prepared tree onto the open mount point tfd. 0 or -1
+ * with errno, like mount(2). */
+int idmap_attach(const struct mount_ent *m, int tfd);
+
+#endif
