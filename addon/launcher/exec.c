@@ -46,6 +46,14 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	sigaction(SIGPIPE, &ign, &old_pipe);
 	wait_go(syncfd);
 
+	/* In a joined user namespace our ids are still the host's, most likely
+	 * unmapped there: become its root, as runc's exec does, so that what we
+	 * create (the pty) belongs to someone the container knows and can give
+	 * away to the container user. Stay as we are if 0 is unmapped. */
+	if (p->exec_ns & CLONE_NEWUSER) {
+		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
+			fail("become root of the container's user namespace");
+	}
 	if (rootfd >= 0) {
 		if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 			fail("chroot %s", p->rootfs);

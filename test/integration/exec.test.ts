@@ -135,6 +135,10 @@ t('exec joins a user namespace (first) and a time namespace (for its child) too'
     assert.match(other.stdout, /^uid=1000 gid=1000/);
     const d = spawnSync('sh', ['-c', `grep ^Uid /proc/${pid}/status`], { encoding: 'utf8' });
     assert.match(d.stdout, /100000/, 'the init runs as host uid 100000');
+    // The pty is made as the namespace's root and given to the user.
+    const t = spawnSync(HAKO, ['--root', env.root, 'exec', '-t', '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g" $(tty)'], { encoding: 'utf8', input: '' });
+    assert.is(t.status, 0, t.stderr);
+    assert.match(t.stdout, /^1000 5\r?$/m);
   } finally {
     env.hako(['delete', '--force', id]);
   }
