@@ -11,6 +11,9 @@ import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp } from '../seccomp/compile.js';
+import { CgroupError } from '../cgroups/errors.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { createCgroup, plannedCgroup } from './cgroup.js';
 import type { Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
 import { OCI_VERSION } from '../spec/version.js';
@@ -72,7 +75,9 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;
+  let cgm: CgroupManager;
   try {
+    cgm = plannedCgroup(spec, id);
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     if (seccomp?.notify) throw new PlanError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY is not supported yet');
     for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
@@ -89,9 +94,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       capLastCap: capLastCap(),
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
+      cgroupDirs: cgm.dirs,
     });
   } catch (e) {
-    if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
+    if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
     throw e;
   }
   for (const w of plan.warnings) ctx.log('warn', where(w));
@@ -107,6 +113,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let session: InitSession | null = null;
   let consoleFd = -1;
   let pidFileWritten = false;
+  let cgroupMade = false;
   const me = procStat(process.pid);
   const rec: ContainerRecord = {
     ociVersion: spec.ociVersion ?? OCI_VERSION,
@@ -124,7 +131,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   };
   try {
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
+    // Recorded before it exists, so that a delete after a crash here finds it.
+    rec.cgroup = cgm.dirs;
     store.write(rec);
+    cgroupMade = true;
+    for (const w of createCgroup(cgm, spec)) ctx.log('warn', where(w));
     native().mkfifo(fifoPath, 0o622);
     // Whatever our umask: the init may have switched to any uid before it
     // opens the fifo for writing (through its O_PATH fd, so only the fifo's
@@ -143,6 +154,9 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     });
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
+    // The init waits for MSG_GO before it runs anything of the container's:
+    // joining the cgroup now is before any container code.
+    cgm.apply(session.pid);
 
     if ((plan.newNamespaces & 0x10000000) !== 0) writeIdMaps(session.pid, spec);
 
@@ -160,6 +174,13 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     return { id, pid: session.pid, spec };
   } catch (e) {
     if (rec.pid > 0) killAndReap(rec.pid);
+    if (cgroupMade) {
+      try {
+        cgm.destroy();
+      } catch (d) {
+        ctx.log('warn', where(`removing the cgroup after a failed create: ${describe(d)}`));
+      }
+    }
     if (pidFileWritten && opts.pidFile) rmQuiet(opts.pidFile);
     store.remove(id);
     if (e instanceof HakoError) throw e;

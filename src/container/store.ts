@@ -30,8 +30,8 @@ export interface ContainerRecord {
   creating?: { pid: number; startTime: string };
   /** Namespaces the container created (CLONE_* flags). */
   newNamespaces: number;
-  /** Host cgroup path(s) of the container, when hako made one. */
-  cgroup?: string;
+  /** Host directories of the container's cgroup by hierarchy (CgroupManager.dirs). */
+  cgroup?: Record<string, string>;
   /** Created with --no-new-keyring: exec processes keep the caller's session keyring too. */
   noNewKeyring?: boolean;
 }
@@ -64,7 +64,13 @@ export class Store {
       }
       throw new HakoError(`cannot create state directory ${this.dir(id)}: ${(e as Error).message}`);
     }
-    return Lock.take(this.dir(id), id);
+    try {
+      return Lock.take(this.dir(id), id);
+    } catch (e) {
+      // Nothing is left behind: an empty directory would make the id look taken.
+      this.remove(id);
+      throw e;
+    }
   }
 
   /** Locks an existing container; throws "does not exist" if there is none. */

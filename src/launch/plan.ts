@@ -46,6 +46,8 @@ export interface PlanOptions {
   exists?: (p: string) => boolean;
   /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
   cgroupLayout?: CgroupLayout;
+  /** The container's cgroup directories: what a cgroup mount shows without a cgroup namespace. */
+  cgroupDirs?: Record<string, string>;
   /** linux.seccomp compiled to BPF (src/seccomp), loaded by the init last. */
   seccomp?: { bpf: Uint8Array; flags: number };
 }
@@ -143,7 +145,7 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
     // namespace; the caller's config decides, the kernel answers.
     if (fstype === 'cgroup' || fstype === 'cgroup2') {
       if (!opts.cgroupLayout) throw new PlanError(`${where}/type`, 'cgroup mount without a known host cgroup layout');
-      return cgroupMountRecs(opts.cgroupLayout, target, o.flags, cgroupns, `${where}`);
+      return cgroupMountRecs(opts.cgroupLayout, target, o.flags, cgroupns, `${where}`, opts.cgroupDirs);
     }
     fields.push(rec('M_SOURCE', m.source ?? fstype), rec('M_FSTYPE', fstype), rec('M_FLAGS', o.flags & ~MS.REC));
     if (data.length) fields.push(rec('M_DATA', data.join(',')));
