@@ -75,19 +75,23 @@ export const checks: Check[] = [
       mkdirSync(src);
       writeFileSync(path.join(src, 'f'), 'x');
       chownSync(path.join(src, 'f'), 0, 0);
-      const r = await t.sh('stat -c "%u:%g" /mnt/id/f', (c) => {
+      const r = await t.sh('stat -c "%u:%g" /mnt/id/f', (c, bundle) => {
+        // The container's root (host uid 100000) cannot create mount points in a rootfs owned by the host's root.
+        mkdirSync(path.join(bundle, 'rootfs/mnt/id'), { recursive: true });
         c.linux.namespaces.push({ type: 'user' });
         c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         c.mounts = c.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/sys'));
-        // host 0 appears as container 1000 through the mount
+        // The mount's mapping takes on-disk ids (containerID) to host ids
+        // (hostID), as the kernel's idmapped mounts do: on-disk 0 becomes
+        // host 101000, which the container's user namespace shows as 1000.
         c.mounts.push({
           destination: '/mnt/id',
           type: 'bind',
           source: src,
           options: ['bind', 'idmap'],
-          uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
-          gidMappings: [{ containerID: 1000, hostID: 0, size: 1 }],
+          uidMappings: [{ containerID: 0, hostID: 101000, size: 1 }],
+          gidMappings: [{ containerID: 0, hostID: 101000, size: 1 }],
         });
       });
       t.eq(r.stdout.trim(), '1000:1000', 'owner of /mnt/id/f inside');
