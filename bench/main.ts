@@ -200,8 +200,8 @@ async function destroy(rt: Runtime, id: string): Promise<void> {
   const pid = live.get(rt)?.get(id) ?? readPid(pidFile(rt, id));
   await rc(rt, ['delete', '--force', id], { timeoutMs: 30_000 });
   if (pid !== null && pid !== undefined) {
-    if (alive(pid)) {
-      // The runtime could not kill it: only a container init of ours.
+    if (alive(pid) && parentOf(pid) === process.pid) {
+      // The runtime could not kill it: only a container init re-parented to us.
       try {
         native().kill(pid, 9);
       } catch {
@@ -212,6 +212,15 @@ async function destroy(rt: Runtime, id: string): Promise<void> {
   }
   rmSync(pidFile(rt, id), { force: true });
   untrack(rt, id);
+}
+
+function parentOf(pid: number): number | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 async function cleanupAll(rts: Runtime[]): Promise<void> {
