@@ -3,8 +3,9 @@
 # guest (these hosts are hybrid, so v2 limits can only be observed there).
 #
 # Usage: scripts/vm/test-v2.sh [PATTERN]
-#   PATTERN  uvu's file pattern under out/test/integration
-#            (default 'cgroups.*\.test\.js$', or $HAKO_V2_TESTS)
+#   PATTERN  uvu's file pattern under out/test/integration (default: the
+#            cgroup group, '^(cgroups|resources|pause|update|events).*\.test\.js$',
+#            or $HAKO_V2_TESTS)
 # Environment:
 #   HAKO_VM=optional    when the lane cannot run on this machine (not root,
 #                       qemu or virtiofsd not installable, no kernel package),
@@ -15,7 +16,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 top=$(cd "$here/../.." && pwd -P)
 cd "$top" || exit 1
-pattern=${1:-${HAKO_V2_TESTS:-'cgroups.*\.test\.js$'}}
+pattern=${1:-${HAKO_V2_TESTS:-'^(cgroups|resources|pause|update|events).*\.test\.js$'}}
 tests=out/test/integration
 
 "$here/build.sh"

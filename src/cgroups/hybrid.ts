@@ -119,8 +119,12 @@ export class HybridManager implements CgroupManager {
 
   killAll(sig: number): void {
     // The unified tree's cgroup.kill works without any controller.
-    if (sig === SIGKILL && this.d.fs.exists(path.join(this.v2.dir, 'cgroup.kill'))) this.v2.killAll(sig);
-    else freezeSignalThaw(this.d, this, sig);
+    if (sig === SIGKILL && this.d.fs.exists(path.join(this.v2.dir, 'cgroup.kill'))) {
+      this.v2.killAll(sig);
+      // Tasks frozen by the v1 freezer (a paused container) only die once
+      // thawed; runc thaws after a SIGKILL too.
+      if (this.v1.member('freezer') && this.v1.freezerState() !== 'thawed') this.v1.thaw();
+    } else freezeSignalThaw(this.d, this, sig);
   }
 
   stats(): CgroupStats {

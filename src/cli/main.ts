@@ -150,10 +150,39 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
       return 0;
     }
     case 'pause':
-    case 'resume':
-    case 'update':
-    case 'events':
-      throw new HakoError(`${p.command} is not supported yet (it comes with the cgroups release)`, 'usage');
+    case 'resume': {
+      const { pause, resume } = await import('../container/pause.js');
+      (p.command === 'pause' ? pause : resume)(ctx, id);
+      return 0;
+    }
+    case 'update': {
+      const { updateRequest, UpdateFlagError } = await import('./update-flags.js');
+      const { update, readResourcesDocument, STDIN_NAME } = await import('../container/update.js');
+      let req;
+      try {
+        req = updateRequest(p.options, p.explicit.options);
+      } catch (e) {
+        throw e instanceof UpdateFlagError ? new HakoError(e.message, 'usage') : e;
+      }
+      for (const w of req.warnings) ctx.log('warn', w);
+      const file = req.file;
+      update(ctx, id, file === undefined ? req.resources : () => readResourcesDocument(file), {
+        source: file === undefined ? 'update flags' : file === '-' ? STDIN_NAME : file,
+      });
+      return 0;
+    }
+    case 'events': {
+      const { statsEvent, streamEvents } = await import('../container/events.js');
+      if (p.options.stats) {
+        out(statsEvent(ctx, id, p.options.interval) + '\n');
+        return 0;
+      }
+      // A reader that goes away ends the stream (runc dies of EPIPE).
+      const stop = new AbortController();
+      process.stdout.on('error', () => stop.abort());
+      await streamEvents(ctx, id, { intervalMs: p.options.interval, emit: (line) => out(line + '\n'), signal: stop.signal });
+      return 0;
+    }
     case 'checkpoint':
     case 'restore':
       throw new HakoError(`${p.command} is not supported`, 'usage');

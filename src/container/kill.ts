@@ -81,6 +81,15 @@ export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts
       any = signalPid(pid, i === 0 ? rec.initStartTime : undefined, sig) || any;
     }
     if (!any) throw new HakoError(`container ${JSON.stringify(id)}: container not running`, 'state');
+    // On cgroup v1 a frozen process dies of SIGKILL only once thawed: a
+    // killed paused container is thawed, as runc does.
+    if (sig === 9 && status === 'paused') {
+      try {
+        containerCgroup(rec)?.thaw();
+      } catch {
+        /* the signal is sent; thawing is best effort */
+      }
+    }
   } finally {
     lock?.release();
   }

@@ -1,0 +1,133 @@
+// `events`: the container's cgroup statistics and OOM kills as JSON lines,
+// in runc's shape (types.Event): `{"type":"stats","id":...,"data":{...}}`
+// and `{"type":"oom","id":...}`.
+//
+// runc learns of OOM kills through an eventfd (v1) or inotify on
+// memory.events (v2); hako polls the OOM kill counter instead, a few times
+// a second, which needs no long-lived kernel objects and behaves the same
+// on every layout. The stream ends (successfully) when the container
+// stops; runc's ends when the cgroup goes away, which for a caller that
+// deletes stopped containers is the same moment, a little later.
+//
+// Nothing is locked: events only reads, and must not keep `delete` or
+// `kill` waiting.
+import { HakoError, describe, notFound } from '../errors.js';
+import type { CgroupManager } from '../cgroups/manager.js';
+import { statsEventJson, toJson } from '../cgroups/stats.js';
+import { containerCgroup } from './cgroup.js';
+import type { RuntimeContext } from './context.js';
+import { statusOf } from './status.js';
+import { Store } from './store.js';
+
+/** How often the OOM counter and the container's status are checked while streaming (at most). */
+export const POLL_MS = 200;
+
+function openContainer(ctx: Pick<RuntimeContext, 'root'>, id: string, intervalMs: number): { store: Store; cg: CgroupManager } {
+  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  // runc checks the interval before anything else, even with --stats.
+  if (!(intervalMs > 0)) throw new HakoError('duration interval must be greater than 0', 'usage');
+  const store = new Store(ctx.root);
+  const rec = store.read(id);
+  if (!rec) throw notFound(id);
+  const status = statusOf(rec, store.dir(id));
+  // runc's words.
+  if (status === 'stopped') throw new HakoError(`container with id ${id} is not running`, 'state');
+  let cg: CgroupManager | null;
+  try {
+    cg = containerCgroup(rec);
+  } catch (e) {
+    throw new HakoError(where(describe(e)));
+  }
+  if (!cg || !cg.exists()) throw new HakoError(where('the container has no cgroup of its own, so there are no statistics'), 'state');
+  return { store, cg };
+}
+
+function statsLine(id: string, cg: CgroupManager): string {
+  try {
+    return statsEventJson(id, cg.stats());
+  } catch (e) {
+    throw new HakoError(`container ${JSON.stringify(id)}: cannot read the cgroup statistics: ${describe(e)}`);
+  }
+}
+
+/** `events --stats`: one stats event (a JSON line without the newline). */
+export function statsEvent(ctx: Pick<RuntimeContext, 'root'>, id: string, intervalMs = 5000): string {
+  const { cg } = openContainer(ctx, id, intervalMs);
+  return statsLine(id, cg);
+}
+
+export interface StreamOptions {
+  intervalMs: number;
+  /** Receives each event, a JSON line without the newline. */
+  emit: (line: string) => void;
+  /** Stops the stream early (resolves). */
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * `events`: a stats event every interval (the first after one interval, as
+ * runc's ticker) and an oom event whenever the OOM kill count grows, until
+ * the container stops or is deleted. Errors reading statistics mid-stream
+ * go to ctx.log and the stream goes on, as in runc.
+ */
+export async function streamEvents(ctx: Pick<RuntimeContext, 'root' | 'log'>, id: string, opts: StreamOptions): Promise<void> {
+  const { store, cg } = openContainer(ctx, id, opts.intervalMs);
+  const alive = () => {
+    let rec;
+    try {
+      rec = store.read(id);
+    } catch {
+      return false;
+    }
+    return rec !== null && statusOf(rec, store.dir(id)) !== 'stopped';
+  };
+  const oomCount = () => {
+    try {
+      return cg.oomKillCount();
+    } catch {
+      return undefined;
+    }
+  };
+  let ooms = oomCount() ?? 0n;
+  const checkOom = () => {
+    const n = oomCount();
+    if (n === undefined) return;
+    // One event per kill, as each eventfd/inotify wake-up gives one in runc.
+    for (; ooms < n; ooms++) opts.emit(toJson({ type: 'oom', id }));
+  };
+  let next = Date.now() + opts.intervalMs;
+  while (!opts.signal?.aborted) {
+    const wait = Math.min(POLL_MS, Math.max(0, next - Date.now()));
+    await sleep(wait, opts.signal);
+    if (opts.signal?.aborted) break;
+    checkOom();
+    if (!alive()) {
+      // The last kills (the one that stopped it, say) still count.
+      checkOom();
+      return;
+    }
+    if (Date.now() >= next) {
+      next += opts.intervalMs;
+      // Behind by more than an interval (a suspended process): do not burst.
+      if (next < Date.now()) next = Date.now() + opts.intervalMs;
+      try {
+        opts.emit(statsEventJson(id, cg.stats()));
+      } catch (e) {
+        if (!alive()) return;
+        ctx.log('error', `container ${JSON.stringify(id)}: cannot read the cgroup statistics: ${describe(e)}`);
+      }
+    }
+  }
+}
