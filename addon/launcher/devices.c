@@ -35,6 +35,19 @@ static void bind_node(int dir, const char *name, const struct device *d)
 	close(tfd);
 }
 
+/* config-linux.md#devices: a file already at the path that is not the
+ * requested device is an error; the same device is kept (runc). */
+static void check_existing(int dir, const char *name, const struct device *d)
+{
+	struct stat st;
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		fail("device %s: stat the existing file", d->path);
+	if ((st.st_mode & S_IFMT) != d->type)
+		failx("device %s: a different kind of file is already there", d->path);
+	if (d->type != S_IFIFO && st.st_rdev != makedev(d->major, d->minor))
+		failx("device %s: already there as device %u:%u, not %u:%u", d->path, major(st.st_rdev), minor(st.st_rdev), d->major, d->minor);
+}
+
 void create_devices(struct rootctx *c)
 {
 	const struct plan *p = c->p;
@@ -55,6 +68,8 @@ void create_devices(struct rootctx *c)
 				bind_node(dir, name, d);
 			else if (errno != EEXIST)
 				fail("mknod %s", d->path);
+			else
+				check_existing(dir, name, d);
 		} else if (fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
 			fail("chown %s to %u:%u", d->path, d->uid, d->gid);
 		}

@@ -1,6 +1,7 @@
 /* The process itself: limits, identity, capabilities, seccomp, execve. Kept
  * apart from the rootfs steps so that exec mode can reuse it. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -192,7 +193,11 @@ static int executable(const char *path)
 		errno = EACCES;
 		return -1;
 	}
-	return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
+	/* The plain faccessat syscall, not glibc's faccessat(AT_EACCESS), which
+	 * is faccessat2 (Linux 5.8): a seccomp profile older than that, loaded
+	 * early (no no_new_privs), answers EPERM for it. Real and effective ids
+	 * are equal here, so the real-id check is the same check. */
+	return (int)syscall(SYS_faccessat, AT_FDCWD, path, X_OK);
 }
 
 char *lookup_exec(const struct plan *p)
@@ -243,12 +248,39 @@ void load_seccomp(const struct plan *p)
 		fail("seccomp: load the filter");
 }
 
+/* close_range (5.9) may be refused by an older seccomp profile loaded
+ * early: mark the fds one by one instead, finding them in /proc/self/fd,
+ * or by trying every number below the fd limit if even that is refused. */
+static void cloexec_from(int first)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		int dfd = dirfd(d);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			char *end;
+			long fd = strtol(e->d_name, &end, 10);
+			if (*end || end == e->d_name || fd < first || fd == dfd)
+				continue;
+			if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+				fail("mark fd %ld close-on-exec", fd);
+		}
+		closedir(d);
+		return;
+	}
+	struct rlimit rl;
+	long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+	for (long fd = first; fd < max; fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			fail("mark fd %ld close-on-exec", fd);
+}
+
 void exec_process(const struct plan *p, const char *path, int fifo_fd, const struct sigaction *sigpipe)
 {
 	/* Every fd of ours (sync socket, fifo, rootfs and /proc handles) is
 	 * closed by execve; only stdio and the preserved fds go through. */
 	if (close_range(3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		fail("close_range");
+		cloexec_from(3 + (int)p->preserve_fds);
 	/* As late as possible: the fewer syscalls after it, the fewer a
 	 * profile must allow. Before the '0' so a failure can still be told. */
 	if (p->seccomp_bpf && p->no_new_privs)

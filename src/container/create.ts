@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
-import { runHooks, HookError } from '../hooks/run.js';
+import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
@@ -53,6 +53,24 @@ function capLastCap(): number {
   }
 }
 
+/** CapBnd of this process: capabilities outside it cannot be granted. */
+function ownBoundingSet(): bigint | undefined {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? BigInt('0x' + m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lsmOn(file: string, want: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').trim() === want;
+  } catch {
+    return false;
+  }
+}
+
 /** LISTEN_FDS from systemd socket activation, as runc honours it. */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? '');
@@ -92,6 +110,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       listenFds: listenFds(),
       debug: ctx.debug,
       capLastCap: capLastCap(),
+      hostCapBnd: ownBoundingSet(),
+      lsm: { apparmor: lsmOn('/sys/module/apparmor/parameters/enabled', 'Y'), selinux: existsSync('/sys/fs/selinux/enforce') },
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
       cgroupDirs: cgm.dirs,
@@ -163,7 +183,14 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     const stateJson = JSON.stringify(ociState(rec, 'creating'));
     await runHooks('prestart', spec.hooks?.prestart, stateJson);
     await runHooks('createRuntime', spec.hooks?.createRuntime, stateJson);
-    await session.go(stateJson, JSON.stringify(ociState(rec, 'created')));
+    // createContainer and startContainer hooks run inside the container:
+    // they get the init's pid as seen there, as runc gives it.
+    const inside = (status: 'creating' | 'created') => {
+      const st = ociState(rec, status);
+      if ((plan.newNamespaces & 0x20000000) !== 0) st.pid = 1;
+      return JSON.stringify(st);
+    };
+    await session.go(inside('creating'), inside('created'));
 
     delete rec.creating;
     store.write(rec);
@@ -183,6 +210,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     }
     if (pidFileWritten && opts.pidFile) rmQuiet(opts.pidFile);
     store.remove(id);
+    // runtime.md#lifecycle: a failed create hook stops the container and the
+    // lifecycle goes on at delete, whose poststop hooks still run.
+    if (rec.pid > 0 && spec.hooks?.poststop?.length) {
+      for (const w of await runHooksAll('poststop', spec.hooks.poststop, JSON.stringify(ociState(rec, 'stopped')))) ctx.log('warn', where(w.message));
+    }
     if (e instanceof HakoError) throw e;
     if (e instanceof LaunchError || e instanceof HookError) throw new HakoError(where(e.message));
     throw new HakoError(where(describe(e)));

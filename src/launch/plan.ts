@@ -42,6 +42,10 @@ export interface PlanOptions {
   debug?: boolean;
   /** Kernel's last capability (/proc/sys/kernel/cap_last_cap). */
   capLastCap?: number;
+  /** Which LSMs the host has enabled (labels for a disabled one are ignored). */
+  lsm?: { apparmor: boolean; selinux: boolean };
+  /** hako's own bounding set (CapBnd of /proc/self/status): what it can grant. */
+  hostCapBnd?: bigint;
   /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
   exists?: (p: string) => boolean;
   /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
@@ -194,6 +198,27 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   if (!spec.root?.path) throw new PlanError('/root/path', 'is required');
   if (!proc.args || proc.args.length === 0) throw new PlanError('/process/args', 'must name the program to run');
 
+  // runtime.md#create: a property that cannot be applied is an error, not
+  // something to skip. These are not implemented yet.
+  const unsupported: Array<[unknown, string]> = [
+    [proc.scheduler, '/process/scheduler'],
+    [proc.ioPriority, '/process/ioPriority'],
+    [proc.execCPUAffinity, '/process/execCPUAffinity'],
+    [linux.memoryPolicy, '/linux/memoryPolicy'],
+    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, '/linux/netDevices'],
+    [linux.intelRdt, '/linux/intelRdt'],
+  ];
+  // LSM labels on a host without that LSM are ignored, as runc and crun do
+  // (podman and Docker set them whatever the host); where the LSM is on,
+  // hako cannot apply them yet and says so.
+  if (opts.lsm?.apparmor) unsupported.push([proc.apparmorProfile, '/process/apparmorProfile']);
+  else if (proc.apparmorProfile) debug.push(`/process/apparmorProfile: AppArmor is not enabled on this host: ${proc.apparmorProfile} ignored`);
+  if (opts.lsm?.selinux) unsupported.push([proc.selinuxLabel, '/process/selinuxLabel'], [linux.mountLabel, '/linux/mountLabel']);
+  else if (proc.selinuxLabel || linux.mountLabel) debug.push('SELinux is not enabled on this host: selinuxLabel/mountLabel ignored');
+  for (const [v, pointer] of unsupported) {
+    if (v !== undefined && v !== null && v !== '') throw new PlanError(pointer, 'is not supported by hako yet');
+  }
+
   // Namespaces.
   let newNs = 0;
   const joined: Record<string, string> = {};
@@ -276,7 +301,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     }
     (linux.devices ?? []).forEach((d, i) => {
       const p = containerPath(d.path, `/linux/devices/${i}/path`);
-      if (!p.startsWith('/dev/')) throw new PlanError(`/linux/devices/${i}/path`, 'devices must be under /dev');
       const t = d.type === 'c' || d.type === 'u' ? S_IF.CHR : d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : -1;
       if (t < 0) throw new PlanError(`/linux/devices/${i}/type`, `unknown device type ${JSON.stringify(d.type)}`);
       if (t !== S_IF.FIFO && (d.major === undefined || d.minor === undefined)) throw new PlanError(`/linux/devices/${i}`, 'character and block devices need major and minor');
@@ -344,9 +368,17 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   }
   const caps = proc.capabilities ?? {};
   const last = opts.capLastCap ?? 40;
-  const permitted = capMask(caps.permitted, '/process/capabilities/permitted', warnings, last);
-  const inheritable = capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last);
-  let ambient = capMask(caps.ambient, '/process/capabilities/ambient', warnings, last);
+  // A capability this process cannot grant (outside its own bounding set)
+  // is a warning and left out, as the spec's SHOULD asks, not a failure.
+  const grantable = opts.hostCapBnd ?? ~0n;
+  const limit = (mask: bigint, where: string): bigint => {
+    const lost = mask & ~grantable;
+    if (lost) warnings.push(`${where}: ${capNames(lost).join(', ')} cannot be granted here (not in hako's bounding set), left out`);
+    return mask & grantable;
+  };
+  const permitted = limit(capMask(caps.permitted, '/process/capabilities/permitted', warnings, last), '/process/capabilities/permitted');
+  const inheritable = limit(capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last), '/process/capabilities/inheritable');
+  let ambient = limit(capMask(caps.ambient, '/process/capabilities/ambient', warnings, last), '/process/capabilities/ambient');
   // The kernel raises an ambient capability only if it is permitted and
   // inheritable. runc's own default config asks for ambient capabilities
   // without inheritable ones, and runc carries on silently: so do we, with
@@ -357,8 +389,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     ambient &= permitted & inheritable;
   }
   r.push(
-    rec('CAP_BOUNDING', capMask(caps.bounding, '/process/capabilities/bounding', warnings, last)),
-    rec('CAP_EFFECTIVE', capMask(caps.effective, '/process/capabilities/effective', warnings, last)),
+    rec('CAP_BOUNDING', limit(capMask(caps.bounding, '/process/capabilities/bounding', warnings, last), '/process/capabilities/bounding')),
+    rec('CAP_EFFECTIVE', limit(capMask(caps.effective, '/process/capabilities/effective', warnings, last), '/process/capabilities/effective')),
     rec('CAP_PERMITTED', permitted),
     rec('CAP_INHERITABLE', inheritable),
     rec('CAP_AMBIENT', ambient),
