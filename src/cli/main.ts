@@ -2,7 +2,8 @@
 // This is the only place that prints or exits.
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { parseArgs, UsageError, type ParsedArgs, type CreateOptions as CliCreateOptions } from './args.js';
+import type { CreateOptions } from '../container/create.js';
 import { helpFor, usageErrorText, versionText } from './help.js';
 import { parseSignal } from './signals.js';
 import { HakoError, describe } from '../errors.js';
@@ -28,33 +29,15 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
   const id = p.positional[0] ?? '';
   switch (p.command) {
     case 'create': {
-      const o = p.options;
       refuseSystemd(p);
       const { create } = await import('../container/create.js');
-      await create(ctx, id, {
-        bundle: o.bundle || '.',
-        pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: Math.max(0, o.preserveFds),
-        consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
-      });
+      await create(ctx, id, createOptions(p.options));
       return 0;
     }
     case 'run': {
-      const o = p.options;
       refuseSystemd(p);
       const { run } = await import('../container/run.js');
-      return run(ctx, id, {
-        bundle: o.bundle || '.',
-        pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        preserveFds: Math.max(0, o.preserveFds),
-        consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
-        detach: o.detach,
-        keep: o.keep,
-      });
+      return run(ctx, id, { ...createOptions(p.options), detach: p.options.detach, keep: p.options.keep });
     }
     case 'start': {
       const { start } = await import('../container/start.js');
@@ -191,6 +174,18 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     default:
       throw new HakoError(`unknown command ${String(p.command)}`, 'usage');
   }
+}
+
+/** The flags create and run share, with paths made absolute as runc does. */
+function createOptions(o: CliCreateOptions): CreateOptions {
+  return {
+    bundle: o.bundle || '.',
+    pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
+    noPivot: o.noPivot,
+    noNewKeyring: o.noNewKeyring,
+    preserveFds: Math.max(0, o.preserveFds),
+    consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
+  };
 }
 
 function refuseSystemd(p: ParsedArgs): void {
