@@ -27,8 +27,22 @@ deps: $(STAMP)/apt node_modules/.package-lock.json
 
 setup: deps build
 
+# The native parts (node-gyp: launcher + addon, about a minute) are rebuilt
+# only when their sources change; the rest of `npm run build` always runs.
+NATIVE_SRC := binding.gyp addon/plan.tags $(wildcard addon/launcher/*.c addon/launcher/*.h addon/binding/*.cc addon/binding/*.h)
+NATIVE_STAMP := build/Release/.hako-native
+
+$(NATIVE_STAMP): $(NATIVE_SRC) node_modules/.package-lock.json
+	node scripts/gen-plan-tags.mjs
+	npm run --silent native
+	@touch $@
+
 build: deps
-	npm run --silent build
+	node scripts/gen-plan-tags.mjs
+	@$(MAKE) --no-print-directory $(NATIVE_STAMP)
+	node scripts/build-schemas.mjs
+	npm run --silent tsc
+	npm run --silent bundle
 	@./scripts/mk-busybox-bundle.sh
 
 rootfs: deps

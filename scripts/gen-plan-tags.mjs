@@ -47,5 +47,16 @@ for (const t of tags) ts += `  ${t.num}: '${t.name}',\n`;
 ts += `};\n`;
 
 mkdirSync(join(root, 'addon/launcher'), { recursive: true });
-writeFileSync(join(root, 'addon/launcher/plan_tags.h'), h);
-writeFileSync(join(root, 'src/launch/plan-tags.ts'), ts);
+// Rewritten only when the content changes: make decides from mtimes
+// whether the native parts need a rebuild.
+function writeIfChanged(file, text) {
+  let old = null;
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    /* first build */
+  }
+  if (old !== text) writeFileSync(file, text);
+}
+writeIfChanged(join(root, 'addon/launcher/plan_tags.h'), h);
+writeIfChanged(join(root, 'src/launch/plan-tags.ts'), ts);
