@@ -60,8 +60,12 @@ export function layoutOf(hierarchies: Hierarchy[], self: Map<string, string>): C
   return { mode, hierarchies, self };
 }
 
+let cached: CgroupLayout | undefined;
+
+/** Read once per process: `list` asks for every container, create twice. */
 export function readLayout(): CgroupLayout {
-  return layoutOf(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')));
+  cached ??= layoutOf(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8')));
+  return cached;
 }
 
 /** This process's path within a hierarchy, per /proc/self/cgroup. */

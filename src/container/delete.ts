@@ -21,14 +21,16 @@ function sleep(ms: number): Promise<void> {
 
 async function killAll(rec: ContainerRecord): Promise<void> {
   const cg = containerCgroup(rec);
-  // The cgroup holds every process, even ones that left the pid namespace's
-  // view; without one, the pid namespace is the container.
+  // The cgroup holds every process (cgroup.kill, or freeze-signal-thaw);
+  // without one, the pid namespace is the container.
   if (cg?.exists()) cg.killAll(9);
-  for (const pid of containerPids(rec)) {
-    try {
-      native().kill(pid, 9);
-    } catch {
-      /* gone */
+  else {
+    for (const pid of containerPids(rec)) {
+      try {
+        native().kill(pid, 9);
+      } catch {
+        /* gone */
+      }
     }
   }
   // The init is reaped by its parent (the caller's subreaper); dead is

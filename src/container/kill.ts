@@ -35,9 +35,15 @@ function signalPid(pid: number, startTime: string | undefined, sig: number): boo
   }
 }
 
-/** Host pids of every process in the container (its pid namespace), init first. */
+/**
+ * Host pids of every process in the container, init first: its cgroup's
+ * members when hako made one (that holds everything it started), else its
+ * pid namespace, else just the init.
+ */
 export function containerPids(rec: ContainerRecord): number[] {
   if (!isAlive(rec.pid, rec.initStartTime)) return [];
+  const cg = containerCgroup(rec);
+  if (cg?.exists()) return [rec.pid, ...cg.pids().filter((p) => p !== rec.pid)];
   if ((rec.newNamespaces & CLONE.NEWPID) === 0) return [rec.pid];
   let ns: string;
   try {

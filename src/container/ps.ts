@@ -11,7 +11,6 @@ export function processes(ctx: Pick<RuntimeContext, 'root'>, id: string): number
   const store = new Store(ctx.root);
   const rec = store.read(id);
   if (!rec) throw notFound(id);
-  // By pid namespace for now; by the container's cgroup once hako has one.
   return containerPids(rec);
 }
 
