@@ -4,7 +4,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration clean test-v2
+.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-clients clean test-v2
 
 all: build
 
@@ -56,7 +56,7 @@ demo: build
 # (skipped, with the reason, where it cannot): test-v2's own step, without
 # building again.
 test: build
-	@$(MAKE) --no-print-directory test-unit test-integration
+	@$(MAKE) --no-print-directory test-unit test-integration test-clients
 	@HAKO_VM=optional ./scripts/vm/test-v2.sh
 
 test-unit:
@@ -64,6 +64,22 @@ test-unit:
 
 test-integration:
 	npx uvu out/test/integration '.*\.test\.js$$'
+
+# The real clients (podman + conmon, containerd's ctr, Docker) configured to
+# use bin/hako; they are installed from Debian when missing. Daemons the tests
+# start live in temporary directories and are stopped by pid.
+CLIENT_PACKAGES := podman conmon containerd docker.io runc
+$(STAMP)/apt-clients:
+	@mkdir -p $(STAMP)
+	@missing=""; for p in $(CLIENT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+test-clients: $(STAMP)/apt-clients
+	npx uvu out/test/clients '.*\.test\.js$$'
 
 # The cgroup test group as root in a pure cgroup v2 qemu guest (these hosts
 # are hybrid); see scripts/vm/README.md. HAKO_VM=optional skips it, with the
