@@ -6,9 +6,9 @@
 // `--version` never need it, and dlopen-ing a shared object linked against
 // libseccomp is a measurable part of their startup.
 
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddonCompiled, CompiledInput } from './seccomp/compile.js';
 
@@ -216,15 +216,23 @@ export function isNativeError(err: unknown, code?: string): err is NativeError {
 }
 
 // Where build/Release is relative to this module: from the tsc output
-// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs).
+// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs); for the
+// single executable (bin/hako, built by `bun build --compile`) the module
+// lives in Bun's virtual file system, so relative to the executable.
 const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
+
+function candidates(file: string): string[] {
+  const url = import.meta.url;
+  const out = url.startsWith('file:') ? BUILD_DIRS.map((d) => fileURLToPath(new URL(d + file, url))) : [];
+  out.push(resolve(dirname(realpathSync(process.execPath)), '../build/Release', file));
+  return out;
+}
 
 function locate(file: string, envVar: string): string {
   const override = process.env[envVar];
   if (override) return resolve(override);
   const tried: string[] = [];
-  for (const dir of BUILD_DIRS) {
-    const candidate = fileURLToPath(new URL(dir + file, import.meta.url));
+  for (const candidate of candidates(file)) {
     if (existsSync(candidate)) return candidate;
     tried.push(candidate);
   }
