@@ -111,6 +111,9 @@ static void load_with_listener(const struct plan *p, const struct sock_fprog *pr
 	/* ECHILD when SIGCHLD is ignored: the shared word still tells. */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (load_err == EBUSY)
+		failx_errno(EBUSY, "seccomp: load the filter: this process is under a filter with a listener already "
+				   "(the kernel allows one per process: does hako itself run under a seccomp agent?)");
 	if (load_err)
 		fail_errno(load_err, "seccomp: load the filter");
 	int result = __atomic_load_n(&h->result, __ATOMIC_ACQUIRE);
