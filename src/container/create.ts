@@ -171,7 +171,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     }
     if (seccomp?.notify) {
       // The init loads the filter after MSG_GO, once rec.pid is known.
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }));
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', where(m)));
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {

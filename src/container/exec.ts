@@ -179,7 +179,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     if (seccomp?.notify) {
       // runc sends the exec'd process's listener too, with the container's
       // state (not "creating": the container is there already).
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }));
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }), (m) => ctx.log('debug', where(m)));
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {

@@ -21,7 +21,11 @@ export interface ListenerHandover {
  * `current` says, when the listener arrives, which process loaded the filter
  * (host pid) and the container's state to report with it.
  */
-export function listenerHandover(seccomp: LinuxSeccomp, current: () => { pid: number; state: OciState }): ListenerHandover {
+export function listenerHandover(
+  seccomp: LinuxSeccomp,
+  current: () => { pid: number; state: OciState },
+  debug: (msg: string) => void = () => {},
+): ListenerHandover {
   const listenerPath = seccomp.listenerPath;
   // compileSeccomp refuses notify rules without it.
   if (!listenerPath) throw new Error('listenerHandover: linux.seccomp.listenerPath is not set');
@@ -35,6 +39,7 @@ export function listenerHandover(seccomp: LinuxSeccomp, current: () => { pid: nu
       deliver(fd: number) {
         const { pid, state } = current();
         sendSeccompListener(listenerPath, fd, containerProcessState(pid, agentState(state), seccomp.listenerMetadata));
+        debug(`seccomp: the listener of process ${pid} went to the agent at ${listenerPath}`);
       },
     },
     close() {
