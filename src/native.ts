@@ -33,6 +33,32 @@ export interface RecvFdResult {
   data: Buffer;
 }
 
+/** One pending SCMP_ACT_NOTIFY syscall (struct seccomp_notif). */
+export interface SeccompNotif {
+  /** What the answer names; unique for the listener's life. */
+  id: bigint;
+  /** The calling thread, in the pid namespace of whoever received the listener. */
+  pid: number;
+  flags: number;
+  /** Syscall number for `arch`. */
+  nr: number;
+  /** AUDIT_ARCH_* of the call. */
+  arch: number;
+  instructionPointer: bigint;
+  /** The six raw arguments. */
+  args: bigint[];
+}
+
+/** The answer to a notification: exactly one way out of the syscall. */
+export interface SeccompNotifResponse {
+  /** A positive errno: the syscall fails with it. */
+  error?: number;
+  /** The syscall's return value when `error` is unset or 0. */
+  val?: bigint;
+  /** Run the syscall as the process asked (SECCOMP_USER_NOTIF_FLAG_CONTINUE, Linux 5.5); excludes error and val. */
+  continue?: boolean;
+}
+
 export interface Rlimit {
   /** RLIM_INFINITY is 2^64-1, hence bigint. */
   soft: bigint;
@@ -173,6 +199,19 @@ export interface Native {
   readonly seccompConstants: Readonly<Record<string, number>>;
   /** A blocking connect(2) to a unix stream socket by path; the fd is close-on-exec. */
   connectUnix(path: string): number;
+
+  /**
+   * The next notification of a seccomp listener: poll(2) for up to
+   * `timeoutMs` (default -1, for ever), then SECCOMP_IOCTL_NOTIF_RECV. null
+   * when nothing came in time; ESRCH once no process uses the filter (its
+   * listener has nothing more to say); ENOENT when the caller vanished
+   * between the poll and the receive.
+   */
+  seccompNotifRecv(fd: number, timeoutMs?: number): SeccompNotif | null;
+  /** SECCOMP_IOCTL_NOTIF_SEND. ENOENT: the process died or its syscall was interrupted. */
+  seccompNotifRespond(fd: number, id: bigint, response: SeccompNotifResponse): void;
+  /** SECCOMP_IOCTL_NOTIF_ID_VALID: the notification is still waiting for its answer. */
+  seccompNotifIdValid(fd: number, id: bigint): boolean;
 
   /**
    * bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct
