@@ -132,17 +132,22 @@ static void set_apparmor(const struct plan *p, int procfd)
 	close(fd);
 }
 
+/* SELinux's answer for a context its policy does not define. */
+static __attribute__((noreturn)) void selinux_write_failed(const char *label, const char *attr)
+{
+	if (errno == EINVAL)
+		failx_errno(EINVAL, "selinux label \"%s\" is not valid in the loaded policy (write /proc/thread-self/attr/%s: %s)",
+			    label, attr, errstr(EINVAL));
+	fail("selinux label %s: write /proc/thread-self/attr/%s", label, attr);
+}
+
 static void set_selinux_exec(const struct plan *p, int procfd)
 {
 	int fd = attr_open(procfd, "exec");
 	if (fd < 0)
 		fail("selinux label %s: open /proc/thread-self/attr/exec", p->selinux_label);
-	if (attr_write(fd, p->selinux_label) < 0) {
-		if (errno == EINVAL)
-			failx_errno(EINVAL, "selinux label \"%s\" is not valid in the loaded policy (write /proc/thread-self/attr/exec: %s)",
-				    p->selinux_label, errstr(EINVAL));
-		fail("selinux label %s: write /proc/thread-self/attr/exec", p->selinux_label);
-	}
+	if (attr_write(fd, p->selinux_label) < 0)
+		selinux_write_failed(p->selinux_label, "exec");
 	close(fd);
 }
 
@@ -171,7 +176,7 @@ void lsm_keycreate(const struct plan *p, int procfd, bool set)
 	}
 	if (attr_write(fd, set ? p->selinux_label : "") < 0) {
 		if (set)
-			fail("selinux label %s: write /proc/thread-self/attr/keycreate", p->selinux_label);
+			selinux_write_failed(p->selinux_label, "keycreate");
 		warnx_msg("selinux: reset /proc/thread-self/attr/keycreate: %s", errstr(errno));
 	}
 	close(fd);

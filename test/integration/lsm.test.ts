@@ -71,6 +71,15 @@ function running(edit?: (c: any) => void): string {
   return id;
 }
 
+// The VM lane says which LSM its guest was booted with: there, not having
+// it is a failure, not a reason to skip.
+t('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
+  const want = process.env.HAKO_TEST_LSM;
+  if (want === 'apparmor') assert.ok(apparmor, `AppArmor: enabled ${lsm.apparmor}, apparmor_parser ${parser ?? 'missing'}, securityfs mounted ${existsSync('/sys/kernel/security/apparmor')}`);
+  else if (want === 'selinux') assert.ok(lsm.selinux, 'SELinux is not enabled with a policy loaded');
+  else assert.ok(want === undefined || want === '', `HAKO_TEST_LSM=${want}: apparmor or selinux`);
+});
+
 // ---- hosts without the LSM (this machine, and each guest for the other one) ----
 
 t('a label for an LSM the host lacks: one line naming the JSON path, nothing left', () => {
