@@ -9,7 +9,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLsm } from '../../src/launch/lsm.js';
 import { Env, expectCleanFailure, uniqueId } from '../helpers.js';
@@ -109,18 +109,33 @@ t('apparmorProfile: the process runs confined by it, and its rules hold', () => 
   assert.is(other, 'readable', 'what the profile allows still works');
 });
 
-t("apparmorProfile is applied through hako's own procfs: a container without /proc is confined too", () => {
+// CVE-2019-16884: runc wrote the profile into whatever the container's
+// /proc held, here a symlink to ordinary files. hako writes through the
+// procfs it opened before entering the container, so the image's /proc
+// does not matter. Seen from the host: the container has no procfs.
+t("apparmorProfile goes through hako's own procfs, not the container's /proc (a trap here)", () => {
   if (!apparmor) return skip(AA_SKIP);
-  const id = running((c) => {
+  const b = env.bundle((c) => {
     c.process.apparmorProfile = PROFILE;
+    c.process.args = ['sleep', '1000'];
     c.mounts = c.mounts.filter((m: any) => m.destination !== '/proc');
     c.linux.maskedPaths = [];
     c.linux.readonlyPaths = [];
   });
+  const fake = path.join(b, 'rootfs/fakeproc');
+  for (const d of ['self', 'thread-self']) {
+    mkdirSync(path.join(fake, d, 'attr/apparmor'), { recursive: true });
+    writeFileSync(path.join(fake, d, 'attr/apparmor/exec'), '');
+    writeFileSync(path.join(fake, d, 'attr/exec'), '');
+  }
+  rmSync(path.join(b, 'rootfs/proc'), { recursive: true, force: true });
+  symlinkSync('fakeproc', path.join(b, 'rootfs/proc'));
+  const id = uniqueId('lsm');
+  assert.is(env.hako(['run', '-d', '--bundle', b, id], { stdio: 'ignore' }).status, 0, 'run -d');
   try {
     const pid = JSON.parse(env.hako(['state', id]).stdout).pid;
-    const r = spawnSync('cat', [`/proc/${pid}/attr/current`], { encoding: 'utf8' });
-    assert.is(r.stdout.trim(), `${PROFILE} (enforce)`);
+    assert.is(readFileSync(`/proc/${pid}/attr/current`, 'utf8').trim(), `${PROFILE} (enforce)`);
+    for (const d of ['self', 'thread-self']) assert.is(readFileSync(path.join(fake, d, 'attr/apparmor/exec'), 'utf8'), '', 'the trap stays untouched');
   } finally {
     env.hako(['delete', '--force', id]);
   }
