@@ -202,6 +202,16 @@ t('selinuxLabel and mountLabel: the process label, context= on the mounts that t
   assert.not.ok(line('/proc').includes('context='), line('/proc'));
 });
 
+/** SELinux label of the keyring named `name` (listed in /proc/keys), by keyctl(KEYCTL_GET_SECURITY) from python3's ctypes. */
+function keyringLabel(name: string): string {
+  const line = readFileSync('/proc/keys', 'utf8').split('\n').find((l) => l.endsWith(` ${name}: empty`) || l.includes(` ${name}: `));
+  assert.ok(line, `${name} in /proc/keys`);
+  const serial = parseInt(line!.split(' ')[0]!, 16);
+  const py = 'import ctypes,sys\nb=ctypes.create_string_buffer(256)\nn=ctypes.CDLL(None,use_errno=True).syscall(250,17,int(sys.argv[1]),b,256)\nprint(b.value.decode() if n>0 else "errno %d" % ctypes.get_errno())';
+  const r = spawnSync('python3', ['-c', py, String(serial)], { encoding: 'utf8' });
+  return r.stdout.trim();
+}
+
 t('exec --process-label, and the container label for a process.json without one', () => {
   if (!lsm.selinux) return skip(SE_SKIP);
   const id = running((c) => (c.process.selinuxLabel = PROCESS_LABEL));
@@ -213,6 +223,8 @@ t('exec --process-label, and the container label for a process.json without one'
     writeFileSync(proc, JSON.stringify({ args: ['cat', '/proc/self/attr/current'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
     r = env.hako(['exec', '--process', proc, id]);
     assert.is(r.stdout.replace(/\0/g, '').trim(), PROCESS_LABEL, r.stderr);
+    // The session keyring the init made carries the process label too.
+    assert.is(keyringLabel(`_ses.${id}`), PROCESS_LABEL);
   } finally {
     env.hako(['delete', '--force', id]);
   }
