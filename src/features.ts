@@ -27,8 +27,11 @@ export function features(): Features {
         .map(([name]) => name),
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
       seccomp: seccompFeatures(),
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      // features.md: whether the runtime supports them, "irrelevant to the
+      // availability on the host" (runc and crun say true everywhere).
+      // Whether this host has them decides at create (src/launch/lsm.ts).
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       // Idmapped bind mounts (mount_setattr, Linux 5.12; whether a given
       // filesystem supports them is the kernel's answer at create time).

@@ -60,9 +60,13 @@ static struct go wait_go(int syncfd)
 /* runc's behaviour, except that EACCES/EPERM (keyctl filtered by an outer
  * seccomp profile, e.g. hako inside Docker) is a warning, not a failure:
  * the session keyring is best-effort isolation. */
-void join_keyring(const struct plan *p, bool owner)
+void join_keyring(const struct plan *p, bool owner, int procfd)
 {
+	lsm_keycreate(p, procfd, true);
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name, 0, 0, 0);
+	int err = errno;
+	lsm_keycreate(p, procfd, false);
+	errno = err;
 	if (id < 0) {
 		if (errno == ENOSYS)
 			return;
@@ -98,12 +102,12 @@ void join_keyring(const struct plan *p, bool owner)
 		fail("set permissions of session keyring %s", p->keyring_name);
 }
 
-static void identity(const struct plan *p)
+static void identity(const struct plan *p, int procfd)
 {
 	if (p->setsid && setsid() < 0)
 		fail("setsid");
 	if (p->new_keyring)
-		join_keyring(p, true);
+		join_keyring(p, true, procfd);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		fail("sethostname %s", p->hostname);
 	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
@@ -135,10 +139,11 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 			fail("become root of the joined user namespace");
 	}
 
-	identity(p);
-
 	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .devnull_tree = -1, .mask_dir = -1};
 	rootfs_prepare(&c);
+	/* After rootfs_prepare only for its procfs handle (the keyring label);
+	 * it changes nothing these depend on. */
+	identity(p, c.procfd);
 	for (size_t i = 0; i < p->n_mounts; i++)
 		mount_one(&c, &p->mounts[i]);
 	create_devices(&c);
@@ -164,6 +169,11 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 
 	set_personality(p);
 	int retry_cwd = enter_cwd(p, 0);
+	/* The labels take effect at execve (and for the startContainer hooks,
+	 * as in runc, which run in the container). Here: after everything that
+	 * builds the container, before any seccomp filter (which may not allow
+	 * openat2), capability drop or user switch. */
+	lsm_exec_labels(p, c.procfd);
 	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which the
 	 * process may be about to lose: load it now, as runc does (the profile
 	 * must then allow the remaining setup syscalls). */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "idmap.h"
@@ -221,6 +222,10 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	free(where);
 	fdpath(path, mfd);
 
+	/* A filesystem whose superblock we share (mqueue is the ipc
+	 * namespace's) cannot take context=: label its root, as runc does. */
+	if (m->label && setxattr(path, "security.selinux", m->label, strlen(m->label), 0) < 0)
+		fail("mount %s onto %s: set its SELinux label %s", what, m->target, m->label);
 	if (bind && m->remount_flags) {
 		const char *why;
 		if (remount_bind(mfd, m->remount_flags, &why) < 0)

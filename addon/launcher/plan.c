@@ -82,6 +82,7 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_FSTYPE: m->fstype = rec_str(&r); break;
 		case PT_M_FLAGS: m->flags = rec_u64(&r); break;
 		case PT_M_DATA: m->data = rec_str(&r); break;
+		case PT_M_LABEL: m->label = rec_str(&r); break;
 		case PT_M_PROPAGATION:
 			*PUSH(m->propagation, m->n_propagation) = rec_u32(&r);
 			break;
@@ -224,11 +225,6 @@ static int plan_fd(const struct rec *r)
 	return (int)v;
 }
 
-static __attribute__((noreturn)) void reserved(const struct rec *r)
-{
-	failx("plan: %s is not implemented yet", pt_name(r->tag));
-}
-
 void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 {
 	struct rec_iter it;
@@ -295,12 +291,10 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;
 		case PT_HOOK_START_CONTAINER: decode_hook(&p->hooks_start, &r, "HOOK_START_CONTAINER"); break;
-		/* Accepting these silently would run a container with less
-		 * confinement than the user asked for. */
-		case PT_MOUNT_LABEL:
-		case PT_APPARMOR_PROFILE:
-		case PT_SELINUX_LABEL:
-			reserved(&r);
+		case PT_MOUNT_LABEL: p->mount_label = rec_str(&r); break;
+		case PT_APPARMOR_PROFILE: p->apparmor_profile = rec_str(&r); break;
+		case PT_APPARMOR_STACK: p->apparmor_stack = rec_bool(&r); break;
+		case PT_SELINUX_LABEL: p->selinux_label = rec_str(&r); break;
 		default: unexpected(&r, it.ctx);
 		}
 	}
@@ -321,7 +315,8 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 			failx("plan: exec mode without EXEC_PIDFD");
 		/* What only an init does: exec mode would silently skip it. */
 		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
-		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps)
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps ||
+		    p->mount_label)
 			failx("plan: container setup tags in an exec mode plan");
 		if (p->root_chroot)
 			need("ROOTFS", p->rootfs, "ROOT_CHROOT");
@@ -330,6 +325,8 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		failx("plan: ROOTFS %s is not absolute", p->rootfs);
 	if (p->new_keyring)
 		need("KEYRING_NAME", p->keyring_name, "NEW_KEYRING");
+	if (p->apparmor_stack && !p->apparmor_profile)
+		failx("plan: APPARMOR_STACK without APPARMOR_PROFILE");
 	if (p->seccomp_bpf && p->seccomp_len % 8 != 0)
 		failx("plan: SECCOMP_BPF is %zu bytes, not a whole number of instructions", p->seccomp_len);
 	/* A listener nobody receives would leave the process waiting on its

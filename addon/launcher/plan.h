@@ -32,6 +32,7 @@ struct mount_ent {
 	uint64_t remount_flags; /* 0 = no remount after a bind */
 	uint32_t mkdir_mode;
 	struct idmap *idmap; /* NULL: not idmapped (idmap.h) */
+	char *label;         /* M_LABEL: security.selinux for the new mount's root, or NULL */
 };
 
 struct device {
@@ -129,6 +130,8 @@ struct plan {
 	bool setgroups_deny;
 	int console_fd; /* -1: no terminal */
 	uint32_t console_width, console_height;
+	char *apparmor_profile, *selinux_label, *mount_label; /* NULL: none (lsm.c) */
+	bool apparmor_stack;
 
 	int exec_pidfd; /* exec mode: the container init, -1 otherwise */
 	uint64_t exec_ns;

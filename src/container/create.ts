@@ -6,6 +6,7 @@ import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
+import { hostLsm } from '../launch/lsm.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
@@ -64,14 +65,6 @@ function ownBoundingSet(): bigint | undefined {
   }
 }
 
-function lsmOn(file: string, want: string): boolean {
-  try {
-    return readFileSync(file, 'utf8').trim() === want;
-  } catch {
-    return false;
-  }
-}
-
 /** LISTEN_FDS from systemd socket activation, as runc honours it. */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? '');
@@ -112,7 +105,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       debug: ctx.debug,
       capLastCap: capLastCap(),
       hostCapBnd: ownBoundingSet(),
-      lsm: { apparmor: lsmOn('/sys/module/apparmor/parameters/enabled', 'Y'), selinux: existsSync('/sys/fs/selinux/enforce') },
+      lsm: hostLsm(),
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
       cgroupDirs: cgm.dirs,

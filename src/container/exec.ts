@@ -3,9 +3,10 @@
 // into them, and it sets itself up as the container's process settings (or
 // the caller's process.json) say, with the container's seccomp filter.
 // Returns the exit status the CLI should use.
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { HakoError, describe, notFound } from '../errors.js';
 import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
+import { hostLsm } from '../launch/lsm.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
@@ -92,7 +93,7 @@ function capLastCap(): number {
 }
 
 function resolveProcess(spec: Spec, opts: ExecOptions): Process {
-  const checks = { selinuxEnabled: existsSync('/sys/fs/selinux/enforce') };
+  const checks = { selinuxEnabled: hostLsm().selinux };
   try {
     if (opts.processFile) return processFromDocument(readJsonFile(opts.processFile, 'process.json'), checks);
     return processFromFlags(spec, opts, checks);
@@ -159,6 +160,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         seccomp,
         debug: ctx.debug,
         capLastCap: capLastCap(),
+        lsm: hostLsm(),
       });
     } catch (e) {
       if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
