@@ -112,6 +112,20 @@ test('plan: rootfs, devices, symlinks, process', () => {
   assert.is(one(r, T.KEYRING_NAME), '_ses.x');
 });
 
+test('plan: tmpcopyup reaches the launcher for tmpfs only (runc ignores it elsewhere)', () => {
+  const p = buildPlan(
+    spec((c) => {
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'tmpcopyup'] });
+      c.mounts.push({ destination: '/data', source: 'data', options: ['rbind', 'tmpcopyup'] });
+    }),
+    opts,
+  );
+  const [, tmp, data] = all(p.records, T.MOUNT).map((r) => r.value as Rec[]);
+  assert.is(one(tmp!, T.M_TMPCOPYUP), true);
+  assert.is(one(tmp!, T.M_DATA), undefined, 'not passed to the kernel as data');
+  assert.is(one(data!, T.M_TMPCOPYUP), undefined);
+});
+
 test('plan: bind mounts carry remount flags and propagation', () => {
   const p = buildPlan(
     spec((c) => {
