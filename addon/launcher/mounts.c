@@ -173,8 +173,25 @@ static char *tmpfs_data(int fd, const char *data)
 	return d;
 }
 
+/* In the order of the mounts, so that it is made before a read-only remount
+ * of the directory it is in. What is already there is kept, as runc does. */
+static void symlink_one(struct rootctx *c, const struct mount_ent *m)
+{
+	char name[NAME_MAX + 1];
+	int dir = rs_parent(c->rootfd, m->target, 0755, name);
+	if (dir < 0)
+		fail("symlink %s: create its directory", m->target);
+	if (symlinkat(m->symlink, dir, name) < 0 && errno != EEXIST)
+		fail("symlink %s -> %s", m->target, m->symlink);
+	close(dir);
+}
+
 void mount_one(struct rootctx *c, const struct mount_ent *m)
 {
+	if (m->symlink) {
+		symlink_one(c, m);
+		return;
+	}
 	bool bind = (m->flags & MS_BIND) != 0;
 	/* MS_REMOUNT of an earlier mount (the plan's read-only cgroup tmpfs):
 	 * done exactly as asked, on what is there. */

@@ -195,4 +195,33 @@ test('cgroup mount on a hybrid host: tmpfs, one bind per hierarchy, read-only la
   assert.is(one(ns[2]!.value as Rec[], T.M_FSTYPE), 'cgroup');
 });
 
+test('cgroup mount: controllers mounted together are reachable by each name, before the read-only remount', () => {
+  const mi = [
+    '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
+    '33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct',
+    '35 30 0:31 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid shared:14 - cgroup cgroup rw,net_cls,net_prio',
+    '36 30 0:32 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory',
+  ].join('\n');
+  const layout = layoutOf(parseMountinfo(mi), parseProcCgroup('4:memory:/m\n3:cpu,cpuacct:/c\n2:net_cls,net_prio:/n\n'));
+  for (const cgroupns of [false, true]) {
+    const rs = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, cgroupns, '/mounts/6');
+    const shown = rs.map((r) => {
+      const f = r.value as Rec[];
+      const link = one(f, T.M_SYMLINK);
+      return link === undefined ? one(f, T.M_TARGET) : `${one(f, T.M_TARGET)} -> ${link}`;
+    });
+    assert.equal(shown, [
+      '/sys/fs/cgroup',
+      '/sys/fs/cgroup/cpu,cpuacct',
+      '/sys/fs/cgroup/net_cls,net_prio',
+      '/sys/fs/cgroup/memory',
+      '/sys/fs/cgroup/cpu -> cpu,cpuacct',
+      '/sys/fs/cgroup/cpuacct -> cpu,cpuacct',
+      '/sys/fs/cgroup/net_cls -> net_cls,net_prio',
+      '/sys/fs/cgroup/net_prio -> net_cls,net_prio',
+      '/sys/fs/cgroup',
+    ]);
+  }
+});
+
 test.run();
