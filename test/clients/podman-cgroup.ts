@@ -1,8 +1,9 @@
 // Where a container started by podman sees its limits, and where the host
 // keeps its freezer state. podman's config.json mounts /sys/fs/cgroup (type
 // cgroup): on a v1 or hybrid host hako shows one directory per hierarchy,
-// named as on the host (cpu, or cpu,cpuacct where they are mounted
-// together); on a pure v2 host the container's own cgroup2 directory.
+// named as on the host, plus per-controller links where the host mounts
+// controllers together (cpu -> cpu,cpuacct); on a pure v2 host, the
+// container's own cgroup2 directory.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -49,11 +50,11 @@ export function limitsInside(): Limits {
       freezerInside: '/sys/fs/cgroup/cgroup.freeze',
     };
   }
-  const dir = (c: string) => path.posix.join('/sys/fs/cgroup', path.posix.basename(v1(c).mountpoint));
-  const cpu = dir('cpu');
+  // By controller name, as programs read them: where the host mounts
+  // controllers together (cpu,cpuacct) hako adds the per-name symlinks.
   return {
-    script: `echo "memory=$(cat ${dir('memory')}/memory.limit_in_bytes) cpu=$(cat ${cpu}/cpu.cfs_quota_us)/$(cat ${cpu}/cpu.cfs_period_us) pids=$(cat ${dir('pids')}/pids.max)"`,
-    freezerInside: `${dir('freezer')}/freezer.state`,
+    script: 'echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)/$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us) pids=$(cat /sys/fs/cgroup/pids/pids.max)"',
+    freezerInside: '/sys/fs/cgroup/freezer/freezer.state',
   };
 }
 
