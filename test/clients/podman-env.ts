@@ -45,7 +45,10 @@ runtime = "hako"
 # podman passes --log-format=json --log FILE only to runtimes named here,
 # and then shows the runtime's own error message (podman's default list + hako).
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "hako"]
+# hako has no systemd cgroup driver (and these hosts have no systemd).
 cgroup_manager = "cgroupfs"
+# The rest keeps podman's state out of the host's /run/libpod,
+# /dev/shm/libpod_lock, /var/tmp, /etc/cni and the journal.
 events_logger = "file"
 events_logfile_path = "${dir}/events.log"
 lock_type = "file"
