@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
   // means yes): hako cannot yet, so it says so rather than print help.
-  if (p.help && (p.command === 'checkpoint' || p.command === 'restore')) {
+  if (p.helpFlag && (p.command === 'checkpoint' || p.command === 'restore')) {
     process.stderr.write(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
     return 1;
   }
