@@ -54,6 +54,11 @@ export interface NativeConstants {
   readonly O_NOFOLLOW: number;
   readonly O_CLOEXEC: number;
   readonly O_PATH: number;
+  readonly POLLIN: number;
+  readonly POLLOUT: number;
+  readonly POLLERR: number;
+  readonly POLLHUP: number;
+  readonly POLLNVAL: number;
   readonly RLIMIT_CPU: number;
   readonly RLIMIT_FSIZE: number;
   readonly RLIMIT_DATA: number;
@@ -115,6 +120,17 @@ export interface Native {
   close(fd: number): void;
   /** Opens the directory, fsyncs it and closes it: makes a rename in it durable. */
   fsyncDir(path: string): void;
+  /** poll(2) on one fd: revents, 0 on timeout; a negative timeout waits forever. */
+  poll(fd: number, events: number, timeoutMs?: number): number;
+  /** Sets or clears O_NONBLOCK (default: sets). */
+  setNonblock(fd: number, on?: boolean): void;
+  /**
+   * Copies inFd to the pty master and the master to outFd on a threadpool
+   * thread (inFd -1: nothing to send). `done` resolves once the master hung
+   * up and its output was written, or once a byte was written to `stopFd`
+   * (the caller then closes it). The master is made non-blocking.
+   */
+  ptyProxy(master: number, inFd: number, outFd: number): { done: Promise<void>; stopFd: number };
 
   /** The current termios of a tty, as opaque bytes for restoreTermios. */
   getTermios(fd: number): Buffer;

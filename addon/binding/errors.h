@@ -46,5 +46,6 @@ void InitTerm(Napi::Env env, Napi::Object exports);
 void InitFdPass(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
+void InitPtyProxy(Napi::Env env, Napi::Object exports);
 
 }  // namespace hako

@@ -233,6 +233,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A write to a pipe nobody reads must fail with EPIPE, never kill hako
+// half-way through an operation. Both engines ignore SIGPIPE at start, but
+// Bun puts back the default action once the last listener of a signal is
+// removed (the foreground signal forwarder does that), so keep one for good.
+// A handler, unlike SIG_IGN, is not inherited by the launcher or hooks.
+process.on('SIGPIPE', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
