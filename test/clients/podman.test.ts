@@ -314,6 +314,34 @@ test('--cgroupns private: the container is at the root of its cgroups', () => {
   for (const line of r.stdout.trim().split('\n')) assert.match(line, /^\d+:[^:]*:\/$/, r.stdout);
 });
 
+test('--pid/--ipc/--uts container:NAME: the other container\'s namespaces, joined by path', () => {
+  const a = detached('echo marker > /dev/shm/from-a; echo ready; exec sleep 1000', ['--hostname', 'shared-uts'], 'nsowner');
+  try {
+    logsMatch(a, /ready/);
+    const ns = (c: string) => pm.ok(['exec', c, 'sh', '-c', 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done']).stdout;
+    const r = pm.run(['run', '--rm', '--pid', `container:${a}`, '--ipc', `container:${a}`, '--uts', `container:${a}`, IMAGE, 'sh', '-c', 'hostname; tr "\\0" " " < /proc/1/cmdline; echo; cat /dev/shm/from-a; for n in pid ipc uts; do readlink /proc/self/ns/$n; done']);
+    assert.is(r.status, 0, explain(r));
+    assert.is(r.stdout, `shared-uts\nsleep 1000 \nmarker\n${ns(a)}`);
+  } finally {
+    remove(a);
+  }
+});
+
+test('pod: containers join the infra container\'s namespaces', () => {
+  const pod = name('pod');
+  pm.ok(['pod', 'create', '--name', pod]);
+  try {
+    const script = 'hostname; for n in net ipc uts; do readlink /proc/self/ns/$n; done';
+    const one = pm.run(['run', '--rm', '--pod', pod, IMAGE, 'sh', '-c', script]);
+    assert.is(one.status, 0, explain(one));
+    assert.match(one.stdout, new RegExp(`^${pod}\\nnet:\\[\\d+\\]\\nipc:\\[\\d+\\]\\nuts:\\[\\d+\\]\\n$`));
+    assert.is(pm.ok(['run', '--rm', '--pod', pod, IMAGE, 'sh', '-c', script]).stdout, one.stdout, 'a second container shares them');
+    assert.is.not(pm.ok(['run', '--rm', IMAGE, 'sh', '-c', script]).stdout, one.stdout, 'a container outside the pod does not');
+  } finally {
+    pm.run(['pod', 'rm', '--force', '--time', '0', pod]);
+  }
+});
+
 test('leaves nothing behind: containers, hako state, cgroups, mounts, conmon', () => {
   pm.ok(['rm', '--all', '--force', '--time', '0']);
   pm.ok(['rmi', '--all', '--force']);
