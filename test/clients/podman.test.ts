@@ -72,6 +72,13 @@ test('run --rm: stdout, stderr and the exit status', () => {
   assert.match(r.stderr, /to-stderr/);
 });
 
+test('run --log-driver passthrough: the container gets podman\'s own stdio, untouched', () => {
+  const r = pm.run(['run', '--rm', '--log-driver', 'passthrough', IMAGE, 'sh', '-c', 'echo through-passthrough; readlink /proc/self/fd/1']);
+  assert.is(r.status, 0, explain(r));
+  // fd 1 is the very file the test gave podman: conmon and hako passed it on.
+  assert.match(r.stdout, new RegExp(`^through-passthrough\\n${pm.dir}/out/\\d+\\.out\\n$`));
+});
+
 test('run -i: stdin reaches the container, EOF included', () => {
   const r = pm.run(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'wc -l; echo after-eof'], { input: 'one\ntwo\nthree\n' });
   assert.is(r.status, 0, explain(r));
