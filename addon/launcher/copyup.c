@@ -52,9 +52,18 @@ static void copy_meta(struct copyup *c, int dir, const char *name, const struct 
 
 static void copy_file(struct copyup *c, int from_dir, int to_dir, const char *name, const struct stat *st)
 {
-	int in = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK and the check after: an entry swapped for a fifo since the
+	 * stat must not block the copy, nor another file be copied instead. */
+	int in = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
 		copy_fail(c, "open");
+	struct stat now;
+	if (fstat(in, &now) < 0)
+		copy_fail(c, "stat");
+	if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
+		errno = ESTALE;
+		copy_fail(c, "copy (it changed while being copied)");
+	}
 	int out = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		copy_fail(c, "create");
