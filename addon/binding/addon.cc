@@ -40,6 +40,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTerm(env, exports);
   InitFdPass(env, exports);
   InitSeccomp(env, exports);
+  InitSeccompNotify(env, exports);
   InitBpf(env, exports);
   InitPtyProxy(env, exports);
   exports.Set("constants", Constants(env));

@@ -175,7 +175,7 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	 * process may be about to lose: load it now, as runc does (the profile
 	 * must then allow the remaining setup syscalls). */
 	if (p->seccomp_bpf && !p->no_new_privs)
-		load_seccomp(p);
+		load_seccomp(p, syncfd);
 	setup_user_and_caps(p);
 	if (retry_cwd)
 		enter_cwd(p, 1);
@@ -185,6 +185,15 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	/* After the user switch, like runc: permission to execute is the
 	 * container user's, and a missing binary fails `create`. */
 	char *path = lookup_exec(p);
+	/* A listener must reach the agent while `create` still runs to pass it
+	 * on: with no_new_privs such a filter goes on here, before MSG_READY
+	 * (runc's place for every filter under no_new_privs); any other waits
+	 * until just before execve. */
+	bool late_seccomp = p->seccomp_bpf && p->no_new_privs;
+	if (late_seccomp && seccomp_has_listener(p)) {
+		load_seccomp(p, syncfd);
+		late_seccomp = false;
+	}
 
 	struct msgbuf m;
 	msg_begin(&m, PT_MSG_READY);
@@ -206,5 +215,5 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	err_set_fifo(fifo);
 
 	run_hooks(&p->hooks_start, "startContainer", go.state_start, p->has_umask ? (mode_t)p->umask : inherited_umask);
-	exec_process(p, path, fifo, &old_pipe);
+	exec_process(p, path, fifo, late_seccomp, -1, &old_pipe);
 }

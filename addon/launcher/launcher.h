@@ -82,12 +82,19 @@ int enter_cwd(const struct plan *p, int final);
 void setup_user_and_caps(const struct plan *p);
 /* Resolves ARG[0] like Go's exec.LookPath with the container's PATH. */
 char *lookup_exec(const struct plan *p);
-void load_seccomp(const struct plan *p);
 struct sigaction;
-/* close_range, late seccomp, '0' on the fifo (if fifo_fd >= 0), execve; the
- * error to the current error sink if execve fails. sigpipe: the disposition
- * to give back to the process. */
-__attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd,
-					    const struct sigaction *sigpipe);
+/* close_range, the seccomp filter if load_filter (a listener is announced
+ * on syncfd), '0' on the fifo (if fifo_fd >= 0), execve; the error to the
+ * current error sink if execve fails. sigpipe: the disposition to give back
+ * to the process. */
+__attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd, bool load_filter,
+					    int syncfd, const struct sigaction *sigpipe);
+
+/* seccomp.c: loads SECCOMP_BPF. With a listener (NEW_LISTENER), a helper
+ * sends it on SECCOMP_FD_SOCK and announces it on syncfd (the filtered
+ * caller makes no syscall for that), and this returns once the runtime
+ * answered MSG_SECCOMP_DONE: the agent has it. */
+void load_seccomp(const struct plan *p, int syncfd);
+bool seccomp_has_listener(const struct plan *p);
 
 #endif

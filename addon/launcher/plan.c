@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 	struct rec r;
 	memset(p, 0, sizeof(*p));
 	p->rootfs_propagation = MS_REC | MS_SLAVE;
-	p->console_fd = p->exec_pidfd = -1;
+	p->console_fd = p->exec_pidfd = p->seccomp_sock = -1;
 	rec_iter_init(&it, buf, len, "MSG_PLAN");
 	while (rec_next(&it, &r)) {
 		switch (r.tag) {
@@ -294,6 +295,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_CONSOLE_WIDTH: p->console_width = rec_u32(&r); break;
 		case PT_CONSOLE_HEIGHT: p->console_height = rec_u32(&r); break;
 		case PT_EXEC_PIDFD: p->exec_pidfd = plan_fd(&r); break;
+		case PT_SECCOMP_FD_SOCK: p->seccomp_sock = plan_fd(&r); break;
 		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;
 		case PT_HOOK_START_CONTAINER: decode_hook(&p->hooks_start, &r, "HOOK_START_CONTAINER"); break;
@@ -334,6 +336,11 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		need("KEYRING_NAME", p->keyring_name, "NEW_KEYRING");
 	if (p->seccomp_bpf && p->seccomp_len % 8 != 0)
 		failx("plan: SECCOMP_BPF is %zu bytes, not a whole number of instructions", p->seccomp_len);
+	/* A listener nobody receives would leave the process waiting on its
+	 * first notified syscall; a socket without one is a runtime bug too. */
+	bool listener = p->seccomp_bpf && (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	if (listener != (p->seccomp_sock >= 0))
+		failx("plan: SECCOMP_FD_SOCK must come with SECCOMP_FLAGS NEW_LISTENER, and only with it");
 }
 
 bool plan_has_userns(const struct plan *p)

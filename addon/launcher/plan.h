@@ -122,6 +122,7 @@ struct plan {
 	uint8_t *seccomp_bpf;
 	size_t seccomp_len;
 	uint32_t seccomp_flags;
+	int seccomp_sock; /* -1: the filter has no listener to hand over */
 	uint32_t preserve_fds;
 	char *exec_fifo;
 	bool new_keyring;
