@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,12 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	mode_t inherited_umask = umask(0);
 
 	struct go go = wait_go(syncfd);
+
+	/* MSG_GO means the runtime has put us in the container's cgroup: a
+	 * cgroup namespace made now has it as its root, so the container sees
+	 * "/" in /proc/self/cgroup (runc waits for its cgroup the same way). */
+	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		fail("unshare cgroup namespace");
 
 	if (p->userns_maps) {
 		if (setresgid(0, 0, 0) < 0)

@@ -99,8 +99,10 @@ void nsenter_create(const struct plan *p, int syncfd)
 	}
 
 	/* CLONE_PARENT: the init is the runtime's child, and becomes the
-	 * subreaper's (conmon, containerd-shim) when the runtime exits. */
-	unsigned long flags = CLONE_PARENT | SIGCHLD | (unsigned long)(p->ns_new & ~(uint64_t)CLONE_NEWTIME);
+	 * subreaper's (conmon, containerd-shim) when the runtime exits. A new
+	 * cgroup namespace is rooted where its creator is at that moment: the
+	 * init unshares it itself once it is in its cgroup (init_main). */
+	unsigned long flags = CLONE_PARENT | SIGCHLD | (unsigned long)(p->ns_new & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP));
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		fail("clone the container init");

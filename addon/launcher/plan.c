@@ -91,6 +91,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_ATTR_PROPAGATION: m->attr_propagation = rec_u64(&r); m->has_attr = true; break;
 		case PT_M_REMOUNT_FLAGS: m->remount_flags = rec_u64(&r); break;
 		case PT_M_MKDIR_MODE: m->mkdir_mode = rec_u32(&r); break;
+		case PT_M_TMPCOPYUP: m->tmpcopyup = rec_bool(&r); break;
+		case PT_M_SYMLINK: m->symlink = rec_str(&r); break;
 		case PT_M_IDMAP: m->idmap = idmap_decode(&r); break;
 		case PT_M_IDMAP_USERNS: failx("plan: M_IDMAP_USERNS is reserved; idmapped mounts use M_IDMAP");
 		default: unexpected(&r, it.ctx);
@@ -103,6 +105,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		free(m->fstype);
 		m->fstype = NULL;
 	}
+	if (m->symlink)
+		return;
 	if (!(m->flags & MS_BIND))
 		need("M_FSTYPE", m->fstype, m->target);
 	else

@@ -31,6 +31,8 @@ struct mount_ent {
 	uint64_t attr_set, attr_clr, attr_propagation;
 	uint64_t remount_flags; /* 0 = no remount after a bind */
 	uint32_t mkdir_mode;
+	bool tmpcopyup; /* tmpfs: start with a copy of the covered directory */
+	char *symlink;  /* not a mount: a symlink with this text at target */
 	struct idmap *idmap; /* NULL: not idmapped (idmap.h) */
 	char *label;         /* M_LABEL: security.selinux for the new mount's root, or NULL */
 };

@@ -209,6 +209,12 @@ async function main(argv: string[]): Promise<number> {
     out(versionText(VERSION, [`commit: ${COMMIT}`, `spec: ${SPEC_VERSION}`]));
     return 0;
   }
+  // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
+  // means yes): hako cannot yet, so it says so rather than print help.
+  if (p.helpFlag && (p.command === 'checkpoint' || p.command === 'restore')) {
+    process.stderr.write(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
+    return 1;
+  }
   if (p.help || p.command === 'help' || p.command === undefined) {
     out(helpFor(p));
     return 0;

@@ -63,6 +63,17 @@ export function cgroupMountRecs(
     seen.add(name);
     out.push(one(layout, h, path.posix.join(target, name), flags & ~MS.REC, cgroupns, dirs));
   }
+  // Controllers mounted together (cpu,cpuacct; net_cls,net_prio) are also
+  // reachable by each name, as on the host and under runc: programs read
+  // /sys/fs/cgroup/cpu/cpu.cfs_quota_us whatever the host's grouping.
+  for (const name of [...seen]) {
+    if (!name.includes(',')) continue;
+    for (const part of name.split(',')) {
+      if (part === '' || seen.has(part)) continue;
+      seen.add(part);
+      out.push(rec('MOUNT', [rec('M_TARGET', path.posix.join(target, part)), rec('M_SYMLINK', name)]));
+    }
+  }
   if (flags & MS.RDONLY) {
     // The tmpfs is made read-only once the directories in it exist.
     out.push(rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', MS.REMOUNT | (flags & ~MS.REC)), rec('M_DATA', data)]));

@@ -131,7 +131,6 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
   const bind = o.bind || type === 'bind';
   const fields: Rec[] = [rec('M_TARGET', target)];
   if (!bind) idmapRecs(m, o, false, idmapDefault, where); // refuses an idmapped non-bind
-  if (o.tmpcopyup) throw new PlanError(`${where}/options`, 'tmpcopyup is not supported yet');
   if (bind) {
     if (!m.source) throw new PlanError(`${where}/source`, 'a bind mount needs a source');
     const src = path.isAbsolute(m.source) ? m.source : path.resolve(bundle, m.source);
@@ -156,6 +155,8 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
     const labelled = labelMount(fstype, data, mountLabel);
     if (labelled.data.length) fields.push(rec('M_DATA', labelled.data.join(',')));
     if (labelled.xattr) fields.push(rec('M_LABEL', labelled.xattr));
+    // runc honours tmpcopyup on tmpfs only and ignores it elsewhere; so do we.
+    if (o.tmpcopyup && fstype === 'tmpfs') fields.push(rec('M_TMPCOPYUP', true));
   }
   for (const p of o.propagation) fields.push(rec('M_PROPAGATION', p));
   if (o.attrSet) fields.push(rec('M_ATTR_SET', o.attrSet));

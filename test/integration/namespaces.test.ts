@@ -37,6 +37,19 @@ t('every new namespace differs from the host, the others are shared', () => {
   assert.match(r.stdout, /pid=1\n/);
 });
 
+t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
+  // Made once the init is in its cgroup, not at clone time (when it is still
+  // in the runtime's): every hierarchy then reads "/" from inside.
+  const r = env.sh('cat /proc/self/cgroup', (c) => {
+    c.linux.namespaces.push({ type: 'cgroup' });
+    c.linux.cgroupsPath = `/hako-test-cgns-${process.pid}`;
+  });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.length > 0, r.stdout);
+  for (const line of lines) assert.match(line, /^\d+:[^:]*:\/$/, r.stdout);
+});
+
 t('joining namespaces by path', async () => {
   // A process of our own holds fresh namespaces to join.
   const holder = spawn('unshare', ['--net', '--ipc', '--uts', 'sleep', '1000'], { stdio: 'ignore' });
