@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include "launcher.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #include "plan_tags.h"
 #include "sync.h"
 #include "util.h"
@@ -138,6 +142,8 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 			fail("setresgid to root of the new user namespace (are the gid maps written?)");
 		if (setresuid(0, 0, 0) < 0)
 			fail("setresuid to root of the new user namespace (are the uid maps written?)");
+		if (p->ns_new & CLONE_NEWTIME)
+			timens_in_userns(p);
 	} else if (plan_has_userns(p)) {
 		/* A joined user namespace: our ids are still the host's, probably
 		 * unmapped there; its root is who should create files in the

@@ -175,6 +175,9 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
   r.push(rec('CWD', containerPath(proc.cwd, '/process/cwd')));
   const user = proc.user ?? { uid: 0, gid: 0 };
   r.push(rec('UID', user.uid), rec('GID', user.gid));
+  // Dropping them silently would run the process with fewer rights than
+  // asked, or (with negative group permissions) more.
+  if (opts.setgroupsDeny && user.additionalGids?.length) throw new PlanError('/process/user/additionalGids', 'cannot be set: setgroups(2) is denied in the container\'s user namespace (a rootless container whose gid map was written without newgidmap)');
   for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
   if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
   const seen = new Set<string>();

@@ -11,6 +11,7 @@ import { cgroupMountRecs } from './cgroup-mount.js';
 import { idmapRecs, type IdmapDefault } from './idmap.js';
 import { labelMount, mountLabelOf, processLsmRecs, type HostLsm } from './lsm.js';
 import type { CgroupLayout } from '../cgroups/host.js';
+import { rootlessChecks } from './rootless.js';
 
 export { PlanError };
 
@@ -55,6 +56,10 @@ export interface PlanOptions {
   cgroupDirs?: Record<string, string>;
   /** linux.seccomp compiled to BPF (src/seccomp), loaded by the init last. */
   seccomp?: { bpf: Uint8Array; flags: number };
+  /** hako's effective uid when it is not 0 (rootless EUID): the config is checked for what an unprivileged user can do. */
+  rootlessEuid?: number;
+  /** The new user namespace's /proc/PID/setgroups will say "deny" (src/launch/rootless.ts): the init skips setgroups(2). */
+  setgroupsDeny?: boolean;
 }
 
 export interface Plan {
@@ -216,6 +221,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     if (v !== undefined && v !== null && v !== '') throw new PlanError(pointer, 'is not supported by hako yet');
   }
 
+  if (opts.rootlessEuid !== undefined) rootlessChecks(spec, opts.rootlessEuid, opts.setgroupsDeny === true);
+
   // Namespaces.
   let newNs = 0;
   const joined: Record<string, string> = {};
@@ -347,6 +354,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   const user = proc.user ?? { uid: 0, gid: 0 };
   r.push(rec('UID', user.uid), rec('GID', user.gid));
   for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
+  if (opts.setgroupsDeny) r.push(rec('SETGROUPS_DENY', true));
   if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
   const seenRl = new Set<string>();
   (proc.rlimits ?? []).forEach((l, i) => {
