@@ -137,13 +137,18 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		fail("unshare cgroup namespace");
 
+	/* Before the switch to the namespace's root: a uid change makes us
+	 * non-dumpable, and our /proc/self files root's, unless that root is
+	 * who we already are (rootless). The capabilities it needs are ours
+	 * in the new user namespace from the start. */
+	if ((p->ns_new & CLONE_NEWTIME) && (p->ns_new & CLONE_NEWUSER))
+		timens_in_userns(p);
+
 	if (p->userns_maps) {
 		if (setresgid(0, 0, 0) < 0)
 			fail("setresgid to root of the new user namespace (are the gid maps written?)");
 		if (setresuid(0, 0, 0) < 0)
 			fail("setresuid to root of the new user namespace (are the uid maps written?)");
-		if (p->ns_new & CLONE_NEWTIME)
-			timens_in_userns(p);
 	} else if (plan_has_userns(p)) {
 		/* A joined user namespace: our ids are still the host's, probably
 		 * unmapped there; its root is who should create files in the
