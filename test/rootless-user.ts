@@ -57,7 +57,9 @@ export class TestUser {
   /** useradd (no home directory, own group); names are short: useradd takes 32 characters at most. */
   static create(dir: string): TestUser {
     const name = `hakorl${process.pid}x${++counter}`;
-    const r = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', '--home-dir', dir, name], { encoding: 'utf8' });
+    // No subordinate ids of useradd's choosing (Debian's useradd hands out
+    // 65536 by default): a test adds exactly the ranges it means.
+    const r = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', '--home-dir', dir, '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`useradd ${name}: ${r.stderr.trim() || r.error}`);
     mkdirSync(dir, { recursive: true });
     return new TestUser(name, dir);

@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
     p = parseArgs(argv, { defaultRoot: root0.root });
   } catch (e) {
     if (e instanceof UsageError) {
-      const text = usageErrorText(e);
+      const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
       process.stderr.write(`hako: ${e.message}\n`);
       return e.exitCode;
@@ -229,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (p.help || p.command === 'help' || p.command === undefined) {
-    out(helpFor(p));
+    out(helpFor(p, { defaultRoot: root0.root }));
     return 0;
   }
   const logger = new Logger({ file: p.global.log || undefined, format: p.global.logFormat === 'json' ? 'json' : 'text', debug: p.global.debug });
