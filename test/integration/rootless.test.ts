@@ -387,7 +387,7 @@ t('runc 1.1.5 rootless on the same bundles: the same view inside, the same refus
   }
 });
 
-t('a delegated cgroup v2 subtree: limits applied, pause, kill --all, removed at delete', () => {
+t('a delegated cgroup v2 subtree: limits applied, update, stats, pause, kill --all, removed at delete', () => {
   if (!usable) return;
   if (!v2) return skip('needs a pure cgroup v2 host (make test-v2 runs this in the guest)');
   // What systemd's Delegate=yes gives a user: a subtree it owns, with the
@@ -421,6 +421,12 @@ t('a delegated cgroup v2 subtree: limits applied, pause, kill --all, removed at 
       // Seen from inside: the cgroup mount shows the container's own cgroup.
       r = user.hako(['exec', id, 'cat', '/sys/fs/cgroup/pids.max'], { prefix });
       assert.is(r.stdout.trim(), '20', r.stderr);
+      r = user.hako(['update', '--pids-limit', '30', id], { prefix });
+      assert.is(r.status, 0, r.stderr);
+      assert.is(readFileSync(path.join(cg, 'pids.max'), 'utf8').trim(), '30');
+      r = user.hako(['events', '--stats', id], { prefix });
+      assert.is(r.status, 0, r.stderr);
+      assert.is(JSON.parse(r.stdout).data.pids.limit, 30);
       r = user.hako(['pause', id], { prefix });
       assert.is(r.status, 0, r.stderr);
       assert.is(stateOf(id).status, 'paused');
