@@ -191,6 +191,29 @@ t('delete --force of a running container ends every process of it', () => {
   assert.is(existsSync(path.join(user.xdg, 'hako', id)), false);
 });
 
+t('no cgroup and no pid namespace: delete --force says that processes the init started may be left', () => {
+  if (hostOnly()) return;
+  const bundle = user.bundle(
+    rootlessConfig(['sh', '-c', 'sleep 1000 & exec sleep 1001'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+      // A new procfs needs a pid namespace the user namespace owns: bind the host's.
+      c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] } : m));
+    }),
+  );
+  const id = uniqueId('nopidns');
+  try {
+    let r = user.hako(['run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
+    assert.is(r.status, 0);
+    r = user.hako(['delete', '--force', id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stderr, /no cgroup and no pid namespace of its own: only the init is signalled, processes it started may be left/);
+    assert.is(existsSync(path.join(user.xdg, 'hako', id)), false);
+  } finally {
+    // What hako could not reach is this test's to end.
+    for (const pid of processesUnder(bundle)) spawnSync('kill', ['-KILL', String(pid)]);
+  }
+});
+
 t('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; setgroups allowed; additional gids', () => {
   if (hostOnly()) return;
   const edit = (c: any) => {
