@@ -73,6 +73,12 @@ export function rootlessChecks(spec: Spec, euid: number, setgroupsDeny: boolean)
     throw new PlanError('/linux/namespaces', `hako runs as uid ${euid} (rootless), so the container needs a user namespace ("hako spec --rootless" writes a config with one)`);
   }
   const joined = !!userns.path;
+  // Without one, mounts would land in the host's mount table, which only
+  // the host's root may change: say so rather than let mount(2) say EPERM.
+  const mountns = (linux.namespaces ?? []).some((n) => n.type === 'mount');
+  if (!mountns && ((spec.mounts?.length ?? 0) > 0 || (linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0 || spec.root?.readonly)) {
+    throw new PlanError('/linux/namespaces', 'a rootless container needs a mount namespace of its own for its mounts, masked and read-only paths (the host\'s mount table is not the user\'s to change)');
+  }
   const user = spec.process?.user;
   if (user?.additionalGids?.length && setgroupsDeny) {
     // runc refuses them whenever it is rootless; with newgidmap setgroups

@@ -347,6 +347,7 @@ function cleanFailure(edit: (c: any) => void, message: RegExp, opts: { envExtra?
 t('failures: what needs privileges fails in one line and leaves nothing behind', () => {
   if (hostOnly()) return;
   cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user')), /\/linux\/namespaces: hako runs as uid \d+ \(rootless\), so the container needs a user namespace/);
+  cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /\/linux\/namespaces: a rootless container needs a mount namespace of its own/);
   if (!v2) cleanFailure((c) => (c.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\//);
   cleanFailure((c) => (c.linux.cgroupsPath = '/hako-rootless-nope'), /\/linux\/cgroupsPath: cannot be used: hako runs rootless/);
   cleanFailure((c) => (c.process.user.additionalGids = [5]), /\/process\/user\/additionalGids: cannot be set: .*setgroups\(2\) is denied/);

@@ -132,7 +132,10 @@ test('rootless: the container needs a user namespace (runc: "rootless container 
   refuses(() => rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'mount' }])), 1000, true), '/linux/namespaces', /uid 1000 \(rootless\).*user namespace/);
   rootlessChecks(spec(), 1000, true);
   // A joined one will do.
-  rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'user', path: '/proc/1/ns/user' }])), 1000, true);
+  rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }])), 1000, true);
+  // Mounts need a mount namespace the user owns.
+  refuses(() => rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'user' }])), 1000, true), '/linux/namespaces', /needs a mount namespace of its own/);
+  rootlessChecks(spec((c) => ((c.linux.namespaces = [{ type: 'user' }]), (c.mounts = []))), 1000, true);
 });
 
 test('rootless: additional gids only where setgroups(2) is allowed (a newgidmap map)', () => {
