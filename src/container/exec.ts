@@ -14,6 +14,7 @@ import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
+import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
 import { killAndReap, writePidFile } from './create.js';
 import { SignalForwarder } from './forward.js';
@@ -197,7 +198,12 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     try {
       containerCgroup(rec)?.apply(pid);
     } catch (e) {
-      throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+      // Rootless, moving a process needs write access to the common
+      // ancestor of both cgroups, which a caller from elsewhere (another
+      // session) may lack: runc goes on then; hako too, but says so.
+      const rootless = ctx.rootless ?? rootlessByDefault();
+      if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+      ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
     }
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen

@@ -445,6 +445,12 @@ t('a delegated cgroup v2 subtree: limits applied, update, stats, pause, kill --a
       // Seen from inside: the cgroup mount shows the container's own cgroup.
       r = user.hako(['exec', id, 'cat', '/sys/fs/cgroup/pids.max'], { prefix });
       assert.is(r.stdout.trim(), '20', r.stderr);
+      // From outside the subtree the user may not move a process in (the
+      // common ancestor's cgroup.procs is root's): exec goes on, as runc's,
+      // and says the process runs outside the container's limits.
+      r = user.hako(['exec', id, 'true']);
+      assert.is(r.status, 0, r.stderr);
+      assert.match(r.stderr, /could not join the container's cgroup .* runs outside its limits/);
       r = user.hako(['update', '--pids-limit', '30', id], { prefix });
       assert.is(r.status, 0, r.stderr);
       assert.is(readFileSync(path.join(cg, 'pids.max'), 'utf8').trim(), '30');
