@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,14 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
 			fail("become root of the joined user namespace");
 	}
+
+	/* The runtime put us in the container's cgroup before MSG_GO: a cgroup
+	 * namespace made now has that cgroup as its root, so the container sees
+	 * "/" in /proc/self/cgroup and only its own subtree in a cgroup mount
+	 * (runc unshares it at the same point). Needs CAP_SYS_ADMIN in our user
+	 * namespace, which a new one's root has. */
+	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		fail("unshare cgroup namespace");
 
 	identity(p);
 

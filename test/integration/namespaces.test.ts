@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Env } from '../helpers.js';
+import { Env, uniqueId } from '../helpers.js';
 
 const t = suite('namespaces');
 let env: Env;
@@ -35,6 +35,28 @@ t('every new namespace differs from the host, the others are shared', () => {
     else assert.is.not(inside[n], host, `${type} ns is new`);
   }
   assert.match(r.stdout, /pid=1\n/);
+});
+
+// Docker makes one for every container on cgroup v2 (--cgroupns private).
+// Its root is the cgroup of the process that unshares it: the init must do
+// so only once it is in the container's cgroup, or the container sees the
+// host's paths and, through its cgroup mount, the host's whole tree.
+t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
+  const id = uniqueId('cgns');
+  // On v2 the directories below the mount point are cgroups; on v1 they are
+  // the controllers' mount points, with cgroups one level down.
+  const count = 'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then set -- /sys/fs/cgroup/*/; else set -- /sys/fs/cgroup/*/*/; fi; n=0; for d; do [ -d "$d" ] && n=$((n+1)); done; echo dirs=$n';
+  const r = env.sh(`cat /proc/self/cgroup; ${count}`, (c) => {
+    c.linux.namespaces.push({ type: 'cgroup' });
+    c.linux.cgroupsPath = `/hako-test-${id}`;
+  });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => /^\d+:/.test(l));
+  assert.ok(lines.length > 0, r.stdout);
+  for (const l of lines) assert.match(l, /:\/$/, `every hierarchy shows the container's cgroup as / (${l})`);
+  // The hierarchy roots hold at least the container's own cgroup; its own
+  // view has no directory below the controllers' mount points.
+  assert.match(r.stdout, /^dirs=0$/m, r.stdout);
 });
 
 t('joining namespaces by path', async () => {
