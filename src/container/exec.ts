@@ -14,7 +14,7 @@ import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
-import { killAndReap, writePidFile } from './create.js';
+import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { statusOf } from './status.js';
@@ -157,6 +157,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         seccomp,
         debug: ctx.debug,
         capLastCap: capLastCap(),
+        hostCapBnd: ownBoundingSet(),
       });
     } catch (e) {
       if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
