@@ -67,8 +67,9 @@ test-integration:
 
 # The real clients (podman + conmon, containerd's ctr, Docker) configured to
 # use bin/hako; they are installed from Debian when missing. Daemons the tests
-# start live in temporary directories and are stopped by pid.
-CLIENT_PACKAGES := podman conmon containerd docker.io runc
+# start live in temporary directories and are stopped by pid. catatonit (only
+# recommended by podman) is what podman builds a pod's infra image from.
+CLIENT_PACKAGES := podman conmon catatonit containerd docker.io runc
 $(STAMP)/apt-clients:
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(CLIENT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -93,11 +94,22 @@ clean:
 # Benchmarks and conformance (bench/README.md, conformance/README.md); run as root.
 RUNTIMES ?= $(HAKO) /usr/sbin/runc
 RUNTIME ?= $(HAKO)
-.PHONY: bench conformance conformance-compare
+.PHONY: bench bench-engines conformance conformance-compare
 
 bench: build
 	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time; }
 	node out/bench/main.js --runtimes "$(RUNTIMES)" $(BENCH_ARGS)
+
+# The engine decision, measured: bin/hako (the single Bun executable) beside
+# the same bundle run as a script by Node and by Bun, and runc, in one run.
+ENGINES := .tmp/engines
+bench-engines: build
+	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time; }
+	@mkdir -p $(ENGINES)
+	@printf '#!%s\nimport "%s/dist/hako.mjs";\n' "$$(readlink -f $$(command -v node))" "$(CURDIR)" > $(ENGINES)/hako-node
+	@printf '#!%s\nimport "%s/dist/hako.mjs";\n' "$$(readlink -f node_modules/@oven/bun-linux-*/bin/bun)" "$(CURDIR)" > $(ENGINES)/hako-bun
+	@chmod +x $(ENGINES)/hako-node $(ENGINES)/hako-bun
+	node out/bench/main.js --runtimes "$(HAKO) $(CURDIR)/$(ENGINES)/hako-bun $(CURDIR)/$(ENGINES)/hako-node /usr/sbin/runc" --only engine,lifecycle,run,exec,rss $(BENCH_ARGS)
 
 conformance: build
 	@# exit 1 means checks failed (the last line says how many): no make error line after it

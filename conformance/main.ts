@@ -17,8 +17,9 @@ import { checks as config } from './checks/config.js';
 import { checks as linux } from './checks/linux.js';
 import { checks as features } from './checks/features.js';
 import { checks as newer } from './checks/newer.js';
+import { checks as seccompNotify } from './checks/seccomp-notify.js';
 
-export const ALL_CHECKS: Check[] = [...lifecycle, ...hooks, ...config, ...linux, ...newer, ...features];
+export const ALL_CHECKS: Check[] = [...lifecycle, ...hooks, ...config, ...linux, ...seccompNotify, ...newer, ...features];
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -8,14 +8,6 @@ import { NS_FLAGS } from './launch/plan.js';
 import type { Features } from './spec/types.js';
 import { seccompFeatures } from './seccomp/features.js';
 
-// SCMP_ACT_NOTIFY needs the launcher to hand the listener to an agent,
-// which it does not do yet: not offered until it does.
-function supportedSeccomp(): Features['linux'] extends infer L ? (L extends { seccomp?: infer S } ? S : never) : never {
-  const f = seccompFeatures();
-  if (f.enabled && f.actions) f.actions = f.actions.filter((a) => a !== 'SCMP_ACT_NOTIFY');
-  return f;
-}
-
 export function features(): Features {
   let last = 40;
   try {
@@ -34,9 +26,12 @@ export function features(): Features {
         .filter(([, n]) => n <= last)
         .map(([name]) => name),
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: supportedSeccomp(),
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
+      seccomp: seccompFeatures(),
+      // features.md: whether the runtime supports them, "irrelevant to the
+      // availability on the host" (runc and crun say true everywhere).
+      // Whether this host has them decides at create (src/launch/lsm.ts).
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       // Idmapped bind mounts (mount_setattr, Linux 5.12; whether a given
       // filesystem supports them is the kernel's answer at create time).

@@ -6,9 +6,9 @@
 // `--version` never need it, and dlopen-ing a shared object linked against
 // libseccomp is a measurable part of their startup.
 
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddonCompiled, CompiledInput } from './seccomp/compile.js';
 
@@ -33,6 +33,32 @@ export interface RecvFdResult {
   data: Buffer;
 }
 
+/** One pending SCMP_ACT_NOTIFY syscall (struct seccomp_notif). */
+export interface SeccompNotif {
+  /** What the answer names; unique for the listener's life. */
+  id: bigint;
+  /** The calling thread, in the pid namespace of whoever received the listener. */
+  pid: number;
+  flags: number;
+  /** Syscall number for `arch`. */
+  nr: number;
+  /** AUDIT_ARCH_* of the call. */
+  arch: number;
+  instructionPointer: bigint;
+  /** The six raw arguments. */
+  args: bigint[];
+}
+
+/** The answer to a notification: exactly one way out of the syscall. */
+export interface SeccompNotifResponse {
+  /** A positive errno: the syscall fails with it. */
+  error?: number;
+  /** The syscall's return value when `error` is unset or 0. */
+  val?: bigint;
+  /** Run the syscall as the process asked (SECCOMP_USER_NOTIF_FLAG_CONTINUE, Linux 5.5); excludes error and val. */
+  continue?: boolean;
+}
+
 export interface Rlimit {
   /** RLIM_INFINITY is 2^64-1, hence bigint. */
   soft: bigint;
@@ -54,6 +80,11 @@ export interface NativeConstants {
   readonly O_NOFOLLOW: number;
   readonly O_CLOEXEC: number;
   readonly O_PATH: number;
+  readonly POLLIN: number;
+  readonly POLLOUT: number;
+  readonly POLLERR: number;
+  readonly POLLHUP: number;
+  readonly POLLNVAL: number;
   readonly RLIMIT_CPU: number;
   readonly RLIMIT_FSIZE: number;
   readonly RLIMIT_DATA: number;
@@ -115,6 +146,17 @@ export interface Native {
   close(fd: number): void;
   /** Opens the directory, fsyncs it and closes it: makes a rename in it durable. */
   fsyncDir(path: string): void;
+  /** poll(2) on one fd: revents, 0 on timeout; a negative timeout waits forever. */
+  poll(fd: number, events: number, timeoutMs?: number): number;
+  /** Sets or clears O_NONBLOCK (default: sets). */
+  setNonblock(fd: number, on?: boolean): void;
+  /**
+   * Copies inFd to the pty master and the master to outFd on a threadpool
+   * thread (inFd -1: nothing to send). `done` resolves once the master hung
+   * up and its output was written, or once a byte was written to `stopFd`
+   * (the caller then closes it). The master is made non-blocking.
+   */
+  ptyProxy(master: number, inFd: number, outFd: number): { done: Promise<void>; stopFd: number };
 
   /** The current termios of a tty, as opaque bytes for restoreTermios. */
   getTermios(fd: number): Buffer;
@@ -159,6 +201,19 @@ export interface Native {
   connectUnix(path: string): number;
 
   /**
+   * The next notification of a seccomp listener: poll(2) for up to
+   * `timeoutMs` (default -1, for ever), then SECCOMP_IOCTL_NOTIF_RECV. null
+   * when nothing came in time; ESRCH once no process uses the filter (its
+   * listener has nothing more to say); ENOENT when the caller vanished
+   * between the poll and the receive.
+   */
+  seccompNotifRecv(fd: number, timeoutMs?: number): SeccompNotif | null;
+  /** SECCOMP_IOCTL_NOTIF_SEND. ENOENT: the process died or its syscall was interrupted. */
+  seccompNotifRespond(fd: number, id: bigint, response: SeccompNotifResponse): void;
+  /** SECCOMP_IOCTL_NOTIF_ID_VALID: the notification is still waiting for its answer. */
+  seccompNotifIdValid(fd: number, id: bigint): boolean;
+
+  /**
    * bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct
    * bpf_insn bytes, src/cgroups/devices-bpf.ts); the fd is close-on-exec. A
    * verifier refusal throws with the verifier's reason in the message and
@@ -200,15 +255,23 @@ export function isNativeError(err: unknown, code?: string): err is NativeError {
 }
 
 // Where build/Release is relative to this module: from the tsc output
-// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs).
+// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs); for the
+// single executable (bin/hako, built by `bun build --compile`) the module
+// lives in Bun's virtual file system, so relative to the executable.
 const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
+
+function candidates(file: string): string[] {
+  const url = import.meta.url;
+  const out = url.startsWith('file:') ? BUILD_DIRS.map((d) => fileURLToPath(new URL(d + file, url))) : [];
+  out.push(resolve(dirname(realpathSync(process.execPath)), '../build/Release', file));
+  return out;
+}
 
 function locate(file: string, envVar: string): string {
   const override = process.env[envVar];
   if (override) return resolve(override);
   const tried: string[] = [];
-  for (const dir of BUILD_DIRS) {
-    const candidate = fileURLToPath(new URL(dir + file, import.meta.url));
+  for (const candidate of candidates(file)) {
     if (existsSync(candidate)) return candidate;
     tried.push(candidate);
   }

@@ -1,7 +1,8 @@
 // Shared by the integration tests: temporary state roots and bundles (each
 // a fresh copy of the busybox rootfs), and running bin/hako as a user would.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -85,4 +86,36 @@ export class Env {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Processes whose root directory is inside `dir`. */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const root = readlinkSync(`/proc/${n}/root`);
+      if (root.startsWith(dir)) pids.push(Number(n));
+    } catch {
+      /* gone or not ours to see */
+    }
+  }
+  return pids;
+}
+
+/** `create` fails with one line matching `message` and leaves nothing behind: no state, pid file, process or mount. */
+export function expectCleanFailure(env: Env, edit: (c: any) => void, message: RegExp, prepare?: (bundle: string) => void): void {
+  const b = env.bundle(edit);
+  prepare?.(b);
+  const id = uniqueId('fail');
+  const pidFile = path.join(env.dir, `${id}.pid`);
+  const r = env.hako(['create', '--bundle', b, '--pid-file', pidFile, id]);
+  assert.is(r.status, 1, `exit status (stderr: ${r.stderr})`);
+  assert.match(r.stderr, message);
+  assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
+  assert.match(r.stderr, new RegExp(`container "${id}"`));
+  assert.is(existsSync(path.join(env.root, id)), false, 'no state directory');
+  assert.is(existsSync(pidFile), false, 'no pid file');
+  assert.equal(processesUnder(b), [], 'no process');
+  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(b), 'no mount');
 }

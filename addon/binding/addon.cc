@@ -1,5 +1,6 @@
 // Registers every binding and the constants TypeScript passes back to them.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 #include "errors.h"
@@ -16,6 +17,7 @@ Napi::Object Constants(Napi::Env env) {
   K(O_RDONLY) K(O_WRONLY) K(O_RDWR) K(O_CREAT) K(O_EXCL) K(O_NOCTTY)
   K(O_TRUNC) K(O_APPEND) K(O_NONBLOCK) K(O_DIRECTORY) K(O_NOFOLLOW)
   K(O_CLOEXEC) K(O_PATH)
+  K(POLLIN) K(POLLOUT) K(POLLERR) K(POLLHUP) K(POLLNVAL)
   K(RLIMIT_CPU) K(RLIMIT_FSIZE) K(RLIMIT_DATA) K(RLIMIT_STACK)
   K(RLIMIT_CORE) K(RLIMIT_RSS) K(RLIMIT_NPROC) K(RLIMIT_NOFILE)
   K(RLIMIT_MEMLOCK) K(RLIMIT_AS) K(RLIMIT_LOCKS) K(RLIMIT_SIGPENDING)
@@ -38,7 +40,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTerm(env, exports);
   InitFdPass(env, exports);
   InitSeccomp(env, exports);
+  InitSeccompNotify(env, exports);
   InitBpf(env, exports);
+  InitPtyProxy(env, exports);
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -45,6 +45,8 @@ void InitFs(Napi::Env env, Napi::Object exports);
 void InitTerm(Napi::Env env, Napi::Object exports);
 void InitFdPass(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitSeccompNotify(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
+void InitPtyProxy(Napi::Env env, Napi::Object exports);
 
 }  // namespace hako

@@ -1,6 +1,7 @@
 // Files: locks, FIFOs, raw open(2), directory fsync.
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -104,6 +105,42 @@ Napi::Value FsyncDir(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Waiting on an fd without the event loop: the engines differ in what their
+// streams accept (a FIFO, a raw socket), while poll(2) means the same in
+// both. Returns revents, 0 on timeout (timeoutMs < 0 waits forever).
+Napi::Value Poll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd, events, timeout;
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgInt(info, 1, "events", &events) ||
+      !ArgIntOr(info, 2, "timeoutMs", -1, &timeout))
+    return env.Null();
+  struct pollfd p = {fd, static_cast<short>(events), 0};
+  int r;
+  do {
+    r = poll(&p, 1, timeout);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    ThrowErrno(env, errno, "poll");
+    return env.Null();
+  }
+  return Napi::Number::New(env, r == 0 ? 0 : p.revents);
+}
+
+// The engines differ in whether their streams leave an fd non-blocking; code
+// that writes to a pty master itself must know (a blocking write to a full
+// pty would stop the proxy that drains it).
+Napi::Value SetNonblock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd;
+  bool on;
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgBool(info, 1, "on", true, &on))
+    return env.Null();
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK)) < 0)
+    ThrowErrno(env, errno, "fcntl");
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitFs(Napi::Env env, Napi::Object exports) {
@@ -112,6 +149,8 @@ void InitFs(Napi::Env env, Napi::Object exports) {
   exports.Set("openPath", Napi::Function::New(env, OpenPath, "openPath"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("fsyncDir", Napi::Function::New(env, FsyncDir, "fsyncDir"));
+  exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
+  exports.Set("setNonblock", Napi::Function::New(env, SetNonblock, "setNonblock"));
 }
 
 }  // namespace hako

@@ -109,26 +109,8 @@ static void mount_console(int rootfd, int slave)
 static void send_master(int sock, int master)
 {
 	static const char name[] = "/dev/ptmx";
-	struct iovec iov = {.iov_base = (void *)name, .iov_len = sizeof(name) - 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (send_fd(sock, master, name, sizeof(name) - 1) < 0)
 		fail("terminal: send the pty master to the console socket");
-	if ((size_t)n != iov.iov_len)
-		failx("terminal: short write to the console socket");
 }
 
 void console_setup(const struct plan *p, int procfd, int rootfd)

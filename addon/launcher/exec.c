@@ -64,17 +64,20 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	if (p->setsid && setsid() < 0)
 		fail("setsid");
 	if (p->new_keyring)
-		join_keyring(p, false);
+		join_keyring(p, false, procfd);
 	if (p->console_fd >= 0)
 		console_setup(p, procfd, -1);
-	close(procfd);
 
 	set_personality(p);
 	int retry_cwd = enter_cwd(p, 0);
+	/* As in the init: through the host's procfs, never the container's
+	 * /proc, and before the seccomp filter and the user switch. */
+	lsm_exec_labels(p, procfd);
+	close(procfd);
 	/* The same order as the init (see there): without no_new_privs the
 	 * filter goes on while we still have CAP_SYS_ADMIN. */
 	if (p->seccomp_bpf && !p->no_new_privs)
-		load_seccomp(p);
+		load_seccomp(p, syncfd);
 	setup_user_and_caps(p);
 	if (retry_cwd)
 		enter_cwd(p, 1);
@@ -86,7 +89,9 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	 * failure, in runc's words; the socket is close-on-exec, so the
 	 * runtime sees EOF exactly when execve succeeded. */
 	char *path = lookup_exec(p);
-	exec_process(p, path, -1, &old_pipe);
+	/* The runtime waits for our execve (end of file on the sync socket):
+	 * a listener loaded just before it still reaches the agent. */
+	exec_process(p, path, -1, p->seccomp_bpf && p->no_new_privs, syncfd, &old_pipe);
 }
 
 void nsenter_exec(const struct plan *p, int syncfd)

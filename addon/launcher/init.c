@@ -61,9 +61,13 @@ static struct go wait_go(int syncfd)
 /* runc's behaviour, except that EACCES/EPERM (keyctl filtered by an outer
  * seccomp profile, e.g. hako inside Docker) is a warning, not a failure:
  * the session keyring is best-effort isolation. */
-void join_keyring(const struct plan *p, bool owner)
+void join_keyring(const struct plan *p, bool owner, int procfd)
 {
+	lsm_keycreate(p, procfd, true);
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name, 0, 0, 0);
+	int err = errno;
+	lsm_keycreate(p, procfd, false);
+	errno = err;
 	if (id < 0) {
 		if (errno == ENOSYS)
 			return;
@@ -99,12 +103,12 @@ void join_keyring(const struct plan *p, bool owner)
 		fail("set permissions of session keyring %s", p->keyring_name);
 }
 
-static void identity(const struct plan *p)
+static void identity(const struct plan *p, int procfd)
 {
 	if (p->setsid && setsid() < 0)
 		fail("setsid");
 	if (p->new_keyring)
-		join_keyring(p, true);
+		join_keyring(p, true, procfd);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		fail("sethostname %s", p->hostname);
 	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
@@ -123,6 +127,12 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 
 	struct go go = wait_go(syncfd);
 
+	/* MSG_GO means the runtime has put us in the container's cgroup: a
+	 * cgroup namespace made now has it as its root, so the container sees
+	 * "/" in /proc/self/cgroup (runc waits for its cgroup the same way). */
+	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		fail("unshare cgroup namespace");
+
 	if (p->userns_maps) {
 		if (setresgid(0, 0, 0) < 0)
 			fail("setresgid to root of the new user namespace (are the gid maps written?)");
@@ -136,18 +146,11 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 			fail("become root of the joined user namespace");
 	}
 
-	/* The runtime put us in the container's cgroup before MSG_GO: a cgroup
-	 * namespace made now has that cgroup as its root, so the container sees
-	 * "/" in /proc/self/cgroup and only its own subtree in a cgroup mount
-	 * (runc unshares it at the same point). Needs CAP_SYS_ADMIN in our user
-	 * namespace, which a new one's root has. */
-	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-		fail("unshare cgroup namespace");
-
-	identity(p);
-
 	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .devnull_tree = -1, .mask_dir = -1};
 	rootfs_prepare(&c);
+	/* After rootfs_prepare only for its procfs handle (the keyring label);
+	 * it changes nothing these depend on. */
+	identity(p, c.procfd);
 	for (size_t i = 0; i < p->n_mounts; i++)
 		mount_one(&c, &p->mounts[i]);
 	create_devices(&c);
@@ -173,11 +176,16 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 
 	set_personality(p);
 	int retry_cwd = enter_cwd(p, 0);
+	/* The labels take effect at execve (and for the startContainer hooks,
+	 * as in runc, which run in the container). Here: after everything that
+	 * builds the container, before any seccomp filter (which may not allow
+	 * openat2), capability drop or user switch. */
+	lsm_exec_labels(p, c.procfd);
 	/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which the
 	 * process may be about to lose: load it now, as runc does (the profile
 	 * must then allow the remaining setup syscalls). */
 	if (p->seccomp_bpf && !p->no_new_privs)
-		load_seccomp(p);
+		load_seccomp(p, syncfd);
 	setup_user_and_caps(p);
 	if (retry_cwd)
 		enter_cwd(p, 1);
@@ -187,6 +195,15 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	/* After the user switch, like runc: permission to execute is the
 	 * container user's, and a missing binary fails `create`. */
 	char *path = lookup_exec(p);
+	/* A listener must reach the agent while `create` still runs to pass it
+	 * on: with no_new_privs such a filter goes on here, before MSG_READY
+	 * (runc's place for every filter under no_new_privs); any other waits
+	 * until just before execve. */
+	bool late_seccomp = p->seccomp_bpf && p->no_new_privs;
+	if (late_seccomp && seccomp_has_listener(p)) {
+		load_seccomp(p, syncfd);
+		late_seccomp = false;
+	}
 
 	struct msgbuf m;
 	msg_begin(&m, PT_MSG_READY);
@@ -208,5 +225,5 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	err_set_fifo(fifo);
 
 	run_hooks(&p->hooks_start, "startContainer", go.state_start, p->has_umask ? (mode_t)p->umask : inherited_umask);
-	exec_process(p, path, fifo, &old_pipe);
+	exec_process(p, path, fifo, late_seccomp, -1, &old_pipe);
 }

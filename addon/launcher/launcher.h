@@ -22,8 +22,9 @@ __attribute__((noreturn)) void nsenter_exec(const struct plan *p, int syncfd);
 /* init.c: the container init, from MSG_GO to execve. */
 __attribute__((noreturn)) void init_main(const struct plan *p, int syncfd, int fifo_path_fd);
 /* Joins (or creates) the session keyring named KEYRING_NAME; the owner
- * (the init) also makes it searchable by the container's user. */
-void join_keyring(const struct plan *p, bool owner);
+ * (the init) also makes it searchable by the container's user. procfd: a
+ * procfs root, for the SELinux keyring label. */
+void join_keyring(const struct plan *p, bool owner, int procfd);
 
 /* console.c: a pty from /dev/pts/ptmx of the current root, its master sent
  * to CONSOLE_FD, its slave made stdio and controlling terminal (the caller
@@ -69,6 +70,12 @@ void masked_paths(struct rootctx *c);
 /* sysctl.c */
 void write_sysctls(struct rootctx *c);
 
+/* lsm.c, through procfd (a procfs root the caller opened outside the
+ * container): SELINUX_LABEL and APPARMOR_PROFILE for the next execve, and the
+ * SELinux label for keyrings created until it is cleared (set false). */
+void lsm_exec_labels(const struct plan *p, int procfd);
+void lsm_keycreate(const struct plan *p, int procfd, bool set);
+
 /* hooks.c: runs each hook; reports "<kind> hook <path>: ..." and exits on failure. */
 void run_hooks(const struct hook_list *hooks, const char *kind, const char *state, mode_t umask_for_hooks);
 
@@ -82,12 +89,19 @@ int enter_cwd(const struct plan *p, int final);
 void setup_user_and_caps(const struct plan *p);
 /* Resolves ARG[0] like Go's exec.LookPath with the container's PATH. */
 char *lookup_exec(const struct plan *p);
-void load_seccomp(const struct plan *p);
 struct sigaction;
-/* close_range, late seccomp, '0' on the fifo (if fifo_fd >= 0), execve; the
- * error to the current error sink if execve fails. sigpipe: the disposition
- * to give back to the process. */
-__attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd,
-					    const struct sigaction *sigpipe);
+/* close_range, the seccomp filter if load_filter (a listener is announced
+ * on syncfd), '0' on the fifo (if fifo_fd >= 0), execve; the error to the
+ * current error sink if execve fails. sigpipe: the disposition to give back
+ * to the process. */
+__attribute__((noreturn)) void exec_process(const struct plan *p, const char *path, int fifo_fd, bool load_filter,
+					    int syncfd, const struct sigaction *sigpipe);
+
+/* seccomp.c: loads SECCOMP_BPF. With a listener (NEW_LISTENER), a helper
+ * sends it on SECCOMP_FD_SOCK and announces it on syncfd (the filtered
+ * caller makes no syscall for that), and this returns once the runtime
+ * answered MSG_SECCOMP_DONE: the agent has it. */
+void load_seccomp(const struct plan *p, int syncfd);
+bool seccomp_has_listener(const struct plan *p);
 
 #endif

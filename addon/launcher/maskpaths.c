@@ -69,6 +69,10 @@ static int dir_mask(struct rootctx *c, const char *path)
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "nr_blocks", "1", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "2", 0) < 0)
 		debugx("masked path %s: tmpfs size options refused: %s", path, errstr(errno));
+	/* runc labels its masking tmpfs with the mountLabel too, so that the
+	 * container's processes may look into the (empty) directory. */
+	if (c->p->mount_label && fsconfig(fs, FSCONFIG_SET_STRING, "context", c->p->mount_label, 0) < 0)
+		fail("masked path %s: tmpfs context=%s", path, c->p->mount_label);
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		fail("masked path %s: create a tmpfs", path);
 	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);

@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "copyup.h"
 #include "idmap.h"
 #include "launcher.h"
 #include "resolve.h"
@@ -172,8 +174,25 @@ static char *tmpfs_data(int fd, const char *data)
 	return d;
 }
 
+/* In the order of the mounts, so that it is made before a read-only remount
+ * of the directory it is in. What is already there is kept, as runc does. */
+static void symlink_one(struct rootctx *c, const struct mount_ent *m)
+{
+	char name[NAME_MAX + 1];
+	int dir = rs_parent(c->rootfd, m->target, 0755, name);
+	if (dir < 0)
+		fail("symlink %s: create its directory", m->target);
+	if (symlinkat(m->symlink, dir, name) < 0 && errno != EEXIST)
+		fail("symlink %s -> %s", m->target, m->symlink);
+	close(dir);
+}
+
 void mount_one(struct rootctx *c, const struct mount_ent *m)
 {
+	if (m->symlink) {
+		symlink_one(c, m);
+		return;
+	}
 	bool bind = (m->flags & MS_BIND) != 0;
 	/* MS_REMOUNT of an earlier mount (the plan's read-only cgroup tmpfs):
 	 * done exactly as asked, on what is there. */
@@ -191,12 +210,19 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	bool late_ro = !bind && !remount && (m->flags & MS_RDONLY) && (strcmp(m->fstype, "tmpfs") == 0 || is_dev_target(where));
 	char path[FDPATH_MAX];
 	fdpath(path, tfd);
-	int r;
+	int r, copy_from = -1;
 	if (bind && m->idmap) {
 		r = idmap_attach(m, tfd);
 	} else if (bind) {
 		r = mount(m->source, path, NULL, m->flags & (MS_BIND | MS_REC), NULL);
 	} else {
+		/* The covered directory stays readable through an fd opened before
+		 * the tmpfs hides it. */
+		if (m->tmpcopyup && existed && strcmp(m->fstype, "tmpfs") == 0) {
+			copy_from = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (copy_from < 0)
+				fail("mount %s onto %s: open the directory to copy up", what, m->target);
+		}
 		char *data = existed && !remount && strcmp(m->fstype, "tmpfs") == 0 ? tmpfs_data(tfd, m->data) : (m->data ? xstrdup(m->data) : NULL);
 		unsigned long flags = m->flags & ~(late_ro ? MS_RDONLY : 0UL);
 		r = mount(m->source ? m->source : m->fstype, path, m->fstype, flags, data);
@@ -220,7 +246,19 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	close(tfd);
 	free(where);
 	fdpath(path, mfd);
+	if (copy_from >= 0) {
+		int copy_to = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (copy_to < 0)
+			fail("mount %s onto %s: open the new tmpfs to copy up", what, m->target);
+		tmpfs_copyup(copy_from, copy_to, m->target);
+		xclose(copy_from);
+		xclose(copy_to);
+	}
 
+	/* A filesystem whose superblock we share (mqueue is the ipc
+	 * namespace's) cannot take context=: label its root, as runc does. */
+	if (m->label && setxattr(path, "security.selinux", m->label, strlen(m->label), 0) < 0)
+		fail("mount %s onto %s: set its SELinux label %s", what, m->target, m->label);
 	if (bind && m->remount_flags) {
 		const char *why;
 		if (remount_bind(mfd, m->remount_flags, &why) < 0)

@@ -100,11 +100,9 @@ void nsenter_create(const struct plan *p, int syncfd)
 
 	/* CLONE_PARENT: the init is the runtime's child, and becomes the
 	 * subreaper's (conmon, containerd-shim) when the runtime exits. A new
-	 * cgroup namespace is not made here: its root is the cgroup of whoever
-	 * unshares it, and the init joins the container's cgroup only later
-	 * (init_main unshares it then). */
-	uint64_t later = (uint64_t)CLONE_NEWTIME | (uint64_t)CLONE_NEWCGROUP;
-	unsigned long flags = CLONE_PARENT | SIGCHLD | (unsigned long)(p->ns_new & ~later);
+	 * cgroup namespace is rooted where its creator is at that moment: the
+	 * init unshares it itself once it is in its cgroup (init_main). */
+	unsigned long flags = CLONE_PARENT | SIGCHLD | (unsigned long)(p->ns_new & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP));
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0)
 		fail("clone the container init");

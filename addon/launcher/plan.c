@@ -2,6 +2,7 @@
 #include "plan.h"
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,7 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_FSTYPE: m->fstype = rec_str(&r); break;
 		case PT_M_FLAGS: m->flags = rec_u64(&r); break;
 		case PT_M_DATA: m->data = rec_str(&r); break;
+		case PT_M_LABEL: m->label = rec_str(&r); break;
 		case PT_M_PROPAGATION:
 			*PUSH(m->propagation, m->n_propagation) = rec_u32(&r);
 			break;
@@ -89,6 +91,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_ATTR_PROPAGATION: m->attr_propagation = rec_u64(&r); m->has_attr = true; break;
 		case PT_M_REMOUNT_FLAGS: m->remount_flags = rec_u64(&r); break;
 		case PT_M_MKDIR_MODE: m->mkdir_mode = rec_u32(&r); break;
+		case PT_M_TMPCOPYUP: m->tmpcopyup = rec_bool(&r); break;
+		case PT_M_SYMLINK: m->symlink = rec_str(&r); break;
 		case PT_M_IDMAP: m->idmap = idmap_decode(&r); break;
 		case PT_M_IDMAP_USERNS: failx("plan: M_IDMAP_USERNS is reserved; idmapped mounts use M_IDMAP");
 		default: unexpected(&r, it.ctx);
@@ -101,6 +105,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		free(m->fstype);
 		m->fstype = NULL;
 	}
+	if (m->symlink)
+		return;
 	if (!(m->flags & MS_BIND))
 		need("M_FSTYPE", m->fstype, m->target);
 	else
@@ -223,18 +229,13 @@ static int plan_fd(const struct rec *r)
 	return (int)v;
 }
 
-static __attribute__((noreturn)) void reserved(const struct rec *r)
-{
-	failx("plan: %s is not implemented yet", pt_name(r->tag));
-}
-
 void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 {
 	struct rec_iter it;
 	struct rec r;
 	memset(p, 0, sizeof(*p));
 	p->rootfs_propagation = MS_REC | MS_SLAVE;
-	p->console_fd = p->exec_pidfd = -1;
+	p->console_fd = p->exec_pidfd = p->seccomp_sock = -1;
 	rec_iter_init(&it, buf, len, "MSG_PLAN");
 	while (rec_next(&it, &r)) {
 		switch (r.tag) {
@@ -290,15 +291,14 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_CONSOLE_WIDTH: p->console_width = rec_u32(&r); break;
 		case PT_CONSOLE_HEIGHT: p->console_height = rec_u32(&r); break;
 		case PT_EXEC_PIDFD: p->exec_pidfd = plan_fd(&r); break;
+		case PT_SECCOMP_FD_SOCK: p->seccomp_sock = plan_fd(&r); break;
 		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;
 		case PT_HOOK_START_CONTAINER: decode_hook(&p->hooks_start, &r, "HOOK_START_CONTAINER"); break;
-		/* Accepting these silently would run a container with less
-		 * confinement than the user asked for. */
-		case PT_MOUNT_LABEL:
-		case PT_APPARMOR_PROFILE:
-		case PT_SELINUX_LABEL:
-			reserved(&r);
+		case PT_MOUNT_LABEL: p->mount_label = rec_str(&r); break;
+		case PT_APPARMOR_PROFILE: p->apparmor_profile = rec_str(&r); break;
+		case PT_APPARMOR_STACK: p->apparmor_stack = rec_bool(&r); break;
+		case PT_SELINUX_LABEL: p->selinux_label = rec_str(&r); break;
 		default: unexpected(&r, it.ctx);
 		}
 	}
@@ -319,7 +319,8 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 			failx("plan: exec mode without EXEC_PIDFD");
 		/* What only an init does: exec mode would silently skip it. */
 		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
-		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps)
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps ||
+		    p->mount_label)
 			failx("plan: container setup tags in an exec mode plan");
 		if (p->root_chroot)
 			need("ROOTFS", p->rootfs, "ROOT_CHROOT");
@@ -328,8 +329,15 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		failx("plan: ROOTFS %s is not absolute", p->rootfs);
 	if (p->new_keyring)
 		need("KEYRING_NAME", p->keyring_name, "NEW_KEYRING");
+	if (p->apparmor_stack && !p->apparmor_profile)
+		failx("plan: APPARMOR_STACK without APPARMOR_PROFILE");
 	if (p->seccomp_bpf && p->seccomp_len % 8 != 0)
 		failx("plan: SECCOMP_BPF is %zu bytes, not a whole number of instructions", p->seccomp_len);
+	/* A listener nobody receives would leave the process waiting on its
+	 * first notified syscall; a socket without one is a runtime bug too. */
+	bool listener = p->seccomp_bpf && (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	if (listener != (p->seccomp_sock >= 0))
+		failx("plan: SECCOMP_FD_SOCK must come with SECCOMP_FLAGS NEW_LISTENER, and only with it");
 }
 
 bool plan_has_userns(const struct plan *p)

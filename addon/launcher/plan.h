@@ -31,7 +31,10 @@ struct mount_ent {
 	uint64_t attr_set, attr_clr, attr_propagation;
 	uint64_t remount_flags; /* 0 = no remount after a bind */
 	uint32_t mkdir_mode;
+	bool tmpcopyup; /* tmpfs: start with a copy of the covered directory */
+	char *symlink;  /* not a mount: a symlink with this text at target */
 	struct idmap *idmap; /* NULL: not idmapped (idmap.h) */
+	char *label;         /* M_LABEL: security.selinux for the new mount's root, or NULL */
 };
 
 struct device {
@@ -120,6 +123,7 @@ struct plan {
 	uint8_t *seccomp_bpf;
 	size_t seccomp_len;
 	uint32_t seccomp_flags;
+	int seccomp_sock; /* -1: the filter has no listener to hand over */
 	uint32_t preserve_fds;
 	char *exec_fifo;
 	bool new_keyring;
@@ -128,6 +132,8 @@ struct plan {
 	bool setgroups_deny;
 	int console_fd; /* -1: no terminal */
 	uint32_t console_width, console_height;
+	char *apparmor_profile, *selinux_label, *mount_label; /* NULL: none (lsm.c) */
+	bool apparmor_stack;
 
 	int exec_pidfd; /* exec mode: the container init, -1 otherwise */
 	uint64_t exec_ns;

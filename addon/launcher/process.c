@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,18 +234,6 @@ char *lookup_exec(const struct plan *p)
 	failx_errno(ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
-void load_seccomp(const struct plan *p)
-{
-	size_t n = p->seccomp_len / sizeof(struct sock_filter);
-	if (n == 0 || n > BPF_MAXINSNS)
-		failx("seccomp: a filter of %zu instructions cannot be loaded", n);
-	if (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-		failx("seccomp: notify listeners (SECCOMP_FILTER_FLAG_NEW_LISTENER) are not implemented yet");
-	struct sock_fprog prog = {.len = (unsigned short)n, .filter = (struct sock_filter *)p->seccomp_bpf};
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0)
-		fail("seccomp: load the filter");
-}
-
 /* close_range (5.9) may be refused by an older seccomp profile loaded
  * early: mark the fds one by one instead, finding them in /proc/self/fd,
  * or by trying every number below the fd limit if even that is refused. */
@@ -275,7 +261,8 @@ static void cloexec_from(int first)
 			fail("mark fd %ld close-on-exec", fd);
 }
 
-void exec_process(const struct plan *p, const char *path, int fifo_fd, const struct sigaction *sigpipe)
+void exec_process(const struct plan *p, const char *path, int fifo_fd, bool load_filter, int syncfd,
+		  const struct sigaction *sigpipe)
 {
 	/* Every fd of ours (sync socket, fifo, rootfs and /proc handles) is
 	 * closed by execve; only stdio and the preserved fds go through. */
@@ -283,8 +270,8 @@ void exec_process(const struct plan *p, const char *path, int fifo_fd, const str
 		cloexec_from(3 + (int)p->preserve_fds);
 	/* As late as possible: the fewer syscalls after it, the fewer a
 	 * profile must allow. Before the '0' so a failure can still be told. */
-	if (p->seccomp_bpf && p->no_new_privs)
-		load_seccomp(p);
+	if (load_filter)
+		load_seccomp(p, syncfd);
 	if (fifo_fd >= 0 && write_all(fifo_fd, "0", 1) < 0)
 		_exit(1);
 	sigaction(SIGPIPE, sigpipe, NULL);

@@ -51,4 +51,9 @@ const char *fdpath(char buf[FDPATH_MAX], int fd);
 /* close() that keeps errno. */
 void xclose(int fd);
 
+/* One sendmsg of the len bytes at data (len > 0: a stream socket drops an fd
+ * sent with no payload) carrying fd as SCM_RIGHTS; MSG_NOSIGNAL, EINTR
+ * retried. 0, or -1 with errno (EMSGSIZE for a short send). */
+int send_fd(int sock, int fd, const void *data, size_t len);
+
 #endif

@@ -1391,6 +1391,9 @@ interface ParsedBase {
    * command is undefined, and exit 0.
    */
   help: boolean;
+  /** Help came from the command's own `--help`/`-h` (`<cmd> --help`), not
+   * from `help <cmd>`: podman's probe for checkpoint support asks that way. */
+  helpFlag: boolean;
   /** `--version`/`-v` was given: print the version and exit 0. */
   version: boolean;
   /** Option keys (camelCase) that were given explicitly, like urfave's
@@ -1427,6 +1430,7 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     global,
     positional: [] as string[],
     help: false,
+    helpFlag: false,
     version: false,
     explicit: { global: globalExplicit, options: new Set<string>() as ReadonlySet<string> },
   };
@@ -1468,7 +1472,7 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     explicit: { global: globalExplicit, options: explicit },
   } as unknown as ParsedArgs;
 
-  if (st.values.get(HELP_FLAG) === true) return { ...parsed, help: true };
+  if (st.values.get(HELP_FLAG) === true) return { ...parsed, help: true, helpFlag: true };
 
   if (cmd.name === 'help') {
     const topic = st.rest[0];

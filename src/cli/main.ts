@@ -209,6 +209,12 @@ async function main(argv: string[]): Promise<number> {
     out(versionText(VERSION, [`commit: ${COMMIT}`, `spec: ${SPEC_VERSION}`]));
     return 0;
   }
+  // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
+  // means yes): hako cannot yet, so it says so rather than print help.
+  if (p.helpFlag && (p.command === 'checkpoint' || p.command === 'restore')) {
+    process.stderr.write(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
+    return 1;
+  }
   if (p.help || p.command === 'help' || p.command === undefined) {
     out(helpFor(p));
     return 0;
@@ -226,6 +232,13 @@ async function main(argv: string[]): Promise<number> {
     return e instanceof HakoError ? e.exitCode : 1;
   }
 }
+
+// A write to a pipe nobody reads must fail with EPIPE, never kill hako
+// half-way through an operation. Both engines ignore SIGPIPE at start, but
+// Bun puts back the default action once the last listener of a signal is
+// removed (the foreground signal forwarder does that), so keep one for good.
+// A handler, unlike SIG_IGN, is not inherited by the launcher or hooks.
+process.on('SIGPIPE', () => {});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -6,14 +6,16 @@ import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
+import { hostLsm } from '../launch/lsm.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
-import { compileSeccomp } from '../seccomp/compile.js';
+import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { createCgroup, plannedCgroup } from './cgroup.js';
+import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import type { Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
 import { OCI_VERSION } from '../spec/version.js';
@@ -63,14 +65,6 @@ export function ownBoundingSet(): bigint | undefined {
   }
 }
 
-function lsmOn(file: string, want: string): boolean {
-  try {
-    return readFileSync(file, 'utf8').trim() === want;
-  } catch {
-    return false;
-  }
-}
-
 /** LISTEN_FDS from systemd socket activation, as runc honours it. */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? '');
@@ -94,10 +88,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;
   let cgm: CgroupManager;
+  let seccomp: CompiledSeccomp | undefined;
   try {
     cgm = plannedCgroup(spec, id);
-    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-    if (seccomp?.notify) throw new PlanError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY is not supported yet');
+    seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
     plan = buildPlan(spec, {
       seccomp,
@@ -111,7 +105,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       debug: ctx.debug,
       capLastCap: capLastCap(),
       hostCapBnd: ownBoundingSet(),
-      lsm: { apparmor: lsmOn('/sys/module/apparmor/parameters/enabled', 'Y'), selinux: existsSync('/sys/fs/selinux/enforce') },
+      lsm: hostLsm(),
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
       cgroupDirs: cgm.dirs,
@@ -131,6 +125,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
 
   const lock = store.claim(id);
   let session: InitSession | null = null;
+  let handover: ListenerHandover | undefined;
   let consoleFd = -1;
   let pidFileWritten = false;
   let cgroupMade = false;
@@ -167,10 +162,16 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       consoleFd = opts.consoleSocket ? connectConsoleSocket(opts.consoleSocket) : -1;
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd >= 0 ? consoleFd : opts.foreground!.consoleFd });
     }
+    if (seccomp?.notify) {
+      // The init loads the filter after MSG_GO, once rec.pid is known.
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', where(m)));
+      passFds.push(handover.passFd);
+    }
     session = await InitSession.start(plan.records, {
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
       passFds,
       onWarning: (t) => ctx.log('warn', where(t)),
+      seccompListener: handover?.listener,
     });
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
@@ -220,6 +221,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(describe(e)));
   } finally {
     if (consoleFd >= 0) native().close(consoleFd);
+    handover?.close();
     session?.close();
     lock.release();
   }

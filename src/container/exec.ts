@@ -3,13 +3,14 @@
 // into them, and it sets itself up as the container's process settings (or
 // the caller's process.json) say, with the container's seccomp filter.
 // Returns the exit status the CLI should use.
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { HakoError, describe, notFound } from '../errors.js';
 import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
+import { hostLsm } from '../launch/lsm.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
-import { compileSeccomp } from '../seccomp/compile.js';
+import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
@@ -17,7 +18,8 @@ import type { RuntimeContext } from './context.js';
 import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
-import { statusOf } from './status.js';
+import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
+import { ociState, statusOf } from './status.js';
 import { Store, type ContainerRecord } from './store.js';
 import { checkTerminal, ConsoleProxy, connectConsoleSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
 
@@ -91,7 +93,7 @@ function capLastCap(): number {
 }
 
 function resolveProcess(spec: Spec, opts: ExecOptions): Process {
-  const checks = { selinuxEnabled: existsSync('/sys/fs/selinux/enforce') };
+  const checks = { selinuxEnabled: hostLsm().selinux };
   try {
     if (opts.processFile) return processFromDocument(readJsonFile(opts.processFile, 'process.json'), checks);
     return processFromFlags(spec, opts, checks);
@@ -116,6 +118,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   let consoleFd = -1;
   let consoleEnd = -1;
   let session: InitSession | null = null;
+  let handover: ListenerHandover | undefined;
   let pid = 0;
   try {
     const rec: ContainerRecord | null = store.read(id);
@@ -143,9 +146,9 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
 
     const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
     let plan;
+    let seccomp: CompiledSeccomp | undefined;
     try {
-      const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-      if (seccomp?.notify) throw new PlanError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY is not supported yet');
+      seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
       plan = buildExecPlan(spec, proc, {
         id,
         rootfs: rec.rootfs,
@@ -158,6 +161,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         debug: ctx.debug,
         capLastCap: capLastCap(),
         hostCapBnd: ownBoundingSet(),
+        lsm: hostLsm(),
       });
     } catch (e) {
       if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
@@ -175,11 +179,18 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       }
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd });
     }
+    if (seccomp?.notify) {
+      // runc sends the exec'd process's listener too, with the container's
+      // state (not "creating": the container is there already).
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }), (m) => ctx.log('debug', where(m)));
+      passFds.push(handover.passFd);
+    }
     session = await InitSession.start(plan.records, {
       extraFds: opts.preserveFds ?? 0,
       passFds,
       exec: true,
       onWarning: (t) => ctx.log('warn', where(t)),
+      seccompListener: handover?.listener,
     });
     pid = session.pid;
     // Into the container's cgroup before it runs anything of its own (it
@@ -205,6 +216,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   } finally {
     if (pidfd >= 0) native().close(pidfd);
     if (consoleFd >= 0) native().close(consoleFd);
+    handover?.close();
     session?.close();
     lock.release();
   }

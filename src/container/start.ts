@@ -1,8 +1,7 @@
 // `start`: open exec.fifo for reading, which lets the blocked init go on;
 // read what it says (a "0" and then EOF when execve closed the fifo, or the
 // reason it could not run); then the poststart hooks.
-import { constants, openSync, unlinkSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, notFound } from '../errors.js';
 import { runHooks } from '../hooks/run.js';
@@ -11,38 +10,51 @@ import type { RuntimeContext } from './context.js';
 import { killContainer } from './kill.js';
 import { ociState, statusOf } from './status.js';
 import { isAlive } from './proc.js';
+import { native } from '../native.js';
 import { FIFO_FILE, Store } from './store.js';
-
-function readAll(fd: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = new Socket({ fd, readable: true, writable: false });
-    const chunks: Buffer[] = [];
-    s.on('data', (d: Buffer) => chunks.push(d));
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    s.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens exec.fifo without blocking (a dead init would leave a blocking open
- * waiting forever) and reads to EOF. The init opens its end just after it
- * reports ready, so a reader can come first and see EOF at once: while the
- * init lives, try again.
+ * waiting forever) and reads it to end of file: "0" once execve has closed
+ * it, or the reason the init could not get there. Synchronous, with poll(2):
+ * the JavaScript engines differ in what their streams make of a FIFO, and
+ * there is nothing else to do meanwhile.
+ *
+ * A non-blocking reader that came before any writer is not woken by the
+ * absence of one (Linux reports POLLHUP only once a writer has been and
+ * gone), so poll waits for the init to open its end, however late; the
+ * timeout only lets us notice an init that died before it did.
  */
-async function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => string): Promise<string> {
-  for (let i = 0; ; i++) {
-    let fd: number;
-    try {
-      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (e) {
-      throw new HakoError(where(`cannot open ${fifo}: ${describe(e)}`));
+function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => string): string {
+  const n = native();
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new HakoError(where(`cannot open ${fifo}: ${describe(e)}`));
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(4096);
+    for (;;) {
+      const ev = n.poll(fd, n.constants.POLLIN, 200);
+      if (ev === 0) {
+        if (!alive()) break;
+        continue;
+      }
+      let got: number;
+      try {
+        got = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        throw new HakoError(where(`cannot read ${fifo}: ${describe(e)}`));
+      }
+      if (got === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, got)));
     }
-    const said = await readAll(fd);
-    if (said !== '' || !alive()) return said;
-    if (i > 2000) throw new HakoError(where('the container init does not open exec.fifo'));
-    await sleep(i < 50 ? 1 : 10);
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -58,7 +70,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (status === 'stopped') throw new HakoError(where('cannot start a container that has stopped'), 'state');
     if (status !== 'created') throw new HakoError(where(`cannot start an already ${status} container`), 'state');
     const fifo = path.join(dir, FIFO_FILE);
-    const said = await releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), where);
+    const said = releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), where);
     try {
       unlinkSync(fifo);
     } catch {

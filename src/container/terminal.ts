@@ -2,7 +2,7 @@
 // goes to the caller (conmon, containerd's shim) and hako never sees it; a
 // foreground `run`/`exec` with a terminal instead gets the master over a
 // socket pair of its own and proxies it to the user's terminal, as runc does.
-import { write } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import tty from 'node:tty';
 import { HakoError, describe } from '../errors.js';
 import { native } from '../native.js';
@@ -34,8 +34,6 @@ export function receiveMaster(sockFd: number): number {
   return fd;
 }
 
-const EAGAIN_RETRY_MS = 5;
-
 /** How long a pty may keep output coming after its process exited (a child may hold it). */
 export const PTY_DRAIN_MS = 2000;
 
@@ -44,40 +42,37 @@ export const PTY_DRAIN_MS = 2000;
  * puts our terminal in raw mode (the container's pty does the line
  * discipline) and passes window size changes on. stop() puts everything
  * back; call it on every path out.
+ *
+ * The copying is the addon's (a thread polling the three fds): the engines'
+ * streams over a pty master behave differently enough (blocking reads on a
+ * thread in one, writes queued behind them) to hang or hang up a terminal.
+ * Nothing here touches process.stdin, so the engine never reads fd 0.
  */
 export class ConsoleProxy {
   private saved: Buffer | null = null;
-  private readonly master: tty.ReadStream;
-  private readonly eof: Promise<void>;
-  private pending: Buffer[] = [];
-  private writing = false;
+  private readonly done: Promise<void>;
+  private readonly stopFd: number;
   private stopped = false;
   private readonly onWinch = () => this.resize();
-  private readonly onInput = (d: Buffer) => this.send(d);
 
   constructor(private readonly fd: number) {
     const n = native();
-    if (process.stdin.isTTY) this.saved = n.makeRaw(0);
-    if (process.stdin.isTTY || process.stdout.isTTY) {
+    if (tty.isatty(0)) this.saved = n.makeRaw(0);
+    if (tty.isatty(0) || tty.isatty(1)) {
       this.resize();
       process.on('SIGWINCH', this.onWinch);
     }
-    // A libuv tty handle reads the master without blocking a thread. When the
-    // last slave fd closes, reads fail with EIO: that is the end of output.
-    this.master = new tty.ReadStream(fd);
-    this.eof = new Promise((resolve) => {
-      this.master.on('data', (d: Buffer) => process.stdout.write(d));
-      this.master.on('error', () => resolve());
-      this.master.on('end', () => resolve());
-      this.master.on('close', () => resolve());
-    });
-    process.stdin.on('data', this.onInput);
+    const p = n.ptyProxy(fd, 0, 1);
+    // The master is closed only once the thread has let go of it: closing
+    // it under a poll could hand its number to someone else's fd.
+    this.done = p.done.catch(() => {}).then(() => closeSync(fd));
+    this.stopFd = p.stopFd;
   }
 
   /** Resolves once the container's side has closed (all output copied), or after timeoutMs. */
   async drained(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.eof, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    await Promise.race([this.done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
   }
 
@@ -85,10 +80,12 @@ export class ConsoleProxy {
     if (this.stopped) return;
     this.stopped = true;
     process.off('SIGWINCH', this.onWinch);
-    process.stdin.off('data', this.onInput);
-    // Our stdin must not keep the event loop (and so hako) alive.
-    process.stdin.pause();
-    if (!process.stdin.isTTY) process.stdin.destroy();
+    try {
+      writeSync(this.stopFd, Buffer.from([1]));
+    } catch {
+      /* the proxy has ended and closed its end */
+    }
+    closeSync(this.stopFd);
     if (this.saved) {
       try {
         native().restoreTermios(0, this.saved);
@@ -97,7 +94,6 @@ export class ConsoleProxy {
       }
       this.saved = null;
     }
-    this.master.destroy();
   }
 
   private resize(): void {
@@ -111,36 +107,5 @@ export class ConsoleProxy {
         /* not a terminal: try the other one */
       }
     }
-  }
-
-  // The master is non-blocking (libuv made it so): a full pty answers
-  // EAGAIN, and the rest is written once the container has read some.
-  private send(d: Buffer): void {
-    this.pending.push(d);
-    if (!this.writing) this.flush();
-  }
-
-  private flush(): void {
-    const d = this.pending[0];
-    if (!d || this.stopped) {
-      this.writing = false;
-      return;
-    }
-    this.writing = true;
-    write(this.fd, d, (err, n) => {
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          setTimeout(() => this.flush(), EAGAIN_RETRY_MS);
-          return;
-        }
-        // The container's side is gone: drop the input.
-        this.pending = [];
-        this.writing = false;
-        return;
-      }
-      if (n < d.length) this.pending[0] = d.subarray(n);
-      else this.pending.shift();
-      this.flush();
-    });
   }
 }

@@ -9,6 +9,7 @@ import { selfPath } from '../cgroups/host.js';
 import { MS } from './linux-consts.js';
 import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
+import { labelMount } from './lsm.js';
 
 function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, string>): string {
   // The container's own cgroup directory when hako made one for it.
@@ -36,15 +37,25 @@ function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, 
 /**
  * @param target container path of the mount
  * @param flags MS_* flags from the mount's options (ro, nosuid, ...)
+ * @param mountLabel linux.mountLabel, for the tmpfs of a v1 layout (runc labels it)
  */
-export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: number, cgroupns: boolean, where: string, dirs?: Record<string, string>): Rec[] {
+export function cgroupMountRecs(
+  layout: CgroupLayout,
+  target: string,
+  flags: number,
+  cgroupns: boolean,
+  where: string,
+  dirs?: Record<string, string>,
+  mountLabel?: string,
+): Rec[] {
   const hs = layout.hierarchies.filter((h) => h.mountpoint.startsWith('/sys/fs/cgroup'));
   if (layout.mode === 'none' || hs.length === 0) throw new PlanError(where, 'the host has no cgroup hierarchy to show');
   if (layout.mode === 'v2') {
     const h = hs.find((x) => x.fstype === 'cgroup2')!;
     return [one(layout, h, target, flags & ~MS.REC, cgroupns, dirs)];
   }
-  const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~(MS.RDONLY | MS.REC)), rec('M_DATA', 'mode=755')])];
+  const data = labelMount('tmpfs', ['mode=755'], mountLabel).data.join(',');
+  const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~(MS.RDONLY | MS.REC)), rec('M_DATA', data)])];
   const seen = new Set<string>();
   for (const h of hs) {
     const name = path.posix.basename(h.mountpoint);
@@ -52,9 +63,20 @@ export function cgroupMountRecs(layout: CgroupLayout, target: string, flags: num
     seen.add(name);
     out.push(one(layout, h, path.posix.join(target, name), flags & ~MS.REC, cgroupns, dirs));
   }
+  // Controllers mounted together (cpu,cpuacct; net_cls,net_prio) are also
+  // reachable by each name, as on the host and under runc: programs read
+  // /sys/fs/cgroup/cpu/cpu.cfs_quota_us whatever the host's grouping.
+  for (const name of [...seen]) {
+    if (!name.includes(',')) continue;
+    for (const part of name.split(',')) {
+      if (part === '' || seen.has(part)) continue;
+      seen.add(part);
+      out.push(rec('MOUNT', [rec('M_TARGET', path.posix.join(target, part)), rec('M_SYMLINK', name)]));
+    }
+  }
   if (flags & MS.RDONLY) {
     // The tmpfs is made read-only once the directories in it exist.
-    out.push(rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', MS.REMOUNT | (flags & ~MS.REC)), rec('M_DATA', 'mode=755')]));
+    out.push(rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', MS.REMOUNT | (flags & ~MS.REC)), rec('M_DATA', data)]));
   }
   return out;
 }

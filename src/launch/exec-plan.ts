@@ -8,6 +8,7 @@ import { PERSONA, RLIMITS } from './linux-consts.js';
 import { capMask, capNames, containerPath, grantableCaps, NS_FLAGS, PlanError } from './plan.js';
 import { rec, type Rec } from './tlv.js';
 import { toUint64 } from '../spec/numbers.js';
+import { processLsmRecs, type HostLsm } from './lsm.js';
 
 /** A problem with what the exec caller asked for (flags or process.json), in runc's words. */
 export class ExecRequestError extends Error {
@@ -147,6 +148,8 @@ export interface ExecPlanOptions {
   capLastCap?: number;
   /** hako's own bounding set: capabilities outside it cannot be granted (`docker exec --privileged` asks for all). */
   hostCapBnd?: bigint;
+  /** Which LSMs the host has enabled (src/launch/lsm.ts); none when absent. */
+  lsm?: HostLsm;
 }
 
 export interface ExecPlan {
@@ -219,10 +222,15 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
   );
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
   if (opts.seccomp) r.push(rec('SECCOMP_BPF', opts.seccomp.bpf), rec('SECCOMP_FLAGS', opts.seccomp.flags));
-  // Applying these is the LSM work's (APPARMOR_PROFILE, SELINUX_LABEL);
-  // create leaves them alone as well, so exec says so rather than refuses.
-  if (proc.apparmorProfile) debug.push(`/process/apparmorProfile: ${proc.apparmorProfile} not applied: AppArmor profiles are not implemented yet`);
-  if (proc.selinuxLabel) debug.push(`/process/selinuxLabel: ${proc.selinuxLabel} not applied: SELinux labels are not implemented yet`);
+  // A process that names no profile or label gets the container's, as in
+  // runc and crun: leaving them out of a process.json must not be a way
+  // out of the container's confinement.
+  const labels = {
+    apparmorProfile: proc.apparmorProfile || spec.process?.apparmorProfile,
+    selinuxLabel: proc.selinuxLabel || spec.process?.selinuxLabel,
+    noNewPrivileges: proc.noNewPrivileges,
+  };
+  r.push(...processLsmRecs(labels, opts.lsm ?? { apparmor: false, selinux: false, apparmorConfined: false }));
   r.push(rec('PRESERVE_FDS', opts.preserveFds ?? 0));
   if (!opts.noNewKeyring) r.push(rec('NEW_KEYRING', true), rec('KEYRING_NAME', `_ses.${opts.id}`));
   r.push(rec('SETSID', true));

@@ -3,7 +3,7 @@
 // with MSG_GO, and wait until it is ready (or says why not).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { launcherPath } from '../native.js';
+import { launcherPath, native } from '../native.js';
 import { T, TAG_NAME } from './plan-tags.js';
 import { encode, field, rec, splitRecords, type Rec } from './tlv.js';
 
@@ -19,8 +19,20 @@ export class LaunchError extends Error {
 
 /** An fd of ours the launcher needs, and the plan tag that tells it the number. */
 export interface PassFd {
-  tag: 'CONSOLE_FD' | 'EXEC_PIDFD';
+  tag: 'CONSOLE_FD' | 'EXEC_PIDFD' | 'SECCOMP_FD_SOCK';
   fd: number;
+}
+
+/**
+ * A filter with SCMP_ACT_NOTIFY rules: the launcher sends its listener fd on
+ * the socket whose other end went out as SECCOMP_FD_SOCK, and announces it
+ * with MSG_SECCOMP_FD (addon/launcher/seccomp.c).
+ */
+export interface SeccompListener {
+  /** Our end of the socketpair. */
+  sock: number;
+  /** Passes the listener on; InitSession closes it afterwards and lets the process go on (MSG_SECCOMP_DONE). A throw fails the launch. */
+  deliver(fd: number): void;
 }
 
 export interface LaunchOptions {
@@ -31,6 +43,7 @@ export interface LaunchOptions {
   /** Exec mode: the launcher answers MSG_EXEC_PID rather than MSG_PID. */
   exec?: boolean;
   onWarning?: (text: string) => void;
+  seccompListener?: SeccompListener;
 }
 
 /** A launched init waiting for MSG_GO; owns the sync socket. */
@@ -39,11 +52,13 @@ export class InitSession {
   private queue: Rec[] = [];
   private waiters: Array<() => void> = [];
   private ended = false;
+  private listenerTaken = false;
 
   private constructor(
     private readonly sock: Socket,
     private readonly child: ChildProcess,
     private readonly onWarning: (t: string) => void,
+    private readonly listener: SeccompListener | undefined,
   ) {
     sock.on('data', (d: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
@@ -86,9 +101,9 @@ export class InitSession {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await spawned;
     const sock = child.stdio[syncFd] as Socket;
-    const s = new InitSession(sock, child, opts.onWarning ?? (() => {}));
+    const s = new InitSession(sock, child, opts.onWarning ?? (() => {}), opts.seccompListener);
     sock.write(encode(rec('MSG_PLAN', plan)));
-    const reply = await s.next();
+    const reply = await s.reply();
     const code = await exited;
     if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the ${opts.exec ? 'process' : 'container'}`);
     s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);
@@ -102,7 +117,7 @@ export class InitSession {
     const fields = [rec('STATE_JSON', stateJson)];
     if (startStateJson) fields.push(rec('STATE_JSON_START', startStateJson));
     this.sock.write(encode(rec('MSG_GO', fields)));
-    const reply = await this.next();
+    const reply = await this.reply();
     if (!reply) throw new LaunchError('the container init exited during setup without saying why');
     this.check(reply, T.MSG_READY);
   }
@@ -114,7 +129,7 @@ export class InitSession {
    */
   async goExec(): Promise<void> {
     this.sock.write(encode(rec('MSG_GO', [])));
-    const reply = await this.next();
+    const reply = await this.reply();
     if (!reply) return;
     // check() throws the process's own message for MSG_ERROR.
     this.check(reply, -1);
@@ -137,6 +152,34 @@ export class InitSession {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+
+  /**
+   * The next record that answers us. A listener announced on the way is
+   * passed on at once, whatever we wait for: the process may already be
+   * waiting on a notified syscall that only the agent can answer.
+   */
+  private async reply(): Promise<Rec | null> {
+    for (;;) {
+      const r = await this.next();
+      if (r?.tag !== T.MSG_SECCOMP_FD) return r;
+      this.takeListener();
+      // The process goes on (and may run the container's code) only now.
+      this.sock.write(encode(rec('MSG_SECCOMP_DONE', [])));
+    }
+  }
+
+  private takeListener(): void {
+    if (!this.listener || this.listenerTaken) throw new LaunchError('launcher protocol: unexpected MSG_SECCOMP_FD');
+    this.listenerTaken = true;
+    // The launcher queues the fd before it announces it: this does not block.
+    const { fd } = native().recvFd(this.listener.sock, 16);
+    if (fd < 0) throw new LaunchError('launcher protocol: MSG_SECCOMP_FD, but no fd came on the seccomp socket');
+    try {
+      this.listener.deliver(fd);
+    } finally {
+      native().close(fd);
+    }
   }
 
   private async next(): Promise<Rec | null> {

@@ -106,6 +106,7 @@ export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
   'defaults',
   'idmap',
   'ridmap',
+  'tmpcopyup',
 ].sort();
 
 export function parseMountOptions(options: readonly string[] | undefined): MountFlags {

@@ -9,6 +9,7 @@ import { PlanError } from './plan-error.js';
 import { toInt64, toUint64 } from '../spec/numbers.js';
 import { cgroupMountRecs } from './cgroup-mount.js';
 import { idmapRecs, type IdmapDefault } from './idmap.js';
+import { labelMount, mountLabelOf, processLsmRecs, type HostLsm } from './lsm.js';
 import type { CgroupLayout } from '../cgroups/host.js';
 
 export { PlanError };
@@ -42,8 +43,8 @@ export interface PlanOptions {
   debug?: boolean;
   /** Kernel's last capability (/proc/sys/kernel/cap_last_cap). */
   capLastCap?: number;
-  /** Which LSMs the host has enabled (labels for a disabled one are ignored). */
-  lsm?: { apparmor: boolean; selinux: boolean };
+  /** Which LSMs the host has enabled (src/launch/lsm.ts); none when absent. */
+  lsm?: HostLsm;
   /** hako's own bounding set (CapBnd of /proc/self/status): what it can grant. */
   hostCapBnd?: bigint;
   /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
@@ -133,7 +134,7 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
   );
 }
 
-function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean, idmapDefault: IdmapDefault): Rec[] {
+function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean, idmapDefault: IdmapDefault, mountLabel: string | undefined): Rec[] {
   const bundle = opts.bundle;
   const where = `/mounts/${i}`;
   const target = containerPath(m.destination, `${where}/destination`);
@@ -142,7 +143,6 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
   const bind = o.bind || type === 'bind';
   const fields: Rec[] = [rec('M_TARGET', target)];
   if (!bind) idmapRecs(m, o, false, idmapDefault, where); // refuses an idmapped non-bind
-  if (o.tmpcopyup) throw new PlanError(`${where}/options`, 'tmpcopyup is not supported yet');
   if (bind) {
     if (!m.source) throw new PlanError(`${where}/source`, 'a bind mount needs a source');
     const src = path.isAbsolute(m.source) ? m.source : path.resolve(bundle, m.source);
@@ -161,10 +161,14 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
     // namespace; the caller's config decides, the kernel answers.
     if (fstype === 'cgroup' || fstype === 'cgroup2') {
       if (!opts.cgroupLayout) throw new PlanError(`${where}/type`, 'cgroup mount without a known host cgroup layout');
-      return cgroupMountRecs(opts.cgroupLayout, target, o.flags, cgroupns, `${where}`, opts.cgroupDirs);
+      return cgroupMountRecs(opts.cgroupLayout, target, o.flags, cgroupns, `${where}`, opts.cgroupDirs, mountLabel);
     }
     fields.push(rec('M_SOURCE', m.source ?? fstype), rec('M_FSTYPE', fstype), rec('M_FLAGS', o.flags & ~MS.REC));
-    if (data.length) fields.push(rec('M_DATA', data.join(',')));
+    const labelled = labelMount(fstype, data, mountLabel);
+    if (labelled.data.length) fields.push(rec('M_DATA', labelled.data.join(',')));
+    if (labelled.xattr) fields.push(rec('M_LABEL', labelled.xattr));
+    // runc honours tmpcopyup on tmpfs only and ignores it elsewhere; so do we.
+    if (o.tmpcopyup && fstype === 'tmpfs') fields.push(rec('M_TMPCOPYUP', true));
   }
   for (const p of o.propagation) fields.push(rec('M_PROPAGATION', p));
   if (o.attrSet) fields.push(rec('M_ATTR_SET', o.attrSet));
@@ -220,13 +224,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, '/linux/netDevices'],
     [linux.intelRdt, '/linux/intelRdt'],
   ];
-  // LSM labels on a host without that LSM are ignored, as runc and crun do
-  // (podman and Docker set them whatever the host); where the LSM is on,
-  // hako cannot apply them yet and says so.
-  if (opts.lsm?.apparmor) unsupported.push([proc.apparmorProfile, '/process/apparmorProfile']);
-  else if (proc.apparmorProfile) debug.push(`/process/apparmorProfile: AppArmor is not enabled on this host: ${proc.apparmorProfile} ignored`);
-  if (opts.lsm?.selinux) unsupported.push([proc.selinuxLabel, '/process/selinuxLabel'], [linux.mountLabel, '/linux/mountLabel']);
-  else if (proc.selinuxLabel || linux.mountLabel) debug.push('SELinux is not enabled on this host: selinuxLabel/mountLabel ignored');
   for (const [v, pointer] of unsupported) {
     if (v !== undefined && v !== null && v !== '') throw new PlanError(pointer, 'is not supported by hako yet');
   }
@@ -302,7 +299,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   const mounts = spec.mounts ?? [];
   const cgroupns = has('cgroup');
   const idmapDefault: IdmapDefault = joined.user ? { usernsPath: joined.user } : { uidMappings: linux.uidMappings, gidMappings: linux.gidMappings };
-  mounts.forEach((m, i) => r.push(...mountRecs(m, i, opts, cgroupns, idmapDefault)));
+  // Labels for an LSM the host lacks are refused (lsm.ts says why).
+  const host = opts.lsm ?? { apparmor: false, selinux: false, apparmorConfined: false };
+  const mountLabel = mountLabelOf(linux.mountLabel, host);
+  if (mountLabel) r.push(rec('MOUNT_LABEL', mountLabel));
+  mounts.forEach((m, i) => r.push(...mountRecs(m, i, opts, cgroupns, idmapDefault, mountLabel)));
 
   // Devices: the defaults, then linux.devices (which may override them).
   const bindDevices = userns;
@@ -402,6 +403,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   );
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
   if (opts.seccomp) r.push(rec('SECCOMP_BPF', opts.seccomp.bpf), rec('SECCOMP_FLAGS', opts.seccomp.flags));
+  r.push(...processLsmRecs(proc, host));
   r.push(rec('PRESERVE_FDS', (opts.preserveFds ?? 0) + listen));
   r.push(rec('EXEC_FIFO', opts.fifoPath));
   if (!opts.noNewKeyring) {

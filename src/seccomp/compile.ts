@@ -117,8 +117,10 @@ function action(name: LinuxSeccompAction, errnoRet: number | undefined, pointer:
 /** The pure part: the profile as libseccomp input, validated, with JSON paths for every error. */
 export function resolveSeccomp(s: LinuxSeccomp): ResolvedSeccomp {
   if (s.defaultAction === 'SCMP_ACT_NOTIFY') {
-    // Every syscall, the launcher's own write of the listener fd included,
-    // would wait for an agent that has not got the fd yet.
+    // runc refuses it. The handover itself would survive it (the launcher
+    // makes no syscall for it, see addon/launcher/seccomp.c), but the agent
+    // would have to answer every syscall of the setup after the load, which
+    // are hako's own business: such a profile would work nowhere else.
     throw new PlanError(`${AT}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action');
   }
   const defaultAction = action(s.defaultAction, s.defaultErrnoRet, `${AT}/defaultAction`, `${AT}/defaultErrnoRet`);
@@ -164,13 +166,10 @@ export function resolveSeccomp(s: LinuxSeccomp): ResolvedSeccomp {
     const argSets = repeated ? args.map((a) => [a]) : [args];
     sc.names.forEach((name, j) => {
       if (typeof name !== 'string' || name === '') throw new PlanError(`${at}/names/${j}`, 'must be a syscall name');
-      if (sc.action === 'SCMP_ACT_NOTIFY') {
-        notify = true;
-        // The launcher writes the listener fd back after loading the filter
-        // (runc's reason too): a notifying write would wait forever for an
-        // agent that has not got the fd yet.
-        if (name === 'write') throw new PlanError(`${at}/names/${j}`, 'SCMP_ACT_NOTIFY cannot be used for write');
-      }
+      // NOTIFY for write is fine, as in crun: runc refuses it because its
+      // init write(2)s the listener's number to its parent after the load,
+      // and hako's launcher makes no syscall for the handover at all.
+      if (sc.action === 'SCMP_ACT_NOTIFY') notify = true;
       syscallNames.push(name);
       // libseccomp refuses a rule that repeats the default action; runc
       // drops it silently, since it changes nothing.

@@ -3,7 +3,7 @@
 // assumed.
 import type { Arch, LinuxSeccompAction, LinuxSeccompFlag, LinuxSeccompOperator, SeccompFeatures } from '../spec/types.js';
 import { native, type Native } from '../native.js';
-import { ACT, ACTIONS, ARCHES, FLAGS, OPERATORS } from './consts.js';
+import { ACT, ACTIONS, ARCHES, FILTER_FLAG, FLAGS, OPERATORS } from './consts.js';
 
 type Backend = Pick<Native, 'seccompAvailable' | 'seccompCompile' | 'seccompFlagSupported'>;
 
@@ -25,7 +25,7 @@ export function seccompFeatures(n: Backend = native()): SeccompFeatures {
   const knownFlags = Object.keys(FLAGS) as LinuxSeccompFlag[];
   return {
     enabled: true,
-    actions: Object.keys(ACTIONS).sort() as LinuxSeccompAction[],
+    actions: (Object.keys(ACTIONS) as LinuxSeccompAction[]).filter((a) => a !== 'SCMP_ACT_NOTIFY' || notifySupported(n)).sort(),
     operators: Object.keys(OPERATORS).sort() as LinuxSeccompOperator[],
     archs: archs.sort(),
     knownFlags,
@@ -33,4 +33,22 @@ export function seccompFeatures(n: Backend = native()): SeccompFeatures {
     // always supported, as in runc.
     supportedFlags: knownFlags.filter((f) => FLAGS[f] === 0 || n.seccompFlagSupported(FLAGS[f])),
   };
+}
+
+// A listener needs the kernel's NEW_LISTENER (5.0) and a libseccomp that
+// takes the action (2.5): asked of both, as for the architectures.
+function notifySupported(n: Backend): boolean {
+  if (!n.seccompFlagSupported(FILTER_FLAG.NEW_LISTENER)) return false;
+  try {
+    n.seccompCompile({
+      defaultAction: ACT.ALLOW,
+      architectures: [],
+      rules: [{ name: 'getpid', action: ACT.NOTIFY, args: [] }],
+      syscallNames: ['getpid'],
+      binaryTree: false,
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }

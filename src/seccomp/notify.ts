@@ -70,7 +70,11 @@ export function sendSeccompListener(
   }
 }
 
+// The addon's "ENOENT: no such file or directory, connect '/path'" without
+// its tail: the message already names the path once.
 function reason(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  return typeof err?.message === 'string' ? err.message : String(e);
+  const err = e as { message?: unknown; syscall?: unknown };
+  if (typeof err?.message !== 'string') return String(e);
+  const tail = typeof err.syscall === 'string' ? err.message.lastIndexOf(`, ${err.syscall}`) : -1;
+  return tail > 0 ? err.message.slice(0, tail) : err.message;
 }

@@ -38,6 +38,17 @@ t('help and usage errors', () => {
   assert.match(unknown.stderr, /flag provided but not defined: -frobnicate/);
 });
 
+t('checkpoint --help and restore --help fail: podman\'s probe for checkpoint support', () => {
+  for (const cmd of ['checkpoint', 'restore']) {
+    const r = env.hako([cmd, '--help']);
+    assert.is(r.status, 1, `${cmd} --help`);
+    assert.is(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^hako: ${cmd} is not supported`));
+  }
+  // The help command still describes them.
+  assert.match(env.hako(['help', 'checkpoint']).stdout, /--image-path value/);
+});
+
 t('spec writes runc\'s default config, and refuses to overwrite', () => {
   const dir = path.join(env.dir, uniqueId('spec'));
   mkdirSync(dir);

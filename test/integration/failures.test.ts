@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { Env, uniqueId } from '../helpers.js';
+import { Env, expectCleanFailure as cleanFailure, uniqueId } from '../helpers.js';
 
 const t = suite('failures');
 let env: Env;
@@ -13,36 +13,7 @@ t.before(() => {
 });
 t.after(() => env.cleanup());
 
-/** Processes whose root directory is inside `dir`. */
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const root = readlinkSync(`/proc/${n}/root`);
-      if (root.startsWith(dir)) pids.push(Number(n));
-    } catch {
-      /* gone or not ours to see */
-    }
-  }
-  return pids;
-}
-
-function expectCleanFailure(edit: (c: any) => void, message: RegExp, prepare?: (bundle: string) => void): void {
-  const b = env.bundle(edit);
-  prepare?.(b);
-  const id = uniqueId('fail');
-  const pidFile = path.join(env.dir, `${id}.pid`);
-  const r = env.hako(['create', '--bundle', b, '--pid-file', pidFile, id]);
-  assert.is(r.status, 1, `exit status (stderr: ${r.stderr})`);
-  assert.match(r.stderr, message);
-  assert.is(r.stderr.trim().split('\n').length, 1, 'one line');
-  assert.match(r.stderr, new RegExp(`container "${id}"`));
-  assert.is(existsSync(path.join(env.root, id)), false, 'no state directory');
-  assert.is(existsSync(pidFile), false, 'no pid file');
-  assert.equal(processesUnder(b), [], 'no process');
-  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(b), 'no mount');
-}
+const expectCleanFailure = (edit: (c: any) => void, message: RegExp, prepare?: (bundle: string) => void) => cleanFailure(env, edit, message, prepare);
 
 t('invalid config.json names the JSON path', () => {
   expectCleanFailure((c) => (c.process.args = []), /config\.json: \/process\/args: must NOT have fewer than 1 items/);

@@ -3,7 +3,7 @@
 // leaks onto the host's mount table.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, uniqueId } from '../helpers.js';
 
@@ -95,6 +95,32 @@ t('masked and readonly paths', () => {
   assert.is(acpi!.trim(), '0');
   assert.match(r.stdout, /ro-refused/);
   assert.match(r.stdout, / \/proc\/sys ro,/);
+});
+
+t('tmpcopyup: the new tmpfs starts with a copy of what it covers (files, dirs, symlinks, owners, modes)', () => {
+  const b = env.bundle((c) => {
+    c.process.args = ['sh', '-c', 'grep " /seed " /proc/self/mountinfo; cat /seed/file /seed/sub/deep; readlink /seed/link; stat -c "%a %u:%g %n" /seed /seed/sub /seed/file /seed/sub/deep; echo new > /seed/sub/deep && cat /seed/sub/deep'];
+    c.mounts.push({ destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] });
+  });
+  const seed = path.join(b, 'rootfs/seed');
+  mkdirSync(path.join(seed, 'sub'), { recursive: true, mode: 0o750 });
+  chmodSync(seed, 0o1777);
+  chmodSync(path.join(seed, 'sub'), 0o750);
+  writeFileSync(path.join(seed, 'file'), 'top\n');
+  chmodSync(path.join(seed, 'file'), 0o604);
+  chownSync(path.join(seed, 'file'), 1000, 1001);
+  writeFileSync(path.join(seed, 'sub/deep'), 'deep\n');
+  symlinkSync('/etc/outside-target', path.join(seed, 'link'));
+  const r = env.hako(['run', '--bundle', b, uniqueId('copyup')]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, / \/seed rw,nosuid,nodev.* - tmpfs /);
+  assert.match(r.stdout, /^top\ndeep\n\/etc\/outside-target\n/m);
+  assert.match(r.stdout, /^1777 0:0 \/seed$/m);
+  assert.match(r.stdout, /^750 0:0 \/seed\/sub$/m);
+  assert.match(r.stdout, /^604 1000:1001 \/seed\/file$/m);
+  assert.match(r.stdout, /^new$/m);
+  // The write went to the tmpfs, not to the image.
+  assert.is(readFileSync(path.join(seed, 'sub/deep'), 'utf8'), 'deep\n');
 });
 
 t('--no-pivot runs the container too', () => {

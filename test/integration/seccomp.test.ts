@@ -1,21 +1,16 @@
 // Seccomp filters on real containers, observed from inside: errno text,
-// deaths by SIGSYS, /proc/self/status, what a seccomp agent receives.
+// deaths by SIGSYS, /proc/self/status. SCMP_ACT_NOTIFY and its agents:
+// seccomp-notify.test.ts.
 //
 // The suite runs once `hako features` reports linux.seccomp.enabled, which
 // is when create compiles linux.seccomp into the plan; the filters
 // themselves are also checked without containers in
 // test/unit/seccomp-kernel.test.ts.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, readlinkSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
-import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { native } from '../../src/native.js';
 import type { LinuxSeccomp } from '../../src/spec/types.js';
-import { Env, HAKO, uniqueId, type Result } from '../helpers.js';
+import { Env, uniqueId, type Result } from '../helpers.js';
 import { containerdDefault, podmanDefault } from './seccomp-profiles.js';
 
 const t = suite('seccomp');
@@ -188,72 +183,11 @@ t('exec: the container filter applies to exec processes too', () => {
   assert.is(run.status, 0);
   try {
     const r = env.hako(['exec', id, 'sh', '-c', 'mkdir /tmp/x; echo "status=$?"']);
-    if (/not supported yet/.test(r.stderr)) return; // exec lands separately
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, 'status=1\n');
     assert.match(r.stderr, /Disk quota exceeded/);
   } finally {
     env.hako(['delete', '--force', id]);
-  }
-});
-
-t('SCMP_ACT_NOTIFY: the agent gets the listener fd and the container process state', async () => {
-  if (!enabled) return;
-  const n = native();
-  const listenerPath = path.join(env.dir, 'agent.sock');
-  // pauseOnConnect: libuv must not read the connection, or the fd in the
-  // ancillary data would be lost to it.
-  const server = createServer({ pauseOnConnect: true });
-  server.listen(listenerPath);
-  await once(server, 'listening');
-  const got = new Promise<{ json: any; fdTarget: string }>((resolve, reject) => {
-    server.once('connection', (conn: Socket) => {
-      try {
-        const msg = n.recvFd((conn as unknown as { _handle: { fd: number } })._handle.fd, 4096);
-        const fdTarget = msg.fd >= 0 ? readlinkSync(`/proc/self/fd/${msg.fd}`) : '';
-        // Closing the listener answers every pending and later notification
-        // with ENOSYS: the container goes on.
-        if (msg.fd >= 0) closeSync(msg.fd);
-        conn.destroy();
-        resolve({ json: JSON.parse(msg.data.toString('utf8')), fdTarget });
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-  const id = uniqueId('c');
-  const b = env.bundle((c) => {
-    c.root.readonly = false;
-    c.process.args = ['sh', '-c', 'mkdir /tmp/x; echo "status=$?"'];
-    c.linux.seccomp = {
-      defaultAction: 'SCMP_ACT_ALLOW',
-      listenerPath,
-      listenerMetadata: 'hako-test',
-      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
-    };
-  });
-  // Not spawnSync: this process is the agent and must keep its event loop.
-  const child = spawn(HAKO, ['--root', env.root, 'run', '--bundle', b, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = (await once(child, 'close')) as [number];
-  try {
-    // Until the launcher hands listeners over, create refuses notify profiles.
-    if (/not (implemented|supported) yet/.test(stderr)) return;
-    assert.is(code, 0, stderr);
-    const { json, fdTarget } = await got;
-    assert.is(fdTarget, 'anon_inode:seccomp notify');
-    assert.equal(json.fds, ['seccompFd']);
-    assert.is(json.metadata, 'hako-test');
-    assert.ok(json.pid > 0);
-    assert.is(json.state.id, id);
-    assert.is(json.state.bundle, b);
-    assert.is(stdout, 'status=1\n');
-    assert.match(stderr, /Function not implemented/);
-  } finally {
-    server.close();
   }
 });
 

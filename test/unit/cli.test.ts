@@ -223,7 +223,12 @@ test('ps passes ps(1) options through (no reordering)', () => {
 test('checkpoint as podman and containerd call it', () => {
   const h = p('checkpoint', '--help');
   assert.is(h.help, true);
+  assert.is(h.helpFlag, true, 'the probe podman makes');
   assert.is(h.command, 'checkpoint');
+  const topic = p('help', 'checkpoint');
+  assert.is(topic.help, true);
+  assert.is(topic.helpFlag, false, 'help <cmd> is not the probe');
+  assert.is(topic.command, 'checkpoint');
   const r = p('checkpoint', '--image-path', '/d', '--work-path', '/w', '--leave-running', 'ID');
   if (r.command !== 'checkpoint') throw new Error('narrowing');
   assert.is(r.options.imagePath, '/d');

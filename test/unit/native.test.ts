@@ -313,6 +313,58 @@ test('terminal: window size and raw mode on a pty', () => {
   }
 });
 
+test('poll: 0 on timeout, POLLIN once there is data, POLLHUP once the peer is gone', () => {
+  const [a, b] = n.socketpair();
+  try {
+    assert.is(n.poll(a, C.POLLIN, 0), 0);
+    fs.writeSync(b, 'x');
+    assert.ok(n.poll(a, C.POLLIN, 1000) & C.POLLIN);
+    n.close(b);
+    assert.ok(n.poll(a, C.POLLIN, 1000) & C.POLLHUP);
+  } finally {
+    n.close(a);
+  }
+  assert.ok(n.poll(a, C.POLLIN, 0) & C.POLLNVAL, 'a closed fd');
+});
+
+test('setNonblock: a read with nothing there fails with EAGAIN instead of waiting', () => {
+  const [a, b] = n.socketpair();
+  try {
+    n.setNonblock(a);
+    assert.is((thrown(() => fs.readSync(a, Buffer.alloc(1))) as NodeJS.ErrnoException).code, 'EAGAIN');
+  } finally {
+    n.close(a);
+    n.close(b);
+  }
+});
+
+// A socket pair stands in for the pty master: the proxy only reads, writes
+// and polls it.
+test('ptyProxy copies both ways and ends once the master hangs up and its output is out', async () => {
+  const [master, container] = n.socketpair();
+  const [inR, inW] = n.socketpair();
+  const [outR, outW] = n.socketpair();
+  const p = n.ptyProxy(master, inR, outW);
+  fs.writeSync(inW, 'typed');
+  assert.ok(n.poll(container, C.POLLIN, 5000) & C.POLLIN);
+  const got = Buffer.alloc(16);
+  assert.is(got.toString('utf8', 0, fs.readSync(container, got)), 'typed');
+  fs.writeSync(container, 'printed');
+  n.close(container);
+  await p.done;
+  n.close(outW);
+  assert.is(fs.readFileSync(outR, 'utf8'), 'printed');
+  for (const fd of [master, inR, inW, outR, p.stopFd]) n.close(fd);
+});
+
+test('ptyProxy stops when told, with the master still open', async () => {
+  const [master, container] = n.socketpair();
+  const p = n.ptyProxy(master, -1, -1);
+  fs.writeSync(p.stopFd, Buffer.from([1]));
+  await p.done;
+  for (const fd of [master, container, p.stopFd]) n.close(fd);
+});
+
 test('getrlimit matches the shell\'s ulimit', () => {
   const nofile = n.getrlimit(C.RLIMIT_NOFILE);
   assert.is(typeof nofile.soft, 'bigint');

@@ -112,6 +112,20 @@ test('plan: rootfs, devices, symlinks, process', () => {
   assert.is(one(r, T.KEYRING_NAME), '_ses.x');
 });
 
+test('plan: tmpcopyup reaches the launcher for tmpfs only (runc ignores it elsewhere)', () => {
+  const p = buildPlan(
+    spec((c) => {
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'tmpcopyup'] });
+      c.mounts.push({ destination: '/data', source: 'data', options: ['rbind', 'tmpcopyup'] });
+    }),
+    opts,
+  );
+  const [, tmp, data] = all(p.records, T.MOUNT).map((r) => r.value as Rec[]);
+  assert.is(one(tmp!, T.M_TMPCOPYUP), true);
+  assert.is(one(tmp!, T.M_DATA), undefined, 'not passed to the kernel as data');
+  assert.is(one(data!, T.M_TMPCOPYUP), undefined);
+});
+
 test('plan: bind mounts carry remount flags and propagation', () => {
   const p = buildPlan(
     spec((c) => {
@@ -179,6 +193,35 @@ test('cgroup mount on a hybrid host: tmpfs, one bind per hierarchy, read-only la
   const ns = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, true, '/mounts/6');
   assert.is(one(ns[3]!.value as Rec[], T.M_DATA), 'name=systemd');
   assert.is(one(ns[2]!.value as Rec[], T.M_FSTYPE), 'cgroup');
+});
+
+test('cgroup mount: controllers mounted together are reachable by each name, before the read-only remount', () => {
+  const mi = [
+    '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
+    '33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct',
+    '35 30 0:31 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid shared:14 - cgroup cgroup rw,net_cls,net_prio',
+    '36 30 0:32 / /sys/fs/cgroup/memory rw,nosuid shared:15 - cgroup cgroup rw,memory',
+  ].join('\n');
+  const layout = layoutOf(parseMountinfo(mi), parseProcCgroup('4:memory:/m\n3:cpu,cpuacct:/c\n2:net_cls,net_prio:/n\n'));
+  for (const cgroupns of [false, true]) {
+    const rs = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, cgroupns, '/mounts/6');
+    const shown = rs.map((r) => {
+      const f = r.value as Rec[];
+      const link = one(f, T.M_SYMLINK);
+      return link === undefined ? one(f, T.M_TARGET) : `${one(f, T.M_TARGET)} -> ${link}`;
+    });
+    assert.equal(shown, [
+      '/sys/fs/cgroup',
+      '/sys/fs/cgroup/cpu,cpuacct',
+      '/sys/fs/cgroup/net_cls,net_prio',
+      '/sys/fs/cgroup/memory',
+      '/sys/fs/cgroup/cpu -> cpu,cpuacct',
+      '/sys/fs/cgroup/cpuacct -> cpu,cpuacct',
+      '/sys/fs/cgroup/net_cls -> net_cls,net_prio',
+      '/sys/fs/cgroup/net_prio -> net_cls,net_prio',
+      '/sys/fs/cgroup',
+    ]);
+  }
 });
 
 test.run();

@@ -219,4 +219,28 @@ test('features: what this kernel and libseccomp support', () => {
   assert.ok(f.supportedFlags!.every((x) => f.knownFlags!.includes(x)));
 });
 
+test('features: SCMP_ACT_NOTIFY only where the kernel makes listeners and libseccomp takes the action', () => {
+  const n = native();
+  const real = {
+    seccompAvailable: () => true,
+    seccompCompile: (i: CompiledInput) => n.seccompCompile(i),
+    seccompFlagSupported: (f: number) => n.seccompFlagSupported(f),
+  };
+  assert.ok(seccompFeatures(real).actions!.includes('SCMP_ACT_NOTIFY'));
+  // A kernel before 5.0.
+  const oldKernel = { ...real, seccompFlagSupported: (f: number) => (f & FILTER_FLAG.NEW_LISTENER) === 0 && n.seccompFlagSupported(f) };
+  assert.not.ok(seccompFeatures(oldKernel).actions!.includes('SCMP_ACT_NOTIFY'));
+  // A libseccomp before 2.5.
+  const oldLib = {
+    ...real,
+    seccompCompile: (i: CompiledInput) => {
+      if (i.rules.some((r) => r.action === ACT.NOTIFY)) throw new Error('invalid action');
+      return n.seccompCompile(i);
+    },
+  };
+  const f = seccompFeatures(oldLib);
+  assert.not.ok(f.actions!.includes('SCMP_ACT_NOTIFY'));
+  assert.ok(f.actions!.includes('SCMP_ACT_ERRNO'));
+});
+
 test.run();

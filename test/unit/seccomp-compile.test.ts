@@ -247,11 +247,16 @@ test('syscalls: errors name the JSON path', () => {
   planError(bad({ names: ['a'], action: 'ALLOW' }), 'config.json: /linux/seccomp/syscalls/1/action: unknown seccomp action "ALLOW"');
 });
 
-test('notify: runc refuses it as default and for write; a listener is required', () => {
+test('notify: refused as the default action (as runc does), taken for write (as crun does); a listener is required', () => {
   planError(() => resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_NOTIFY' })), 'config.json: /linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
-  planError(
-    () => resolveSeccomp(profile({ listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] })),
-    'config.json: /linux/seccomp/syscalls/0/names/1: SCMP_ACT_NOTIFY cannot be used for write',
+  const w = resolveSeccomp(profile({ listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] }));
+  assert.ok(w.notify);
+  assert.equal(
+    w.input.rules.map((r) => [r.name, r.action]),
+    [
+      ['read', ACT.NOTIFY],
+      ['write', ACT.NOTIFY],
+    ],
   );
   planError(
     () => resolveSeccomp(profile({ syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] })),

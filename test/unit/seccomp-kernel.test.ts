@@ -15,28 +15,8 @@ import { compileSeccomp } from '../../src/seccomp/compile.js';
 import { FILTER_FLAG } from '../../src/seccomp/consts.js';
 import type { LinuxSeccomp } from '../../src/spec/types.js';
 import { REPO } from '../helpers.js';
+import { LOADER } from './seccomp-loader.js';
 
-// argv: program-file flags command...; prints LISTENER=<fd> on stderr when
-// the load returned one.
-const LOADER = `
-import ctypes, os, struct, sys
-prog = open(sys.argv[1], 'rb').read()
-flags = int(sys.argv[2])
-libc = ctypes.CDLL(None, use_errno=True)
-buf = ctypes.create_string_buffer(prog, len(prog))
-class Fprog(ctypes.Structure):
-    _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]
-fprog = Fprog(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
-if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-    sys.exit('prctl: ' + os.strerror(ctypes.get_errno()))
-libc.syscall.restype = ctypes.c_long
-r = libc.syscall(317, 1, ctypes.c_ulong(flags), ctypes.byref(fprog))  # seccomp(SECCOMP_SET_MODE_FILTER)
-if r < 0:
-    sys.exit('seccomp: ' + os.strerror(ctypes.get_errno()))
-if r > 0:
-    os.write(2, b'LISTENER=%d\\n' % r)
-os.execvp(sys.argv[3], sys.argv[3:])
-`;
 
 const python = spawnSync('python3', ['-c', 'import ctypes'], { encoding: 'utf8' }).status === 0 ? 'python3' : null;
 const enabled = python !== null && process.arch === 'x64';

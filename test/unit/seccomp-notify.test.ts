@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { listenerHandover } from '../../src/container/seccomp-listener.js';
 import { native } from '../../src/native.js';
 import { containerProcessState, sendSeccompListener, SeccompAgentError } from '../../src/seccomp/notify.js';
 import type { State } from '../../src/spec/types.js';
@@ -88,7 +89,8 @@ test('sendSeccompListener: a missing agent is a clear error', () => {
   try {
     assert.throws(
       () => sendSeccompListener(join(dir, 'nobody.sock'), fd, containerProcessState(1, state)),
-      (e: Error) => e instanceof SeccompAgentError && e.message.startsWith(`cannot connect to the seccomp agent at ${join(dir, 'nobody.sock')}: ENOENT`),
+      // The path once: not again from the addon's own message.
+      (e: Error) => e instanceof SeccompAgentError && e.message === `cannot connect to the seccomp agent at ${join(dir, 'nobody.sock')}: ENOENT: no such file or directory`,
     );
     assert.throws(
       () => sendSeccompListener('/' + 'x'.repeat(200), fd, containerProcessState(1, state)),
@@ -96,6 +98,33 @@ test('sendSeccompListener: a missing agent is a clear error', () => {
     );
   } finally {
     closeSync(fd);
+  }
+});
+
+test("listenerHandover: runc's State for the agent (no rootfs, created, owner), metadata, the fd", async () => {
+  const path = join(dir, 'handover.sock');
+  const { server, next } = await agent(path);
+  const h = listenerHandover({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: path, listenerMetadata: 'm' }, () => ({
+    pid: 77,
+    state: { ociVersion: '1.3.0', id: 'box', pid: 7, status: 'running', bundle: '/b', rootfs: '/b/rootfs', created: 'now', owner: '' },
+  }));
+  try {
+    assert.is(h.passFd.tag, 'SECCOMP_FD_SOCK');
+    assert.is.not(h.passFd.fd, h.listener.sock, 'two ends of a pair');
+    const fd = openSync('/dev/null', 'r');
+    const got = next();
+    try {
+      h.listener.deliver(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const r = await got;
+    closeSync(r.fd);
+    assert.equal(r.json, { ociVersion: '1.3.0', fds: ['seccompFd'], pid: 77, metadata: 'm', state: { ociVersion: '1.3.0', id: 'box', status: 'running', pid: 7, bundle: '/b' } });
+  } finally {
+    h.close();
+    h.close(); // idempotent
+    server.close();
   }
 });
 
