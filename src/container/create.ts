@@ -59,7 +59,7 @@ function capLastCap(): number {
 }
 
 /** CapBnd of this process: capabilities outside it cannot be granted. */
-function ownBoundingSet(): bigint | undefined {
+export function ownBoundingSet(): bigint | undefined {
   try {
     const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     return m ? BigInt('0x' + m[1]) : undefined;

@@ -16,7 +16,7 @@ import type { Process, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { killAndReap, writePidFile } from './create.js';
+import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
@@ -161,6 +161,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         seccomp,
         debug: ctx.debug,
         capLastCap: capLastCap(),
+        hostCapBnd: ownBoundingSet(),
         lsm: hostLsm(),
       });
     } catch (e) {

@@ -110,6 +110,18 @@ export function capMask(names: readonly string[] | undefined, where: string, war
   return m;
 }
 
+/**
+ * A capability this process cannot grant (outside its own bounding set,
+ * `hostCapBnd`) is a warning and left out, as the spec's SHOULD asks, not a
+ * failure: capset would refuse the whole set.
+ */
+export function grantableCaps(mask: bigint, hostCapBnd: bigint | undefined, where: string, warnings: string[]): bigint {
+  const grantable = hostCapBnd ?? ~0n;
+  const lost = mask & ~grantable;
+  if (lost) warnings.push(`${where}: ${capNames(lost).join(', ')} cannot be granted here (not in hako's bounding set), left out`);
+  return mask & grantable;
+}
+
 export function capNames(mask: bigint): string[] {
   return Object.entries(CAPS)
     .filter(([, n]) => (mask & (1n << BigInt(n))) !== 0n)
@@ -377,14 +389,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   }
   const caps = proc.capabilities ?? {};
   const last = opts.capLastCap ?? 40;
-  // A capability this process cannot grant (outside its own bounding set)
-  // is a warning and left out, as the spec's SHOULD asks, not a failure.
-  const grantable = opts.hostCapBnd ?? ~0n;
-  const limit = (mask: bigint, where: string): bigint => {
-    const lost = mask & ~grantable;
-    if (lost) warnings.push(`${where}: ${capNames(lost).join(', ')} cannot be granted here (not in hako's bounding set), left out`);
-    return mask & grantable;
-  };
+  const limit = (mask: bigint, where: string): bigint => grantableCaps(mask, opts.hostCapBnd, where, warnings);
   const permitted = limit(capMask(caps.permitted, '/process/capabilities/permitted', warnings, last), '/process/capabilities/permitted');
   const inheritable = limit(capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last), '/process/capabilities/inheritable');
   let ambient = limit(capMask(caps.ambient, '/process/capabilities/ambient', warnings, last), '/process/capabilities/ambient');
