@@ -230,6 +230,12 @@ if [ $timedout = 1 ]; then
   console_tail 10
   exit 124
 fi
+# The guest repeats its status on the serial console (see init): the port's
+# copy can be lost when poweroff overtakes it.
+if [ -z "$status" ] && [ -n "$t_start" ]; then
+  status=$(tr -d '\r' <"$run/console.log" 2>/dev/null | sed -n 's/^hako-vm exit \([0-9][0-9]*\)$/\1/p' | tail -n 1)
+  [ -z "$status" ] || log "the exit status came by the serial console (the status port lost it)"
+fi
 if [ -z "$status" ]; then
   log "the guest stopped without an exit status (qemu exit $qrc${t_start:+, after the command started}): boot or init failure"
   console_tail 25
