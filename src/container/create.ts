@@ -14,7 +14,7 @@ import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { createCgroup, plannedCgroup } from './cgroup.js';
+import { createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import type { Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
@@ -36,6 +36,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --console-socket: where the pty master goes when process.terminal is set. */
   consoleSocket?: string;
+  /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath ("slice:prefix:name"). */
+  systemdCgroup?: boolean;
   /** Foreground `run`: hako stays attached, and the pty master (if the
    * config asks for a terminal) comes to this socket for it to proxy. */
   foreground?: { consoleFd: number };
@@ -90,7 +92,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let cgm: CgroupManager;
   let seccomp: CompiledSeccomp | undefined;
   try {
-    cgm = plannedCgroup(spec, id);
+    cgm = plannedCgroup(spec, id, { systemd: opts.systemdCgroup });
     seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
     plan = buildPlan(spec, {
@@ -148,6 +150,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
     // Recorded before it exists, so that a delete after a crash here finds it.
     rec.cgroup = cgm.dirs;
+    const unit = unitRecord(cgm);
+    if (unit) rec.systemd = unit;
     store.write(rec);
     cgroupMade = true;
     for (const w of createCgroup(cgm, spec)) ctx.log('warn', where(w));
@@ -176,8 +180,9 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
     // The init waits for MSG_GO before it runs anything of the container's:
-    // joining the cgroup now is before any container code.
-    cgm.apply(session.pid);
+    // joining the cgroup now is before any container code. Under systemd
+    // this is when the unit is made (around this pid) and limited.
+    for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
 
     if ((plan.newNamespaces & 0x10000000) !== 0) writeIdMaps(session.pid, spec);
 
