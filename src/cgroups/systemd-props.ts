@@ -169,10 +169,14 @@ export function v1Properties(writes: readonly CgroupWrite[]): Property[] {
       case 'cpu.cfs_period_us':
         if (/^\d+$/.test(v)) period = BigInt(v);
         break;
+      // systemd writes BlockIOWeight to whichever of the two files the
+      // I/O scheduler has (BFQ's or CFQ's), as the translation does.
       case 'blkio.weight':
+      case 'blkio.bfq.weight':
         if (/^\d+$/.test(v)) out.push(prop.t('BlockIOWeight', BigInt(v)));
         break;
-      case 'blkio.weight_device': {
+      case 'blkio.weight_device':
+      case 'blkio.bfq.weight_device': {
         const m = /^(\d+:\d+)\s+(\d+)$/.exec(v);
         if (m) out.push(prop.ast('BlockIODeviceWeight', [[devPath(m[1]!), BigInt(m[2]!)]]));
         break;

@@ -20,7 +20,7 @@
 // two of them.
 import { readFileSync, statSync } from 'node:fs';
 import type { LinuxResources } from '../spec/types.js';
-import { DBusConnectionError, DBusError, Systemd1, type Property, type SystemdClient } from '../dbus/systemd1.js';
+import { DBusConnectionError, DBusError, Systemd1, prop, type Property, type SystemdClient } from '../dbus/systemd1.js';
 import { CgroupError } from './errors.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseProcCgroup } from './host.js';
@@ -59,7 +59,12 @@ export class SystemdManager implements CgroupManager {
   private readonly booted: () => boolean;
   private readonly sleep: (ms: number) => void;
   private readonly jobTimeoutMs: number;
-  /** false once prepared for a create, true once start() began; undefined for a recorded unit. */
+  /**
+   * false once prepared for a create, true once systemd accepted the unit;
+   * undefined for a recorded unit. A create whose StartTransientUnit failed
+   * must not stop the unit: a unit of that name that already existed is
+   * someone else's (another container given the same cgroupsPath).
+   */
   private started: boolean | undefined;
   private prepared: { properties: Property[]; warnings: string[]; resources: LinuxResources; opts?: TranslateOptions } | undefined;
 
@@ -92,7 +97,7 @@ export class SystemdManager implements CgroupManager {
     const dev = deviceProperties(resources, opts);
     this.started = false;
     this.prepared = {
-      properties: [...resourceProperties(resources, this.sdMode, opts), ...dev.properties, ...annotationProperties(annotations)],
+      properties: [...resourceProperties(resources, this.sdMode, opts), ...dev.properties, ...oomPolicy(resources), ...annotationProperties(annotations)],
       warnings: dev.warnings,
       resources,
       opts,
@@ -111,12 +116,12 @@ export class SystemdManager implements CgroupManager {
   start(pid: number): string[] {
     const p = this.prepared;
     if (!p) throw new Error('SystemdManager.start before prepare');
-    this.started = true;
     const warnings = [...p.warnings];
     const u = this.unit.unit;
     const properties = [...unitProperties(this.unit as SystemdUnitPath, pid, this.sdMode), ...p.properties];
     this.withSystemd('start', (sd) => {
       const job = this.startUnit(sd, properties, warnings);
+      this.started = true;
       const result = this.wait(sd, job, 'start');
       if (result !== 'done') {
         ignoreNoSuchUnit(() => sd.resetFailedUnit(u));
@@ -269,9 +274,10 @@ export class SystemdManager implements CgroupManager {
    * them: that is kill --all's job, or delete --force's).
    */
   destroy(): void {
-    // Without systemd no unit can be loaded; a create that failed before
-    // start() made none.
-    if (this.started !== false && this.booted()) {
+    // A create that failed before its unit was accepted made nothing.
+    if (this.started === false) return;
+    // Without systemd no unit can be loaded.
+    if (this.booted()) {
       for (let i = 0, delay = 1; this.fs.exists() && this.fs.pids().length > 0; i++, delay *= 2) {
         if (i === 10) throw new CgroupError(`cannot stop unit ${this.unit.unit}: processes are still in ${this.unit.cgroup}`, 'EBUSY');
         this.sleep(delay);
@@ -293,6 +299,17 @@ export class SystemdManager implements CgroupManager {
   exists(): boolean {
     return this.fs.exists();
   }
+}
+
+/**
+ * memory.oom.group as systemd's OOMPolicy (runc's mapping), so that systemd
+ * and the file agree on whether one OOM kill ends the whole container.
+ * (systemd 252 has no OOMPolicy for scopes, and stops a scope on any OOM
+ * kill in it; 253 made delegated scopes continue by default.)
+ */
+function oomPolicy(r: LinuxResources): Property[] {
+  const v = r.unified?.['memory.oom.group']?.trim();
+  return v === '1' ? [prop.s('OOMPolicy', 'kill')] : v === '0' ? [prop.s('OOMPolicy', 'continue')] : [];
 }
 
 /** "Cannot set property X, or unknown property." → X */

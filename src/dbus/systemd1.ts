@@ -72,7 +72,7 @@ export class Systemd1 implements SystemdClient {
    * Connects (system bus, else the private socket as root) and, on the
    * bus, adds the JobRemoved match rule. `transport` is for tests.
    */
-  static connect(opts: { transport?: (path: string) => Transport; timeoutMs?: number } = {}): Systemd1 {
+  static connect(opts: { transport?: (path: string) => Transport; timeoutMs?: number; euid?: number } = {}): Systemd1 {
     const open = opts.transport ?? unixTransport;
     const busPath = systemBusPath();
     let first: unknown;
@@ -87,7 +87,7 @@ export class Systemd1 implements SystemdClient {
     }
     const code = (first as { code?: string }).code;
     const busMissing = first instanceof DBusConnectionError && (code === 'ENOENT' || code === 'ECONNREFUSED');
-    if (busMissing && (process.geteuid?.() ?? 0) === 0 && (opts.transport || existsSync(SYSTEMD_PRIVATE))) {
+    if (busMissing && (opts.euid ?? process.geteuid?.() ?? 0) === 0 && (opts.transport || existsSync(SYSTEMD_PRIVATE))) {
       const c = DBusConnection.open(open(SYSTEMD_PRIVATE), SYSTEMD_PRIVATE, { bus: false, timeoutMs: opts.timeoutMs });
       return new Systemd1(c, false);
     }
