@@ -304,8 +304,8 @@ export class SystemdManager implements CgroupManager {
 /**
  * memory.oom.group as systemd's OOMPolicy (runc's mapping), so that systemd
  * and the file agree on whether one OOM kill ends the whole container.
- * (systemd 252 has no OOMPolicy for scopes, and stops a scope on any OOM
- * kill in it; 253 made delegated scopes continue by default.)
+ * Without it systemd's default holds (for delegated scopes, "continue":
+ * only the process the kernel picked dies, as with the cgroupfs driver).
  */
 function oomPolicy(r: LinuxResources): Property[] {
   const v = r.unified?.['memory.oom.group']?.trim();

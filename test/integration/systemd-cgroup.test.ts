@@ -237,4 +237,23 @@ t('a name ending in .slice makes a slice unit for the container', () => {
   assert.is(loaded(unit), false);
 });
 
+t('without the system bus, root reaches systemd on its private socket', () => {
+  if (!withSystemd()) return;
+  const id = uniqueId('sdp');
+  const unit = `hako-${id}.scope`;
+  const b = env.bundle((c) => {
+    c.process.args = ['sleep', '1000'];
+    c.linux.cgroupsPath = `system.slice:hako:${id}`;
+  });
+  // A bus address that leads nowhere, as on a host whose dbus-daemon is down.
+  const noBus = { env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${env.dir}/no-bus` } };
+  ok(env.hako(['--systemd-cgroup', 'run', '-d', '--bundle', b, id], noBus), 'run -d');
+  try {
+    assert.is(show(unit, 'ActiveState').ActiveState, 'active');
+  } finally {
+    ok(env.hako(['delete', '--force', id], noBus), 'delete --force');
+  }
+  assert.is(loaded(unit), false);
+});
+
 t.run();
