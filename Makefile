@@ -1,6 +1,8 @@
 # hako: `make demo` and `make test` set everything up on a fresh machine.
 SHELL := /bin/bash
-APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
+# uidmap: newuidmap/newgidmap, which rootless containers with more than the
+# caller's own id mapped need (the rootless tests use them too).
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 

@@ -21,8 +21,18 @@ export { buildPlan, type Plan, type PlanOptions } from './launch/plan.js';
 
 import type { RuntimeContext } from './container/context.js';
 import { DEFAULT_ROOT } from './container/store.js';
+import { defaultRoot, identity } from './container/rootless.js';
 
-/** A context with defaults: state under /run/hako, warnings dropped unless `log` is given. */
+/**
+ * A context with defaults: state under /run/hako (an unprivileged user's
+ * under $XDG_RUNTIME_DIR/hako, as runc's), warnings dropped unless `log`
+ * is given, --rootless auto.
+ */
 export function context(opts: Partial<RuntimeContext> = {}): RuntimeContext {
-  return { root: opts.root ?? DEFAULT_ROOT, debug: opts.debug ?? false, log: opts.log ?? (() => {}) };
+  return {
+    root: opts.root ?? defaultRoot(process.env, identity(), DEFAULT_ROOT).root,
+    debug: opts.debug ?? false,
+    log: opts.log ?? (() => {}),
+    ...(opts.rootless !== undefined ? { rootless: opts.rootless } : {}),
+  };
 }

@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include "launcher.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #include "plan_tags.h"
 #include "sync.h"
 #include "util.h"
@@ -132,6 +136,13 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	 * "/" in /proc/self/cgroup (runc waits for its cgroup the same way). */
 	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		fail("unshare cgroup namespace");
+
+	/* Before the switch to the namespace's root: a uid change makes us
+	 * non-dumpable, and our /proc/self files root's, unless that root is
+	 * who we already are (rootless). The capabilities it needs are ours
+	 * in the new user namespace from the start. */
+	if ((p->ns_new & CLONE_NEWTIME) && (p->ns_new & CLONE_NEWUSER))
+		timens_in_userns(p);
 
 	if (p->userns_maps) {
 		if (setresgid(0, 0, 0) < 0)

@@ -14,6 +14,8 @@ void selfseal(char **argv, char **envp);
 /* nsenter.c, launcher side of create: joins, time namespace, clone. Returns
  * 0 in the init and never returns in the launcher (which reports the pid). */
 void nsenter_create(const struct plan *p, int syncfd);
+void write_time_offsets(const struct plan *p, int fd);
+void timens_in_userns(const struct plan *p);
 
 /* exec.c, exec mode: joins the init's namespaces through its pidfd and
  * clones the process into them; never returns. */

@@ -36,7 +36,7 @@ static const char *ns_name(uint32_t type)
 }
 
 /* "<clock> <secs> <nsecs>" lines; the kernel takes them all in one write. */
-static void write_time_offsets(const struct plan *p, int fd)
+void write_time_offsets(const struct plan *p, int fd)
 {
 	char buf[4096];
 	size_t off = 0;
@@ -70,7 +70,10 @@ void nsenter_create(const struct plan *p, int syncfd)
 	}
 
 	int timens = -1;
-	if (p->ns_new & CLONE_NEWTIME) {
+	/* With a new user namespace the init makes the time namespace inside
+	 * it (timens_in_userns), where it holds CAP_SYS_ADMIN and CAP_SYS_TIME
+	 * whoever runs us; runc orders it the same way. */
+	if ((p->ns_new & CLONE_NEWTIME) && !(p->ns_new & CLONE_NEWUSER)) {
 		/* Opened now so that it is this process's file in the host's /proc
 		 * and carries host credentials for the CAP_SYS_TIME check. */
 		timens = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
@@ -117,4 +120,25 @@ void nsenter_create(const struct plan *p, int syncfd)
 		_exit(1);
 	}
 	_exit(0);
+}
+
+/* The init's half of a time namespace under a new user namespace: made,
+ * given its offsets before anyone is in it, and entered at once (not only
+ * at execve), so that hooks and `exec` (which joins the init's namespaces)
+ * see the same clocks as the container. */
+void timens_in_userns(const struct plan *p)
+{
+	if (unshare(CLONE_NEWTIME) < 0)
+		fail("unshare time namespace");
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("time namespace: open /proc/self/timens_offsets");
+	write_time_offsets(p, fd);
+	close(fd);
+	int ns = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		fail("time namespace: open /proc/self/ns/time_for_children");
+	if (setns(ns, CLONE_NEWTIME) < 0)
+		fail("enter the new time namespace");
+	close(ns);
 }

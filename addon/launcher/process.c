@@ -37,10 +37,18 @@ void apply_rlimits(const struct plan *p)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct rlimit_ent *l = &p->rlimits[i];
-		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard};
-		if (setrlimit((int)l->type, &rl) < 0)
-			fail("setrlimit %s (%u) soft %llu hard %llu", rlimit_name(l->type), l->type,
-			     (unsigned long long)l->soft, (unsigned long long)l->hard);
+		struct rlimit rl = {.rlim_cur = l->soft, .rlim_max = l->hard}, cur;
+		if (setrlimit((int)l->type, &rl) == 0)
+			continue;
+		int err = errno;
+		/* Raising a hard limit takes CAP_SYS_RESOURCE, which a rootless
+		 * runtime lacks: name the limit it may not exceed. */
+		if (err == EPERM && getrlimit((int)l->type, &cur) == 0 && l->hard > cur.rlim_max)
+			fail_errno(err, "setrlimit %s (%u) soft %llu hard %llu: above the current hard limit %llu, which only a privileged runtime may raise",
+				   rlimit_name(l->type), l->type, (unsigned long long)l->soft, (unsigned long long)l->hard,
+				   (unsigned long long)cur.rlim_max);
+		fail_errno(err, "setrlimit %s (%u) soft %llu hard %llu", rlimit_name(l->type), l->type,
+			   (unsigned long long)l->soft, (unsigned long long)l->hard);
 	}
 }
 
@@ -49,11 +57,21 @@ void apply_oom_score_adj(const struct plan *p)
 	if (!p->has_oom_score_adj)
 		return;
 	char buf[16];
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
 	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n)
-		fail("set oom_score_adj to %d", p->oom_score_adj);
-	close(fd);
+	if (fd >= 0 && write(fd, buf, (size_t)n) == n) {
+		close(fd);
+		return;
+	}
+	int err = errno;
+	/* Lowering it takes CAP_SYS_RESOURCE (a rootless runtime may only
+	 * raise it): say from where. */
+	char cur[16] = "";
+	if (fd >= 0 && err == EACCES && pread(fd, cur, sizeof(cur) - 1, 0) > 0) {
+		cur[strcspn(cur, "\n")] = 0;
+		fail_errno(err, "set oom_score_adj to %d: below the current %s, which only a privileged runtime may lower", p->oom_score_adj, cur);
+	}
+	fail_errno(err, "set oom_score_adj to %d", p->oom_score_adj);
 }
 
 void set_personality(const struct plan *p)

@@ -195,6 +195,30 @@ static void move_root(struct rootctx *c)
 		fail("chdir /");
 }
 
+/* Stdio the caller pointed at /dev/null (the host's) is pointed at the
+ * container's /dev/null, opened read-write, as runc does: go-runc's null IO
+ * (ctr run --null-io, shims' "no stdio") opens /dev/null read-only, and a
+ * process writing to that stdout would fail with EBADF. The caller's
+ * access mode is not the container's business. */
+static void reopen_dev_null(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return; /* no /dev/null in the container: nothing to point them at */
+	struct stat ns, st;
+	if (fstat(null, &ns) < 0 || !S_ISCHR(ns.st_mode)) {
+		close(null);
+		return;
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != ns.st_rdev)
+			continue;
+		if (dup3(null, fd, 0) < 0)
+			fail("reopen fd %d on the container's /dev/null", fd);
+	}
+	close(null);
+}
+
 void rootfs_enter(struct rootctx *c)
 {
 	const struct plan *p = c->p;
@@ -212,6 +236,7 @@ void rootfs_enter(struct rootctx *c)
 	c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->rootfd < 0)
 		fail("open / of the container");
+	reopen_dev_null();
 }
 
 static int set_ro(int fd)

@@ -1,8 +1,8 @@
 // The hako command: parse like runc, call the library, print like runc.
 // This is the only place that prints or exits.
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, UsageError, type ParsedArgs, type CreateOptions as CliCreateOptions } from './args.js';
+import { parseArgs, parseBoolOrAuto, UsageError, type ParsedArgs, type CreateOptions as CliCreateOptions } from './args.js';
 import type { CreateOptions } from '../container/create.js';
 import { helpFor, usageErrorText, versionText } from './help.js';
 import { parseSignal } from './signals.js';
@@ -10,6 +10,11 @@ import { HakoError, describe } from '../errors.js';
 import { Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
+import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
+
+// Commands that decide anything by --rootless (runc parses it only there,
+// so a bad value does not break `state` or `list`).
+const USES_ROOTLESS = new Set(['create', 'run', 'exec', 'ps', 'update', 'pause', 'resume', 'events', 'kill', 'delete']);
 
 const VERSION = process.env.HAKO_VERSION ?? '0.0.0-dev';
 const COMMIT = process.env.HAKO_COMMIT ?? 'unknown';
@@ -49,14 +54,20 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     }
     case 'list': {
       const { list } = await import('../container/query.js');
-      const all = list(ctx);
+      const { ownerName, ownerUid } = await import('../container/rootless.js');
+      // runc's OWNER: whoever owns the state directory (so a rootless
+      // user's containers show that user), "#uid" without a passwd entry.
+      const all = list(ctx).map((s) => {
+        const uid = ownerUid(path.join(ctx.root, s.id));
+        return { ...s, owner: s.owner || (uid === undefined ? '' : ownerName(uid)) };
+      });
       const o = p.options;
       if (o.quiet) {
         out(all.map((s) => s.id + '\n').join(''));
       } else if (o.format === 'json') {
         out(JSON.stringify(all.length ? all : null) + '\n');
       } else if (o.format === 'table' || o.format === '') {
-        out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner === '' ? 'root' : s.owner])]));
+        out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]));
       } else {
         throw new HakoError(`invalid format option: ${o.format}`, 'usage');
       }
@@ -188,11 +199,13 @@ function createOptions(o: CliCreateOptions): CreateOptions {
 
 async function main(argv: string[]): Promise<number> {
   let p: ParsedArgs;
+  // runc's default root: $XDG_RUNTIME_DIR/hako for an unprivileged user.
+  const root0 = defaultRoot(process.env, identity(), DEFAULT_ROOT);
   try {
-    p = parseArgs(argv);
+    p = parseArgs(argv, { defaultRoot: root0.root });
   } catch (e) {
     if (e instanceof UsageError) {
-      const text = usageErrorText(e);
+      const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
       process.stderr.write(`hako: ${e.message}\n`);
       return e.exitCode;
@@ -210,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (p.help || p.command === 'help' || p.command === undefined) {
-    out(helpFor(p));
+    out(helpFor(p, { defaultRoot: root0.root }));
     return 0;
   }
   const logger = new Logger({ file: p.global.log || undefined, format: p.global.logFormat === 'json' ? 'json' : 'text', debug: p.global.debug });
@@ -220,6 +233,25 @@ async function main(argv: string[]): Promise<number> {
     log: logger.log,
   };
   try {
+    if (root0.xdg && !p.explicit.global.has('root')) {
+      // XDG: what is to stay in $XDG_RUNTIME_DIR gets the sticky bit, or
+      // the session's cleanup may remove it (runc does the same).
+      try {
+        mkdirSync(ctx.root, { recursive: true, mode: 0o700 });
+        chmodSync(ctx.root, 0o1700);
+      } catch (e) {
+        throw new HakoError(`state root ${ctx.root}: ${describe(e)}: the directory in $XDG_RUNTIME_DIR must be writable by the user`);
+      }
+    }
+    if (p.command && USES_ROOTLESS.has(p.command)) {
+      let flag: boolean | undefined;
+      try {
+        flag = parseBoolOrAuto(p.global.rootless);
+      } catch (e) {
+        throw new HakoError(`--rootless: ${describe(e)}`, 'usage');
+      }
+      ctx.rootless = rootlessCgroups(flag, identity());
+    }
     return await dispatch(p, ctx);
   } catch (e) {
     logger.error(describe(e));

@@ -12,25 +12,49 @@ import { readLayout } from '../cgroups/host.js';
 import { loadManager, newManager, type CgroupDirs, type CgroupManager } from '../cgroups/manager.js';
 import { resolveCgroupPath } from '../cgroups/path.js';
 import { runcDefaultDeviceRules } from '../cgroups/devices.js';
+import { rootlessCgroup } from '../cgroups/rootless.js';
 import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
 import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
 import type { ContainerRecord } from './store.js';
 
-/**
- * The manager for a new container. Nothing is created yet: path errors are
- * config errors, raised before any state exists.
- */
-export function plannedCgroup(spec: Spec, id: string, opts: { systemd?: boolean } = {}): CgroupManager {
-  if (opts.systemd) return plannedUnit(spec, id);
-  const cg = resolveCgroupPath({ cgroupsPath: spec.linux?.cgroupsPath, id });
-  return newManager(readLayout(), cg);
+export interface CgroupPlanOptions {
+  /** --rootless (resolved): cgroups this user may not write are left out (src/cgroups/rootless.ts). */
+  rootless?: boolean;
+  /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath. */
+  systemd?: boolean;
 }
 
-function plannedUnit(spec: Spec, id: string): SystemdManager {
+export interface PlannedCgroup {
+  /** null: the container runs in the caller's cgroups (rootless, nothing to apply). */
+  manager: CgroupManager | null;
+  /** Why hierarchies were left out, for --debug. */
+  notes: string[];
+}
+
+/**
+ * The manager for a new container. Nothing is created yet: path errors, and
+ * limits a rootless user cannot apply, are config errors raised before any
+ * state exists.
+ */
+export function plannedCgroup(spec: Spec, id: string, opts: CgroupPlanOptions = {}): PlannedCgroup {
+  if (opts.systemd) return { manager: plannedUnit(spec, id, opts), notes: [] };
+  const cgroupsPath = spec.linux?.cgroupsPath;
+  const cg = resolveCgroupPath({ cgroupsPath, id });
+  const layout = readLayout();
+  const full = newManager(layout, cg);
+  if (!opts.rootless) return { manager: full, notes: [] };
+  const choice = rootlessCgroup(full, layout, { explicitPath: !!cgroupsPath, resources: spec.linux?.resources });
+  return {
+    manager: choice.manager,
+    notes: choice.skipped.length ? [`rootless: ${choice.manager ? 'joining only the cgroups this user may write' : 'no cgroup of its own'}; not writable: ${choice.skipped.join(', ')}`] : [],
+  };
+}
+
+function plannedUnit(spec: Spec, id: string, opts: CgroupPlanOptions): SystemdManager {
   // runc checks the same thing first (sd_booted): without systemd as init
   // there is nobody to make the unit.
   if (!systemdBooted()) throw new CgroupError('--systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver');
-  if ((process.geteuid?.() ?? 0) !== 0) throw new CgroupError("--systemd-cgroup: rootless containers (the user's systemd instance) are not supported yet");
+  if (opts.rootless) throw new CgroupError("--systemd-cgroup: rootless containers (the user's systemd instance) are not supported yet; use the cgroupfs driver");
   const unit = resolveSystemdPath({ cgroupsPath: spec.linux?.cgroupsPath, id });
   const layout = readLayout();
   if (layout.mode === 'none') throw new CgroupError('this host has no cgroup hierarchy mounted (/sys/fs/cgroup)');
@@ -61,9 +85,13 @@ function withDefaultDevices(spec: Spec) {
  * it all. Returns the warnings for settings the host cannot honour but may
  * ignore.
  */
-export function createCgroup(m: CgroupManager, spec: Spec): string[] {
+export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?: boolean } = {}): string[] {
   if (m instanceof SystemdManager) return [];
   m.create();
+  // Loading a device filter or writing devices.allow takes capabilities in
+  // the initial user namespace, which an unprivileged hako never has: runc
+  // ignores these errors when rootless; hako does not try.
+  if (opts.skipDevices) return m.set({ ...(spec.linux?.resources ?? {}), devices: undefined }, { source: 'config.json', at: '/linux/resources' });
   return m.set(withDefaultDevices(spec), { source: 'config.json', at: '/linux/resources' });
 }
 

@@ -6,4 +6,10 @@ export interface RuntimeContext {
   root: string;
   debug: boolean;
   log: (level: LogLevel, msg: string) => void;
+  /**
+   * --rootless, resolved: cgroups this user may not write are skipped when
+   * nothing is asked of them (src/cgroups/rootless.ts). Undefined: auto, as
+   * runc decides it (src/container/rootless.ts).
+   */
+  rootless?: boolean;
 }

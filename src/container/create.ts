@@ -15,6 +15,9 @@ import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
+import { identity, rootlessByDefault } from './rootless.js';
+import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
+import { writeUserMaps } from './usermaps.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import type { Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
@@ -58,7 +61,7 @@ function capLastCap(): number {
 }
 
 /** CapBnd of this process: capabilities outside it cannot be granted. */
-function ownBoundingSet(): bigint | undefined {
+export function ownBoundingSet(): bigint | undefined {
   try {
     const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     return m ? BigInt('0x' + m[1]) : undefined;
@@ -89,10 +92,16 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;
-  let cgm: CgroupManager;
+  let cgm: CgroupManager | null;
   let seccomp: CompiledSeccomp | undefined;
+  const who = identity();
+  const rootlessEuid = who.euid !== 0 ? who.euid : undefined;
+  const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+  const maps: UserMapsPlan | undefined = newUserns ? userMapsPlan(spec, who) : undefined;
   try {
-    cgm = plannedCgroup(spec, id, { systemd: opts.systemdCgroup });
+    const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
+    cgm = planned.manager;
+    for (const n of planned.notes) ctx.log('debug', where(n));
     seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
     for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
     plan = buildPlan(spec, {
@@ -110,7 +119,9 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       lsm: hostLsm(),
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
-      cgroupDirs: cgm.dirs,
+      cgroupDirs: cgm?.dirs,
+      rootlessEuid,
+      setgroupsDeny: maps?.setgroupsDeny,
     });
   } catch (e) {
     if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
@@ -125,7 +136,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
   }
 
-  const lock = store.claim(id);
+  const lock = store.claim(id, rootlessEuid);
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
   let consoleFd = -1;
@@ -149,12 +160,16 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   try {
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
     // Recorded before it exists, so that a delete after a crash here finds it.
-    rec.cgroup = cgm.dirs;
-    const unit = unitRecord(cgm);
-    if (unit) rec.systemd = unit;
+    if (cgm) {
+      rec.cgroup = cgm.dirs;
+      const unit = unitRecord(cgm);
+      if (unit) rec.systemd = unit;
+    }
     store.write(rec);
-    cgroupMade = true;
-    for (const w of createCgroup(cgm, spec)) ctx.log('warn', where(w));
+    if (cgm) {
+      cgroupMade = true;
+      for (const w of createCgroup(cgm, spec, { skipDevices: who.euid !== 0 || who.inUserns })) ctx.log('warn', where(w));
+    }
     native().mkfifo(fifoPath, 0o622);
     // Whatever our umask: the init may have switched to any uid before it
     // opens the fifo for writing (through its O_PATH fd, so only the fifo's
@@ -182,9 +197,15 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     // The init waits for MSG_GO before it runs anything of the container's:
     // joining the cgroup now is before any container code. Under systemd
     // this is when the unit is made (around this pid) and limited.
-    for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
+    if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
 
-    if ((plan.newNamespaces & 0x10000000) !== 0) writeIdMaps(session.pid, spec);
+    if (maps) {
+      try {
+        writeUserMaps(session.pid, spec, maps);
+      } catch (e) {
+        throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
+      }
+    }
 
     const stateJson = JSON.stringify(ociState(rec, 'creating'));
     await runHooks('prestart', spec.hooks?.prestart, stateJson);
@@ -207,7 +228,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     return { id, pid: session.pid, spec };
   } catch (e) {
     if (rec.pid > 0) killAndReap(rec.pid);
-    if (cgroupMade) {
+    if (cgroupMade && cgm) {
       try {
         cgm.destroy();
       } catch (d) {
@@ -230,21 +251,6 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     session?.close();
     lock.release();
   }
-}
-
-/** uid_map/gid_map of a new user namespace are written from outside it. */
-function writeIdMaps(pid: number, spec: Spec): void {
-  const lines = (maps: ReadonlyArray<{ containerID: number; hostID: number; size: number }> | undefined) =>
-    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  const write = (file: string, data: string) => {
-    try {
-      writeFileSync(`/proc/${pid}/${file}`, data);
-    } catch (e) {
-      throw new HakoError(`config.json: /linux/${file === 'uid_map' ? 'uidMappings' : 'gidMappings'}: writing ${file}: ${describe(e)}`, 'config');
-    }
-  };
-  write('uid_map', lines(spec.linux?.uidMappings));
-  write('gid_map', lines(spec.linux?.gidMappings));
 }
 
 /** The pid file: decimal, no newline (containerd rejects one), appears whole. */

@@ -4,7 +4,7 @@ import { HakoError, notFound } from '../errors.js';
 import { runHooksAll } from '../hooks/run.js';
 import type { Spec } from '../spec/types.js';
 import type { RuntimeContext } from './context.js';
-import { containerPids } from './kill.js';
+import { containerPids, onlyInitReachable } from './kill.js';
 import { containerCgroup } from './cgroup.js';
 import { native } from '../native.js';
 import { isAlive } from './proc.js';
@@ -61,6 +61,8 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       if (!opts.force) {
         throw new HakoError(`container ${JSON.stringify(id)}: cannot delete a container that is not stopped: ${status}`, 'state');
       }
+      const w = onlyInitReachable(rec);
+      if (w) ctx.log('warn', w);
       await killAll(rec);
     }
     let spec: Spec | null = null;

@@ -14,8 +14,9 @@ import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
+import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { killAndReap, writePidFile } from './create.js';
+import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
@@ -160,6 +161,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         seccomp,
         debug: ctx.debug,
         capLastCap: capLastCap(),
+        hostCapBnd: ownBoundingSet(),
         lsm: hostLsm(),
       });
     } catch (e) {
@@ -197,7 +199,12 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     try {
       containerCgroup(rec)?.apply(pid);
     } catch (e) {
-      throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+      // Rootless, moving a process needs write access to the common
+      // ancestor of both cgroups, which a caller from elsewhere (another
+      // session) may lack: runc goes on then; hako too, but says so.
+      const rootless = ctx.rootless ?? rootlessByDefault();
+      if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+      ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
     }
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen

@@ -64,6 +64,16 @@ export function containerPids(rec: ContainerRecord): number[] {
   return pids;
 }
 
+/**
+ * Without a cgroup (rootless, no delegation) and without a pid namespace of
+ * its own, nothing tells which processes the container started: only the
+ * init can be signalled. runc warns the same way.
+ */
+export function onlyInitReachable(rec: ContainerRecord): string | null {
+  if ((rec.newNamespaces & CLONE.NEWPID) !== 0 || containerCgroup(rec)?.exists()) return null;
+  return `container ${JSON.stringify(rec.id)}: no cgroup and no pid namespace of its own: only the init is signalled, processes it started may be left (give the user a delegated cgroup, or use a pid namespace)`;
+}
+
 export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts: KillOptions = {}): void {
   const store = new Store(ctx.root);
   const lock = opts.locked ? null : store.lock(id);
@@ -80,6 +90,10 @@ export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts
         cg.killAll(sig);
         return;
       }
+    }
+    if (opts.all) {
+      const w = onlyInitReachable(rec);
+      if (w) ctx.log('warn', w);
     }
     const pids = opts.all ? containerPids(rec) : [rec.pid];
     let any = false;

@@ -56,15 +56,21 @@ export class Store {
    * Claims an id: mkdir is atomic, so of two concurrent creates exactly one
    * gets the directory. Returns the held lock.
    */
-  claim(id: string): Lock {
-    this.ensureRoot();
+  claim(id: string, rootlessEuid?: number): Lock {
     try {
+      this.ensureRoot();
       mkdirSync(this.dir(id), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
         throw new HakoError(`container with id ${JSON.stringify(id)} already exists`, 'exists');
       }
-      throw new HakoError(`cannot create state directory ${this.dir(id)}: ${(e as Error).message}`);
+      // The usual first stumble of a rootless user: say what to do.
+      const hint =
+        (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') && rootlessEuid !== undefined
+          ? `; hako runs as uid ${rootlessEuid}: use a state root the user owns (--root, or XDG_RUNTIME_DIR, which makes it $XDG_RUNTIME_DIR/hako)`
+          : '';
+      throw new HakoError(`cannot create state directory ${this.dir(id)}: ${(e as Error).message}${hint}`);
     }
     try {
       return Lock.take(this.dir(id), id);

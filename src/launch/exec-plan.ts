@@ -5,7 +5,7 @@
 import type { Process, Spec } from '../spec/types.js';
 import { validateProcess } from '../spec/load.js';
 import { PERSONA, RLIMITS } from './linux-consts.js';
-import { capMask, capNames, containerPath, NS_FLAGS, PlanError } from './plan.js';
+import { capMask, capNames, containerPath, grantableCaps, NS_FLAGS, PlanError } from './plan.js';
 import { rec, type Rec } from './tlv.js';
 import { toUint64 } from '../spec/numbers.js';
 import { processLsmRecs, type HostLsm } from './lsm.js';
@@ -146,6 +146,8 @@ export interface ExecPlanOptions {
   seccomp?: { bpf: Uint8Array; flags: number };
   debug?: boolean;
   capLastCap?: number;
+  /** hako's own bounding set: capabilities outside it cannot be granted (`docker exec --privileged` asks for all). */
+  hostCapBnd?: bigint;
   /** Which LSMs the host has enabled (src/launch/lsm.ts); none when absent. */
   lsm?: HostLsm;
 }
@@ -175,6 +177,9 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
   r.push(rec('CWD', containerPath(proc.cwd, '/process/cwd')));
   const user = proc.user ?? { uid: 0, gid: 0 };
   r.push(rec('UID', user.uid), rec('GID', user.gid));
+  // Dropping them silently would run the process with fewer rights than
+  // asked, or (with negative group permissions) more.
+  if (opts.setgroupsDeny && user.additionalGids?.length) throw new PlanError('/process/user/additionalGids', 'cannot be set: setgroups(2) is denied in the container\'s user namespace (a rootless container whose gid map was written without newgidmap)');
   for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
   if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
   const seen = new Set<string>();
@@ -199,7 +204,10 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
 
   const caps = proc.capabilities ?? {};
   const last = opts.capLastCap ?? 40;
-  const mask = (set: keyof typeof caps) => capMask(caps[set], `/process/capabilities/${set}`, warnings, last);
+  const mask = (set: keyof typeof caps) => {
+    const where = `/process/capabilities/${set}`;
+    return grantableCaps(capMask(caps[set], where, warnings, last), opts.hostCapBnd, where, warnings);
+  };
   const permitted = mask('permitted');
   const inheritable = mask('inheritable');
   let ambient = mask('ambient');

@@ -11,6 +11,7 @@ import { cgroupMountRecs } from './cgroup-mount.js';
 import { idmapRecs, type IdmapDefault } from './idmap.js';
 import { labelMount, mountLabelOf, processLsmRecs, type HostLsm } from './lsm.js';
 import type { CgroupLayout } from '../cgroups/host.js';
+import { rootlessChecks } from './rootless.js';
 
 export { PlanError };
 
@@ -55,6 +56,10 @@ export interface PlanOptions {
   cgroupDirs?: Record<string, string>;
   /** linux.seccomp compiled to BPF (src/seccomp), loaded by the init last. */
   seccomp?: { bpf: Uint8Array; flags: number };
+  /** hako's effective uid when it is not 0 (rootless EUID): the config is checked for what an unprivileged user can do. */
+  rootlessEuid?: number;
+  /** The new user namespace's /proc/PID/setgroups will say "deny" (src/launch/rootless.ts): the init skips setgroups(2). */
+  setgroupsDeny?: boolean;
 }
 
 export interface Plan {
@@ -103,6 +108,18 @@ export function capMask(names: readonly string[] | undefined, where: string, war
     m |= 1n << BigInt(bit);
   }
   return m;
+}
+
+/**
+ * A capability this process cannot grant (outside its own bounding set,
+ * `hostCapBnd`) is a warning and left out, as the spec's SHOULD asks, not a
+ * failure: capset would refuse the whole set.
+ */
+export function grantableCaps(mask: bigint, hostCapBnd: bigint | undefined, where: string, warnings: string[]): bigint {
+  const grantable = hostCapBnd ?? ~0n;
+  const lost = mask & ~grantable;
+  if (lost) warnings.push(`${where}: ${capNames(lost).join(', ')} cannot be granted here (not in hako's bounding set), left out`);
+  return mask & grantable;
 }
 
 export function capNames(mask: bigint): string[] {
@@ -215,6 +232,8 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   for (const [v, pointer] of unsupported) {
     if (v !== undefined && v !== null && v !== '') throw new PlanError(pointer, 'is not supported by hako yet');
   }
+
+  if (opts.rootlessEuid !== undefined) rootlessChecks(spec, opts.rootlessEuid, opts.setgroupsDeny === true);
 
   // Namespaces.
   let newNs = 0;
@@ -347,6 +366,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   const user = proc.user ?? { uid: 0, gid: 0 };
   r.push(rec('UID', user.uid), rec('GID', user.gid));
   for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
+  if (opts.setgroupsDeny) r.push(rec('SETGROUPS_DENY', true));
   if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
   const seenRl = new Set<string>();
   (proc.rlimits ?? []).forEach((l, i) => {
@@ -369,14 +389,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   }
   const caps = proc.capabilities ?? {};
   const last = opts.capLastCap ?? 40;
-  // A capability this process cannot grant (outside its own bounding set)
-  // is a warning and left out, as the spec's SHOULD asks, not a failure.
-  const grantable = opts.hostCapBnd ?? ~0n;
-  const limit = (mask: bigint, where: string): bigint => {
-    const lost = mask & ~grantable;
-    if (lost) warnings.push(`${where}: ${capNames(lost).join(', ')} cannot be granted here (not in hako's bounding set), left out`);
-    return mask & grantable;
-  };
+  const limit = (mask: bigint, where: string): bigint => grantableCaps(mask, opts.hostCapBnd, where, warnings);
   const permitted = limit(capMask(caps.permitted, '/process/capabilities/permitted', warnings, last), '/process/capabilities/permitted');
   const inheritable = limit(capMask(caps.inheritable, '/process/capabilities/inheritable', warnings, last), '/process/capabilities/inheritable');
   let ambient = limit(capMask(caps.ambient, '/process/capabilities/ambient', warnings, last), '/process/capabilities/ambient');

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Env } from '../helpers.js';
+import { Env, uniqueId } from '../helpers.js';
 
 const t = suite('namespaces');
 let env: Env;
@@ -48,6 +48,22 @@ t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
   const lines = r.stdout.trim().split('\n');
   assert.ok(lines.length > 0, r.stdout);
   for (const line of lines) assert.match(line, /^\d+:[^:]*:\/$/, r.stdout);
+});
+
+// Its root is the cgroup of the process that unshares it; through a cgroup
+// mount the container must see its own subtree, not the host's whole tree.
+t('a new cgroup namespace: the cgroup mount shows only the container\'s own subtree', () => {
+  const id = uniqueId('cgns');
+  // On v2 the directories below the mount point are cgroups; on v1 they are
+  // the controllers' mount points, with cgroups one level down.
+  const count = 'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then set -- /sys/fs/cgroup/*/; else set -- /sys/fs/cgroup/*/*/; fi; n=0; for d; do [ -d "$d" ] && n=$((n+1)); done; echo dirs=$n';
+  const r = env.sh(count, (c) => {
+    c.linux.namespaces.push({ type: 'cgroup' });
+    c.linux.cgroupsPath = `/hako-test-${id}`;
+  });
+  assert.is(r.status, 0, r.stderr);
+  // The hierarchy roots hold at least the container's own cgroup.
+  assert.match(r.stdout, /^dirs=0$/m, r.stdout);
 });
 
 t('joining namespaces by path', async () => {

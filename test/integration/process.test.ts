@@ -3,6 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
 const t = suite('process');
@@ -104,6 +106,30 @@ t('stdio passes through; fds above it are closed; --preserve-fds passes 3..', ()
   assert.match(lines[0]!, /^0 1 2 3 4? ?$/, JSON.stringify(r.stdout));
   assert.is(lines[1], 'in:hello');
   assert.is(String(r.output[3]), 'via-fd3\n');
+});
+
+// go-runc's null IO (ctr run --null-io, a shim with no stdio) hands the
+// runtime /dev/null opened read-only as stdout and stderr. runc points such
+// fds at the container's /dev/null, read-write; a container writing to its
+// stdout must not fail with EBADF.
+t('stdio on /dev/null opened read-only: the container gets its own /dev/null, read-write', () => {
+  const b = env.bundle((c) => {
+    c.root.readonly = false;
+    // The shell's own fds, read through /proc/$$ from a subshell: a redirection would change them.
+    const flags = [0, 1, 2].map((fd) => `"$(grep flags /proc/$$/fdinfo/${fd})"`).join(' ');
+    c.process.args = ['sh', '-c', `echo out; s=$?; echo err >&2; e=$?; printf "status %s %s\\n%s\\n%s\\n%s\\n" $s $e ${flags} > /result`];
+  });
+  const ro = openSync('/dev/null', 'r');
+  try {
+    const r = spawnSync(HAKO, ['--root', env.root, 'run', '--bundle', b, uniqueId('null')], { stdio: [ro, ro, ro], timeout: 60_000 });
+    assert.is(r.status, 0, 'the container exited 0: echo could write');
+  } finally {
+    closeSync(ro);
+  }
+  const lines = readFileSync(path.join(b, 'rootfs/result'), 'utf8').trim().split('\n');
+  assert.is(lines[0], 'status 0 0');
+  // O_ACCMODE of each fd: 2 is O_RDWR.
+  for (const l of lines.slice(1)) assert.match(l, /^flags:\s+0*[0-7]*2$/, l);
 });
 
 t.run();

@@ -137,6 +137,26 @@ test('exec plan: no terminal size without a terminal, --no-new-keyring, no mount
   assert.is(one(buildExecPlan(s, proc, { ...opts, joinNamespaces: 0 }).records, T.EXEC_NS), undefined);
 });
 
+// docker exec --privileged asks for every capability; a host whose
+// bounding set lacks some (no CAP_SYS_RESOURCE here) must not fail the exec
+// on capset, as create does not fail on them either.
+test('exec plan: capabilities outside hako\'s bounding set are left out with a warning', () => {
+  const s = spec((c) => {
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_SYS_RESOURCE'], effective: ['CAP_SYS_RESOURCE'], permitted: ['CAP_KILL', 'CAP_SYS_RESOURCE'] };
+  });
+  const hostCapBnd = ~(1n << 24n); // everything but CAP_SYS_RESOURCE
+  const { records, warnings } = buildExecPlan(s, s.process, { ...opts, hostCapBnd });
+  assert.is(one(records, T.CAP_BOUNDING), 1n << 5n);
+  assert.is(one(records, T.CAP_PERMITTED), 1n << 5n);
+  assert.is(one(records, T.CAP_EFFECTIVE), 0n);
+  assert.equal(
+    [...warnings].sort(),
+    ['bounding', 'effective', 'permitted'].map((set) => `/process/capabilities/${set}: CAP_SYS_RESOURCE cannot be granted here (not in hako's bounding set), left out`),
+  );
+  // Without a known bounding set everything asked for is passed on.
+  assert.is(one(buildExecPlan(s, s.process, opts).records, T.CAP_BOUNDING), (1n << 5n) | (1n << 24n));
+});
+
 test('terminal checks: runc\'s two rules', () => {
   assert.throws(() => checkTerminal(true, true, undefined), /cannot allocate tty if hako will detach without setting console socket/);
   assert.throws(() => checkTerminal(false, true, '/s'), /cannot use console socket if hako will not detach or allocate tty/);
