@@ -21,7 +21,7 @@ import { DeviceEmulator, accessString, normalizeDeviceRules, ruleString } from '
 import { prop, type Property } from '../dbus/systemd1.js';
 import type { SystemdUnitPath } from './systemd-unit.js';
 import { v1Writes } from './v1-resources.js';
-import { v2Writes } from './v2-resources.js';
+import { v2Writes, type V2Facts } from './v2-resources.js';
 import { Variant } from '../dbus/wire.js';
 import { settingError } from './errors.js';
 import type { CgroupWrite, TranslateOptions } from './writes.js';
@@ -230,10 +230,15 @@ export function deviceProperties(r: LinuxResources, opts: TranslateOptions = {})
   return { properties: [...reset, prop.ass('DeviceAllow', allow)], warnings };
 }
 
-/** The limits as properties for a host of `mode` (devices separately: deviceProperties). */
-export function resourceProperties(r: LinuxResources, mode: SystemdMode, opts: TranslateOptions = {}): Property[] {
+/**
+ * The limits as properties for a host of `mode` (devices separately:
+ * deviceProperties). `facts` are the cgroup's, for an update: a memory
+ * limit below the usage with checkBeforeUpdate must fail here, before
+ * systemd applies it and the kernel OOM-kills the container.
+ */
+export function resourceProperties(r: LinuxResources, mode: SystemdMode, opts: TranslateOptions = {}, facts: V2Facts = {}): Property[] {
   const { devices: _d, ...rest } = r;
-  if (mode === 'v2') return v2Properties(v2Writes(rest, {}, opts).writes);
+  if (mode === 'v2') return v2Properties(v2Writes(rest, facts, opts).writes);
   // On v1 systemd manages cpu, memory, blkio, pids (and devices), never
   // cpuset: the cpuset files are hako's alone there.
   return v1Properties(v1Writes(rest, {}, { ...opts, unifiedElsewhere: mode === 'hybrid' }).writes);

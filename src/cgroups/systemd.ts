@@ -28,6 +28,7 @@ import type { CgroupStats } from './stats.js';
 import { ESSENTIAL, annotationProperties, deviceProperties, resourceProperties, unitProperties, type SystemdMode } from './systemd-props.js';
 import type { SystemdUnitPath } from './systemd-unit.js';
 import type { TranslateOptions } from './writes.js';
+import { V2Manager } from './v2.js';
 
 /** runc's wait for a unit's job. */
 const JOB_TIMEOUT_MS = 30_000;
@@ -144,7 +145,12 @@ export class SystemdManager implements CgroupManager {
       try {
         return sd.startTransientUnit(u, 'replace', props);
       } catch (e) {
-        if (!(e instanceof DBusError)) throw e;
+        if (!(e instanceof DBusError)) {
+          // No answer (a timeout, a dropped connection): systemd may have
+          // made the unit all the same, so the cleanup must stop it.
+          this.started = true;
+          throw e;
+        }
         if (e.errorName === 'org.freedesktop.systemd1.UnitExists' && !reset) {
           // A failed unit of a container gone before is kept until reset.
           reset = true;
@@ -215,7 +221,7 @@ export class SystemdManager implements CgroupManager {
     // v1 systemd rewrites the device rules only when those change, which is
     // why runc must freeze around its SetUnitProperties and hako need not.
     const { devices: _d, ...rest } = resources;
-    let props = resourceProperties(rest, this.sdMode, opts);
+    let props = resourceProperties(rest, this.sdMode, opts, this.fs instanceof V2Manager ? this.fs.facts(rest) : {});
     const warnings: string[] = [];
     if (props.length > 0) {
       this.withSystemd('update', (sd) => {

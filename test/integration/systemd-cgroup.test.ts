@@ -12,7 +12,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, processesUnder, uniqueId } from '../helpers.js';
 
@@ -155,6 +155,17 @@ t('update goes to systemd and the files; pause and resume freeze the scope; kill
     const r = exec(id, LIMITS);
     assert.equal(r.stdout.trim().split('\n'), [String(128 * MiB), '20', v2 ? '20000 100000' : '20000']);
     assert.equal(show(unit, v2 ? 'MemoryMax' : 'MemoryLimit', 'TasksMax', 'CPUQuotaPerSecUSec'), { [v2 ? 'MemoryMax' : 'MemoryLimit']: String(128 * MiB), TasksMax: '20', CPUQuotaPerSecUSec: '200ms' });
+
+    // A limit below the usage with checkBeforeUpdate is refused before
+    // systemd is told (it would OOM-kill the container on v2), and nothing
+    // changes.
+    const file = path.join(env.dir, `${id}-low.json`);
+    writeFileSync(file, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
+    const low = env.hako(['update', '--resources', file, id]);
+    assert.is(low.status, 1, low.stderr);
+    assert.match(low.stderr, new RegExp(`^hako: container "${id}": `));
+    assert.is(show(unit, v2 ? 'MemoryMax' : 'MemoryLimit')[v2 ? 'MemoryMax' : 'MemoryLimit'], String(128 * MiB));
+    assert.is(JSON.parse(env.hako(['state', id]).stdout).status, 'running');
 
     ok(env.hako(['pause', id]), 'pause');
     assert.is(JSON.parse(env.hako(['state', id]).stdout).status, 'paused');

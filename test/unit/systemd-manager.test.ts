@@ -9,7 +9,7 @@ import { CgroupError } from '../../src/cgroups/errors.js';
 import type { CgroupManager } from '../../src/cgroups/manager.js';
 import { SystemdManager, type SystemdDeps } from '../../src/cgroups/systemd.js';
 import { resolveSystemdPath } from '../../src/cgroups/systemd-unit.js';
-import { DBusError } from '../../src/dbus/connection.js';
+import { DBusConnectionError, DBusError } from '../../src/dbus/connection.js';
 import type { Property, SystemdClient } from '../../src/dbus/systemd1.js';
 
 const JOB = '/org/freedesktop/systemd1/job/1';
@@ -235,6 +235,22 @@ test('a create that failed before the unit was asked for stops nothing', () => {
   m.prepare(resources, undefined);
   m.destroy();
   assert.equal(sd.calls, []);
+});
+
+test('no answer to StartTransientUnit: the unit may exist, so the cleanup stops it', () => {
+  const { sd, m } = setup();
+  m.prepare(resources, undefined);
+  sd.startTransientUnit = () => {
+    throw new DBusConnectionError('/run/dbus/system_bus_socket: no answer to StartTransientUnit within the timeout', 'ETIMEDOUT');
+  };
+  try {
+    m.start(42);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /^cannot start unit hako-c1\.scope: .*no answer to StartTransientUnit/);
+  }
+  m.destroy();
+  assert.equal(sd.calls, ['stop hako-c1.scope replace', `wait ${JOB}`, 'reset hako-c1.scope', 'fs.destroy']);
 });
 
 test('memory.oom.group is OOMPolicy, as runc maps it', () => {
