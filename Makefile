@@ -6,7 +6,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-clients clean test-v2
+.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-clients clean test-v2 test-systemd
 
 all: build
 
@@ -55,11 +55,13 @@ demo: build
 	@$(HAKO) run --bundle bundles/busybox hako-demo-$$$$
 
 # Then the cgroup group in the pure cgroup v2 guest where the lane can run
-# (skipped, with the reason, where it cannot): test-v2's own step, without
-# building again.
+# (skipped, with the reason, where it cannot), and the systemd cgroup
+# driver's tests in guests booting systemd (v2, then hybrid): test-v2's and
+# test-systemd's own steps, without building again.
 test: build
 	@$(MAKE) --no-print-directory test-unit test-integration test-clients
 	@HAKO_VM=optional ./scripts/vm/test-v2.sh
+	@HAKO_VM=optional ./scripts/vm/test-systemd.sh
 
 test-unit:
 	npx uvu out/test/unit '.*\.test\.js$$'
@@ -89,6 +91,12 @@ test-clients: $(STAMP)/apt-clients
 # reason, where the guest cannot run.
 test-v2: build
 	@./scripts/vm/test-v2.sh
+
+# The systemd cgroup driver (--systemd-cgroup) in qemu guests that boot
+# systemd as PID 1 (these hosts run none): pure cgroup v2, then systemd's
+# hybrid layout. See scripts/vm/README.md.
+test-systemd: build
+	@./scripts/vm/test-systemd.sh
 
 clean:
 	rm -rf build out dist bin/hako .tmp bundles/*/rootfs

@@ -25,7 +25,7 @@ export function features(): Features {
       capabilities: Object.entries(CAPS)
         .filter(([, n]) => n <= last)
         .map(([name]) => name),
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: false, v2: false, systemd: true, systemdUser: false, rdma: false },
       seccomp: seccompFeatures(),
       // features.md: whether the runtime supports them, "irrelevant to the
       // availability on the host" (runc and crun say true everywhere).
@@ -40,6 +40,7 @@ export function features(): Features {
     annotations: {
       'org.hako.version': process.env.HAKO_VERSION ?? 'dev',
     },
-    potentiallyUnsafeConfigAnnotations: [],
+    // runc's: org.systemd.property.* annotations become unit properties.
+    potentiallyUnsafeConfigAnnotations: ['org.systemd.property.'],
   } as Features;
 }

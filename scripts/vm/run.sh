@@ -25,9 +25,9 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 top=$(cd "$here/../.." && pwd -P)
 cache=$top/.tmp/vm
 
-timeout=1200 timing=${HAKO_VM_TIMING:-0}
+timeout=1200 timing=${HAKO_VM_TIMING:-0} systemd=${HAKO_VM_SYSTEMD:-0} cgmode=${HAKO_VM_CGROUP:-v2}
 envs=()
-usage() { echo "usage: $0 [--timeout SECONDS] [--env NAME=VALUE]... [--timing] -- CMD [ARGS...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--timeout SECONDS] [--env NAME=VALUE]... [--timing] [--systemd] -- CMD [ARGS...]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
@@ -35,12 +35,18 @@ while [ $# -gt 0 ]; do
     --env) [ $# -ge 2 ] || usage; envs+=("$2"); shift 2 ;;
     --env=*) envs+=("${1#*=}"); shift ;;
     --timing) timing=1; shift ;;
+    --systemd) systemd=1; shift ;;
     --) shift; break ;;
     *) usage ;;
   esac
 done
 [ $# -ge 1 ] || usage
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || { echo "vm: --timeout wants whole seconds" >&2; exit 2; }
+case $cgmode in
+  v2) ;;
+  hybrid) [ "$systemd" = 1 ] || { echo "vm: HAKO_VM_CGROUP=hybrid needs --systemd (systemd mounts the v1 hierarchies)" >&2; exit 2; } ;;
+  *) echo "vm: HAKO_VM_CGROUP is v2 or hybrid, not '$cgmode'" >&2; exit 2 ;;
+esac
 for e in "${envs[@]}"; do
   [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || { echo "vm: --env wants NAME=VALUE, not '$e'" >&2; exit 2; }
 done
@@ -106,6 +112,8 @@ mkdir -p "$run/conf"
 {
   echo "HAKO_SHARE=$(q "$top")"
   echo "HAKO_CWD=$(q "$cwd")"
+  echo "HAKO_SYSTEMD=$(q "$systemd")"
+  echo "HAKO_CGROUP=$(q "$cgmode")"
   printf 'hako_command() {\n  exec env -i'
   # Output styling follows the caller's (test runners colour or not by it).
   pass=()
@@ -159,12 +167,16 @@ mkfifo "$run/status" || exit 125
 exec {sfd}<>"$run/status"
 
 mem=${HAKO_VM_MEM:-4G}
+# Pure cgroup v2, or (systemd only) systemd's hybrid layout: v1 controllers
+# and the unified hierarchy beside them.
+cgargs=cgroup_no_v1=all
+[ "$cgmode" = hybrid ] && cgargs="systemd.unified_cgroup_hierarchy=0"
 "$HAKO_VM_QEMU" \
   -accel tcg,thread=multi,tb-size=512 -cpu max -smp "${HAKO_VM_SMP:-2}" -m "$mem" \
   -object memory-backend-memfd,id=mem,size="$mem",share=on -machine q35,memory-backend=mem \
   -nodefaults -no-user-config -display none -no-reboot -nic none \
   -kernel "$HAKO_VM_KERNEL" -initrd "$run/initrd.img" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all rdinit=/init ${HAKO_VM_KERNEL_ARGS:-}" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 $cgargs rdinit=/init ${HAKO_VM_KERNEL_ARGS:-}" \
   -chardev file,id=con,path="$run/console.log" -serial chardev:con \
   -chardev socket,id=fs0,path="$run/root.sock" -device vhost-user-fs-pci,chardev=fs0,tag=hostroot \
   -chardev socket,id=fs1,path="$run/share.sock" -device vhost-user-fs-pci,chardev=fs1,tag=checkout \

@@ -17,8 +17,9 @@
 // path that climbs above its starting point is an error: it is almost
 // certainly not what the writer meant, and silently clamping it moves the
 // container somewhere else. The systemd driver's "slice:prefix:name" form is
-// recognised so the user hears that the driver is missing, rather than
-// getting a directory named "system.slice:docker:abc".
+// recognised so the user hears that it needs --systemd-cgroup, rather than
+// getting a directory named "system.slice:docker:abc". (The systemd
+// driver's own paths are in systemd-unit.ts.)
 import path from 'node:path';
 import { settingError } from './errors.js';
 import { selfPath, type CgroupLayout, type Hierarchy } from './host.js';
@@ -35,8 +36,6 @@ export interface CgroupPathOptions {
   cgroupsPath?: string;
   /** The container id, the default cgroup's name. */
   id: string;
-  /** --systemd-cgroup was given. */
-  systemd?: boolean;
   /** Names the document in messages; "config.json" by default. */
   source?: string;
 }
@@ -66,18 +65,9 @@ function clean(p: string, source: string): string {
 export function resolveCgroupPath(opts: CgroupPathOptions): CgroupPath {
   const source = opts.source ?? 'config.json';
   const raw = opts.cgroupsPath ?? '';
-  if (opts.systemd) {
-    throw settingError(
-      source,
-      POINTER,
-      raw === '' || SYSTEMD_FORM.test(raw)
-        ? 'the systemd cgroup driver (--systemd-cgroup) is not supported yet'
-        : `${JSON.stringify(raw)} is not of the form slice:prefix:name, and the systemd cgroup driver (--systemd-cgroup) is not supported yet`,
-    );
-  }
   if (raw === '') return { absolute: false, inner: clean(opts.id, source) || fail(source, 'the container id is not a usable cgroup name') };
   if (SYSTEMD_FORM.test(raw)) {
-    throw settingError(source, POINTER, `${JSON.stringify(raw)} looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (not supported yet); hako's cgroupfs driver takes a path such as /hako/<id>`);
+    throw settingError(source, POINTER, `${JSON.stringify(raw)} looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (--systemd-cgroup); hako's cgroupfs driver takes a path such as /hako/<id>`);
   }
   const absolute = raw.startsWith('/');
   const inner = clean(raw, source);

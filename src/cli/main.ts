@@ -34,15 +34,13 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
   const id = p.positional[0] ?? '';
   switch (p.command) {
     case 'create': {
-      refuseSystemd(p);
       const { create } = await import('../container/create.js');
-      await create(ctx, id, createOptions(p.options));
+      await create(ctx, id, { ...createOptions(p.options), systemdCgroup: p.global.systemdCgroup });
       return 0;
     }
     case 'run': {
-      refuseSystemd(p);
       const { run } = await import('../container/run.js');
-      return run(ctx, id, { ...createOptions(p.options), detach: p.options.detach, keep: p.options.keep });
+      return run(ctx, id, { ...createOptions(p.options), systemdCgroup: p.global.systemdCgroup, detach: p.options.detach, keep: p.options.keep });
     }
     case 'start': {
       const { start } = await import('../container/start.js');
@@ -197,10 +195,6 @@ function createOptions(o: CliCreateOptions): CreateOptions {
     preserveFds: Math.max(0, o.preserveFds),
     consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
   };
-}
-
-function refuseSystemd(p: ParsedArgs): void {
-  if (p.global.systemdCgroup) throw new HakoError('--systemd-cgroup: the systemd cgroup driver is not supported yet; use the cgroupfs driver', 'usage');
 }
 
 async function main(argv: string[]): Promise<number> {

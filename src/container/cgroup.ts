@@ -1,16 +1,27 @@
 // The container's cgroup as the lifecycle operations see it: made and
 // limited at create, found again from the record by later commands.
+//
+// Two drivers, as runc has: cgroupfs (hako makes the directories) and,
+// with --systemd-cgroup, systemd (the cgroup is a transient unit systemd
+// makes around the init; see src/cgroups/systemd.ts). The record says
+// which, so later commands (which clients call without the flag) use the
+// driver the container was created with.
 import type { Spec } from '../spec/types.js';
+import { CgroupError } from '../cgroups/errors.js';
 import { readLayout } from '../cgroups/host.js';
 import { loadManager, newManager, type CgroupDirs, type CgroupManager } from '../cgroups/manager.js';
 import { resolveCgroupPath } from '../cgroups/path.js';
 import { runcDefaultDeviceRules } from '../cgroups/devices.js';
 import { rootlessCgroup } from '../cgroups/rootless.js';
+import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
+import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
 import type { ContainerRecord } from './store.js';
 
 export interface CgroupPlanOptions {
   /** --rootless (resolved): cgroups this user may not write are left out (src/cgroups/rootless.ts). */
   rootless?: boolean;
+  /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath. */
+  systemd?: boolean;
 }
 
 export interface PlannedCgroup {
@@ -26,6 +37,7 @@ export interface PlannedCgroup {
  * state exists.
  */
 export function plannedCgroup(spec: Spec, id: string, opts: CgroupPlanOptions = {}): PlannedCgroup {
+  if (opts.systemd) return { manager: plannedUnit(spec, id, opts), notes: [] };
   const cgroupsPath = spec.linux?.cgroupsPath;
   const cg = resolveCgroupPath({ cgroupsPath, id });
   const layout = readLayout();
@@ -38,29 +50,70 @@ export function plannedCgroup(spec: Spec, id: string, opts: CgroupPlanOptions = 
   };
 }
 
+function plannedUnit(spec: Spec, id: string, opts: CgroupPlanOptions): SystemdManager {
+  // runc checks the same thing first (sd_booted): without systemd as init
+  // there is nobody to make the unit.
+  if (!systemdBooted()) throw new CgroupError('--systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver');
+  if (opts.rootless) throw new CgroupError("--systemd-cgroup: rootless containers (the user's systemd instance) are not supported yet; use the cgroupfs driver");
+  const unit = resolveSystemdPath({ cgroupsPath: spec.linux?.cgroupsPath, id });
+  const layout = readLayout();
+  if (layout.mode === 'none') throw new CgroupError('this host has no cgroup hierarchy mounted (/sys/fs/cgroup)');
+  // The unit's cgroup is the same path in every hierarchy, below its root.
+  const fs = newManager(layout, { absolute: true, inner: unit.cgroup });
+  const m = new SystemdManager(unit, fs, layout.mode);
+  m.prepare(withDefaultDevices(spec), spec.annotations as Record<string, string> | undefined, { source: 'config.json', at: '/linux/resources' });
+  return m;
+}
+
 /**
- * Creates the cgroup and writes the limits. The device rules start from
- * runc's defaults (deny all, then the usual character devices and the
- * config's own devices), as callers expect of a runc drop-in.
- * Returns the warnings for settings the host cannot honour but may ignore.
+ * The resources with runc's default device rules (deny all, then the usual
+ * character devices and the config's own devices), as callers expect of a
+ * runc drop-in.
  */
-export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?: boolean } = {}): string[] {
-  m.create();
+function withDefaultDevices(spec: Spec) {
   const resources = spec.linux?.resources ?? {};
-  // Loading a device filter or writing devices.allow takes capabilities in
-  // the initial user namespace, which an unprivileged hako never has: runc
-  // ignores these errors when rootless; hako does not try.
-  if (opts.skipDevices) return m.set({ ...resources, devices: undefined }, { source: 'config.json', at: '/linux/resources' });
   const devices = runcDefaultDeviceRules(
     resources.devices,
     (spec.linux?.devices ?? []).map((d) => d.path),
   );
-  return m.set({ ...resources, devices }, { source: 'config.json', at: '/linux/resources' });
+  return { ...resources, devices };
+}
+
+/**
+ * Creates the cgroup and writes the limits, before the init exists
+ * (cgroupfs). Under systemd there is nothing to make yet: enterCgroup does
+ * it all. Returns the warnings for settings the host cannot honour but may
+ * ignore.
+ */
+export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?: boolean } = {}): string[] {
+  if (m instanceof SystemdManager) return [];
+  m.create();
+  // Loading a device filter or writing devices.allow takes capabilities in
+  // the initial user namespace, which an unprivileged hako never has: runc
+  // ignores these errors when rootless; hako does not try.
+  if (opts.skipDevices) return m.set({ ...(spec.linux?.resources ?? {}), devices: undefined }, { source: 'config.json', at: '/linux/resources' });
+  return m.set(withDefaultDevices(spec), { source: 'config.json', at: '/linux/resources' });
+}
+
+/** Puts the init (waiting for "go") in the cgroup; under systemd, starts the unit around it and writes the limits. */
+export function enterCgroup(m: CgroupManager, pid: number): string[] {
+  if (m instanceof SystemdManager) return m.start(pid);
+  m.apply(pid);
+  return [];
+}
+
+/** What the record keeps of a systemd unit. */
+export function unitRecord(m: CgroupManager): ContainerRecord['systemd'] {
+  return m instanceof SystemdManager ? { unit: m.unit.unit, slice: m.unit.slice, kind: m.unit.kind, cgroup: m.unit.cgroup } : undefined;
 }
 
 /** The manager for a recorded container, or null when hako made no cgroup for it. */
-export function containerCgroup(rec: Pick<ContainerRecord, 'cgroup'>): CgroupManager | null {
+export function containerCgroup(rec: Pick<ContainerRecord, 'cgroup' | 'systemd'>): CgroupManager | null {
   const dirs = rec.cgroup as CgroupDirs | undefined;
   if (!dirs || Object.keys(dirs).length === 0) return null;
-  return loadManager(readLayout(), dirs);
+  const layout = readLayout();
+  const fs = loadManager(layout, dirs);
+  if (!rec.systemd) return fs;
+  const u = rec.systemd;
+  return new SystemdManager({ unit: u.unit, slice: u.slice, kind: u.kind, cgroup: u.cgroup, name: '' }, fs, layout.mode === 'none' ? 'v2' : layout.mode);
 }

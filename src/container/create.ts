@@ -14,7 +14,7 @@ import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { createCgroup, plannedCgroup } from './cgroup.js';
+import { createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
 import { writeUserMaps } from './usermaps.js';
@@ -39,6 +39,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --console-socket: where the pty master goes when process.terminal is set. */
   consoleSocket?: string;
+  /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath ("slice:prefix:name"). */
+  systemdCgroup?: boolean;
   /** Foreground `run`: hako stays attached, and the pty master (if the
    * config asks for a terminal) comes to this socket for it to proxy. */
   foreground?: { consoleFd: number };
@@ -97,7 +99,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   const maps: UserMapsPlan | undefined = newUserns ? userMapsPlan(spec, who) : undefined;
   try {
-    const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault() });
+    const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
     cgm = planned.manager;
     for (const n of planned.notes) ctx.log('debug', where(n));
     seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
@@ -158,7 +160,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   try {
     writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
     // Recorded before it exists, so that a delete after a crash here finds it.
-    if (cgm) rec.cgroup = cgm.dirs;
+    if (cgm) {
+      rec.cgroup = cgm.dirs;
+      const unit = unitRecord(cgm);
+      if (unit) rec.systemd = unit;
+    }
     store.write(rec);
     if (cgm) {
       cgroupMade = true;
@@ -189,8 +195,9 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
     // The init waits for MSG_GO before it runs anything of the container's:
-    // joining the cgroup now is before any container code.
-    cgm?.apply(session.pid);
+    // joining the cgroup now is before any container code. Under systemd
+    // this is when the unit is made (around this pid) and limited.
+    if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
 
     if (maps) {
       try {

@@ -72,10 +72,13 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       /* a create that died early wrote no config */
     }
     const cg = containerCgroup(rec);
-    if (cg?.exists()) {
+    if (cg) {
       // Processes that outlived the init (no pid namespace) keep the
       // cgroup busy: a forced delete ends them too.
-      if (opts.force && cg.pids().length) cg.killAll(9);
+      if (opts.force && cg.exists() && cg.pids().length) cg.killAll(9);
+      // Even when the directory is gone (a missing one is success): a
+      // systemd unit can outlive its cgroup (a failed scope stays loaded
+      // until it is reset).
       cg.destroy();
     }
     store.remove(id);

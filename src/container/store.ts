@@ -32,6 +32,8 @@ export interface ContainerRecord {
   newNamespaces: number;
   /** Host directories of the container's cgroup by hierarchy (CgroupManager.dirs). */
   cgroup?: Record<string, string>;
+  /** Created with --systemd-cgroup: the cgroup is this systemd unit's. */
+  systemd?: { unit: string; slice: string; kind: 'scope' | 'slice'; cgroup: string };
   /** Created with --no-new-keyring: exec processes keep the caller's session keyring too. */
   noNewKeyring?: boolean;
 }

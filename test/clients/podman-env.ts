@@ -31,7 +31,7 @@ export interface RunOptions {
  * The configuration the suite runs podman with; docs/podman.md shows the
  * same text. `dir` is the suite's temporary directory.
  */
-export function containersConf(dir: string, hako: string): string {
+export function containersConf(dir: string, hako: string, cgroupManager: 'cgroupfs' | 'systemd' = 'cgroupfs'): string {
   return `# podman + hako, everything under ${dir}
 [containers]
 # No network: loopback only (the suite needs nothing else, and no CNI setup).
@@ -45,8 +45,8 @@ runtime = "hako"
 # podman passes --log-format=json --log FILE only to runtimes named here,
 # and then shows the runtime's own error message (podman's default list + hako).
 runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "hako"]
-# hako has no systemd cgroup driver (and these hosts have no systemd).
-cgroup_manager = "cgroupfs"
+# These hosts have no systemd (the systemd guest's suite sets "systemd").
+cgroup_manager = "${cgroupManager}"
 # The rest keeps podman's state out of the host's /run/libpod,
 # /dev/shm/libpod_lock, /var/tmp, /etc/cni and the journal.
 events_logger = "file"
@@ -80,12 +80,12 @@ export class Podman {
   readonly env: NodeJS.ProcessEnv;
   private readonly before: HostSnapshot;
 
-  constructor() {
+  constructor(opts: { cgroupManager?: 'cgroupfs' | 'systemd' } = {}) {
     this.dir = mkdtempSync('/tmp/hako-podman-');
     chmodSync(this.dir, 0o755);
     this.before = hostSnapshot(this.dir);
     for (const d of ['var-tmp', 'networks', 'home', 'out']) mkdirSync(path.join(this.dir, d));
-    writeFileSync(path.join(this.dir, 'containers.conf'), containersConf(this.dir, HAKO));
+    writeFileSync(path.join(this.dir, 'containers.conf'), containersConf(this.dir, HAKO, opts.cgroupManager));
     writeFileSync(path.join(this.dir, 'storage.conf'), storageConf(this.dir));
     writeFileSync(path.join(this.dir, 'registries.conf'), '# offline: no registries\n');
     // Nothing of the host's configuration: CONTAINERS_CONF replaces every

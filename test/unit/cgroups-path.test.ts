@@ -37,14 +37,10 @@ test('".." that climbs out, the root itself and odd characters are refused', () 
   throws(() => resolveCgroupPath({ cgroupsPath: '/a\nb', id: 'x' }), 'config.json: /linux/cgroupsPath: must not contain NUL or newline characters');
 });
 
-test('the systemd driver: recognised, not supported yet', () => {
-  throws(() => resolveCgroupPath({ cgroupsPath: 'system.slice:docker:abc', id: 'x', systemd: true }), 'config.json: /linux/cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported yet');
-  throws(() => resolveCgroupPath({ id: 'x', systemd: true }), 'config.json: /linux/cgroupsPath: the systemd cgroup driver (--systemd-cgroup) is not supported yet');
-  throws(() => resolveCgroupPath({ cgroupsPath: '/a/b', id: 'x', systemd: true }), 'config.json: /linux/cgroupsPath: "/a/b" is not of the form slice:prefix:name, and the systemd cgroup driver (--systemd-cgroup) is not supported yet');
-  // Without --systemd-cgroup the form is a mistake worth naming.
+test('the systemd form without --systemd-cgroup is a mistake worth naming', () => {
   throws(
     () => resolveCgroupPath({ cgroupsPath: ':docker:abc', id: 'x' }),
-    'config.json: /linux/cgroupsPath: ":docker:abc" looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (not supported yet); hako\'s cgroupfs driver takes a path such as /hako/<id>',
+    'config.json: /linux/cgroupsPath: ":docker:abc" looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (--systemd-cgroup); hako\'s cgroupfs driver takes a path such as /hako/<id>',
   );
   // A colon alone does not make it systemd.
   assert.equal(resolveCgroupPath({ cgroupsPath: '/a:b', id: 'x' }), { absolute: true, inner: '/a:b' });
