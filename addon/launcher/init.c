@@ -117,6 +117,8 @@ static void identity(const struct plan *p, int procfd)
 		fail("sethostname %s", p->hostname);
 	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
 		fail("setdomainname %s", p->domainname);
+	if (p->loopback_up)
+		loopback_up();
 }
 
 void init_main(const struct plan *p, int syncfd, int fifo_path_fd)

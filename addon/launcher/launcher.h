@@ -71,6 +71,7 @@ void masked_paths(struct rootctx *c);
 
 /* sysctl.c */
 void write_sysctls(struct rootctx *c);
+void loopback_up(void);
 
 /* lsm.c, through procfd (a procfs root the caller opened outside the
  * container): SELINUX_LABEL and APPARMOR_PROFILE for the next execve, and the

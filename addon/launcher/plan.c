@@ -258,6 +258,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_READONLY_PATH: strv_push(&p->readonly, rec_str(&r)); break;
 		case PT_HOSTNAME: p->hostname = rec_str(&r); break;
 		case PT_DOMAINNAME: p->domainname = rec_str(&r); break;
+		case PT_LOOPBACK_UP: p->loopback_up = rec_bool(&r); break;
 		case PT_SYSCTL: decode_sysctl(p, &r); break;
 		case PT_ARG: strv_push(&p->args, rec_str(&r)); break;
 		case PT_ENV: strv_push(&p->env, rec_str(&r)); break;
@@ -319,7 +320,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 			failx("plan: exec mode without EXEC_PIDFD");
 		/* What only an init does: exec mode would silently skip it. */
 		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
-		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps ||
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps || p->loopback_up ||
 		    p->mount_label)
 			failx("plan: container setup tags in an exec mode plan");
 		if (p->root_chroot)

@@ -102,6 +102,7 @@ struct plan {
 	struct strv masked, readonly;
 
 	char *hostname, *domainname;
+	bool loopback_up;
 	struct sysctl_ent *sysctls;
 	size_t n_sysctls;
 

@@ -271,6 +271,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     }
   }
 
+  // A network namespace of its own starts with lo down; runc (its
+  // "loopback" network, added for every new netns) and crun bring it up, and
+  // programs in the box expect 127.0.0.1 to answer.
+  if ((newNs & CLONE.NEWNET) !== 0) r.push(rec('LOOPBACK_UP', true));
+
   // Identity.
   if (spec.hostname !== undefined && spec.hostname !== '') {
     if ((newNs & CLONE.NEWUTS) === 0 && !joined.uts) throw new PlanError('/hostname', 'setting the hostname needs a uts namespace');

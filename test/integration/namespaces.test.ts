@@ -37,6 +37,17 @@ t('every new namespace differs from the host, the others are shared', () => {
   assert.match(r.stdout, /pid=1\n/);
 });
 
+t('a new network namespace has lo up, as runc leaves it', () => {
+  // IFF_UP|IFF_LOOPBACK = 0x9; the kernel makes it 0x8 (down). A listener
+  // on 127.0.0.1 answers a connection from inside.
+  const r = env.sh('cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1"; (nc -l -p 7000 >/tmp/got &); usleep 200000; echo ping | nc 127.0.0.1 7000; usleep 200000; cat /tmp/got', (c) => {
+    assert.ok(c.linux.namespaces.some((n: any) => n.type === 'network' && !n.path), 'the bundle has a network namespace of its own');
+    c.root.readonly = false;
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['0x9', '1', 'ping']);
+});
+
 t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
   // Made once the init is in its cgroup, not at clone time (when it is still
   // in the runtime's): every hierarchy then reads "/" from inside.

@@ -85,6 +85,14 @@ test('plan: namespaces new and joined, user first and mount last', () => {
   assert.is(one(p.records, T.NS_NEW), CLONE.NEWPID);
 });
 
+test('plan: a new network namespace gets its lo brought up, a joined one is left as it is', () => {
+  const fresh = buildPlan(spec((c) => c.linux.namespaces.push({ type: 'network' })), opts);
+  assert.is(one(fresh.records, T.LOOPBACK_UP), true);
+  const joined = buildPlan(spec((c) => c.linux.namespaces.push({ type: 'network', path: '/run/netns/x' })), opts);
+  assert.is(one(joined.records, T.LOOPBACK_UP), undefined);
+  assert.is(one(buildPlan(spec(), opts).records, T.LOOPBACK_UP), undefined, 'the host network: never touched');
+});
+
 test('plan: rootfs, devices, symlinks, process', () => {
   const p = buildPlan(
     spec((c) => {
