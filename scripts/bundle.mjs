@@ -49,8 +49,8 @@ await build({
 // this form starts in a fraction of either script form. HAKO_ENGINE=node
 // (or a path to a node binary, or to bun) makes bin/hako a script naming
 // that engine instead, to compare them or where no bun package exists for
-// the machine. The compiled form finds the addon and the launcher in
-// build/Release beside bin/ (src/native.ts).
+// the machine. The compiled form finds the addon and the launcher in this
+// checkout's build/Release (src/native.ts).
 mkdirSync(join(root, 'bin'), { recursive: true });
 const bin = join(root, 'bin/hako');
 const wanted = process.env.HAKO_ENGINE || 'bun-compile';

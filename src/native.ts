@@ -255,9 +255,10 @@ export function isNativeError(err: unknown, code?: string): err is NativeError {
 }
 
 // Where build/Release is relative to this module: from the tsc output
-// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs); for the
-// single executable (bin/hako, built by `bun build --compile`) the module
-// lives in Bun's virtual file system, so relative to the executable.
+// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs). The single
+// executable (bin/hako, `bun build --compile`) keeps the bundle's build-time
+// file: URL, so a copy of it finds the checkout it was built in; relative to
+// the executable's real path covers a checkout that was moved whole.
 const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
 
 function candidates(file: string): string[] {
