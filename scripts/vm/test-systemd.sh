@@ -35,7 +35,17 @@ if [ $rc = 3 ]; then
 fi
 [ $rc = 0 ] || exit $rc
 [ -d "$tests" ] || { echo "test-systemd: no $tests (run make build)" >&2; exit 1; }
-[ -x /lib/systemd/systemd ] || { echo "test-systemd: FAILED: /lib/systemd/systemd is missing (apt-get install systemd)" >&2; exit 1; }
+# The guests boot the host's own systemd and dbus-daemon (over the shared
+# root): install them where the image lacks them (they need not run here).
+need=()
+[ -x /lib/systemd/systemd ] || need+=(systemd)
+[ -x /usr/bin/dbus-daemon ] || need+=(dbus)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-systemd: installing ${need[*]}"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } \
+    || { echo "test-systemd: FAILED: apt-get install ${need[*]} failed" >&2; exit 1; }
+fi
+[ -x /lib/systemd/systemd ] || { echo "test-systemd: FAILED: /lib/systemd/systemd is missing after installing systemd" >&2; exit 1; }
 
 # uvu from node_modules/.bin: npx alone takes 45 s in the emulated guest.
 uvu=node_modules/.bin/uvu
