@@ -5,6 +5,7 @@
 // (containerd reads stdout and stderr through one pipe), so only warnings
 // and errors are written there, and debug only with --debug.
 import { appendFileSync } from 'node:fs';
+import { writeFd } from './output.js';
 import type { LogLevel } from './container/context.js';
 
 export type LogFormat = 'text' | 'json';
@@ -39,7 +40,7 @@ export class Logger {
         /* fall back to stderr */
       }
     }
-    process.stderr.write(level === 'error' ? `hako: ${msg}\n` : text);
+    writeFd(2, level === 'error' ? `hako: ${msg}\n` : text);
   };
 
   /** An error ends the command: logged to --log, and always the plain message on stderr. */
@@ -51,6 +52,6 @@ export class Logger {
         /* stderr still gets it */
       }
     }
-    process.stderr.write(`hako: ${msg}\n`);
+    writeFd(2, `hako: ${msg}\n`);
   }
 }

@@ -254,16 +254,20 @@ export function isNativeError(err: unknown, code?: string): err is NativeError {
   return code === undefined || e.code === code;
 }
 
-// Where build/Release is relative to this module: from the tsc output
-// (out/src/native.js) and from the esbuild bundle (dist/hako.mjs). The single
-// executable (bin/hako, `bun build --compile`) keeps the bundle's build-time
-// file: URL, so a copy of it finds the checkout it was built in; relative to
-// the executable's real path covers a checkout that was moved whole.
+// Where build/Release is: relative to this module in the tsc output
+// (out/src/native.js) and in the bundle (dist/hako.mjs, dist/chunks/). The
+// single executable (bin/hako, `bun build --compile`) has its modules in
+// Bun's virtual file system: scripts/bundle.mjs writes the checkout's
+// build/Release into it (so a copy of bin/hako anywhere finds it), and
+// relative to the executable's real path covers a checkout moved whole.
 const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
+declare const __HAKO_RELEASE_DIR__: string | undefined;
 
 function candidates(file: string): string[] {
+  const out: string[] = [];
+  if (typeof __HAKO_RELEASE_DIR__ === 'string') out.push(resolve(__HAKO_RELEASE_DIR__, file));
   const url = import.meta.url;
-  const out = url.startsWith('file:') ? BUILD_DIRS.map((d) => fileURLToPath(new URL(d + file, url))) : [];
+  if (url.startsWith('file:')) out.push(...BUILD_DIRS.map((d) => fileURLToPath(new URL(d + file, url))));
   out.push(resolve(dirname(realpathSync(process.execPath)), '../build/Release', file));
   return out;
 }

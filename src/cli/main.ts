@@ -11,6 +11,7 @@ import { Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
 import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
+import { stderr, stdout } from '../output.js';
 
 // Commands that decide anything by --rootless (runc parses it only there,
 // so a bad value does not break `state` or `list`).
@@ -20,8 +21,8 @@ const VERSION = process.env.HAKO_VERSION ?? '0.0.0-dev';
 const COMMIT = process.env.HAKO_COMMIT ?? 'unknown';
 const SPEC_VERSION = '1.3.0';
 
-function out(s: string): void {
-  process.stdout.write(s);
+function out(s: string): boolean {
+  return stdout(s);
 }
 
 /** Go's tabwriter as runc's list uses it: minwidth 12, padding 3. */
@@ -171,8 +172,13 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
       }
       // A reader that goes away ends the stream (runc dies of EPIPE).
       const stop = new AbortController();
-      process.stdout.on('error', () => stop.abort());
-      await streamEvents(ctx, id, { intervalMs: p.options.interval, emit: (line) => out(line + '\n'), signal: stop.signal });
+      await streamEvents(ctx, id, {
+        intervalMs: p.options.interval,
+        emit: (line) => {
+          if (!out(line + '\n')) stop.abort();
+        },
+        signal: stop.signal,
+      });
       return 0;
     }
     case 'checkpoint':
@@ -207,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
-      process.stderr.write(`hako: ${e.message}\n`);
+      stderr(`hako: ${e.message}\n`);
       return e.exitCode;
     }
     throw e;
@@ -219,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
   // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
   // means yes): hako cannot yet, so it says so rather than print help.
   if (p.helpFlag && (p.command === 'checkpoint' || p.command === 'restore')) {
-    process.stderr.write(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
+    stderr(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
     return 1;
   }
   if (p.help || p.command === 'help' || p.command === undefined) {
@@ -271,7 +277,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`hako: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    stderr(`hako: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;
   },
 );

@@ -3,7 +3,7 @@
 // and the library API used directly.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readlinkSync, readFileSync } from 'node:fs';
+import { readlinkSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Env, HAKO, REPO, uniqueId } from '../helpers.js';
@@ -25,6 +25,19 @@ t('the waiting init runs from a sealed memfd, not the launcher file', () => {
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
   assert.ok(rss < 4096, `init RSS ${rss} kB`);
   assert.is(env.hako(['delete', '--force', id]).status, 0);
+});
+
+t('a .env or bunfig.toml in the working directory changes nothing (Bun would read them at start)', () => {
+  // The shim runs hako in the bundle directory: a file there must not set
+  // hako's environment (HAKO_ADDON picks the native code it loads) or
+  // preload a script into it.
+  const b = env.bundle((c) => (c.process.args = ['sh', '-c', 'echo ran']));
+  writeFileSync(path.join(b, '.env'), `HAKO_ADDON=${path.join(b, 'evil.node')}\nHAKO_LAUNCHER=${path.join(b, 'evil')}\n`);
+  writeFileSync(path.join(b, 'bunfig.toml'), 'preload = ["./evil.js"]\n');
+  writeFileSync(path.join(b, 'evil.js'), 'console.log("preloaded");\n');
+  const r = env.hako(['run', uniqueId('dotenv')], { cwd: b });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'ran\n');
 });
 
 t('LISTEN_FDS: socket-activation fds pass through with LISTEN_FDS/LISTEN_PID', () => {
