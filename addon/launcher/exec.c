@@ -129,7 +129,8 @@ void nsenter_exec(const struct plan *p, int syncfd)
 
 	/* CLONE_PARENT: the runtime's child, reaped by it in the foreground or
 	 * by the caller's subreaper once `exec --detach` returns. */
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+	bool in_cgroup;
+	pid_t pid = clone_process(CLONE_PARENT, p->cgroup_fd, &in_cgroup);
 	if (pid < 0)
 		fail("clone the exec process");
 	if (pid == 0)
@@ -138,6 +139,8 @@ void nsenter_exec(const struct plan *p, int syncfd)
 	struct msgbuf m;
 	msg_begin(&m, PT_MSG_EXEC_PID);
 	msg_u32(&m, PT_INIT_PID, (uint32_t)pid);
+	if (in_cgroup)
+		msg_u32(&m, PT_INIT_IN_CGROUP, 1);
 	if (msg_send(&m, syncfd) < 0) {
 		kill(pid, SIGKILL);
 		_exit(1);

@@ -73,6 +73,11 @@ void masked_paths(struct rootctx *c);
 void write_sysctls(struct rootctx *c);
 void loopback_up(void);
 
+/* clone.c: fork-like clone with `flags` (no signal bits), into the cgroup of
+ * cgroup_fd (>= 0) when the kernel allows; *in_cgroup says whether it did.
+ * Closes cgroup_fd in the child and on failure. */
+pid_t clone_process(uint64_t flags, int cgroup_fd, bool *in_cgroup);
+
 /* lsm.c, through procfd (a procfs root the caller opened outside the
  * container): SELINUX_LABEL and APPARMOR_PROFILE for the next execve, and the
  * SELinux label for keyrings created until it is cleared (set false). */

@@ -105,8 +105,9 @@ void nsenter_create(const struct plan *p, int syncfd)
 	 * subreaper's (conmon, containerd-shim) when the runtime exits. A new
 	 * cgroup namespace is rooted where its creator is at that moment: the
 	 * init unshares it itself once it is in its cgroup (init_main). */
-	unsigned long flags = CLONE_PARENT | SIGCHLD | (unsigned long)(p->ns_new & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP));
-	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	uint64_t flags = CLONE_PARENT | (p->ns_new & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP));
+	bool in_cgroup;
+	pid_t pid = clone_process(flags, p->cgroup_fd, &in_cgroup);
 	if (pid < 0)
 		fail("clone the container init");
 	if (pid == 0)
@@ -115,6 +116,8 @@ void nsenter_create(const struct plan *p, int syncfd)
 	struct msgbuf m;
 	msg_begin(&m, PT_MSG_PID);
 	msg_u32(&m, PT_INIT_PID, (uint32_t)pid);
+	if (in_cgroup)
+		msg_u32(&m, PT_INIT_IN_CGROUP, 1);
 	if (msg_send(&m, syncfd) < 0) {
 		kill(pid, SIGKILL);
 		_exit(1);

@@ -235,7 +235,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 	struct rec r;
 	memset(p, 0, sizeof(*p));
 	p->rootfs_propagation = MS_REC | MS_SLAVE;
-	p->console_fd = p->exec_pidfd = p->seccomp_sock = -1;
+	p->console_fd = p->exec_pidfd = p->seccomp_sock = p->cgroup_fd = -1;
 	rec_iter_init(&it, buf, len, "MSG_PLAN");
 	while (rec_next(&it, &r)) {
 		switch (r.tag) {
@@ -292,6 +292,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_CONSOLE_WIDTH: p->console_width = rec_u32(&r); break;
 		case PT_CONSOLE_HEIGHT: p->console_height = rec_u32(&r); break;
 		case PT_EXEC_PIDFD: p->exec_pidfd = plan_fd(&r); break;
+		case PT_CGROUP_FD: p->cgroup_fd = plan_fd(&r); break;
 		case PT_SECCOMP_FD_SOCK: p->seccomp_sock = plan_fd(&r); break;
 		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;

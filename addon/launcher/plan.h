@@ -137,6 +137,7 @@ struct plan {
 	bool apparmor_stack;
 
 	int exec_pidfd; /* exec mode: the container init, -1 otherwise */
+	int cgroup_fd;  /* -1: none (clone.c) */
 	uint64_t exec_ns;
 
 	struct hook_list hooks_create, hooks_start;

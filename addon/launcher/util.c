@@ -97,7 +97,7 @@ void failx(const char *fmt, ...)
 	report(0, false, fmt, ap);
 }
 
-static void vwarn(const char *fmt, va_list ap)
+static void vwarn(bool debug, const char *fmt, va_list ap)
 {
 	char text[4096];
 	if (sink != SINK_SYNC)
@@ -107,6 +107,8 @@ static void vwarn(const char *fmt, va_list ap)
 	struct msgbuf m;
 	msg_begin(&m, PT_MSG_WARN);
 	msg_str(&m, PT_WARN_TEXT, text);
+	if (debug)
+		msg_u32(&m, PT_WARN_DEBUG, 1);
 	msg_send(&m, sink_fd);
 }
 
@@ -115,7 +117,7 @@ void warnx_msg(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	vwarn(false, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -127,7 +129,7 @@ void debugx(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vwarn(fmt, ap);
+	vwarn(true, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

@@ -6,6 +6,7 @@
 // makes around the init; see src/cgroups/systemd.ts). The record says
 // which, so later commands (which clients call without the flag) use the
 // driver the container was created with.
+import { closeSync, constants, openSync } from 'node:fs';
 import type { Spec } from '../spec/types.js';
 import { CgroupError } from '../cgroups/errors.js';
 import { readLayout } from '../cgroups/host.js';
@@ -14,6 +15,7 @@ import { resolveCgroupPath } from '../cgroups/path.js';
 import { runcDefaultDeviceRules } from '../cgroups/devices.js';
 import { rootlessCgroup } from '../cgroups/rootless.js';
 import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
+import { V2Manager } from '../cgroups/v2.js';
 import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
 import type { ContainerRecord } from './store.js';
 
@@ -96,6 +98,26 @@ export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?:
 }
 
 /** Puts the init (waiting for "go") in the cgroup; under systemd, starts the unit around it and writes the limits. */
+/**
+ * An fd of the container's cgroup directory for the launcher to clone the
+ * process into (clone3 CLONE_INTO_CGROUP, see addon/launcher/clone.c), or
+ * -1: only a cgroup v2 directory hako made itself qualifies (on v1 and
+ * hybrid hosts the v1 hierarchies still need their cgroup.procs writes; under
+ * systemd the unit is made around the pid). Close it once the launcher ran.
+ */
+export function cloneIntoFd(m: CgroupManager | null): number {
+  if (!(m instanceof V2Manager)) return -1;
+  try {
+    return openSync(m.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return -1; // the write after the clone says what is wrong
+  }
+}
+
+export function closeCloneIntoFd(fd: number): void {
+  if (fd >= 0) closeSync(fd);
+}
+
 export function enterCgroup(m: CgroupManager, pid: number): string[] {
   if (m instanceof SystemdManager) return m.start(pid);
   m.apply(pid);

@@ -14,7 +14,7 @@ import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
+import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
 import { writeUserMaps } from './usermaps.js';
@@ -140,6 +140,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
   let consoleFd = -1;
+  let cgroupFd = -1;
   let pidFileWritten = false;
   let cgroupMade = false;
   const me = procStat(process.pid);
@@ -181,6 +182,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       consoleFd = opts.consoleSocket ? connectConsoleSocket(opts.consoleSocket) : -1;
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd >= 0 ? consoleFd : opts.foreground!.consoleFd });
     }
+    cgroupFd = cloneIntoFd(cgm);
+    if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
     if (seccomp?.notify) {
       // The init loads the filter after MSG_GO, once rec.pid is known.
       handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', where(m)));
@@ -189,7 +192,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     session = await InitSession.start(plan.records, {
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
       passFds,
-      onWarning: (t) => ctx.log('warn', where(t)),
+      onWarning: (t, level) => ctx.log(level, where(t)),
       seccompListener: handover?.listener,
     });
     rec.pid = session.pid;
@@ -197,7 +200,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     // The init waits for MSG_GO before it runs anything of the container's:
     // joining the cgroup now is before any container code. Under systemd
     // this is when the unit is made (around this pid) and limited.
-    if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
+    if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
+    else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
 
     if (maps) {
       try {
@@ -247,6 +251,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(describe(e)));
   } finally {
     if (consoleFd >= 0) native().close(consoleFd);
+    closeCloneIntoFd(cgroupFd);
     handover?.close();
     session?.close();
     lock.release();

@@ -13,7 +13,7 @@ import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
-import { containerCgroup } from './cgroup.js';
+import { cloneIntoFd, closeCloneIntoFd, containerCgroup } from './cgroup.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
 import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
@@ -117,6 +117,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   const lock = store.lock(id);
   let pidfd = -1;
   let consoleFd = -1;
+  let cgroupFd = -1;
   let consoleEnd = -1;
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
@@ -180,6 +181,9 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       }
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd });
     }
+    const cg = containerCgroup(rec);
+    cgroupFd = cloneIntoFd(cg);
+    if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
     if (seccomp?.notify) {
       // runc sends the exec'd process's listener too, with the container's
       // state (not "creating": the container is there already).
@@ -190,14 +194,15 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       extraFds: opts.preserveFds ?? 0,
       passFds,
       exec: true,
-      onWarning: (t) => ctx.log('warn', where(t)),
+      onWarning: (t, level) => ctx.log(level, where(t)),
       seccompListener: handover?.listener,
     });
     pid = session.pid;
     // Into the container's cgroup before it runs anything of its own (it
     // waits for MSG_GO): its limits and accounting hold from the start.
     try {
-      containerCgroup(rec)?.apply(pid);
+      if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
+      else cg?.apply(pid);
     } catch (e) {
       // Rootless, moving a process needs write access to the common
       // ancestor of both cgroups, which a caller from elsewhere (another
@@ -222,6 +227,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   } finally {
     if (pidfd >= 0) native().close(pidfd);
     if (consoleFd >= 0) native().close(consoleFd);
+    closeCloneIntoFd(cgroupFd);
     handover?.close();
     session?.close();
     lock.release();

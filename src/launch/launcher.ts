@@ -19,7 +19,7 @@ export class LaunchError extends Error {
 
 /** An fd of ours the launcher needs, and the plan tag that tells it the number. */
 export interface PassFd {
-  tag: 'CONSOLE_FD' | 'EXEC_PIDFD' | 'SECCOMP_FD_SOCK';
+  tag: 'CONSOLE_FD' | 'EXEC_PIDFD' | 'SECCOMP_FD_SOCK' | 'CGROUP_FD';
   fd: number;
 }
 
@@ -42,7 +42,8 @@ export interface LaunchOptions {
   passFds?: readonly PassFd[];
   /** Exec mode: the launcher answers MSG_EXEC_PID rather than MSG_PID. */
   exec?: boolean;
-  onWarning?: (text: string) => void;
+  /** A warning of the launcher's, or with LOG_LEVEL 1 a debug line of its. */
+  onWarning?: (text: string, level: 'warn' | 'debug') => void;
   seccompListener?: SeccompListener;
 }
 
@@ -57,7 +58,7 @@ export class InitSession {
   private constructor(
     private readonly sock: Socket,
     private readonly child: ChildProcess,
-    private readonly onWarning: (t: string) => void,
+    private readonly onWarning: (t: string, level: 'warn' | 'debug') => void,
     private readonly listener: SeccompListener | undefined,
   ) {
     sock.on('data', (d: Buffer) => {
@@ -65,7 +66,7 @@ export class InitSession {
       const { records, rest } = splitRecords(this.buf);
       this.buf = rest;
       for (const r of records) {
-        if (r.tag === T.MSG_WARN) this.onWarning(field<string>(r.value as Rec[], 'WARN_TEXT') ?? '');
+        if (r.tag === T.MSG_WARN) this.onWarning(field<string>(r.value as Rec[], 'WARN_TEXT') ?? '', field<boolean | number>(r.value as Rec[], 'WARN_DEBUG') ? 'debug' : 'warn');
         else this.queue.push(r);
       }
       this.wake();
@@ -80,6 +81,8 @@ export class InitSession {
   }
 
   pid = 0;
+  /** The launcher cloned the process into CGROUP_FD's cgroup: nobody need move it. */
+  inCgroup = false;
 
   static async start(plan: Rec[], opts: LaunchOptions): Promise<InitSession> {
     const n = opts.extraFds;
@@ -109,6 +112,7 @@ export class InitSession {
     s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);
     s.pid = field<number>(reply.value as Rec[], 'INIT_PID') ?? 0;
     if (!s.pid) throw new LaunchError('the launcher reported no pid');
+    s.inCgroup = field<boolean | number>(reply.value as Rec[], 'INIT_IN_CGROUP') ? true : false;
     return s;
   }
 

@@ -73,6 +73,44 @@ t('delete removes the cgroup; a failed create leaves none', () => {
   assert.is(existsSync(dir), false);
 });
 
+t('the init and an exec process start in the container cgroup: cloned into it on cgroup v2, no cgroup fd inside', () => {
+  // On pure v2 the launcher clones them into the cgroup (CLONE_INTO_CGROUP;
+  // --debug says so); elsewhere hako moves them there. Either way the first
+  // thing they run is already limited, and the fd of the cgroup directory
+  // used for the clone never reaches the container.
+  const id = uniqueId('into');
+  const cgPath = `/hako-test-${id}`;
+  const b = env.bundle((c) => {
+    c.process.args = ['sleep', '100'];
+    c.linux.cgroupsPath = cgPath;
+    c.linux.resources = { pids: { limit: 20 } };
+  });
+  const log = `${env.dir}/${id}.log`;
+  try {
+    const cr = env.hako(['--debug', '--log', log, 'create', '--bundle', b, id]);
+    assert.is(cr.status, 0, cr.stderr);
+    const pid = JSON.parse(env.hako(['state', id]).stdout).pid;
+    const mine = (p: number) => readFileSync(`/proc/${p}/cgroup`, 'utf8');
+    assert.match(mine(pid), v2 ? new RegExp(`^0::${cgPath}$`, 'm') : new RegExp(`:pids:${cgPath}$`, 'm'));
+    assert.is(env.hako(['start', id]).status, 0);
+    const ex = env.hako(['--debug', '--log', log, 'exec', id, 'sh', '-c', 'cat /proc/self/cgroup; ls /proc/self/fd']);
+    assert.is(ex.status, 0, ex.stderr);
+    const lines = ex.stdout.trim().split('\n');
+    // Inside, with a cgroup namespace or not, the path ends in the container's.
+    assert.ok(lines.some((l) => (v2 ? /^0::/.test(l) : /:pids:/.test(l)) && (l.endsWith(cgPath) || l.endsWith(':/'))), ex.stdout);
+    assert.equal(lines.filter((l) => /^\d+$/.test(l)), ['0', '1', '2', '3'], 'fds 0-2 and ls\'s own directory');
+    const said = readFileSync(log, 'utf8');
+    if (v2) {
+      assert.match(said, /the init was cloned into its cgroup \(CLONE_INTO_CGROUP\)/);
+      assert.match(said, /the process was cloned into the container's cgroup \(CLONE_INTO_CGROUP\)/);
+    } else {
+      assert.not.match(said, /CLONE_INTO_CGROUP/);
+    }
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
 t('cgroupsPath errors name the JSON path', () => {
   const b = env.bundle((c) => (c.linux.cgroupsPath = '../../escape'));
   const r = env.hako(['create', '--bundle', b, uniqueId('cgbad')]);
