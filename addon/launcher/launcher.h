@@ -71,6 +71,8 @@ void masked_paths(struct rootctx *c);
 
 /* sysctl.c */
 void write_sysctls(struct rootctx *c);
+
+/* net.c */
 void loopback_up(void);
 
 /* clone.c: fork-like clone with `flags` (no signal bits), into the cgroup of

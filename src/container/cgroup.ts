@@ -97,7 +97,6 @@ export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?:
   return m.set(withDefaultDevices(spec), { source: 'config.json', at: '/linux/resources' });
 }
 
-/** Puts the init (waiting for "go") in the cgroup; under systemd, starts the unit around it and writes the limits. */
 /**
  * An fd of the container's cgroup directory for the launcher to clone the
  * process into (clone3 CLONE_INTO_CGROUP, see addon/launcher/clone.c), or
@@ -118,6 +117,7 @@ export function closeCloneIntoFd(fd: number): void {
   if (fd >= 0) closeSync(fd);
 }
 
+/** Puts the init (waiting for "go") in the cgroup; under systemd, starts the unit around it and writes the limits. */
 export function enterCgroup(m: CgroupManager, pid: number): string[] {
   if (m instanceof SystemdManager) return m.start(pid);
   m.apply(pid);
