@@ -105,8 +105,11 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     }
     case 'exec': {
       const o = p.options;
-      if (o.cgroup.length) throw new HakoError('--cgroup is not supported yet (it comes with the cgroups release)', 'usage');
-      if (o.pidfdSocket) throw new HakoError('--pidfd-socket is not supported yet', 'usage');
+      // runc 1.2's exec flags: refused before anything runs rather than
+      // ignored (the process would run in the wrong cgroup, or the caller
+      // would wait for a pidfd that never comes).
+      if (o.cgroup.length) throw new HakoError('exec --cgroup (a sub-cgroup for the process) is not supported yet', 'usage');
+      if (o.pidfdSocket) throw new HakoError('exec --pidfd-socket is not supported yet', 'usage');
       const { exec } = await import('../container/exec.js');
       try {
         return await exec(ctx, id, {

@@ -239,6 +239,21 @@ t('exec into a stopped container fails, as runc says it', async () => {
   }
 });
 
+t('runc 1.2\'s exec --cgroup and --pidfd-socket: refused, nothing runs', async () => {
+  const { id } = running();
+  try {
+    const marker = `/dev/shm/ran-${id}`;
+    for (const flags of [['--cgroup', 'sub'], ['--pidfd-socket', '/tmp/nowhere.sock']]) {
+      const r = env.hako(['exec', ...flags, id, 'touch', marker]);
+      assert.is.not(r.status, 0);
+      assert.match(r.stderr, new RegExp(`exec ${flags[0]}.* is not supported yet`));
+    }
+    assert.is(env.hako(['exec', id, 'sh', '-c', `test -e ${marker} && echo ran || echo none`]).stdout, 'none\n');
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
 t('paused: exec refuses, and --ignore-paused waits for resume as runc does', async () => {
   const { id } = running();
   try {
