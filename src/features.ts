@@ -7,6 +7,7 @@ import { KNOWN_MOUNT_OPTIONS } from './launch/mount-options.js';
 import { NS_FLAGS } from './launch/plan.js';
 import type { Features } from './spec/types.js';
 import { seccompFeatures } from './seccomp/features.js';
+import { MPOL_FLAG, MPOL_MODE } from './launch/sched.js';
 
 export function features(): Features {
   let last = 40;
@@ -36,6 +37,8 @@ export function features(): Features {
       // Idmapped bind mounts (mount_setattr, Linux 5.12; whether a given
       // filesystem supports them is the kernel's answer at create time).
       mountExtensions: { idmap: { enabled: true } },
+      // set_mempolicy(2) modes and flags hako passes on (src/launch/sched.ts).
+      memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAG) },
     },
     annotations: {
       'org.hako.version': process.env.HAKO_VERSION ?? 'dev',

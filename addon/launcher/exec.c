@@ -69,6 +69,7 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 		console_setup(p, procfd, -1);
 
 	set_personality(p);
+	apply_sched(p);
 	int retry_cwd = enter_cwd(p, 0);
 	/* As in the init: through the host's procfs, never the container's
 	 * /proc, and before the seccomp filter and the user switch. */

@@ -188,6 +188,7 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	rootfs_finalize(&c);
 
 	set_personality(p);
+	apply_sched(p);
 	int retry_cwd = enter_cwd(p, 0);
 	/* The labels take effect at execve (and for the startContainer hooks,
 	 * as in runc, which run in the container). Here: after everything that

@@ -72,6 +72,9 @@ void masked_paths(struct rootctx *c);
 /* sysctl.c */
 void write_sysctls(struct rootctx *c);
 
+/* sched.c: SCHED, IOPRIO and MEMPOLICY, before the capabilities go. */
+void apply_sched(const struct plan *p);
+
 /* net.c */
 void loopback_up(void);
 

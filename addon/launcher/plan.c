@@ -171,6 +171,55 @@ static void decode_sysctl(struct plan *p, const struct rec *top)
 	need("SC_VALUE", s->value, s->key);
 }
 
+static void decode_sched(struct plan *p, const struct rec *top)
+{
+	struct rec_iter it;
+	struct rec r;
+	bool has_policy = false;
+	p->has_sched = true;
+	rec_iter_init(&it, top->val, top->len, "SCHED");
+	while (rec_next(&it, &r)) {
+		switch (r.tag) {
+		case PT_SCH_POLICY: p->sched_policy = rec_u32(&r); has_policy = true; break;
+		case PT_SCH_FLAGS: p->sched_flags = rec_u64(&r); break;
+		case PT_SCH_NICE: p->sched_nice = rec_i32(&r); break;
+		case PT_SCH_PRIORITY: p->sched_priority = rec_u32(&r); break;
+		case PT_SCH_RUNTIME: p->sched_runtime = rec_u64(&r); break;
+		case PT_SCH_DEADLINE: p->sched_deadline = rec_u64(&r); break;
+		case PT_SCH_PERIOD: p->sched_period = rec_u64(&r); break;
+		default: unexpected(&r, it.ctx);
+		}
+	}
+	if (!has_policy)
+		failx("plan: SCHED without SCH_POLICY");
+}
+
+static void decode_mempolicy(struct plan *p, const struct rec *top)
+{
+	struct rec_iter it;
+	struct rec r;
+	bool has_mode = false;
+	p->has_mempolicy = true;
+	rec_iter_init(&it, top->val, top->len, "MEMPOLICY");
+	while (rec_next(&it, &r)) {
+		switch (r.tag) {
+		case PT_MP_MODE: p->mempolicy_mode = rec_u32(&r); has_mode = true; break;
+		case PT_MP_NODES:
+			if (r.len % sizeof(unsigned long))
+				failx("plan: MP_NODES of %u bytes is not a whole number of unsigned longs", (unsigned)r.len);
+			p->mempolicy_words = r.len / sizeof(unsigned long);
+			if (r.len) {
+				p->mempolicy_nodes = xmalloc(r.len);
+				memcpy(p->mempolicy_nodes, r.val, r.len);
+			}
+			break;
+		default: unexpected(&r, it.ctx);
+		}
+	}
+	if (!has_mode)
+		failx("plan: MEMPOLICY without MP_MODE");
+}
+
 static void decode_rlimit(struct plan *p, const struct rec *top)
 {
 	struct rlimit_ent *l = PUSH(p->rlimits, p->n_rlimits);
@@ -268,6 +317,9 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_ADDITIONAL_GID: *PUSH(p->additional_gids, p->n_additional_gids) = rec_u32(&r); break;
 		case PT_UMASK: p->umask = rec_u32(&r); p->has_umask = true; break;
 		case PT_RLIMIT: decode_rlimit(p, &r); break;
+		case PT_SCHED: decode_sched(p, &r); break;
+		case PT_IOPRIO: p->ioprio = rec_u32(&r); p->has_ioprio = true; break;
+		case PT_MEMPOLICY: decode_mempolicy(p, &r); break;
 		case PT_OOM_SCORE_ADJ: p->oom_score_adj = rec_i32(&r); p->has_oom_score_adj = true; break;
 		case PT_PERSONALITY: p->personality = rec_u64(&r); p->has_personality = true; break;
 		case PT_CAP_BOUNDING: p->cap_bounding = rec_u64(&r); break;
@@ -321,7 +373,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 			failx("plan: exec mode without EXEC_PIDFD");
 		/* What only an init does: exec mode would silently skip it. */
 		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
-		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps || p->loopback_up ||
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps || p->loopback_up || p->has_mempolicy ||
 		    p->mount_label)
 			failx("plan: container setup tags in an exec mode plan");
 		if (p->root_chroot)

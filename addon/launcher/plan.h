@@ -115,6 +115,16 @@ struct plan {
 	uint32_t umask;
 	struct rlimit_ent *rlimits;
 	size_t n_rlimits;
+	bool has_sched; /* SCHED: sched_setattr (sched.c) */
+	uint32_t sched_policy, sched_priority;
+	int32_t sched_nice;
+	uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
+	bool has_ioprio;
+	uint32_t ioprio;
+	bool has_mempolicy;
+	uint32_t mempolicy_mode;
+	unsigned long *mempolicy_nodes; /* NULL with no nodes */
+	size_t mempolicy_words;
 	bool has_oom_score_adj;
 	int32_t oom_score_adj;
 	bool has_personality;

@@ -9,6 +9,7 @@ import { capMask, capNames, containerPath, grantableCaps, NS_FLAGS, PlanError } 
 import { rec, type Rec } from './tlv.js';
 import { toUint64 } from '../spec/numbers.js';
 import { processLsmRecs, type HostLsm } from './lsm.js';
+import { ioPriorityRecs, schedulerRecs } from './sched.js';
 
 /** A problem with what the exec caller asked for (flags or process.json), in runc's words. */
 export class ExecRequestError extends Error {
@@ -194,6 +195,7 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
     r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', soft), rec('RL_HARD', hard)]));
   });
   if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
+  r.push(...schedulerRecs(proc.scheduler), ...ioPriorityRecs(proc.ioPriority));
   // The container's execution domain is the container's, for every process in it.
   const persona = spec.linux?.personality;
   if (persona) {

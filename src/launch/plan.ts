@@ -12,6 +12,7 @@ import { idmapRecs, type IdmapDefault } from './idmap.js';
 import { labelMount, mountLabelOf, processLsmRecs, type HostLsm } from './lsm.js';
 import type { CgroupLayout } from '../cgroups/host.js';
 import { rootlessChecks } from './rootless.js';
+import { ioPriorityRecs, memoryPolicyRecs, schedulerRecs } from './sched.js';
 
 export { PlanError };
 
@@ -222,10 +223,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   // runtime.md#create: a property that cannot be applied is an error, not
   // something to skip. These are not implemented yet.
   const unsupported: Array<[unknown, string]> = [
-    [proc.scheduler, '/process/scheduler'],
-    [proc.ioPriority, '/process/ioPriority'],
     [proc.execCPUAffinity, '/process/execCPUAffinity'],
-    [linux.memoryPolicy, '/linux/memoryPolicy'],
     [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, '/linux/netDevices'],
     [linux.intelRdt, '/linux/intelRdt'],
   ];
@@ -385,6 +383,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
     r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', soft), rec('RL_HARD', hard)]));
   });
   if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
+  r.push(...schedulerRecs(proc.scheduler), ...ioPriorityRecs(proc.ioPriority), ...memoryPolicyRecs(linux.memoryPolicy));
   if (linux.personality) {
     const dom = linux.personality.domain;
     const base = dom === 'LINUX' ? PERSONA.LINUX : dom === 'LINUX32' ? PERSONA.LINUX32 : -1;

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
@@ -86,6 +86,60 @@ t('unknown capability names are warned about and ignored', () => {
   const r = env.hako(['run', '--bundle', b, uniqueId('cap')]);
   assert.is(r.status, 0);
   assert.match(r.stderr, /CAP_NOT_A_CAP/);
+});
+
+t('scheduler and I/O priority: the init and exec\'d processes have them; the memory policy the init', () => {
+  // /proc/self/stat: 18 priority (-1 - rt priority for real-time policies),
+  // 19 nice, 41 policy (SCHED_RR = 2). SCHED_RR needs CAP_SYS_NICE, which
+  // the container does not keep: hako applies it before the caps go.
+  const stat = "awk '{print $18, $19, $41}' /proc/self/stat; ionice -p $$";
+  const numa = existsSync('/proc/self/numa_maps');
+  const b = env.bundle((c) => {
+    c.process.args = ['sh', '-c', `${stat}; ${numa ? 'grep -c " interleave:0 " /proc/self/numa_maps' : 'echo 1'}; sleep 100`];
+    c.process.scheduler = { policy: 'SCHED_RR', priority: 10 };
+    // With RT group scheduling (v1 cpu.rt_runtime_us) the container's cgroup
+    // needs real-time time of its own, as under runc.
+    if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+    c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+    c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' };
+  });
+  const id = uniqueId('sched');
+  const log = path.join(env.dir, `${id}.out`);
+  const out = openSync(log, 'w');
+  try {
+    assert.is(env.hako(['run', '-d', '--bundle', b, id], { stdio: ['ignore', out, out] }).status, 0);
+    let text = '';
+    for (let i = 0; i < 300 && text.split('\n').length < 4; i++) {
+      spawnSync('sleep', ['0.01']);
+      text = readFileSync(log, 'utf8');
+    }
+    const [sched, io, mp] = text.trim().split('\n');
+    assert.is(sched, '-11 0 2', 'SCHED_RR, rt priority 10');
+    assert.is(io, 'best-effort: prio 6');
+    assert.ok(Number(mp) >= 1, `an interleave:0 mapping: ${mp}`);
+    const ex = env.hako(['exec', id, 'sh', '-c', stat]);
+    assert.is(ex.status, 0, ex.stderr);
+    assert.is(ex.stdout, '-11 0 2\nbest-effort: prio 6\n');
+  } finally {
+    closeSync(out);
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('scheduler, ioPriority, memoryPolicy errors name the JSON path and leave nothing', () => {
+  const cases: Array<[(c: any) => void, RegExp]> = [
+    [(c) => (c.process.scheduler = { policy: 'SCHED_FIFO' }), /\/process\/scheduler\/priority: SCHED_FIFO needs a priority from 1 to 99/],
+    [(c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 9 }), /\/process\/ioPriority\/priority: must be <= 7/],
+    [(c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '2-1' }), /\/linux\/memoryPolicy\/nodes: "2-1": a range must go up/],
+  ];
+  for (const [edit, re] of cases) {
+    const id = uniqueId('schederr');
+    const r = env.hako(['run', '--bundle', env.bundle(edit), id]);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, re);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.is(env.hako(['state', id]).status, 1, 'no state');
+  }
 });
 
 t('args are looked up in the container PATH', () => {
