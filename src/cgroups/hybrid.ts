@@ -54,6 +54,11 @@ export class HybridManager implements CgroupManager {
     return { ...this.v1.dirs, ...this.v2.dirs };
   }
 
+  undoParents(): void {
+    this.v2.undoParents();
+    this.v1.undoParents();
+  }
+
   create(): void {
     this.v1.create();
     try {

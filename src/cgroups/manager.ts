@@ -61,6 +61,12 @@ export interface CgroupManager {
    * processes exit. Thaws the cgroup if it cannot be removed.
    */
   destroy(): void;
+  /**
+   * After destroy(), for a create that failed: removes the parent
+   * directories create() made for it (a nested cgroupsPath), never ones that
+   * were there before; one another container has entered by now stays.
+   */
+  undoParents?(): void;
   exists(): boolean;
 }
 

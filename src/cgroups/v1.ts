@@ -46,8 +46,16 @@ export class V1Manager implements CgroupManager {
     return this.members.find((m) => m.controllers.includes(controller));
   }
 
+  /** What create() made, outermost first (see undoParents). */
+  private made: string[] = [];
+
+  undoParents(): void {
+    undoMkdirs(this.d.fs, this.made);
+  }
+
   create(): void {
     const made: string[] = [];
+    this.made = made;
     try {
       for (const m of this.members) {
         // A new cpuset cgroup has no CPUs and no memory nodes, and nothing

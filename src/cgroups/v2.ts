@@ -50,8 +50,16 @@ export class V2Manager implements CgroupManager {
     return out;
   }
 
+  /** What create() made, outermost first (see undoParents). */
+  private made: string[] = [];
+
+  undoParents(): void {
+    undoMkdirs(this.d.fs, this.made);
+  }
+
   create(): void {
     const made = mkdirs(this.d.fs, this.mountpoint, this.dir);
+    this.made = made;
     if (this.enable === 'all') {
       try {
         for (const a of this.ancestors()) this.enableIn(a, words(readOpt(this.d.fs, this.file('cgroup.controllers', a))));

@@ -235,6 +235,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroupMade && cgm) {
       try {
         cgm.destroy();
+        cgm.undoParents?.();
       } catch (d) {
         ctx.log('warn', where(`removing the cgroup after a failed create: ${describe(d)}`));
       }

@@ -71,6 +71,17 @@ t('delete removes the cgroup; a failed create leaves none', () => {
   });
   assert.is(env.hako(['create', '--bundle', bad, uniqueId('cgfail')]).status, 1);
   assert.is(existsSync(dir), false);
+
+  // A nested path: the parents hako made for it go too (a parent that was
+  // there before stays, as the host's own cgroups do).
+  const nested = `${path}-parent/inner/leaf`;
+  const badNested = env.bundle((c) => {
+    c.process.args = ['/nonexistent'];
+    c.linux.cgroupsPath = nested;
+  });
+  assert.is(env.hako(['create', '--bundle', badNested, uniqueId('cgfail')]).status, 1);
+  const top = v2 ? `/sys/fs/cgroup${path}-parent` : `/sys/fs/cgroup/memory${path}-parent`;
+  assert.is(existsSync(top), false, `${top} is left`);
 });
 
 t('the init and an exec process start in the container cgroup: cloned into it on cgroup v2, no cgroup fd inside', () => {

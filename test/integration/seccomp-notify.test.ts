@@ -228,7 +228,10 @@ t('an unreachable agent fails create in one line naming the container and the pa
   assert.not.ok(existsSync(pidFile), 'no pid file');
   assert.equal(processesUnder(b), [], 'no process');
   assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), b, 'no mount');
-  for (const h of readLayout().hierarchies) assert.not.ok(existsSync(path.join(h.mountpoint, cgroupsPath)), `no cgroup in ${h.mountpoint}`);
+  for (const h of readLayout().hierarchies) {
+    assert.not.ok(existsSync(path.join(h.mountpoint, cgroupsPath)), `no cgroup in ${h.mountpoint}`);
+    assert.not.ok(existsSync(path.join(h.mountpoint, path.dirname(cgroupsPath))), `no parent cgroup in ${h.mountpoint}`);
+  }
 });
 
 t('an agent gone by exec time fails the exec in one line, and its process with it', async () => {
