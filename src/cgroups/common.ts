@@ -71,6 +71,19 @@ export function words(text: string | undefined): Set<string> {
 
 /** Creates `dir` and its missing parents below `mountpoint`; returns the ones it made, outermost first. */
 export function mkdirs(fs: CgroupFs, mountpoint: string, dir: string, each?: (d: string, parent: string) => void): string[] {
+  // A parent can vanish between two mkdirs: a concurrent create that failed
+  // removes the parents it made (undoParents), unaware of us. Start again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return mkdirsOnce(fs, mountpoint, dir, each);
+    } catch (e) {
+      if (attempt < 2 && e instanceof CgroupError && e.code === 'ENOENT') continue;
+      throw e;
+    }
+  }
+}
+
+function mkdirsOnce(fs: CgroupFs, mountpoint: string, dir: string, each?: (d: string, parent: string) => void): string[] {
   const rel = path.relative(mountpoint, dir);
   if (rel === '' || rel.startsWith('..')) throw new CgroupError(`${dir} is not a cgroup below ${mountpoint}`);
   const made: string[] = [];
