@@ -34,7 +34,9 @@ function gated(script: string): { child: ChildProcess; go: () => Promise<{ code:
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
-  const exited = once(child, 'exit');
+  // 'close', not 'exit': the output can still be on its way when the
+  // process has exited (seen under emulation, where "survived" went missing).
+  const exited = once(child, 'close');
   return {
     child,
     go: async () => {

@@ -47,7 +47,8 @@ function stream(args: string[]) {
     }
   });
   child.stderr.on('data', (d: Buffer) => (err += d));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  // 'close': every event line has been read, not only the process gone.
+  const exited = once(child, 'close') as Promise<[number | null, string | null]>;
   return {
     events,
     stderr: () => err,

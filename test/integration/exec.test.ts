@@ -192,7 +192,8 @@ t('a foreground exec forwards the signals it gets to its process', async () => {
     child.stdout.on('data', (d) => (out += d));
     for (let i = 0; i < 500 && !out.includes('ready'); i++) await sleep(10);
     child.kill('SIGTERM');
-    const [code] = (await once(child, 'exit')) as [number | null];
+    // 'close': the output has all arrived, not only the process gone.
+    const [code] = (await once(child, 'close')) as [number | null];
     assert.is(code, 9);
     assert.match(out, /got-term/);
   } finally {
@@ -263,7 +264,7 @@ t('paused: exec refuses, and --ignore-paused waits for resume as runc does', asy
     assert.is(r.status, 255);
     assert.match(r.stderr, /exec failed: cannot exec in a paused container \(use --ignore-paused to override\)/);
     const child = spawn(HAKO, ['--root', env.root, 'exec', '--ignore-paused', id, 'echo', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = once(child, 'exit') as Promise<[number | null]>;
+    const exited = once(child, 'close') as Promise<[number | null]>;
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await sleep(1000);
