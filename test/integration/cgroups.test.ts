@@ -27,16 +27,17 @@ const unified = layout.hierarchies.find((h) => h.fstype === 'cgroup2');
 const children: ChildProcess[] = [];
 
 /** A shell that waits for a line on stdin before running `script`: it joins its cgroup first. */
-function gated(script: string): { child: ChildProcess; go: () => Promise<{ code: number | null; out: string; err: string }> } {
+function gated(script: string, until: 'exit' | 'close' = 'exit'): { child: ChildProcess; go: () => Promise<{ code: number | null; out: string; err: string }> } {
   const child = spawn('sh', ['-c', `read x; ${script}`], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
-  // 'close', not 'exit': the output can still be on its way when the
-  // process has exited (seen under emulation, where "survived" went missing).
-  const exited = once(child, 'close');
+  // 'close' waits for the output too, which can still be on its way when
+  // the process has exited (under emulation "survived" went missing once);
+  // 'exit' for scripts whose background children keep the pipes open.
+  const exited = once(child, until);
   return {
     child,
     go: async () => {
@@ -268,7 +269,7 @@ t('a memory limit OOM-kills, and the count says so', async () => {
     // swap == limit: no room for swap either.
     m.set({ memory: { limit: 16 << 20, swap: 16 << 20 } });
     // `tail -n 1` keeps the whole newline-less "line" in memory: 64 MiB of it.
-    const p = gated('head -c 67108864 /dev/zero | tail -n 1 >/dev/null; echo survived');
+    const p = gated('head -c 67108864 /dev/zero | tail -n 1 >/dev/null; echo survived', 'close');
     m.apply(p.child.pid!);
     const r = await p.go();
     assert.is(r.out.trim(), 'survived', 'the shell itself is not the biggest process');
