@@ -263,13 +263,13 @@ export function isNativeError(err: unknown, code?: string): err is NativeError {
 const BUILD_DIRS = ['../../build/Release/', '../build/Release/'];
 declare const __HAKO_RELEASE_DIR__: string | undefined;
 
-function candidates(file: string): string[] {
-  const out: string[] = [];
-  if (typeof __HAKO_RELEASE_DIR__ === 'string') out.push(resolve(__HAKO_RELEASE_DIR__, file));
+// In order, made only as far as needed: the first one is the usual answer,
+// and the last costs a realpath of the executable on every command.
+function* candidates(file: string): Generator<string> {
+  if (typeof __HAKO_RELEASE_DIR__ === 'string') yield resolve(__HAKO_RELEASE_DIR__, file);
   const url = import.meta.url;
-  if (url.startsWith('file:')) out.push(...BUILD_DIRS.map((d) => fileURLToPath(new URL(d + file, url))));
-  out.push(resolve(dirname(realpathSync(process.execPath)), '../build/Release', file));
-  return out;
+  if (url.startsWith('file:')) for (const d of BUILD_DIRS) yield fileURLToPath(new URL(d + file, url));
+  yield resolve(dirname(realpathSync(process.execPath)), '../build/Release', file);
 }
 
 function locate(file: string, envVar: string): string {

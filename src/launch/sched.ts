@@ -9,6 +9,7 @@ import { PlanError } from './plan-error.js';
 import { rec, type Rec } from './tlv.js';
 import { toUint64 } from '../spec/numbers.js';
 import { endianness } from 'node:os';
+import { parseList } from '../cgroups/stats.js';
 
 // <linux/sched.h>, <uapi/linux/sched/types.h>
 export const SCHED_POLICY: Record<string, number> = {
@@ -96,21 +97,17 @@ export function ioPriorityRecs(p: LinuxIOPriority | undefined, where = '/process
   return [rec('IOPRIO', (cls << IOPRIO_CLASS_SHIFT) | (cls === IOPRIO_CLASS.IOPRIO_CLASS_IDLE ? 0 : level))];
 }
 
-/** "0-3,7" to the node numbers, in order, each once. */
+/** "0-3,7" to the node numbers, in order, each once (the cgroup code's list parser). */
 export function parseNodeList(list: string, where: string): number[] {
-  const out = new Set<number>();
-  const text = list.trim();
-  if (text === '') return [];
-  for (const part of text.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new PlanError(where, `${JSON.stringify(list)} is not a node list (like "0-3,7")`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new PlanError(where, `${JSON.stringify(part.trim())}: a range must go up`);
-    if (b >= MAX_NODES) throw new PlanError(where, `node ${b} is beyond the kernel's ${MAX_NODES} nodes`);
-    for (let n = a; n <= b; n++) out.add(n);
+  let ids: number[];
+  try {
+    ids = parseList(list);
+  } catch {
+    throw new PlanError(where, `${JSON.stringify(list)} is not a node list (like "0-3,7", ranges going up)`);
   }
-  return [...out].sort((x, y) => x - y);
+  const top = Math.max(-1, ...ids);
+  if (top >= MAX_NODES) throw new PlanError(where, `node ${top} is beyond the kernel's ${MAX_NODES} nodes`);
+  return [...new Set(ids)].sort((x, y) => x - y);
 }
 
 export function memoryPolicyRecs(mp: LinuxMemoryPolicy | undefined, where = '/linux/memoryPolicy'): Rec[] {

@@ -130,7 +130,7 @@ t('scheduler, ioPriority, memoryPolicy errors name the JSON path and leave nothi
   const cases: Array<[(c: any) => void, RegExp]> = [
     [(c) => (c.process.scheduler = { policy: 'SCHED_FIFO' }), /\/process\/scheduler\/priority: SCHED_FIFO needs a priority from 1 to 99/],
     [(c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 9 }), /\/process\/ioPriority\/priority: must be <= 7/],
-    [(c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '2-1' }), /\/linux\/memoryPolicy\/nodes: "2-1": a range must go up/],
+    [(c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '2-1' }), /\/linux\/memoryPolicy\/nodes: "2-1" is not a node list/],
   ];
   for (const [edit, re] of cases) {
     const id = uniqueId('schederr');

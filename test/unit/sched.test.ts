@@ -43,7 +43,8 @@ test('ioPriority: class << 13 | level; idle has no level; range checked', () => 
 test('memoryPolicy: node lists to a mask, mode | flags, the modes that take no nodes', () => {
   assert.equal(parseNodeList('0-3,7, 5', '/x'), [0, 1, 2, 3, 5, 7]);
   assert.equal(parseNodeList('', '/x'), []);
-  fails(() => parseNodeList('3-1', '/x'), '/x', /must go up/);
+  fails(() => parseNodeList('3-1', '/x'), '/x', /ranges going up/);
+  fails(() => parseNodeList('2000', '/x'), '/x', /beyond the kernel's 1024 nodes/);
   fails(() => parseNodeList('a', '/x'), '/x', /not a node list/);
   const m = fields(memoryPolicyRecs({ mode: 'MPOL_INTERLEAVE', nodes: '0,65', flags: ['MPOL_F_STATIC_NODES'] }));
   assert.is(m[T.MP_MODE], 3 | (1 << 15));
