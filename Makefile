@@ -6,7 +6,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-clients clean test-v2 test-systemd
+.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-security test-clients clean test-v2 test-systemd
 
 all: build
 
@@ -59,7 +59,7 @@ demo: build
 # driver's tests in guests booting systemd (v2, then hybrid): test-v2's and
 # test-systemd's own steps, without building again.
 test: build
-	@$(MAKE) --no-print-directory test-unit test-integration test-clients
+	@$(MAKE) --no-print-directory test-unit test-integration test-security test-clients
 	@HAKO_VM=optional ./scripts/vm/test-v2.sh
 	@HAKO_VM=optional ./scripts/vm/test-systemd.sh
 
@@ -68,6 +68,12 @@ test-unit:
 
 test-integration:
 	npx uvu out/test/integration '.*\.test\.js$$'
+
+# One test per class of runtime vulnerability (runc, crun and youki
+# advisories), each with a control that shows the attack where the defence
+# is absent; test/security/README.md lists them.
+test-security:
+	npx uvu out/test/security '.*\.test\.js$$'
 
 # The real clients (podman + conmon, containerd's ctr, Docker) configured to
 # use bin/hako; they are installed from Debian when missing. Daemons the tests
