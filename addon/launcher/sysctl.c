@@ -30,7 +30,10 @@ static char *key_path(const char *key)
 
 /* Through the /proc we started with: the values are those of the namespaces
  * of the writer (us), so any procfs instance will do, and this one is not
- * under the container's control nor made read-only by its readonly paths. */
+ * under the container's control nor made read-only by its readonly paths.
+ * No mount crossing (CVE-2025-52881): pivot_root detaches that procfs from
+ * whatever is mounted on its files, but a rootless --no-pivot cannot unmount
+ * it, and a bind over sys/... would take the value instead. */
 void write_sysctls(struct rootctx *c)
 {
 	const struct plan *p = c->p;
@@ -39,9 +42,11 @@ void write_sysctls(struct rootctx *c)
 		char *rel = key_path(s->key);
 		struct open_how how = {
 			.flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 		};
 		int fd = (int)syscall(SYS_openat2, c->procfd, rel, &how, sizeof(how));
+		if (fd < 0 && errno == EXDEV)
+			failx_errno(EXDEV, "sysctl %s: /proc/%s is covered by another mount: not writing through it", s->key, rel);
 		if (fd < 0)
 			fail("sysctl %s: open /proc/%s", s->key, rel);
 		if (write_all(fd, s->value, strlen(s->value)) < 0)

@@ -3,43 +3,67 @@
 // attack where the defence is absent (a host process standing in for a
 // runtime without it, or a config without it), so that a test cannot pass by
 // failing to attack.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Env } from '../helpers.js';
+import { HAKO, type Env, type Result } from '../helpers.js';
+
+export interface CanaryOptions {
+  /** The file's path inside the canary directory (subdirectories are made); "secret" unless given. */
+  file?: string;
+  /** Its bytes (a program, say); random text unless given. */
+  bytes?: Buffer;
+}
+
+/** Every path under dir, relative to it, sorted; symlinks are listed, never followed. */
+function tree(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    out.push(rel);
+    if (e.isDirectory()) out.push(...tree(dir, rel));
+  }
+  return out.sort();
+}
 
 /** A host file (and its directory) an attack aims at; its content is random. */
 export class Canary {
   readonly dir: string;
   readonly file: string;
   readonly content: string;
+  readonly bytes: Buffer;
   private readonly mtimeNs: bigint;
+  private readonly listing: string[];
 
-  constructor(env: Env, name: string) {
+  constructor(env: Env, name: string, opts: CanaryOptions = {}) {
     this.dir = path.join(env.dir, `canary-${name}`);
     mkdirSync(this.dir, { mode: 0o755 });
-    this.file = path.join(this.dir, 'secret');
-    this.content = `canary ${name} ${randomBytes(8).toString('hex')}\n`;
-    writeFileSync(this.file, this.content, { mode: 0o644 });
+    this.file = path.join(this.dir, opts.file ?? 'secret');
+    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o755 });
+    this.bytes = opts.bytes ?? Buffer.from(`canary ${name} ${randomBytes(8).toString('hex')}\n`);
+    this.content = this.bytes.toString('utf8');
+    writeFileSync(this.file, this.bytes, { mode: opts.bytes ? 0o755 : 0o644 });
     this.mtimeNs = statSync(this.file, { bigint: true }).mtimeNs;
+    this.listing = tree(this.dir);
   }
 
   /** The file as made, and nothing added beside it. */
   intact(): boolean {
     try {
       return (
-        readFileSync(this.file, 'utf8') === this.content &&
+        readFileSync(this.file).equals(this.bytes) &&
         statSync(this.file, { bigint: true }).mtimeNs === this.mtimeNs &&
-        readdirSync(this.dir).join('/') === 'secret'
+        tree(this.dir).join('/') === this.listing.join('/')
       );
     } catch {
       return false;
     }
   }
 
-  /** What is in the directory now besides the secret (an attack's leftovers). */
+  /** What is in the directory now besides what was made (an attack's leftovers). */
   extra(): string[] {
-    return readdirSync(this.dir).filter((n) => n !== 'secret');
+    return tree(this.dir).filter((n) => !this.listing.includes(n));
   }
 }
 
@@ -47,4 +71,50 @@ export class Canary {
 export function race(n: number, attempt: (i: number) => boolean): number {
   for (let i = 0; i < n; i++) if (attempt(i)) return i;
   return -1;
+}
+
+/** Sleeps without spinning (tests are synchronous where they can be). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Polls `ready` every 50 ms, at most `tries` times; throws naming `what` if it
+ * never holds. For waiting on another process's progress, never for timing.
+ */
+export function waitFor<T>(what: string, ready: () => T | undefined | false, tries = 200): T {
+  for (let i = 0; i < tries; i++) {
+    const v = ready();
+    if (v !== undefined && v !== false) return v;
+    sleepMs(50);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * bin/hako with `fds` as its fds 3, 4, ... (what a caller passes with
+ * --preserve-fds, or leaks); output through files as Env.hako does.
+ */
+export function hakoWithFds(env: Env, args: string[], fds: number[], opts: SpawnSyncOptions = {}): Result {
+  const stem = path.join(env.dir, `.fds-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const out = openSync(`${stem}.out`, 'w');
+  const err = openSync(`${stem}.err`, 'w');
+  try {
+    const r = spawnSync(HAKO, ['--root', env.root, ...args], { timeout: 60_000, stdio: ['ignore', out, err, ...fds], ...opts });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: readFileSync(`${stem}.out`, 'utf8'), stderr: readFileSync(`${stem}.err`, 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(`${stem}.out`, { force: true });
+    rmSync(`${stem}.err`, { force: true });
+  }
+}
+
+/**
+ * A path that reaches `hostFile` from any working directory on the host,
+ * and nothing from one inside a container's root ("..": "/" stops there).
+ */
+export function fromAnyCwd(hostFile: string): string {
+  return '../'.repeat(24) + hostFile.replace(/^\/+/, '');
 }
