@@ -1,8 +1,9 @@
 # hako: `make demo` and `make test` set everything up on a fresh machine.
 SHELL := /bin/bash
+# libcap2-bin: setcap, for the inheritable-capabilities security test.
 # uidmap: newuidmap/newgidmap, which rootless containers with more than the
 # caller's own id mapped need (the rootless tests use them too).
-APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap libcap2-bin
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
