@@ -158,8 +158,10 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
 			fail("become root of the joined user namespace");
 	}
+	/* A change of ids sets dumpability to fs.suid_dumpable, which may be 1. */
+	set_dumpable(0);
 
-	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .devnull_tree = -1, .mask_dir = -1};
+	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .sysctl_procfd = -1, .devnull_tree = -1, .mask_dir = -1};
 	rootfs_prepare(&c);
 	/* After rootfs_prepare only for its procfs handle (the keyring label);
 	 * it changes nothing these depend on. */
@@ -183,9 +185,15 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 		console_setup(p, c.procfd, p->root_chroot ? -1 : c.rootfd);
 
 	write_sysctls(&c);
+	xclose(c.sysctl_procfd);
+	c.sysctl_procfd = -1;
 	readonly_paths(&c);
 	masked_paths(&c);
 	rootfs_finalize(&c);
+	/* The container's own "/" (rootfs_enter reopened it): harmless, but
+	 * nothing needs it any more. */
+	close(c.rootfd);
+	c.rootfd = -1;
 
 	set_personality(p);
 	apply_sched(p);
@@ -226,9 +234,24 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	close(syncfd);
 	err_set_none();
 
-	/* Blocks until `hako start` opens the fifo for reading. Through
-	 * /proc/self/fd of the /proc we started with, since the container may
-	 * have no /proc of its own. */
+	/* Blocks until `hako start` opens the fifo for reading, for as long as
+	 * the caller likes, in the container's pid namespace: `hako exec`
+	 * processes and a sibling container sharing it run beside us. What we
+	 * hold here, besides stdio and the preserved fds (the container's):
+	 *   - fifo_path_fd, O_PATH on exec.fifo: a name for that one fifo,
+	 *     which leads nowhere else (no directory to walk from); opening it
+	 *     would only start the container early, which runc's init allows
+	 *     the same way;
+	 *   - c.procfd, a procfs of the container's own pid namespace with
+	 *     subset=pid, mounted nowhere (procfs.c): it shows what the
+	 *     container's /proc shows of its processes, no sysctl, nothing of
+	 *     the host. Through it, since the container may have no /proc.
+	 * Nothing else: the sync socket is closed, the console socket and the
+	 * seccomp socket were closed once used, the cgroup fd in the clone,
+	 * the idmapped trees once attached, the rootfs fd above; cwd and root
+	 * are the container's. And we are non-dumpable (main.c): none of it is
+	 * reachable without CAP_SYS_PTRACE over the initial user namespace (or
+	 * over the container's, rootless: nsenter.c). */
 	char rel[FDPATH_MAX];
 	snprintf(rel, sizeof(rel), "self/fd/%d", fifo_path_fd);
 	int fifo = openat(c.procfd, rel, O_WRONLY | O_CLOEXEC);

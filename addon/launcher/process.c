@@ -57,7 +57,9 @@ void apply_oom_score_adj(const struct plan *p)
 	if (!p->has_oom_score_adj)
 		return;
 	char buf[16];
-	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	/* Before any join (nsenter.c, exec.c): open_own_proc may make us
+	 * dumpable for the open, which a rootless launcher needs. */
+	int fd = open_own_proc("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
 	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
 	if (fd >= 0 && write(fd, buf, (size_t)n) == n) {
 		close(fd);
@@ -176,6 +178,9 @@ void setup_user_and_caps(const struct plan *p)
 	}
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_KEEPCAPS)");
+	/* The id change set dumpability to fs.suid_dumpable, which may be 1:
+	 * we hold the runtime's fds until execve (main.c). */
+	set_dumpable(0);
 
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
