@@ -1,7 +1,8 @@
 /* CVE-2019-5736: a container process that can open /proc/<init>/exe while the
  * init still runs our binary could overwrite the runtime on the host. We run
  * from a sealed, anonymous memfd copy instead, so /proc/self/exe points at
- * something nobody can write to. */
+ * something nobody can write to (an image whose entrypoint is a link to
+ * /proc/self/exe runs that copy: it finds no sync socket and exits). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
