@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { HAKO, isRoot, processesUnder, uniqueId } from '../helpers.js';
 import { TestUser } from '../rootless-user.js';
@@ -192,6 +192,11 @@ t('a created container: exec, ps and kill --all reach its waiting init (non-dump
     return { id, pid: stateOf(id).pid, bundle };
   };
   const reach = (c: { id: string; pid: number; bundle: string }) => {
+    // Beyond stdio the waiting init holds exec.fifo and its own procfs
+    // (the re-exec'd launcher's plan and executable fds are gone).
+    const held = readdirSync(`/proc/${c.pid}/fd`).map(Number).filter((n) => n > 2);
+    assert.is(held.length, 2, `fds ${held.map((n) => readlinkSync(`/proc/${c.pid}/fd/${n}`)).join(' ')}`);
+    assert.ok(held.some((n) => statSync(`/proc/${c.pid}/fd/${n}`).isFIFO()));
     let r = user.hako(['exec', c.id, 'sh', '-c', 'readlink /proc/self/ns/pid; id -u']);
     assert.is(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n'), [readlinkSync(`/proc/${c.pid}/ns/pid`), '0']);
