@@ -229,6 +229,18 @@ t('a created container: exec, ps and kill --all reach its waiting init (non-dump
   }
 });
 
+t('a terminal, run in the foreground: the pty master crosses the launcher\'s re-exec inside the user namespace', () => {
+  if (hostOnly()) return;
+  const bundle = user.bundle(rootlessConfig(['sh'], (c) => (c.process.terminal = true)));
+  const n = uniqueId('in');
+  const input = path.join(user.dir, `${n}.txt`);
+  writeFileSync(input, 'tty; echo $((6*7)); exit 3\n');
+  const r = user.run(['sh', '-c', `exec ${HAKO} run --bundle ${bundle} ${uniqueId('tty')} < ${input}`]);
+  assert.is(r.status, 3, r.stderr);
+  assert.match(r.stdout, /^\/dev\/pts\/0\r?$/m);
+  assert.match(r.stdout, /^42\r?$/m);
+});
+
 t('delete --force of a running container ends every process of it', () => {
   if (hostOnly()) return;
   const bundle = user.bundle(rootlessConfig(['sh', '-c', 'sleep 1000 & exec sleep 1001']));
