@@ -137,10 +137,14 @@ static __attribute__((noreturn)) void clone_init(const struct plan *p, int syncf
  * which the runtime owns, our memory and the init's belong to that one: the
  * runtime reaches them, and in the container only a process given
  * CAP_SYS_PTRACE does (which can ptrace every process of the container
- * anyway; the init then holds nothing of the host, procfs.c). The plan goes
- * through a memfd; the fds keep their numbers. From the fd of our sealed
- * copy taken before the joins: a joined mount namespace decides what /proc
- * is by now. */
+ * anyway; the init holds nothing of the host while container code runs,
+ * procfs.c, though with no_new_privs its seccomp filter goes on only just
+ * before execve: such a process could have the waiting init make syscalls
+ * the filter refuses). runc's rootless init is dumpable: any container
+ * process with its uid and capabilities reaches it. The plan goes through
+ * a memfd; the fds keep their numbers. From the fd of our sealed copy
+ * taken before the joins: a joined mount namespace decides what /proc is
+ * by now. */
 static __attribute__((noreturn)) void reexec_in_userns(const struct plan *p, int syncfd, int exe, int fifo, int timens)
 {
 	int planfd = memfd_create("hako-plan", MFD_CLOEXEC);
