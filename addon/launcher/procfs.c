@@ -5,7 +5,7 @@
  * must give nothing of the host to whoever might reach it: a new procfs
  * instance of the caller's own pid namespace (fsopen captures it), with
  * subset=pid (only process directories, self and thread-self: no sys/, no
- * sysrq-trigger, no kcore), mounted detached (no path reaches it, nothing
+ * sysrq-trigger, no kcore) and hidepid=ptraceable, mounted detached (no path reaches it, nothing
  * can be mounted over its files). Through it one sees what the container's
  * own /proc shows of its processes, and no more. The host's /proc, which
  * the launcher used to hold here, is a way to the host's sysctls (issue 10:
@@ -38,7 +38,10 @@ int procfs_private(void)
 	if (fs < 0)
 		return -1;
 	int mnt = -1;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+	/* hidepid=ptraceable too (5.8, as subset=pid): should anyone else ever
+	 * use the handle, it shows only the processes they may ptrace anyway. */
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) == 0 && fsconfig(fs, FSCONFIG_SET_STRING, "hidepid", "ptraceable", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	xclose(fs);
 	if (mnt < 0)
