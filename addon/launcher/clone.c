@@ -1,5 +1,7 @@
 /* The one clone that makes the container's process (init or exec), into
- * its cgroup when the runtime gave one. */
+ * its cgroup when the runtime gave one. The child inherits our memory's
+ * non-dumpability (main.c): from its first instruction in the container's
+ * pid namespace, nothing there can ptrace it or open its /proc files. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/sched.h>

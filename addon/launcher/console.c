@@ -36,7 +36,7 @@
 
 /* The path is the container's to shape: open it without following a final
  * symlink, check that it is really a devpts ptmx, and only then open it for
- * real (through the procfs we brought along, whatever the container's /proc is). */
+ * real (through our own procfs, procfs.c, whatever the container's /proc is). */
 static int open_ptmx(int procfd)
 {
 	int h = open("/dev/pts/ptmx", O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -113,6 +113,9 @@ static void send_master(int sock, int master)
 		fail("terminal: send the pty master to the console socket");
 }
 
+/* The console socket (conmon's, the shim's, or our foreground proxy) is
+ * held from the launcher's start until the master went out, then closed:
+ * nothing in the container can take it meanwhile (non-dumpable, main.c). */
 void console_setup(const struct plan *p, int procfd, int rootfd)
 {
 	int master = open_ptmx(procfd);

@@ -40,10 +40,35 @@ static void wait_go(int syncfd)
 	free(val);
 }
 
-static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncfd, int procfd, int rootfd)
+/* From the clone to execve we are in the container's pid namespace (and its
+ * others): its processes see us, and may try ptrace, /proc/PID/fd, root and
+ * cwd, or pidfd_getfd (issue 10: the sync socket taken that way let the
+ * container hang `hako exec` and forge messages). We are non-dumpable
+ * throughout (main.c), which refuses all of those to anyone without
+ * CAP_SYS_PTRACE over the initial user namespace (CVE-2016-9962: runc's
+ * process was ptraced from the container during `exec`), and before we
+ * first wait we hold nothing of the host we can do without: */
+static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncfd, int hostproc, int rootfd)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	sigaction(SIGPIPE, &ign, &old_pipe);
+	/* the host's /proc gives way to a procfs of the container's own
+	 * (procfs.c: the host's stays only where the kernel refuses that and it
+	 * gives the container nothing); */
+	int procfd = procfs_for_container(hostproc);
+	/* the rootfs, a directory of the host's tree when the container has no
+	 * mount namespace, becomes our root at once. Entering it runs nothing
+	 * of the container's. */
+	if (rootfd >= 0) {
+		if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			fail("chroot %s", p->rootfs);
+		close(rootfd);
+	}
+	/* What remains is needed until execve and is the runtime's side of the
+	 * container's own business: the sync socket (close-on-exec; its end of
+	 * file tells the runtime that execve succeeded), the console socket
+	 * until the pty master went out, the seccomp socket until the listener
+	 * did. */
 	wait_go(syncfd);
 
 	/* In a joined user namespace our ids are still the host's, most likely
@@ -53,11 +78,8 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	if (p->exec_ns & CLONE_NEWUSER) {
 		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
 			fail("become root of the container's user namespace");
-	}
-	if (rootfd >= 0) {
-		if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-			fail("chroot %s", p->rootfs);
-		close(rootfd);
+		/* A change of ids sets dumpability to fs.suid_dumpable, which may be 1. */
+		set_dumpable(0);
 	}
 	/* Our own session, as runc's exec: never the caller's terminal as
 	 * controlling terminal, and a session leader can take the pty's. */
@@ -65,14 +87,16 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 		fail("setsid");
 	if (p->new_keyring)
 		join_keyring(p, false, procfd);
+	/* The pty comes from the container's devpts, checked (console.c): the
+	 * container shapes /dev/pts, but cannot make us open anything else. */
 	if (p->console_fd >= 0)
 		console_setup(p, procfd, -1);
 
 	set_personality(p);
 	apply_sched(p);
 	int retry_cwd = enter_cwd(p, 0);
-	/* As in the init: through the host's procfs, never the container's
-	 * /proc, and before the seccomp filter and the user switch. */
+	/* As in the init: through our procfs, never the container's /proc, and
+	 * before the seccomp filter and the user switch. */
 	lsm_exec_labels(p, procfd);
 	close(procfd);
 	/* The same order as the init (see there): without no_new_privs the
@@ -99,12 +123,7 @@ void nsenter_exec(const struct plan *p, int syncfd)
 {
 	/* Opened in the host's view: after setns, /proc (if any) is the
 	 * container's, and the root path means nothing. */
-	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct statfs sfs;
-	if (procfd < 0)
-		fail("open /proc");
-	if (fstatfs(procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-		failx("open /proc: not a procfs; the launcher needs the host's /proc");
+	int procfd = procfs_host();
 	int rootfd = -1;
 	if (p->root_chroot) {
 		rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -1,5 +1,10 @@
 /* createContainer and startContainer hooks: run in the container's
- * namespaces, the OCI state on stdin, our stdout/stderr, a timeout. */
+ * namespaces, the OCI state on stdin, our stdout/stderr, a timeout.
+ * The path is the config's, resolved where the hook runs (the host's tree
+ * for createContainer, the container's for startContainer, as the spec
+ * says): an image may provide a startContainer hook's program, by design.
+ * Between fork and execve the child is our non-dumpable copy; after it,
+ * it has nothing of ours but stdio. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

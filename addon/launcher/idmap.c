@@ -94,7 +94,11 @@ static int write_map(pid_t pid, const char *file, const struct idmap_line *v, si
 }
 
 /* A user namespace whose only purpose is to carry the maps: a child that
- * unshares it by being cloned into it and sleeps until we have its fd. */
+ * unshares it by being cloned into it and sleeps until we have its fd. It
+ * lives in the runtime's namespaces, never the container's, non-dumpable
+ * as we are (its /proc files are then root's: we are root, or this runs
+ * not at all, see rootlessChecks), and our child, so its pid cannot be
+ * another's while we write to it. */
 static int userns_with_maps(const struct idmap *im, const char *target)
 {
 	pid_t parent = getpid();
@@ -142,7 +146,9 @@ static void prepare_one(const struct mount_ent *m)
 		ns = userns_with_maps(im, m->target);
 	}
 	/* rbind clones the whole tree; ridmap (not rbind) decides whether the
-	 * submounts are idmapped too, as in runc. */
+	 * submounts are idmapped too, as in runc. The source is the config's
+	 * host path, followed as mount(2) follows every bind source (mounts.c,
+	 * runc): whoever may rename its components can redirect it. */
 	unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
 	int tree = open_tree(AT_FDCWD, m->source, tree_flags);
 	if (tree < 0)

@@ -1,5 +1,12 @@
 /* The container init: the ordered steps between clone and execve. The order
- * follows runc where it matters; each step's comment says why it is where it is. */
+ * follows runc where it matters; each step's comment says why it is where it
+ * is, and what it defends against from three seats: a malicious image (its
+ * rootfs: symlinks anywhere, odd file types), a co-tenant renaming things on
+ * a shared volume while we create, and a process of the container (an
+ * `exec`'d one, or of a sibling sharing our pid namespace) while we run.
+ * Against the last, once and for all: we are non-dumpable from the
+ * launcher's main to execve (main.c), so none of our fds, our root (the
+ * host's until pivot_root), cwd or memory can be reached from it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -131,6 +138,8 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	 * and the process get the inherited umask (or UMASK). */
 	mode_t inherited_umask = umask(0);
 
+	/* The runtime is our only peer on the socket (nobody else can take it
+	 * from us) and what it sends is bounds-checked anyway (sync.c). */
 	struct go go = wait_go(syncfd);
 
 	/* MSG_GO means the runtime has put us in the container's cgroup: a
@@ -139,10 +148,13 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		fail("unshare cgroup namespace");
 
-	/* Before the switch to the namespace's root: a uid change makes us
-	 * non-dumpable, and our /proc/self files root's, unless that root is
-	 * who we already are (rootless). The capabilities it needs are ours
-	 * in the new user namespace from the start. */
+	/* Before the switch to the namespace's root. Non-dumpable, our
+	 * /proc/self files belong to root of the user namespace our memory
+	 * belongs to: the initial one's for a privileged runtime, which our
+	 * fsuid is only until that switch; the container's for a rootless one
+	 * (nsenter.c re-exec'd there), which is us or a uid our CAP_DAC_OVERRIDE
+	 * there covers. The capabilities it needs are ours in the new user
+	 * namespace from the start. */
 	if ((p->ns_new & CLONE_NEWTIME) && (p->ns_new & CLONE_NEWUSER))
 		timens_in_userns(p);
 
@@ -158,8 +170,13 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 		if ((setresgid(0, 0, 0) < 0 && errno != EINVAL) || (setresuid(0, 0, 0) < 0 && errno != EINVAL))
 			fail("become root of the joined user namespace");
 	}
+	/* A change of ids sets dumpability to fs.suid_dumpable, which may be 1. */
+	set_dumpable(0);
 
-	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .devnull_tree = -1, .mask_dir = -1};
+	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .sysctl_procfd = -1, .devnull_tree = -1, .mask_dir = -1};
+	/* Makes the procfs we keep (a pid-only one of our own, procfs.c) and
+	 * the rootfs fd; rootfs.c and mounts.c (their own comments) resolve
+	 * everything in the rootfs without trusting the image or the names. */
 	rootfs_prepare(&c);
 	/* After rootfs_prepare only for its procfs handle (the keyring label);
 	 * it changes nothing these depend on. */
@@ -171,24 +188,40 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	mask_prepare(&c);
 	/* runc's order: after the mounts, before pivot_root, so the hooks still
 	 * see the host's tree and can add mounts to the container's; runc runs
-	 * them from the rootfs as cwd. */
+	 * them from the rootfs as cwd. The hook is the config's program, and
+	 * gets none of our fds (hooks.c). Not defended (as in runc): once
+	 * exec'd it is dumpable, with the host's tree as its root, in our pid
+	 * namespace; a sibling sharing that namespace that may ptrace it (the
+	 * same uid and capabilities, or root of the initial user namespace when
+	 * we have a user namespace of our own) reaches the host through it. */
 	if (p->hooks_create.n && fchdir(c.rootfd) < 0)
 		fail("chdir to rootfs %s", p->rootfs);
 	run_hooks(&p->hooks_create, "createContainer", go.state, inherited_umask);
 	rootfs_enter(&c);
+	/* The image's path, created with rs_walk beneath the new root. */
 	make_cwd(&c);
 	/* runc's place for it: after pivot_root, so that the pty comes from the
 	 * container's devpts, and before /dev turns read-only. */
 	if (p->console_fd >= 0)
 		console_setup(p, c.procfd, p->root_chroot ? -1 : c.rootfd);
 
+	/* Through the host's /proc, which only this step needs (/proc/sys):
+	 * closed at once, long before anyone could wait on us. */
 	write_sysctls(&c);
+	xclose(c.sysctl_procfd);
+	c.sysctl_procfd = -1;
 	readonly_paths(&c);
 	masked_paths(&c);
 	rootfs_finalize(&c);
+	/* The container's own "/" (rootfs_enter reopened it): harmless, but
+	 * nothing needs it any more. */
+	close(c.rootfd);
+	c.rootfd = -1;
 
 	set_personality(p);
 	apply_sched(p);
+	/* chdir inside the new root (the image's symlinks resolve within it),
+	 * then getcwd must say so (CVE-2024-21626). */
 	int retry_cwd = enter_cwd(p, 0);
 	/* The labels take effect at execve (and for the startContainer hooks,
 	 * as in runc, which run in the container). Here: after everything that
@@ -207,7 +240,8 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_NO_NEW_PRIVS)");
 	/* After the user switch, like runc: permission to execute is the
-	 * container user's, and a missing binary fails `create`. */
+	 * container user's, and a missing binary fails `create`. The image may
+	 * swap the file before execve: it is its own program either way. */
 	char *path = lookup_exec(p);
 	/* A listener must reach the agent while `create` still runs to pass it
 	 * on: with no_new_privs such a filter goes on here, before MSG_READY
@@ -226,9 +260,24 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	close(syncfd);
 	err_set_none();
 
-	/* Blocks until `hako start` opens the fifo for reading. Through
-	 * /proc/self/fd of the /proc we started with, since the container may
-	 * have no /proc of its own. */
+	/* Blocks until `hako start` opens the fifo for reading, for as long as
+	 * the caller likes, in the container's pid namespace: `hako exec`
+	 * processes and a sibling container sharing it run beside us. What we
+	 * hold here, besides stdio and the preserved fds (the container's):
+	 *   - fifo_path_fd, O_PATH on exec.fifo: a name for that one fifo,
+	 *     which leads nowhere else (no directory to walk from); opening it
+	 *     would only start the container early, which runc's init allows
+	 *     the same way;
+	 *   - c.procfd, a procfs of the container's own pid namespace with
+	 *     subset=pid, mounted nowhere (procfs.c): it shows what the
+	 *     container's /proc shows of its processes, no sysctl, nothing of
+	 *     the host. Through it, since the container may have no /proc.
+	 * Nothing else: the sync socket is closed, the console socket and the
+	 * seccomp socket were closed once used, the cgroup fd in the clone,
+	 * the idmapped trees once attached, the rootfs fd above; cwd and root
+	 * are the container's. And we are non-dumpable (main.c): none of it is
+	 * reachable without CAP_SYS_PTRACE over the initial user namespace (or
+	 * over the container's, rootless: nsenter.c). */
 	char rel[FDPATH_MAX];
 	snprintf(rel, sizeof(rel), "self/fd/%d", fifo_path_fd);
 	int fifo = openat(c.procfd, rel, O_WRONLY | O_CLOEXEC);
@@ -238,6 +287,9 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	close(c.procfd);
 	err_set_fifo(fifo);
 
+	/* In the container (runc: the path is the container's, so the image's
+	 * to provide, by the spec's design), as the container's user; of ours
+	 * we hold only the fifo now, which the hook does not get. */
 	run_hooks(&p->hooks_start, "startContainer", go.state_start, p->has_umask ? (mode_t)p->umask : inherited_umask);
 	exec_process(p, path, fifo, late_seccomp, -1, &old_pipe);
 }

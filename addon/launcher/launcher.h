@@ -10,10 +10,26 @@
 
 /* selfseal.c: re-exec from a sealed memfd unless already running from one. */
 void selfseal(char **argv, char **envp);
+/* An fd of our own executable, checked to be the sealed memfd (selfseal
+ * ran), for a later re-exec when /proc may no longer be ours to trust. */
+int selfseal_exe(void);
+
+/* procfs.c. procfs_private: a new procfs of our pid namespace, subset=pid,
+ * mounted detached; -1 with errno when the kernel refuses. procfs_host: the
+ * host's /proc, checked to be a procfs root. procfs_for_container: the
+ * private one (and host, the host's /proc opened earlier or -1, closed),
+ * else where the kernel refuses it the host's (host, or opened now). */
+int procfs_private(void);
+int procfs_host(void);
+int procfs_for_container(int host);
 
 /* nsenter.c, launcher side of create: joins, time namespace, clone. Returns
  * 0 in the init and never returns in the launcher (which reports the pid). */
 void nsenter_create(const struct plan *p, int syncfd);
+/* The re-exec'd launcher of RUNTIME_UNPRIVILEGED: the plan it saved, then the
+ * rest of nsenter_create from the fds it named (args after "resume"). */
+uint8_t *nsenter_resume_plan(const char *fd_arg, uint32_t *len);
+__attribute__((noreturn)) void nsenter_resume(const struct plan *p, int syncfd, int argc, char **argv);
 void write_time_offsets(const struct plan *p, int fd);
 void timens_in_userns(const struct plan *p);
 
@@ -38,7 +54,8 @@ void console_setup(const struct plan *p, int procfd, int rootfd);
 struct rootctx {
 	const struct plan *p;
 	int rootfd;       /* O_PATH: the rootfs bind mount before entering it, "/" after */
-	int procfd;       /* O_PATH: the /proc we started with, usable after pivot_root */
+	int procfd;       /* the container's own procfs (procfs.c), made before pivot_root */
+	int sysctl_procfd; /* the host's /proc while sysctls are to be written, else -1 */
 	char *rootfs_real; /* canonical host path of the rootfs (before entering it) */
 	int devnull_tree; /* detached clone of the host's /dev/null, for masked files */
 	int mask_dir;     /* the read-only tmpfs masking directories, once attached */
@@ -83,8 +100,8 @@ void loopback_up(void);
  * Closes cgroup_fd in the child and on failure. */
 pid_t clone_process(uint64_t flags, int cgroup_fd, bool *in_cgroup);
 
-/* lsm.c, through procfd (a procfs root the caller opened outside the
- * container): SELINUX_LABEL and APPARMOR_PROFILE for the next execve, and the
+/* lsm.c, through procfd (a procfs root the caller made or opened itself,
+ * never the container's /proc): SELINUX_LABEL and APPARMOR_PROFILE for the next execve, and the
  * SELinux label for keyrings created until it is cleared (set false). */
 void lsm_exec_labels(const struct plan *p, int procfd);
 void lsm_keycreate(const struct plan *p, int procfd, bool set);

@@ -294,6 +294,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_NS_NEW: p->ns_new = rec_u64(&r); break;
 		case PT_TIME_OFFSET: decode_time_offset(p, &r); break;
 		case PT_USERNS_MAPS: p->userns_maps = rec_bool(&r); break;
+		case PT_RUNTIME_UNPRIVILEGED: p->runtime_unprivileged = rec_bool(&r); break;
 		case PT_ROOTFS: p->rootfs = rec_str(&r); break;
 		case PT_ROOTFS_READONLY: p->rootfs_readonly = rec_bool(&r); break;
 		case PT_ROOTFS_PROPAGATION: p->rootfs_propagation = rec_u32(&r); break;
@@ -373,11 +374,18 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 			failx("plan: exec mode without EXEC_PIDFD");
 		/* What only an init does: exec mode would silently skip it. */
 		if (p->n_mounts || p->n_devices || p->n_symlinks || p->masked.n || p->readonly.n || p->n_ns_join || p->ns_new ||
-		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps || p->loopback_up || p->has_mempolicy ||
+		    p->exec_fifo || p->hooks_create.n || p->hooks_start.n || p->hostname || p->domainname || p->n_sysctls || p->userns_maps || p->runtime_unprivileged || p->loopback_up || p->has_mempolicy ||
 		    p->mount_label)
 			failx("plan: container setup tags in an exec mode plan");
 		if (p->root_chroot)
 			need("ROOTFS", p->rootfs, "ROOT_CHROOT");
+	}
+	if (p->runtime_unprivileged) {
+		if (!plan_has_userns(p))
+			failx("plan: RUNTIME_UNPRIVILEGED without a user namespace");
+		for (size_t i = 0; i < p->n_mounts; i++)
+			if (p->mounts[i].idmap)
+				failx("plan: RUNTIME_UNPRIVILEGED with an idmapped mount (%s)", p->mounts[i].target);
 	}
 	if (p->rootfs && p->rootfs[0] != '/')
 		failx("plan: ROOTFS %s is not absolute", p->rootfs);

@@ -86,6 +86,7 @@ struct plan {
 	struct time_offset *time_offsets;
 	size_t n_time_offsets;
 	bool userns_maps;
+	bool runtime_unprivileged; /* RUNTIME_UNPRIVILEGED (nsenter.c) */
 
 	char *rootfs;
 	bool rootfs_readonly;
@@ -151,6 +152,11 @@ struct plan {
 	uint64_t exec_ns;
 
 	struct hook_list hooks_create, hooks_start;
+
+	/* The MSG_PLAN value as received: what a re-exec inside the user
+	 * namespace decodes again (nsenter.c). */
+	const uint8_t *raw;
+	size_t raw_len;
 };
 
 /* Decodes the value of a MSG_PLAN record; fatal on anything malformed. */

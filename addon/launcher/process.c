@@ -1,11 +1,15 @@
 /* The process itself: limits, identity, capabilities, seccomp, execve. Kept
- * apart from the rootfs steps so that exec mode can reuse it. */
+ * apart from the rootfs steps so that exec mode can reuse it. Everything
+ * here after the rootfs is entered resolves paths inside the container's
+ * root (the image's symlinks cannot leave it) and acts on ourselves; the
+ * /proc files we write are opened before any namespace is joined. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -57,7 +62,9 @@ void apply_oom_score_adj(const struct plan *p)
 	if (!p->has_oom_score_adj)
 		return;
 	char buf[16];
-	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	/* Before any join (nsenter.c, exec.c): open_own_proc may make us
+	 * dumpable for the open, which a rootless launcher needs. */
+	int fd = open_own_proc("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
 	int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
 	if (fd >= 0 && write(fd, buf, (size_t)n) == n) {
 		close(fd);
@@ -80,7 +87,8 @@ void set_personality(const struct plan *p)
 		fail("personality %#llx", (unsigned long long)p->personality);
 }
 
-/* runc creates a missing cwd (as root, before the rootfs turns read-only). */
+/* runc creates a missing cwd (as root, before the rootfs turns read-only),
+ * with rs_walk beneath the root: no component of the image's may lead out. */
 void make_cwd(struct rootctx *c)
 {
 	const char *cwd = c->p->cwd;
@@ -176,6 +184,9 @@ void setup_user_and_caps(const struct plan *p)
 	}
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail("prctl(PR_SET_KEEPCAPS)");
+	/* The id change set dumpability to fs.suid_dumpable, which may be 1:
+	 * we hold the runtime's fds until execve (main.c). */
+	set_dumpable(0);
 
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2];
@@ -197,7 +208,8 @@ void setup_user_and_caps(const struct plan *p)
 			warnx_msg("raise ambient capability %d: %s", c, errstr(errno));
 }
 
-/* Go's findExecutable: what the container user could execve. */
+/* Go's findExecutable: what the container user could execve. The image
+ * may change the file before the execve: it is its own program either way. */
 static int executable(const char *path)
 {
 	struct stat st;
@@ -254,10 +266,18 @@ char *lookup_exec(const struct plan *p)
 
 /* close_range (5.9) may be refused by an older seccomp profile loaded
  * early: mark the fds one by one instead, finding them in /proc/self/fd,
- * or by trying every number below the fd limit if even that is refused. */
+ * or by trying every number below the fd limit if even that is refused.
+ * That /proc is the container's to shape by now (a config without a /proc
+ * mount leaves the image's directory there, listing what it likes): only
+ * a procfs is believed. */
 static void cloexec_from(int first)
 {
 	DIR *d = opendir("/proc/self/fd");
+	struct statfs sfs;
+	if (d && (fstatfs(dirfd(d), &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)) {
+		closedir(d);
+		d = NULL;
+	}
 	if (d) {
 		int dfd = dirfd(d);
 		struct dirent *e;

@@ -50,12 +50,13 @@ static void rootfs_parent_not_shared(const struct plan *p)
 void rootfs_prepare(struct rootctx *c)
 {
 	const struct plan *p = c->p;
-	c->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct statfs sfs;
-	if (c->procfd < 0)
-		fail("open /proc");
-	if (fstatfs(c->procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-		failx("open /proc: not a procfs; the launcher needs the host's /proc");
+	/* A procfs of the container's own, not the host's: the init holds it
+	 * until execve, waiting for `start` (procfs.c). Made before pivot_root:
+	 * in a user namespace the kernel wants a procfs mounted in full view.
+	 * sysctls need /proc/sys, which that one lacks: the host's /proc for
+	 * them, closed once they are written. */
+	c->procfd = procfs_for_container(-1);
+	c->sysctl_procfd = p->n_sysctls ? procfs_host() : -1;
 
 	if (!p->root_chroot) {
 		if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)

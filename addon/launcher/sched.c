@@ -1,4 +1,6 @@
-/* The process's scheduling (sched_setattr), I/O priority (ioprio_set) and
+/* No path, nothing of the container's to trust: plain syscalls on
+ * ourselves with checked values, no defence needed from any seat.
+ * The process's scheduling (sched_setattr), I/O priority (ioprio_set) and
  * the init's NUMA memory policy (set_mempolicy): the values come checked
  * from the plan (src/launch/sched.ts); here only the calls. Before the
  * capabilities are dropped: raising a priority or choosing a real-time

@@ -16,6 +16,10 @@
  * unless the agent holds its listener (runc 1.1 waits the same way). Those
  * waits, like everything after the load, may notify: harmless, since neither
  * the helper nor the runtime needs anything from us to hand the fd on. */
+/* The helper shares our fd table (the sync socket included) in the
+ * container's pid namespace: like us it is non-dumpable (main.c), so
+ * nothing there can reach that table through it, and it exits as soon as
+ * the listener is sent. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/filter.h>

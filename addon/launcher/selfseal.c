@@ -1,9 +1,11 @@
 /* CVE-2019-5736: a container process that can open /proc/<init>/exe while the
  * init still runs our binary could overwrite the runtime on the host. We run
  * from a sealed, anonymous memfd copy instead, so /proc/self/exe points at
- * something nobody can write to. */
+ * something nobody can write to (an image whose entrypoint is a link to
+ * /proc/self/exe runs that copy: it finds no sync socket and exits). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -19,6 +21,22 @@
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
+static bool sealed(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & SEALS) == SEALS;
+}
+
+int selfseal_exe(void)
+{
+	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		fail("self-seal: open /proc/self/exe");
+	if (!sealed(exe))
+		failx("self-seal: /proc/self/exe is not our sealed copy");
+	return exe;
+}
+
 void selfseal(char **argv, char **envp)
 {
 	int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -26,8 +44,7 @@ void selfseal(char **argv, char **envp)
 		fail("self-seal: open /proc/self/exe");
 	/* Asking the file itself means no caller can skip the copy by setting
 	 * an environment variable: only a sealed memfd answers with our seals. */
-	int seals = fcntl(exe, F_GET_SEALS);
-	if (seals >= 0 && (seals & SEALS) == SEALS) {
+	if (sealed(exe)) {
 		close(exe);
 		return;
 	}

@@ -10,7 +10,10 @@
 #include "plan_tags.h"
 #include "util.h"
 
-/* A plan is a few KiB; a seccomp profile can make it a few hundred. */
+/* The peer is the runtime: nobody else can hold the socket (we are
+ * non-dumpable until execve, main.c), yet every length is checked before
+ * use, so that a record could at worst end the process with an error. A
+ * plan is a few KiB; a seccomp profile can make it a few hundred. */
 #define MSG_MAX (64u << 20)
 
 static void put(struct msgbuf *m, const void *p, size_t n)

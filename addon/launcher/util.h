@@ -48,6 +48,19 @@ ssize_t read_all(int fd, void *buf, size_t len);
 #define FDPATH_MAX 32
 const char *fdpath(char buf[FDPATH_MAX], int fd);
 
+/* PR_SET_DUMPABLE: on = 1 only for the moments when something outside must
+ * open our /proc files (nsenter.c). Fatal on failure. Off, the kernel lets
+ * nobody without CAP_SYS_PTRACE over our memory's user namespace ptrace us,
+ * open /proc/PID/fd, root, cwd, mem or environ, or pidfd_getfd from us. */
+void set_dumpable(int on);
+
+/* open(2) of one of our own /proc/self files for writing. Non-dumpable, they
+ * belong to root, which an unprivileged launcher is not: on EACCES it is
+ * dumpable for the open (the check is made then, not at each write). Only
+ * for the launcher before it joins or makes any namespace of the container:
+ * no process of the container can see it then. -1 with errno. */
+int open_own_proc(const char *path, int flags);
+
 /* close() that keeps errno. */
 void xclose(int fd);
 

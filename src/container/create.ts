@@ -194,6 +194,17 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       passFds,
       onWarning: (t, level) => ctx.log(level, where(t)),
       seccompListener: handover?.listener,
+      // The launcher makes the user namespace itself and waits for its
+      // maps before it clones the init (addon/launcher/nsenter.c).
+      onUserns: maps
+        ? (launcherPid) => {
+            try {
+              writeUserMaps(launcherPid, spec, maps);
+            } catch (e) {
+              throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
+            }
+          }
+        : undefined,
     });
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
@@ -202,14 +213,6 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     // this is when the unit is made (around this pid) and limited.
     if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
     else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
-
-    if (maps) {
-      try {
-        writeUserMaps(session.pid, spec, maps);
-      } catch (e) {
-        throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
-      }
-    }
 
     const stateJson = JSON.stringify(ociState(rec, 'creating'));
     await runHooks('prestart', spec.hooks?.prestart, stateJson);

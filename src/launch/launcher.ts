@@ -45,6 +45,12 @@ export interface LaunchOptions {
   /** A warning of the launcher's, or with LOG_LEVEL 1 a debug line of its. */
   onWarning?: (text: string, level: 'warn' | 'debug') => void;
   seccompListener?: SeccompListener;
+  /**
+   * Create mode with a new user namespace: the launcher made it and waits
+   * for its maps, to be written through /proc/<pid> of the launcher (its
+   * pid, given here). A throw fails the launch.
+   */
+  onUserns?: (launcherPid: number) => void;
 }
 
 /** A launched init waiting for MSG_GO; owns the sync socket. */
@@ -106,7 +112,19 @@ export class InitSession {
     const sock = child.stdio[syncFd] as Socket;
     const s = new InitSession(sock, child, opts.onWarning ?? (() => {}), opts.seccompListener);
     sock.write(encode(rec('MSG_PLAN', plan)));
-    const reply = await s.reply();
+    let reply = await s.reply();
+    if (reply?.tag === T.MSG_USERNS) {
+      try {
+        if (!opts.onUserns) throw new LaunchError('launcher protocol: unexpected MSG_USERNS');
+        opts.onUserns(child.pid!);
+      } catch (e) {
+        s.close();
+        await exited;
+        throw e;
+      }
+      sock.write(encode(rec('MSG_USERNS_DONE', [])));
+      reply = await s.reply();
+    }
     const code = await exited;
     if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the ${opts.exec ? 'process' : 'container'}`);
     s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);

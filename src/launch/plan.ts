@@ -260,6 +260,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   } else if (linux.uidMappings?.length || linux.gidMappings?.length) {
     throw new PlanError('/linux/uidMappings', 'mappings need a new user namespace in /linux/namespaces');
   }
+  // rootlessChecks made sure there is a user namespace: the launcher
+  // re-execs inside it so that we can still reach the init (nsenter.c).
+  if (opts.rootlessEuid !== undefined) r.push(rec('RUNTIME_UNPRIVILEGED', true));
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length) {
     if ((newNs & CLONE.NEWTIME) === 0) throw new PlanError('/linux/timeOffsets', 'time offsets need a new time namespace');
     for (const [clock, off] of Object.entries(linux.timeOffsets)) {

@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { HAKO, isRoot, processesUnder, uniqueId } from '../helpers.js';
 import { TestUser } from '../rootless-user.js';
@@ -177,6 +177,68 @@ t('create, start, state, ps, exec, list, kill, delete: the lifecycle without a c
   } finally {
     user.hako(['delete', '--force', id]);
   }
+});
+
+t('a created container: exec, ps and kill --all reach its waiting init (non-dumpable, in a user namespace the user owns), with its own id, a newuidmap range, a joined user namespace', () => {
+  if (hostOnly()) return;
+  const ids: string[] = [];
+  const created = (edit?: (c: any) => void): { id: string; pid: number; bundle: string } => {
+    const bundle = user.bundle(rootlessConfig(['sleep', '1000'], edit));
+    const id = uniqueId('made');
+    ids.push(id);
+    const r = user.hako(['create', '--bundle', bundle, id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(stateOf(id).status, 'created');
+    return { id, pid: stateOf(id).pid, bundle };
+  };
+  const reach = (c: { id: string; pid: number; bundle: string }) => {
+    // Beyond stdio the waiting init holds exec.fifo and its own procfs
+    // (the re-exec'd launcher's plan and executable fds are gone).
+    const held = readdirSync(`/proc/${c.pid}/fd`).map(Number).filter((n) => n > 2);
+    assert.is(held.length, 2, `fds ${held.map((n) => readlinkSync(`/proc/${c.pid}/fd/${n}`)).join(' ')}`);
+    assert.ok(held.some((n) => statSync(`/proc/${c.pid}/fd/${n}`).isFIFO()));
+    let r = user.hako(['exec', c.id, 'sh', '-c', 'readlink /proc/self/ns/pid; id -u']);
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), [readlinkSync(`/proc/${c.pid}/ns/pid`), '0']);
+    r = user.hako(['ps', '--format', 'json', c.id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout), [c.pid]);
+    r = user.hako(['kill', '--all', c.id, 'KILL']);
+    assert.is(r.status, 0, r.stderr);
+    for (let i = 0; i < 2000 && stateOf(c.id).status !== 'stopped'; i++) spawnSync('sleep', ['0.01']);
+    assert.is(stateOf(c.id).status, 'stopped');
+    assert.equal(processesUnder(c.bundle), []);
+  };
+  try {
+    reach(created());
+    reach(created((c) => wideMaps(c, user.uid, user.gid)));
+    // A second container in the first one's user namespace: the launcher
+    // joins it and re-execs there. (Mapped by newgidmap: with the user's
+    // own gid only, setgroups is denied in it, which create does not yet
+    // take into account for a joined namespace.)
+    const first = created((c) => wideMaps(c, user.uid, user.gid));
+    reach(
+      created((c) => {
+        c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'user' ? { type: 'user', path: `/proc/${first.pid}/ns/user` } : n));
+        delete c.linux.uidMappings;
+        delete c.linux.gidMappings;
+      }),
+    );
+  } finally {
+    for (const id of ids) user.hako(['delete', '--force', id]);
+  }
+});
+
+t('a terminal, run in the foreground: the pty master crosses the launcher\'s re-exec inside the user namespace', () => {
+  if (hostOnly()) return;
+  const bundle = user.bundle(rootlessConfig(['sh'], (c) => (c.process.terminal = true)));
+  const n = uniqueId('in');
+  const input = path.join(user.dir, `${n}.txt`);
+  writeFileSync(input, 'tty; echo $((6*7)); exit 3\n');
+  const r = user.run(['sh', '-c', `exec ${HAKO} run --bundle ${bundle} ${uniqueId('tty')} < ${input}`]);
+  assert.is(r.status, 3, r.stderr);
+  assert.match(r.stdout, /^\/dev\/pts\/0\r?$/m);
+  assert.match(r.stdout, /^42\r?$/m);
 });
 
 t('delete --force of a running container ends every process of it', () => {

@@ -3,11 +3,11 @@
 // attack where the defence is absent (a host process standing in for a
 // runtime without it, or a config without it), so that a test cannot pass by
 // failing to attack.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { HAKO, type Env, type Result } from '../helpers.js';
+import { HAKO, REPO, type Env, type Result } from '../helpers.js';
 
 export interface CanaryOptions {
   /** The file's path inside the canary directory (subdirectories are made); "secret" unless given. */
@@ -117,4 +117,92 @@ export function hakoWithFds(env: Env, args: string[], fds: number[], opts: Spawn
  */
 export function fromAnyCwd(hostFile: string): string {
   return '../'.repeat(24) + hostFile.replace(/^\/+/, '');
+}
+
+// ---- the probe (probe.c): attacks from inside a container, stand-ins on the host ----
+
+let probeBin: string | undefined;
+
+/** probe.c built static (once per process) into a directory of its own; its path. */
+export function probe(): string {
+  if (probeBin) return probeBin;
+  const dir = mkdtempSync('/tmp/hako-probe-');
+  const bin = path.join(dir, 'probe');
+  const r = spawnSync('cc', ['-static', '-O2', '-o', bin, path.join(REPO, 'test/security/probe.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc -static probe.c: ${r.stderr || r.error}`);
+  probeBin = bin;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return bin;
+}
+
+/** Puts the probe at /probe in the bundle's rootfs. */
+export function withProbe(bundle: string): void {
+  copyFileSync(probe(), path.join(bundle, 'rootfs/probe'));
+  chmodSync(path.join(bundle, 'rootfs/probe'), 0o755);
+}
+
+/** The pid of a host process as its own (innermost) pid namespace numbers it. */
+export function nsPid(hostPid: number): number {
+  const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'));
+  if (!m) throw new Error(`/proc/${hostPid}/status: no NSpid line`);
+  return Number(m[1]!.trim().split(/\s+/).pop());
+}
+
+/** Lines of `probe attack`: what succeeded ("<what> ok ..."), and the whole output. */
+export interface ProbeResult {
+  out: string;
+  ok: string[];
+}
+
+export function probeResult(out: string): ProbeResult {
+  return { out, ok: out.split('\n').filter((l) => / ok( |$)/.test(l)) };
+}
+
+/**
+ * Yama's ptrace_scope above 0 refuses PTRACE_ATTACH (and pidfd_getfd) to
+ * non-descendants whatever the runtime does: the ptrace and pidfd_getfd
+ * controls cannot succeed then, only the /proc ones.
+ */
+export function ptraceRestricted(): boolean {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim()) > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A stand-in (probe standin): in the pid namespace of `target`, dumpable, no capabilities, `dir` at fd 7, a socket at fd 8, the host's root. */
+export interface Standin {
+  /** Its pid in that pid namespace. */
+  nspid: number;
+  stop(): void;
+}
+
+export async function standin(target: number, dir: string): Promise<Standin> {
+  const child = spawn(probe(), ['standin', String(target), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const nspid = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`probe standin: no answer (${err.trim()})`)), 20_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /^standin (\d+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`probe standin exited with ${code}: ${err.trim()}`));
+    });
+  });
+  return {
+    nspid,
+    stop: () => {
+      // Its child dies with it (PR_SET_PDEATHSIG).
+      child.kill('SIGKILL');
+    },
+  };
 }

@@ -176,6 +176,11 @@ test('plan: rootless checks run for an unprivileged euid only; SETGROUPS_DENY re
   assert.not.ok(buildPlan(spec(), planOpts).records.some((r) => r.tag === T.SETGROUPS_DENY));
 });
 
+test('plan: RUNTIME_UNPRIVILEGED (the launcher re-execs inside the user namespace) for an unprivileged euid only', () => {
+  assert.ok(buildPlan(spec(), { ...planOpts, rootlessEuid: 1000 }).records.some((r) => r.tag === T.RUNTIME_UNPRIVILEGED && r.value === true));
+  assert.not.ok(buildPlan(spec(), planOpts).records.some((r) => r.tag === T.RUNTIME_UNPRIVILEGED));
+});
+
 test('exec plan: additional gids where setgroups is denied are an error, not silently dropped', () => {
   const s = spec();
   const proc = { args: ['id'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [5] } };
