@@ -44,13 +44,9 @@ void write_sysctls(struct rootctx *c)
 			.flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
 			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 		};
-<<<<<<< HEAD
-		int fd = (int)syscall(SYS_openat2, c->procfd, rel, &how, sizeof(how));
+		int fd = (int)syscall(SYS_openat2, c->sysctl_procfd, rel, &how, sizeof(how));
 		if (fd < 0 && errno == EXDEV)
 			failx_errno(EXDEV, "sysctl %s: /proc/%s is covered by another mount: not writing through it", s->key, rel);
-=======
-		int fd = (int)syscall(SYS_openat2, c->sysctl_procfd, rel, &how, sizeof(how));
->>>>>>> sec-init
 		if (fd < 0)
 			fail("sysctl %s: open /proc/%s", s->key, rel);
 		if (write_all(fd, s->value, strlen(s->value)) < 0)
