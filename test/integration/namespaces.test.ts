@@ -39,8 +39,18 @@ t('every new namespace differs from the host, the others are shared', () => {
 
 t('a new network namespace has lo up, as runc leaves it', () => {
   // IFF_UP|IFF_LOOPBACK = 0x9; the kernel makes it 0x8 (down). A listener
-  // on 127.0.0.1 answers a connection from inside.
-  const r = env.sh('cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1"; (nc -l -p 7000 >/tmp/got &); usleep 200000; echo ping | nc 127.0.0.1 7000; usleep 200000; cat /tmp/got', (c) => {
+  // on 127.0.0.1 answers a connection from inside. The client tries until
+  // the listener is up, and the reader waits until it has written: fixed
+  // sleeps lost the race on a busy machine.
+  const script = [
+    'cat /sys/class/net/lo/flags',
+    'ip -o addr show lo | grep -c "inet 127.0.0.1"',
+    '(nc -l -p 7000 >/tmp/got &)',
+    'i=0; until echo ping | nc 127.0.0.1 7000 2>/dev/null || [ $i -ge 200 ]; do usleep 50000; i=$((i+1)); done',
+    'i=0; while [ ! -s /tmp/got ] && [ $i -lt 200 ]; do usleep 50000; i=$((i+1)); done',
+    'cat /tmp/got',
+  ].join('; ');
+  const r = env.sh(script, (c) => {
     assert.ok(c.linux.namespaces.some((n: any) => n.type === 'network' && !n.path), 'the bundle has a network namespace of its own');
     c.root.readonly = false;
   });
