@@ -1,4 +1,36 @@
-/* One OCI mount onto its target inside the rootfs. */
+/* One OCI mount onto its target inside the rootfs.
+ *
+ * A mount is made detached, configured while detached, attached onto an fd
+ * of its checked target, and whatever comes later goes through that same
+ * mount's fd:
+ *   bind         open_tree(OPEN_TREE_CLONE) of the source, opened once
+ *   filesystem   fsopen, fsconfig (one option each), fsmount
+ *   flags        mount_setattr on the detached mount (fsmount's own for a
+ *                new filesystem), so it is never attached writable
+ *   attach       move_mount onto the target's fd
+ *   afterwards   propagation, the SELinux label, the copy of tmpcopyup,
+ *                read-only at the end (rootfs_finalize): the mount's fd
+ * Nothing is looked up by path again once the target is open. Any name on
+ * the way can be exchanged for a symlink (renameat2 RENAME_EXCHANGE) by
+ * whoever may write to a directory on it, such as another container sharing
+ * the volume, and a second lookup then configures some other mount: a
+ * read-only remount landing on another mount left a volume writable (hako
+ * issue 10), and runc had CVE-2021-30465 and CVE-2019-19921 from the same.
+ *
+ * The classic API, as a fallback. hako needs Linux 5.12 (mount_setattr and
+ * openat2 are used unconditionally, here and in maskpaths.c, idmap.c,
+ * rootfs.c), which has all of the above; what can still refuse them is an
+ * outer seccomp profile older than the new mount API that allows mount(2)
+ * (Docker's and podman's before 2021 answer EPERM, newer unknown-syscall
+ * defaults ENOSYS). So when open_tree or fsopen fails with ENOSYS or EPERM,
+ * and for the one flag fsconfig cannot express (MS_I_VERSION), a mount is
+ * made with mount(2) onto the target's fd, found again by path and checked
+ * to be the mount just made (reopen_checked) before its flags and
+ * propagation are set with mount(2) too; a mount that fails the check
+ * fails the create. That covers the mounts of config.json and the
+ * read-only steps of rootfs_finalize. It does not cover what needs the new
+ * API itself: recursive attributes (r* options), idmapped binds, masked and
+ * readonly paths, the console bind; those fail naming the syscall. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +52,18 @@
 #include "resolve.h"
 #include "util.h"
 
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000
+#endif
+
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
 /* What the kernel locks (MNT_LOCK_*) on mounts inherited by a less
  * privileged user namespace. */
 #define LOCK_FLAGS (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | ATIME_FLAGS)
+#define FLAG_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW)
+#define LOCK_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+#define ATIME_ATTRS (MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME)
+#define ONTO (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
 
 /* statvfs reports ST_* bits; the ones we care about differ from MS_* for
  * relatime, and strictatime is the absence of the other atime modes. */
@@ -37,9 +77,38 @@ static unsigned long statvfs_to_ms(unsigned long st)
 	if (st & ST_NOATIME) ms |= MS_NOATIME;
 	if (st & ST_NODIRATIME) ms |= MS_NODIRATIME;
 	if (st & ST_RELATIME) ms |= MS_RELATIME;
+	if (st & ST_NOSYMFOLLOW) ms |= MS_NOSYMFOLLOW;
 	if (!(ms & (MS_NOATIME | MS_RELATIME)))
 		ms |= MS_STRICTATIME;
 	return ms;
+}
+
+/* MS_* per-mount flags as MOUNT_ATTR_*, the atime mode as mount(2) reads
+ * it: strictatime wins, then noatime, relatime by default. */
+static uint64_t attr_of(unsigned long ms)
+{
+	uint64_t a = 0;
+	if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+	if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+	if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+	if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+	if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW) a |= MOUNT_ATTR_NOSYMFOLLOW;
+	if (ms & MS_STRICTATIME)
+		a |= MOUNT_ATTR_STRICTATIME;
+	else if (ms & MS_NOATIME)
+		a |= MOUNT_ATTR_NOATIME;
+	else
+		a |= MOUNT_ATTR_RELATIME;
+	return a;
+}
+
+/* The new mount API is refused as such: no such syscall, or a seccomp
+ * profile that does not know it (EPERM is also what a missing
+ * CAP_SYS_ADMIN gives, and then mount(2) fails the same way). */
+static bool api_refused(int err)
+{
+	return err == ENOSYS || err == EPERM;
 }
 
 int remount_bind(int fd, unsigned long flags, const char **why)
@@ -72,6 +141,44 @@ int remount_bind(int fd, unsigned long flags, const char **why)
 	return -1;
 }
 
+/* A bind's flags as "mount -o remount,bind,<flags>" leaves them, which is
+ * what runc does and what remount_bind does with mount(2): exactly the
+ * flags asked for (the others cleared), the atime mode kept unless one is
+ * asked for. Here with mount_setattr on the mount's own fd, before it is
+ * attached. Where the kernel locked a flag the mount has (MNT_LOCK_*, on
+ * mounts a less privileged user namespace inherited) clearing it fails
+ * with EPERM, as MS_REMOUNT does: it is kept then, as runc keeps it, and a
+ * different atime mode than a locked one is an error. */
+static int set_bind_flags(int fd, unsigned long flags, const char **why)
+{
+	*why = "";
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return -1;
+	uint64_t want = attr_of(flags), had = attr_of(statvfs_to_ms(sv.f_flag));
+	bool atime = (flags & ATIME_FLAGS) != 0;
+	/* Only what is set is cleared: a kernel that does not know a bit
+	 * (nosymfollow before 5.14) refuses it even in attr_clr. */
+	struct mount_attr a = {.attr_set = want & FLAG_ATTRS, .attr_clr = had & FLAG_ATTRS & ~want};
+	if (atime) {
+		a.attr_set |= want & ATIME_ATTRS;
+		a.attr_clr |= MOUNT_ATTR__ATIME | (had & MOUNT_ATTR_NODIRATIME & ~want);
+	}
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	if (atime && (want & ATIME_ATTRS) != (had & ATIME_ATTRS)) {
+		*why = " (the atime flags are locked)";
+		return -1;
+	}
+	a.attr_clr &= ~(uint64_t)LOCK_ATTRS;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
+		return 0;
+	*why = " (with the locked flags kept)";
+	return -1;
+}
+
 /* The lxcfs files runc lets users mount over; anything else under /proc
  * could hide what the masked paths protect (CVE-2019-16884 class). */
 static const char *proc_ok[] = {
@@ -80,32 +187,49 @@ static const char *proc_ok[] = {
 	"/proc/sys/crypto/fips_enabled", NULL,
 };
 
+/* readlink of an fd through the procfs we verified in rootfs_prepare, not
+ * whatever "/proc" names now. NULL with errno. */
+static char *fd_real_path(struct rootctx *c, int fd)
+{
+	char rel[FDPATH_MAX], real[PATH_MAX];
+	snprintf(rel, sizeof(rel), "self/fd/%d", fd);
+	ssize_t n = readlinkat(c->procfd, rel, real, sizeof(real) - 1);
+	if (n < 0)
+		return NULL;
+	real[n] = 0;
+	return xstrdup(real);
+}
+
 /* The target's path inside the container, computed from where the fd really
- * is, so that symlinks cannot smuggle a mount into /proc. */
+ * is (not from the name asked for), so that symlinks cannot smuggle a mount
+ * into /proc and a target outside the rootfs is refused. */
 static char *container_path(struct rootctx *c, int fd, const struct mount_ent *m, const char *what)
 {
-	char link[FDPATH_MAX], real[PATH_MAX];
-	ssize_t n = readlink(fdpath(link, fd), real, sizeof(real) - 1);
-	if (n < 0)
+	char *real = fd_real_path(c, fd);
+	if (!real)
 		fail("mount %s onto %s: readlink of the target", what, m->target);
-	real[n] = 0;
 	size_t rl = strlen(c->rootfs_real);
 	if (strcmp(c->rootfs_real, "/") == 0)
-		return xstrdup(real);
+		return real;
 	if (strncmp(real, c->rootfs_real, rl) != 0 || (real[rl] != 0 && real[rl] != '/'))
 		failx("mount %s onto %s: the target resolved to %s, outside of the rootfs", what, m->target, real);
 	if (real[rl] == 0)
 		failx("mount %s onto %s: mounting over the root of the container is not supported", what, m->target);
-	return xstrdup(real + rl);
+	char *in = xstrdup(real + rl);
+	free(real);
+	return in;
 }
 
-static void check_proc_mount(const struct mount_ent *m, const char *where, const char *what, bool bind)
+/* /proc takes a procfs and nothing else; under /proc only the lxcfs files.
+ * For a bind, the procfs test is on the source's fd: the tree cloned from
+ * that same fd is what gets mounted (CVE-2019-19921 class). */
+static void check_proc_mount(const struct mount_ent *m, const char *where, const char *what, bool bind, int src)
 {
 	if (strcmp(where, "/proc") == 0) {
 		if (!bind && m->fstype && strcmp(m->fstype, "proc") == 0)
 			return;
 		struct statfs sfs;
-		if (bind && statfs(m->source, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		if (bind && fstatfs(src, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
 			return;
 		failx("mount %s onto %s: \"/proc\" cannot be mounted because it is not of type proc", what, m->target);
 	}
@@ -128,11 +252,34 @@ static bool is_dev_target(const char *t)
 	return *t == 0;
 }
 
-/* Opens (creating as needed) the mount point. Pseudo filesystems that expose
- * the host get a plain directory or nothing: no symlink as the final
- * component (CVE-2019-19921 class). */
-static int open_target(struct rootctx *c, const struct mount_ent *m, const char *what, bool bind, bool *existed)
+/* The source of a bind: a host path the config names, symlinks in it
+ * followed as runc follows them (the config's author chose the path, and a
+ * volume's owner could always have put a symlink there). Opened once, so
+ * that what is checked (file or directory; procfs for /proc) is what is
+ * cloned and mounted: renaming the name afterwards changes nothing. An
+ * idmapped bind's source was cloned the same way by the launcher. */
+static int open_source(const struct mount_ent *m, const char *what)
 {
+	if (m->idmap) {
+		if (m->idmap->tree < 0)
+			failx("mount %s onto %s: the idmapped tree was not prepared", what, m->target);
+		return m->idmap->tree;
+	}
+	int fd = open(m->source, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		fail("mount %s onto %s: open the source", what, m->target);
+	return fd;
+}
+
+/* Opens (creating as needed) the mount point, resolved inside the rootfs
+ * (resolve.c: symlinks never lead out, each component is opened with
+ * O_NOFOLLOW from its parent's fd and created with mkdirat there, so a
+ * racing rename cannot make us create anything outside it, CVE-2024-45310).
+ * Pseudo filesystems that expose the host get a plain directory or nothing:
+ * no symlink as the final component (CVE-2019-19921, CVE-2023-27561). */
+static int open_target(struct rootctx *c, const struct mount_ent *m, const char *what, bool file, bool *existed)
+{
+	bool bind = (m->flags & MS_BIND) != 0;
 	bool pseudo = !bind && (strcmp(m->fstype, "proc") == 0 || strcmp(m->fstype, "sysfs") == 0);
 	int flags = pseudo ? RS_NOFOLLOW : 0;
 	int fd = rs_walk(c->rootfd, m->target, flags, 0, 0);
@@ -140,13 +287,6 @@ static int open_target(struct rootctx *c, const struct mount_ent *m, const char 
 	if (fd < 0) {
 		if (errno != ENOENT)
 			fail("mount %s onto %s: open the target", what, m->target);
-		bool file = false;
-		if (bind) {
-			struct stat st;
-			if (stat(m->source, &st) < 0)
-				fail("mount %s onto %s: stat %s", what, m->target, m->source);
-			file = !S_ISDIR(st.st_mode);
-		}
 		fd = rs_walk(c->rootfd, m->target, flags | RS_MKDIRS | (file ? RS_LAST_FILE : RS_LAST_DIR), m->mkdir_mode, 0644);
 		if (fd < 0)
 			fail("mount %s onto %s: create the mount point", what, m->target);
@@ -162,20 +302,19 @@ static int open_target(struct rootctx *c, const struct mount_ent *m, const char 
 }
 
 /* Like runc: a tmpfs over an existing directory keeps that directory's mode
- * unless the options say otherwise (/tmp stays 1777). */
-static char *tmpfs_data(int fd, const char *data)
+ * unless the options say otherwise (/tmp stays 1777). false: no such mode. */
+static bool covered_mode(int tfd, char mode[8])
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
-		return data ? xstrdup(data) : NULL;
-	size_t n = 16 + (data ? strlen(data) : 0);
-	char *d = xmalloc(n);
-	snprintf(d, n, "mode=%04o%s%s", st.st_mode & 07777, data && *data ? "," : "", data ? data : "");
-	return d;
+	if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	snprintf(mode, 8, "%04o", st.st_mode & 07777);
+	return true;
 }
 
 /* In the order of the mounts, so that it is made before a read-only remount
- * of the directory it is in. What is already there is kept, as runc does. */
+ * of the directory it is in. What is already there is kept, as runc does.
+ * symlinkat in the parent's fd: nothing is followed to make it. */
 static void symlink_one(struct rootctx *c, const struct mount_ent *m)
 {
 	char name[NAME_MAX + 1];
@@ -187,6 +326,311 @@ static void symlink_one(struct rootctx *c, const struct mount_ent *m)
 	close(dir);
 }
 
+/* One line of the filesystem context's log: the kernel's own words for why
+ * fsconfig refused ("e tmpfs: Unknown parameter 'foo'"). */
+static const char *fs_log(int fs, char *buf, size_t n)
+{
+	ssize_t r = read(fs, buf, n - 1);
+	if (r <= 2)
+		return "";
+	buf[r] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	/* "e ", "w ", "i ": the level. */
+	return buf[1] == ' ' ? buf + 2 : buf;
+}
+
+static __attribute__((noreturn)) void fs_fail(int fs, const struct mount_ent *m, const char *what, const char *step)
+{
+	int err = errno;
+	char buf[512];
+	const char *log = fs_log(fs, buf, sizeof(buf));
+	char text[640];
+	snprintf(text, sizeof(text), "%s%s%s%s", step, *log ? " (" : "", log, *log ? ")" : "");
+	fail_errno(err, "mount %s onto %s: %s", what, m->target, text);
+}
+
+static void fs_param(int fs, const struct mount_ent *m, const char *what, const char *opt)
+{
+	const char *eq = strchr(opt, '=');
+	int r;
+	if (!eq) {
+		r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+	} else {
+		char *key = strndup(opt, (size_t)(eq - opt));
+		if (!key)
+			failx("out of memory");
+		r = fsconfig(fs, FSCONFIG_SET_STRING, key, eq + 1, 0);
+		free(key);
+	}
+	if (r < 0) {
+		char step[256];
+		snprintf(step, sizeof(step), "option %s", opt);
+		fs_fail(fs, m, what, step);
+	}
+}
+
+/* The superblock flags mount(2) takes among its flags, as fsconfig flags.
+ * MS_SILENT has none and needs none (fsopen logs to its own context, never
+ * to the kernel log); MS_I_VERSION has none: such a mount goes classic. */
+static const struct {
+	unsigned long ms;
+	const char *name;
+} sb_flags[] = {
+	{MS_RDONLY, "ro"}, {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"}, {MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},
+};
+
+/* A new filesystem as a detached mount: fsopen, its source and each option
+ * through fsconfig (the kernel's parser for that filesystem, the same as
+ * mount(2) data goes to), fsmount with the per-mount flags. -1 with errno
+ * when the API is refused (the caller falls back); any other failure fails
+ * here, in the kernel's words. */
+static int fs_make(const struct mount_ent *m, int tfd, bool existed, unsigned long ms, const char *what)
+{
+	if (ms & MS_I_VERSION) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int fs = fsopen(m->fstype, FSOPEN_CLOEXEC);
+	if (fs < 0) {
+		if (api_refused(errno))
+			return -1;
+		fail("mount %s onto %s: filesystem type %s", what, m->target, m->fstype);
+	}
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", m->source ? m->source : m->fstype, 0) < 0)
+		fs_fail(fs, m, what, "set the source");
+	char mode[8];
+	if (existed && strcmp(m->fstype, "tmpfs") == 0 && covered_mode(tfd, mode) &&
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
+		fs_fail(fs, m, what, "option mode");
+	for (size_t i = 0; i < m->fsopts.n; i++)
+		fs_param(fs, m, what, m->fsopts.v[i]);
+	for (size_t i = 0; i < sizeof(sb_flags) / sizeof(sb_flags[0]); i++)
+		if ((ms & sb_flags[i].ms) && fsconfig(fs, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0) < 0)
+			fs_fail(fs, m, what, sb_flags[i].name);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		fs_fail(fs, m, what, "create the filesystem");
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr_of(ms));
+	if (mnt < 0)
+		fs_fail(fs, m, what, "make its mount");
+	close(fs);
+	return mnt;
+}
+
+/* A bind as a detached copy of the source's tree (its top, or every mount
+ * of it for rbind), taken from the fd that was checked. -1 with errno when
+ * the API is refused. */
+static int bind_make(const struct mount_ent *m, int src, const char *what)
+{
+	if (m->idmap) {
+		m->idmap->tree = -1; /* ours now */
+		return src;
+	}
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
+	int tree = open_tree(src, "", flags);
+	if (tree < 0 && !api_refused(errno))
+		fail("mount %s onto %s: clone the source", what, m->target);
+	return tree;
+}
+
+/* mount(2) data from the options: the tmpfs mode first (a later mode= wins),
+ * commas between, an SELinux value with commas back in double quotes. */
+static char *classic_data(const struct mount_ent *m, int tfd, bool existed)
+{
+	size_t cap = 16;
+	for (size_t i = 0; i < m->fsopts.n; i++)
+		cap += strlen(m->fsopts.v[i]) + 4;
+	char *d = xmalloc(cap), *o = d;
+	*o = 0;
+	char mode[8];
+	if (existed && strcmp(m->fstype, "tmpfs") == 0 && covered_mode(tfd, mode))
+		o += sprintf(o, "mode=%s", mode);
+	for (size_t i = 0; i < m->fsopts.n; i++) {
+		const char *opt = m->fsopts.v[i], *eq = strchr(opt, '=');
+		if (o != d)
+			*o++ = ',';
+		if (eq && strchr(eq, ','))
+			o += sprintf(o, "%.*s\"%s\"", (int)(eq - opt + 1), opt, eq + 1);
+		else
+			o += sprintf(o, "%s", opt);
+	}
+	if (o == d) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The mount's id and its parent's, from our own mountinfo (through the
+ * verified procfs). false if there is no such mount. */
+static bool mount_parent(struct rootctx *c, uint64_t id, uint64_t *parent)
+{
+	int fd = openat(c->procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open /proc/self/mountinfo");
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		fail("open /proc/self/mountinfo");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long a, b;
+		if (sscanf(line, "%llu %llu", &a, &b) == 2 && a == id) {
+			*parent = b;
+			found = true;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static uint64_t mnt_id(int fd)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* After a classic mount(2) onto tfd the new mount has no handle: find it
+ * again from the root and check it is the one just made before anything
+ * is done to it. runc's reopenAfterMount compares the paths; this also
+ * wants a mount root, a mount other than the target's own and mounted on
+ * it (mountinfo's parent), the target's path the same before and after
+ * the lookup, and for a bind the source's root inode. A co-tenant renaming
+ * on the path between those reads could in principle still line two names
+ * up (runc says as much of its check); the new API has no such window, and
+ * this path is only for hosts that refuse it. */
+static int reopen_checked(struct rootctx *c, const struct mount_ent *m, int tfd, int src, const char *what)
+{
+	char *before = fd_real_path(c, tfd);
+	int mfd = rs_walk(c->rootfd, m->target, 0, 0, 0);
+	char *found = mfd < 0 ? NULL : fd_real_path(c, mfd);
+	char *after = fd_real_path(c, tfd);
+	struct statx stx;
+	uint64_t parent = 0, id = mfd < 0 ? 0 : mnt_id(mfd), under = mnt_id(tfd);
+	bool ok = before && found && after && strcmp(before, found) == 0 && strcmp(before, after) == 0 &&
+		  statx(mfd, "", AT_EMPTY_PATH, 0, &stx) == 0 && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) &&
+		  id && under && id != under && mount_parent(c, id, &parent) && parent == under;
+	if (ok && src >= 0) {
+		struct stat a, b;
+		ok = fstat(src, &a) == 0 && fstat(mfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	}
+	free(before);
+	free(found);
+	free(after);
+	if (!ok)
+		failx("mount %s onto %s: the target changed while mounting (what its path names now is not the mount just made)", what, m->target);
+	return mfd;
+}
+
+/* The fallback (see the top of the file): mount(2) onto the target's fd,
+ * a bind from the source's fd, then the new mount found again and checked. */
+static int classic_mount(struct rootctx *c, const struct mount_ent *m, int tfd, int src, bool existed, unsigned long ms, const char *what)
+{
+	char tpath[FDPATH_MAX], spath[FDPATH_MAX];
+	int r;
+	if (src >= 0) {
+		r = mount(fdpath(spath, src), fdpath(tpath, tfd), NULL, m->flags & (MS_BIND | MS_REC), NULL);
+	} else {
+		char *data = classic_data(m, tfd, existed);
+		r = mount(m->source ? m->source : m->fstype, fdpath(tpath, tfd), m->fstype, ms, data);
+		free(data);
+	}
+	if (r < 0)
+		fail("mount %s onto %s", what, m->target);
+	int mfd = reopen_checked(c, m, tfd, src, what);
+	if (src >= 0 && m->remount_flags) {
+		const char *why;
+		if (remount_bind(mfd, m->remount_flags, &why) < 0)
+			fail("remount %s with its options%s", m->target, why);
+	}
+	return mfd;
+}
+
+/* A remount (the "remount" option on a non-bind): done exactly as asked,
+ * with mount(2) (only it changes a superblock's options and its mount's
+ * flags together), on the mount its target names when we open it; what
+ * follows uses that same fd. */
+static int remount_one(struct rootctx *c, const struct mount_ent *m)
+{
+	int fd = rs_walk(c->rootfd, m->target, 0, 0, 0);
+	if (fd < 0)
+		fail("remount %s", m->target);
+	char *where = container_path(c, fd, m, m->fstype);
+	check_proc_mount(m, where, m->fstype, false, -1);
+	free(where);
+	char *data = classic_data(m, fd, false);
+	char path[FDPATH_MAX];
+	int r = mount(m->source ? m->source : m->fstype, fdpath(path, fd), m->fstype, m->flags, data);
+	free(data);
+	if (r < 0)
+		fail("remount %s", m->target);
+	return fd;
+}
+
+/* Propagation goes on the attached mount (a detached one is in a namespace
+ * of its own, where the kernel refuses some): through its fd. */
+static void set_propagation(const struct mount_ent *m, int mnt, bool classic)
+{
+	for (size_t i = 0; i < m->n_propagation; i++) {
+		unsigned long f = m->propagation[i];
+		int r;
+		if (classic) {
+			char path[FDPATH_MAX];
+			r = mount(NULL, fdpath(path, mnt), NULL, f, NULL);
+		} else {
+			struct mount_attr a = {.propagation = f & ~(unsigned long)MS_REC};
+			r = mount_setattr(mnt, "", AT_EMPTY_PATH | ((f & MS_REC) ? AT_RECURSIVE : 0), &a, sizeof(a));
+		}
+		if (r < 0)
+			fail("set propagation of %s", m->target);
+	}
+	if (m->attr_propagation) {
+		struct mount_attr a = {.propagation = m->attr_propagation};
+		if (mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+			fail("set recursive propagation of %s", m->target);
+	}
+}
+
+/* The r* options: every mount of the tree, through the mount's fd. */
+static void set_recursive_attrs(const struct mount_ent *m, int mnt)
+{
+	if (!m->attr_set && !m->attr_clr)
+		return;
+	struct mount_attr a = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+	if (mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		fail("set recursive mount attributes of %s", m->target);
+}
+
+/* A filesystem whose superblock we share (mqueue is the ipc namespace's)
+ * cannot take context=: label its root, as runc does, through the mount's
+ * fd (its root is a directory). */
+static void set_label(const struct mount_ent *m, int mnt, const char *what)
+{
+	if (!m->label)
+		return;
+	int dir = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0 || fsetxattr(dir, "security.selinux", m->label, strlen(m->label), 0) < 0)
+		fail("mount %s onto %s: set its SELinux label %s", what, m->target, m->label);
+	close(dir);
+}
+
+/* tmpcopyup: copied from a directory fd opened before anything covered the
+ * target, into the new tmpfs through its own fd (copyup.c never follows an
+ * entry; the source may be a volume a co-tenant changes meanwhile). */
+static void copy_up(const struct mount_ent *m, int from, int mnt, const char *what)
+{
+	int to = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (to < 0)
+		fail("mount %s onto %s: open the new tmpfs to copy up", what, m->target);
+	tmpfs_copyup(from, to, m->target);
+	xclose(from);
+	xclose(to);
+}
+
 void mount_one(struct rootctx *c, const struct mount_ent *m)
 {
 	if (m->symlink) {
@@ -194,94 +638,75 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 		return;
 	}
 	bool bind = (m->flags & MS_BIND) != 0;
-	/* MS_REMOUNT of an earlier mount (the plan's read-only cgroup tmpfs):
-	 * done exactly as asked, on what is there. */
-	bool remount = !bind && (m->flags & MS_REMOUNT);
+	if (!bind && (m->flags & MS_REMOUNT)) {
+		int fd = remount_one(c, m);
+		set_label(m, fd, m->fstype);
+		set_recursive_attrs(m, fd);
+		set_propagation(m, fd, true);
+		close(fd);
+		return;
+	}
 	const char *what = m->source && *m->source ? m->source : m->fstype;
+	int src = -1;
+	bool file = false;
+	if (bind) {
+		src = open_source(m, what);
+		struct stat st;
+		if (fstat(src, &st) < 0)
+			fail("mount %s onto %s: stat the source", what, m->target);
+		file = !S_ISDIR(st.st_mode);
+	}
 	bool existed = true;
-	int tfd = remount ? rs_walk(c->rootfd, m->target, 0, 0, 0) : open_target(c, m, what, bind, &existed);
-	if (tfd < 0)
-		fail("remount %s", m->target);
+	int tfd = open_target(c, m, what, file, &existed);
 	char *where = container_path(c, tfd, m, what);
-	check_proc_mount(m, where, what, bind);
+	check_proc_mount(m, where, what, bind, src);
 
 	/* tmpfs and /dev stay writable until the end so that device nodes and
 	 * symlinks can be created in them (runc's finalizeRootfs). */
-	bool late_ro = !bind && !remount && (m->flags & MS_RDONLY) && (strcmp(m->fstype, "tmpfs") == 0 || is_dev_target(where));
-	char path[FDPATH_MAX];
-	fdpath(path, tfd);
-	int r, copy_from = -1;
-	if (bind && m->idmap) {
-		r = idmap_attach(m, tfd);
-	} else if (bind) {
-		r = mount(m->source, path, NULL, m->flags & (MS_BIND | MS_REC), NULL);
-	} else {
-		/* The covered directory stays readable through an fd opened before
-		 * the tmpfs hides it. */
-		if (m->tmpcopyup && existed && strcmp(m->fstype, "tmpfs") == 0) {
-			copy_from = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (copy_from < 0)
-				fail("mount %s onto %s: open the directory to copy up", what, m->target);
-		}
-		char *data = existed && !remount && strcmp(m->fstype, "tmpfs") == 0 ? tmpfs_data(tfd, m->data) : (m->data ? xstrdup(m->data) : NULL);
-		unsigned long flags = m->flags & ~(late_ro ? MS_RDONLY : 0UL);
-		r = mount(m->source ? m->source : m->fstype, path, m->fstype, flags, data);
-		free(data);
-	}
-	if (r < 0 && remount)
-		fail("remount %s", m->target);
-	if (r < 0)
-		fail("mount %s onto %s", what, m->target);
-
-	/* The fd we mounted onto names the directory under the new mount;
-	 * reopen to get the mount itself for the follow-up operations. */
-	int mfd = rs_walk(c->rootfd, m->target, 0, 0, 0);
-	if (mfd < 0)
-		fail("mount %s onto %s: reopen the new mount", what, m->target);
-	struct statx stx;
-	if (statx(mfd, "", AT_EMPTY_PATH, 0, &stx) < 0)
-		fail("mount %s onto %s: statx the new mount", what, m->target);
-	if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-		failx("mount %s onto %s: the target changed while mounting", what, m->target);
-	close(tfd);
+	bool late_ro = !bind && (m->flags & MS_RDONLY) && (strcmp(m->fstype, "tmpfs") == 0 || is_dev_target(where));
 	free(where);
-	fdpath(path, mfd);
-	if (copy_from >= 0) {
-		int copy_to = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (copy_to < 0)
-			fail("mount %s onto %s: open the new tmpfs to copy up", what, m->target);
-		tmpfs_copyup(copy_from, copy_to, m->target);
-		xclose(copy_from);
-		xclose(copy_to);
+	unsigned long ms = m->flags & ~(late_ro ? MS_RDONLY : 0UL);
+	/* The covered directory stays readable through an fd opened before the
+	 * tmpfs hides it. */
+	int copy_from = -1;
+	if (!bind && m->tmpcopyup && existed && strcmp(m->fstype, "tmpfs") == 0) {
+		copy_from = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (copy_from < 0)
+			fail("mount %s onto %s: open the directory to copy up", what, m->target);
 	}
 
-	/* A filesystem whose superblock we share (mqueue is the ipc
-	 * namespace's) cannot take context=: label its root, as runc does. */
-	if (m->label && setxattr(path, "security.selinux", m->label, strlen(m->label), 0) < 0)
-		fail("mount %s onto %s: set its SELinux label %s", what, m->target, m->label);
-	if (bind && m->remount_flags) {
-		const char *why;
-		if (remount_bind(mfd, m->remount_flags, &why) < 0)
-			fail("remount %s with its options%s", m->target, why);
+	int mnt = bind ? bind_make(m, src, what) : fs_make(m, tfd, existed, ms, what);
+	bool classic = mnt < 0;
+	if (!classic) {
+		/* Configured while detached: it is never seen otherwise. */
+		if (bind && m->remount_flags) {
+			const char *why;
+			if (set_bind_flags(mnt, m->remount_flags, &why) < 0)
+				fail("remount %s with its options%s", m->target, why);
+		}
+		set_recursive_attrs(m, mnt);
+		if (copy_from >= 0)
+			copy_up(m, copy_from, mnt, what);
+		set_label(m, mnt, what);
+		if (move_mount(mnt, "", tfd, "", ONTO) < 0)
+			fail("mount %s onto %s", what, m->target);
+	} else {
+		mnt = classic_mount(c, m, tfd, src, existed, ms, what);
+		if (copy_from >= 0)
+			copy_up(m, copy_from, mnt, what);
+		set_label(m, mnt, what);
+		set_recursive_attrs(m, mnt);
 	}
-	for (size_t i = 0; i < m->n_propagation; i++)
-		if (mount(NULL, path, NULL, m->propagation[i], NULL) < 0)
-			fail("set propagation of %s", m->target);
-	if (m->has_attr) {
-		struct mount_attr attr = {
-			.attr_set = m->attr_set,
-			.attr_clr = m->attr_clr,
-			.propagation = m->attr_propagation,
-		};
-		if (mount_setattr(mfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-			fail("set recursive mount attributes of %s", m->target);
-	}
+	if (src >= 0 && src != mnt)
+		close(src);
+	close(tfd);
+	set_propagation(m, mnt, classic);
 	if (late_ro) {
 		c->late_ro = xrealloc(c->late_ro, (c->n_late_ro + 1) * sizeof(*c->late_ro));
-		c->late_ro[c->n_late_ro].fd = mfd;
+		c->late_ro[c->n_late_ro].fd = mnt;
 		c->late_ro[c->n_late_ro].target = m->target;
 		c->n_late_ro++;
 	} else {
-		close(mfd);
+		close(mnt);
 	}
 }

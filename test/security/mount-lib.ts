@@ -1,0 +1,74 @@
+// The mount race tests' tools: mount-attacks.c (the co-tenant's rename loop
+// and the controls, which do what a runtime without the defence did),
+// compiled once per test file with the host's cc.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO, type Env } from '../helpers.js';
+
+/** Compiles mount-attacks.c into the test's directory; the binary's path. */
+export function buildAttacks(env: Env): string {
+  const out = path.join(env.dir, 'mount-attacks');
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(REPO, 'test/security/mount-attacks.c')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc mount-attacks.c: ${r.error ?? r.stderr}`);
+  return out;
+}
+
+/**
+ * The co-tenant: a process exchanging dir/a and dir/b with renameat2 in a
+ * loop, as any container sharing the volume may. Dies with the test
+ * process (PR_SET_PDEATHSIG) if not stopped.
+ */
+export class Racer {
+  private readonly child: ChildProcess;
+  constructor(tools: string, dir: string, a: string, b: string, cpu?: number) {
+    this.child = spawn(tools, ['exchange', dir, a, b, ...(cpu === undefined ? [] : [String(cpu)])], { stdio: 'ignore' });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Stops it where it is (between two exchanges) until resume(). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+    // The signal is taken at the next return to user space: wait for it.
+    for (let i = 0; i < 100_000; i++) {
+      const state = readFileSync(`/proc/${this.pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+      if (state === 'T') return;
+    }
+    throw new Error('the racer did not stop');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Runs a control (mount-attacks.c's comment lists them) for at most n
+ * attempts: the attempt that won (1-based), or -1.
+ */
+export function control(tools: string, kind: string, args: string[], n: number): number {
+  const r = spawnSync(tools, [kind, ...args, String(n)], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`control ${kind}: ${r.error ?? r.stderr}`);
+  const m = /^(won|lost) (\d+)$/.exec(r.stdout.trim());
+  if (!m) throw new Error(`control ${kind}: unexpected output ${JSON.stringify(r.stdout)}`);
+  return m[1] === 'won' ? Number(m[2]) : -1;
+}
+
+/** Lines of /proc/self/mountinfo as fields: root (4th) and mount point (5th), options (6th). */
+export function mountinfo(text: string): Array<{ root: string; point: string; opts: string; fstype: string }> {
+  return text
+    .split('\n')
+    .filter((l) => / - /.test(l))
+    .map((l) => {
+      const [a, b] = l.split(' - ');
+      const f = a!.split(' ');
+      return { root: f[3]!, point: f[4]!, opts: f[5]!, fstype: b!.split(' ')[0]! };
+    });
+}
