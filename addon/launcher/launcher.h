@@ -59,6 +59,9 @@ void mount_one(struct rootctx *c, const struct mount_ent *m);
 /* MS_REMOUNT|MS_BIND|flags on the mount at fd, keeping the flags a less
  * privileged user namespace cannot clear. 0 or -1 with errno. */
 int remount_bind(int fd, unsigned long flags, const char **why);
+/* The mount at fd read-only, its other flags kept (mount_setattr; the
+ * classic remount where the new API is refused). 0 or -1 with errno. */
+int remount_ro(int fd);
 
 /* devices.c */
 void create_devices(struct rootctx *c);

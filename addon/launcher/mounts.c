@@ -141,6 +141,22 @@ int remount_bind(int fd, unsigned long flags, const char **why)
 	return -1;
 }
 
+int remount_ro(int fd)
+{
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
+		return 0;
+	if (!api_refused(errno))
+		return -1;
+	/* The classic API (see the top of the file): a bind remount with the
+	 * flags the mount has, and read-only. */
+	struct statvfs sv;
+	const char *why;
+	if (fstatvfs(fd, &sv) < 0)
+		return -1;
+	return remount_bind(fd, statvfs_to_ms(sv.f_flag) | MS_RDONLY, &why);
+}
+
 /* A bind's flags as "mount -o remount,bind,<flags>" leaves them, which is
  * what runc does and what remount_bind does with mount(2): exactly the
  * flags asked for (the others cleared), the atime mode kept unless one is

@@ -2,16 +2,43 @@
 // and the controls, which do what a runtime without the defence did),
 // compiled once per test file with the host's cc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { REPO, type Env } from '../helpers.js';
+import { HAKO, REPO, type Env, type Result } from '../helpers.js';
 
-/** Compiles mount-attacks.c into the test's directory; the binary's path. */
-export function buildAttacks(env: Env): string {
-  const out = path.join(env.dir, 'mount-attacks');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(REPO, 'test/security/mount-attacks.c')], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cc mount-attacks.c: ${r.error ?? r.stderr}`);
+/** Compiles a C file of the repository (relative path) into the test's directory; the binary's path. */
+export function compile(env: Env, source: string): string {
+  const out = path.join(env.dir, path.basename(source, '.c'));
+  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(REPO, source)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc ${source}: ${r.error ?? r.stderr}`);
   return out;
+}
+
+/** mount-attacks.c, compiled. */
+export function buildAttacks(env: Env): string {
+  return compile(env, 'test/security/mount-attacks.c');
+}
+
+/**
+ * bin/hako under test/fixtures/old-mount-api.c (compiled to `wrapper`): a
+ * seccomp filter refusing the new mount API, as an outer container
+ * profile older than it would. Output through files, as env.hako does.
+ */
+export function hakoWithoutNewMountApi(env: Env, wrapper: string, args: string[]): Result {
+  const out = path.join(env.dir, '.old-api-out');
+  const err = path.join(env.dir, '.old-api-err');
+  const o = openSync(out, 'w');
+  const e = openSync(err, 'w');
+  try {
+    const r = spawnSync(wrapper, [HAKO, '--root', env.root, ...args], { timeout: 60_000, stdio: ['ignore', o, e] });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+  } finally {
+    closeSync(o);
+    closeSync(e);
+    rmSync(out, { force: true });
+    rmSync(err, { force: true });
+  }
 }
 
 /**

@@ -12,7 +12,8 @@ import { mkdirSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Env, uniqueId } from '../helpers.js';
 import { Canary } from './lib.js';
-import { buildAttacks, control, mountinfo, Racer } from './mount-lib.js';
+import { buildAttacks, compile, control, hakoWithoutNewMountApi, mountinfo, Racer } from './mount-lib.js';
+import type { Result } from '../helpers.js';
 
 const t = suite('mount-reopen-race');
 let env: Env;
@@ -36,46 +37,69 @@ function sharedVolume(): string {
   return v;
 }
 
-t('a read-only bind stays read-only while a co-tenant exchanges its mount point with a symlink to another mount', () => {
-  const vol = new Canary(env, 'vol'); // mounted read-only at /v/ro: must never be written
-  const other = new Canary(env, 'other'); // the co-tenant's writable mount at /w: must stay writable
-  const v = sharedVolume();
+interface Outcome {
+  bad: string[];
+  failed: string[];
+  elsewhere: number;
+}
+
+/**
+ * CREATES runs of a container binding the volume read-only at /v/ro while
+ * the co-tenant exchanges /v/ro with a symlink to its other mount /w;
+ * what was wrong in any of them.
+ */
+function underRace(vol: Canary, other: Canary, v: string, run: (bundle: string) => Result): Outcome {
   const ino = statSync(vol.dir).ino;
+  const vname = path.basename(vol.dir);
+  const oname = path.basename(other.dir);
   const b = env.bundle((c) => {
     // Every mount of the volume, wherever it ended up: try to write into
     // it. The racer goes on renaming, so a name may lead elsewhere by the
     // time it is used: write only once in the volume's own directory.
     const probe = `cd "$mp" 2>/dev/null && [ "$(stat -c %i .)" = ${ino} ] && touch pwned 2>/dev/null && echo "WROTE $mp"`;
-    c.process.args = ['sh', '-c', `awk '$4 ~ /canary-vol$/ {print $5}' /proc/self/mountinfo | while read mp; do (${probe}); done; cat /proc/self/mountinfo`];
+    c.process.args = ['sh', '-c', `awk '$4 ~ /${vname}$/ {print $5}' /proc/self/mountinfo | while read mp; do (${probe}); done; cat /proc/self/mountinfo`];
     c.mounts.push(
       { destination: '/v', type: 'bind', source: v, options: ['rbind'] },
       { destination: '/w', type: 'bind', source: other.dir, options: ['rbind'] },
       { destination: '/v/ro', type: 'bind', source: vol.dir, options: ['rbind', 'ro'] },
     );
+    // The classic fallback has no masked or readonly paths (they need the
+    // new API); the race is the same without them.
+    c.linux.maskedPaths = [];
+    c.linux.readonlyPaths = [];
   });
   const racer = new Racer(tools, v, 'ro', 'lnk');
-  const bad: string[] = [];
-  let failed = 0;
+  const out: Outcome = { bad: [], failed: [], elsewhere: 0 };
   try {
     for (let i = 0; i < CREATES; i++) {
-      const r = env.hako(['run', '--bundle', b, uniqueId('race')]);
+      const r = run(b);
       if (r.status !== 0) {
         // A create may fail; it must never succeed with the wrong mounts.
-        failed++;
+        out.failed.push(r.stderr.trim());
         continue;
       }
-      if (/WROTE/.test(r.stdout)) bad.push(`create ${i}: the volume was writable: ${r.stdout.match(/WROTE .*/)![0]}`);
+      if (/WROTE/.test(r.stdout)) out.bad.push(`create ${i}: the volume was writable: ${r.stdout.match(/WROTE .*/)![0]}`);
       for (const m of mountinfo(r.stdout)) {
         const ro = /^ro\b/.test(m.opts);
-        if (m.root.endsWith('/canary-vol') && !ro) bad.push(`create ${i}: the volume is mounted writable at ${m.point}`);
-        if (m.root.endsWith('/canary-other') && ro) bad.push(`create ${i}: the co-tenant's mount at ${m.point} became read-only`);
+        if (m.root.endsWith(`/${vname}`) && !ro) out.bad.push(`create ${i}: the volume is mounted writable at ${m.point}`);
+        if (m.root.endsWith(`/${oname}`) && ro) out.bad.push(`create ${i}: the co-tenant's mount at ${m.point} became read-only`);
+        // The racer won the lookup of the target: the volume went onto /w (inside the root, read-only).
+        if (m.root.endsWith(`/${vname}`) && m.point === '/w') out.elsewhere++;
       }
     }
   } finally {
     racer.stop();
   }
-  assert.equal(bad, []);
-  assert.ok(failed < CREATES, 'some creates ran');
+  return out;
+}
+
+t('a read-only bind stays read-only while a co-tenant exchanges its mount point with a symlink to another mount', () => {
+  const vol = new Canary(env, 'vol'); // mounted read-only at /v/ro: must never be written
+  const other = new Canary(env, 'other'); // the co-tenant's writable mount at /w: must stay writable
+  const v = sharedVolume();
+  const o = underRace(vol, other, v, (b) => env.hako(['run', '--bundle', b, uniqueId('race')]));
+  assert.equal(o.bad, []);
+  assert.equal(o.failed, [], 'with the new API nothing is left to fail');
   assert.ok(vol.intact(), `the volume was written: ${vol.extra()}`);
   assert.ok(other.intact(), `the co-tenant's mount was written: ${other.extra()}`);
 
@@ -84,15 +108,29 @@ t('a read-only bind stays read-only while a co-tenant exchanges its mount point 
   const root = path.join(env.dir, uniqueId('control-root'));
   mkdirSync(path.join(root, 'v'), { recursive: true });
   mkdirSync(path.join(root, 'w'));
-  const racer2 = new Racer(tools, v, 'ro', 'lnk');
+  const racer = new Racer(tools, v, 'ro', 'lnk');
   let won: number;
   try {
     won = control(tools, 'reopen', [root, v, other.dir, vol.dir], ATTEMPTS);
   } finally {
-    racer2.stop();
+    racer.stop();
   }
   assert.ok(won > 0, `the control never left the volume writable in ${ATTEMPTS} attempts`);
-  console.log(`  mount-reopen-race: control won at attempt ${won}; hako: ${CREATES} creates, ${failed} failed, none writable`);
+  console.log(`  mount-reopen-race: control won at attempt ${won}; hako: ${CREATES} creates, none writable, the racer won the target ${o.elsewhere} times`);
+});
+
+t('without the new mount API (an outer seccomp profile), the classic fallback checks the mount it finds again and fails instead', () => {
+  const wrapper = compile(env, 'test/fixtures/old-mount-api.c');
+  const vol = new Canary(env, 'vol2');
+  const other = new Canary(env, 'other2');
+  const v = sharedVolume();
+  const o = underRace(vol, other, v, (b) => hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', b, uniqueId('race-old')]));
+  assert.equal(o.bad, []);
+  for (const f of o.failed) assert.match(f, /mount \S+ onto \/v\/ro: the target changed while mounting/);
+  assert.ok(o.failed.length < CREATES, 'some creates ran');
+  assert.ok(vol.intact(), `the volume was written: ${vol.extra()}`);
+  assert.ok(other.intact(), `the co-tenant's mount was written: ${other.extra()}`);
+  console.log(`  mount-reopen-race (classic fallback): ${CREATES} creates, ${o.failed.length} refused by the check, none writable`);
 });
 
 t.run();
