@@ -10,15 +10,19 @@
  * (nothing reaches the host's mount table). They print "won <attempt>" at
  * the first attempt whose outcome shows the attack working, or "lost <N>".
  *
- *   reopen ROOT V W S N          the old hako mount_one: bind S onto the
- *       fd of ROOT/v/ro, re-find ROOT/v/ro by path, remount that read-only.
+ * REL is the directory inside the volume V where the racer exchanges names
+ * (a deep one makes every lookup through it, hako's as well, slower, and
+ * so the race easier to win for whoever leaves a window).
+ *
+ *   reopen ROOT V W S REL N      the old hako mount_one: bind S onto the
+ *       fd of ROOT/v/REL/ro, re-find that path, remount it read-only.
  *       Won when the mount of S is left writable or W became read-only.
- *   mount-by-path ROOT V A Q N   CVE-2021-30465: check that ROOT/vol/race
- *       is a directory inside ROOT, then mount(A, "ROOT/vol/race") by its
- *       string path. Won when the host path Q shows A's content.
- *   mkdir-by-path V N            CVE-2024-45310: check that V/race is a
- *       directory, then mkdir("V/race/n<i>") by its string path. Won when
- *       the mkdir went through a symlink (the caller checks where).
+ *   mount-by-path ROOT V A Q REL N   CVE-2021-30465: check that
+ *       ROOT/vol/REL/race is a directory inside ROOT, then mount A there by
+ *       its string path. Won when the host path Q shows A's content.
+ *   mkdir-by-path V Q REL N      CVE-2024-45310: check that V/REL/race is
+ *       a directory, then mkdir("V/REL/race/n<i>") by its string path. Won
+ *       when the directory appeared in the host directory Q instead.
  *   proc-by-path ROOT V N        CVE-2019-19921: mount procfs on the
  *       securejoin'd path of ROOT/proc, then bind ROOT/proc/sys onto itself
  *       read-only, both by string path. Won when no read-only mount of
@@ -59,8 +63,8 @@ static void pin(const char *cpu)
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(atoi(cpu), &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		die("sched_setaffinity");
+	/* Best effort: a CPU we may not use leaves us where we are. */
+	(void)sched_setaffinity(0, sizeof(set), &set);
 }
 
 static int exchange(const char *dir, const char *a, const char *b, const char *cpu)
@@ -158,21 +162,22 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* The old hako: mount via the target's fd, then find the mount again by path. */
-static bool attempt_reopen(const char *root, const char *v, const char *w, const char *s)
+static bool attempt_reopen(const char *root, const char *v, const char *w, const char *s, const char *rel)
 {
 	private_ns();
-	char rv[4096], rw[4096];
+	char rv[4096], rw[4096], target[4096];
 	snprintf(rv, sizeof(rv), "%s/v", root);
 	snprintf(rw, sizeof(rw), "%s/w", root);
+	snprintf(target, sizeof(target), "v/%s/ro", rel);
 	bind(v, rv);
 	bind(w, rw);
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int tfd = in_root(rfd, "v/ro", O_PATH);
+	int tfd = in_root(rfd, target, O_PATH);
 	if (tfd < 0)
 		die("open the target");
 	if (mount(s, fdpath(tfd), NULL, MS_BIND, NULL) < 0)
 		die("bind the volume");
-	int mfd = in_root(rfd, "v/ro", O_PATH);
+	int mfd = in_root(rfd, target, O_PATH);
 	struct statx stx;
 	if (mfd >= 0 && statx(mfd, "", AT_EMPTY_PATH, 0, &stx) == 0 && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
 		mount(NULL, fdpath(mfd), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
@@ -189,14 +194,15 @@ static bool attempt_reopen(const char *root, const char *v, const char *w, const
 }
 
 /* runc before 1.0.0-rc95: SecureJoin, then mount(2) on the string. */
-static bool attempt_mount_by_path(const char *root, const char *v, const char *a, const char *q)
+static bool attempt_mount_by_path(const char *root, const char *v, const char *a, const char *q, const char *rel)
 {
 	private_ns();
-	char rv[4096], target[4096];
+	char rv[4096], target[4096], dest[4096];
 	snprintf(rv, sizeof(rv), "%s/vol", root);
+	snprintf(dest, sizeof(dest), "vol/%s/race", rel);
 	bind(v, rv);
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (!securejoin(rfd, "vol/race", target, sizeof(target)))
+	if (!securejoin(rfd, dest, target, sizeof(target)))
 		return false;
 	struct stat st;
 	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode) || strncmp(target, root, strlen(root)) != 0)
@@ -223,32 +229,19 @@ static bool attempt_mount_by_path(const char *root, const char *v, const char *a
 }
 
 /* runc 1.1.13: MkdirAll on the SecureJoin'd string. */
-static bool attempt_mkdir_by_path(const char *v, int i)
+static bool attempt_mkdir_by_path(const char *v, const char *q, const char *rel, int i)
 {
 	char race[4096], dir[4096];
-	snprintf(race, sizeof(race), "%s/race", v);
+	snprintf(race, sizeof(race), "%s/%s/race", v, rel);
 	struct stat st;
 	if (lstat(race, &st) < 0 || !S_ISDIR(st.st_mode))
 		return false;
-	snprintf(dir, sizeof(dir), "%s/race/n%d", v, i);
+	snprintf(dir, sizeof(dir), "%s/%s/race/n%d", v, rel, i);
 	if (mkdir(dir, 0755) < 0)
 		return false;
-	/* Where it went: into the real directory, or through the symlink. */
-	int vd = open(v, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char name[64];
-	snprintf(name, sizeof(name), "n%d", i);
-	for (const char *cand = "race";; cand = "lnk") {
-		int d = openat(vd, cand, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (d >= 0) {
-			bool here = fstatat(d, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-			close(d);
-			if (here)
-				return false;
-		}
-		if (strcmp(cand, "lnk") == 0)
-			break;
-	}
-	return true;
+	/* Where it went: through the symlink, into the host directory? */
+	snprintf(dir, sizeof(dir), "%s/n%d", q, i);
+	return lstat(dir, &st) == 0;
 }
 
 /* runc before 1.0.0-rc10 (and again until 1.1.5): procfs mounted on the
@@ -300,11 +293,11 @@ static int control(int n, const char *kind, char **a)
 		if (pid == 0) {
 			bool won = false;
 			if (strcmp(kind, "reopen") == 0)
-				won = attempt_reopen(a[0], a[1], a[2], a[3]);
+				won = attempt_reopen(a[0], a[1], a[2], a[3], a[4]);
 			else if (strcmp(kind, "mount-by-path") == 0)
-				won = attempt_mount_by_path(a[0], a[1], a[2], a[3]);
+				won = attempt_mount_by_path(a[0], a[1], a[2], a[3], a[4]);
 			else if (strcmp(kind, "mkdir-by-path") == 0)
-				won = attempt_mkdir_by_path(a[0], i);
+				won = attempt_mkdir_by_path(a[0], a[1], a[2], i);
 			else if (strcmp(kind, "proc-by-path") == 0)
 				won = attempt_proc_by_path(a[0], a[1]);
 			else if (strcmp(kind, "source-by-path") == 0)
@@ -335,7 +328,7 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *kind;
 		int args;
-	} kinds[] = {{"reopen", 4}, {"mount-by-path", 4}, {"mkdir-by-path", 1}, {"proc-by-path", 2}, {"source-by-path", 2}};
+	} kinds[] = {{"reopen", 5}, {"mount-by-path", 5}, {"mkdir-by-path", 3}, {"proc-by-path", 2}, {"source-by-path", 2}};
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		if (argc == kinds[k].args + 3 && strcmp(argv[1], kinds[k].kind) == 0)
 			return control(atoi(argv[argc - 1]), kinds[k].kind, argv + 2);

@@ -2,7 +2,8 @@
 // and the controls, which do what a runtime without the defence did),
 // compiled once per test file with the host's cc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { HAKO, REPO, type Env, type Result } from '../helpers.js';
 
@@ -42,13 +43,28 @@ export function hakoWithoutNewMountApi(env: Env, wrapper: string, args: string[]
 }
 
 /**
+ * Where in a shared volume the racer renames: eight directories down, so
+ * that every lookup through it (the runtime's and the control's alike)
+ * takes longer and a check-then-use window is easier to hit. Made under
+ * `volume`; `rel` is the part inside it.
+ */
+export function racingDir(volume: string): { dir: string; rel: string } {
+  const rel = 'd1/d2/d3/d4/d5/d6/d7/d8';
+  const dir = path.join(volume, rel);
+  mkdirSync(dir, { recursive: true });
+  return { dir, rel };
+}
+
+/**
  * The co-tenant: a process exchanging dir/a and dir/b with renameat2 in a
- * loop, as any container sharing the volume may. Dies with the test
- * process (PR_SET_PDEATHSIG) if not stopped.
+ * loop, as any container sharing the volume may. Pinned to the last CPU
+ * (when there is more than one), so that it keeps running beside the
+ * runtime rather than in turns with it. Dies with the test process
+ * (PR_SET_PDEATHSIG) if not stopped.
  */
 export class Racer {
   private readonly child: ChildProcess;
-  constructor(tools: string, dir: string, a: string, b: string, cpu?: number) {
+  constructor(tools: string, dir: string, a: string, b: string, cpu: number | undefined = availableParallelism() > 1 ? availableParallelism() - 1 : undefined) {
     this.child = spawn(tools, ['exchange', dir, a, b, ...(cpu === undefined ? [] : [String(cpu)])], { stdio: 'ignore' });
   }
 
