@@ -20,17 +20,20 @@
  * The classic API, as a fallback. hako needs Linux 5.12 (mount_setattr and
  * openat2 are used unconditionally, here and in maskpaths.c, idmap.c,
  * rootfs.c), which has all of the above; what can still refuse them is an
- * outer seccomp profile older than the new mount API that allows mount(2)
- * (Docker's and podman's before 2021 answer EPERM, newer unknown-syscall
- * defaults ENOSYS). So when open_tree or fsopen fails with ENOSYS or EPERM,
- * and for the one flag fsconfig cannot express (MS_I_VERSION), a mount is
- * made with mount(2) onto the target's fd, found again by path and checked
- * to be the mount just made (reopen_checked) before its flags and
- * propagation are set with mount(2) too; a mount that fails the check
- * fails the create. That covers the mounts of config.json and the
- * read-only steps of rootfs_finalize. It does not cover what needs the new
- * API itself: recursive attributes (r* options), idmapped binds, masked and
- * readonly paths, the console bind; those fail naming the syscall. */
+ * outer seccomp profile written before the new mount API that allows
+ * mount(2): hako nested in a container with CAP_SYS_ADMIN under such a
+ * profile (Docker's default listed none of the new calls before moby#41889,
+ * early 2021; such profiles answer EPERM, newer defaults ENOSYS). So when
+ * open_tree or fsopen fails with ENOSYS or EPERM, and for the one flag
+ * fsconfig cannot express (MS_I_VERSION), a mount is made with mount(2)
+ * onto the target's fd (a bind from the source's fd), found again by path
+ * and checked to be the mount just made (reopen_checked) before its flags
+ * and propagation are set with mount(2) too; a mount that fails the check
+ * fails the create. That covers the mounts of config.json, the rootfs bind,
+ * device binds and the read-only steps of rootfs_finalize. It does not
+ * cover what needs the new API itself: recursive attributes (r* options),
+ * idmapped binds, masked and readonly paths, the console bind; those fail
+ * naming the step (test/integration/filesystem.test.ts runs both). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -69,20 +69,40 @@ void rootfs_prepare(struct rootctx *c)
 	if (fstatfs(c->procfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		failx("open /proc: not a procfs; the launcher needs the host's /proc");
 
-	if (!p->root_chroot) {
+	/* The rootfs is opened once. Without a mount namespace of our own it
+	 * is used as it is; otherwise its bind onto itself (a mount point of
+	 * its own: pivot_root needs one, and the mounts below land on it
+	 * rather than on whatever holds the directory) is cloned from and
+	 * attached onto this fd, and every later step inside the rootfs
+	 * starts from the bind's own fd. */
+	int dir = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		fail("open rootfs %s", p->rootfs);
+	if (p->root_chroot) {
+		c->rootfd = dir;
+	} else {
 		if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
 			fail("make / %s", prop_name(p->rootfs_propagation));
 		rootfs_parent_not_shared(p);
-		/* A mount point of its own: pivot_root needs one, and the mounts
-		 * below land on it rather than on whatever holds the directory. */
-		if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		int tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree >= 0) {
+			if (move_mount(tree, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				fail("bind rootfs %s onto itself", p->rootfs);
+			c->rootfd = tree;
+		} else if (errno == ENOSYS || errno == EPERM) {
+			/* The classic API (mounts.c says when); the rootfs path is
+			 * the runtime caller's, which no container can rename. */
+			char path[FDPATH_MAX];
+			if (mount(fdpath(path, dir), path, NULL, MS_BIND | MS_REC, NULL) < 0)
+				fail("bind rootfs %s onto itself", p->rootfs);
+			c->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (c->rootfd < 0)
+				fail("open rootfs %s", p->rootfs);
+		} else {
 			fail("bind rootfs %s onto itself", p->rootfs);
+		}
+		close(dir);
 	}
-	/* Opened after the bind, so that it is the bind mount's root. Every
-	 * later step inside the rootfs starts from this fd. */
-	c->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->rootfd < 0)
-		fail("open rootfs %s", p->rootfs);
 	char rel[FDPATH_MAX], real[PATH_MAX];
 	snprintf(rel, sizeof(rel), "self/fd/%d", c->rootfd);
 	ssize_t n = readlinkat(c->procfd, rel, real, sizeof(real) - 1);
