@@ -34,7 +34,7 @@ static bool is_device(const struct stat *st, const struct device *d)
  * path followed as runc follows it: /dev/rtc -> rtc0), checked to be the
  * device asked for, and that very node is cloned and attached onto the
  * mount point's fd. */
-static void bind_node(int dir, const char *name, const struct device *d)
+static void bind_node(struct rootctx *c, int dir, const char *name, const struct device *d)
 {
 	int src = open(d->path, O_PATH | O_CLOEXEC);
 	struct stat st;
@@ -60,8 +60,7 @@ static void bind_node(int dir, const char *name, const struct device *d)
 		xclose(tree);
 	} else if (errno == ENOSYS || errno == EPERM) {
 		/* The classic API (mounts.c says when): from and onto the fds. */
-		char spath[FDPATH_MAX], tpath[FDPATH_MAX];
-		r = mount(fdpath(spath, src), fdpath(tpath, tfd), NULL, MS_BIND, NULL);
+		r = mount_fd(c, NULL, src, tfd, NULL, MS_BIND, NULL);
 	} else {
 		r = -1;
 	}
@@ -113,12 +112,12 @@ void create_devices(struct rootctx *c)
 		if (dir < 0)
 			fail("device %s: create its directory", d->path);
 		if (d->bind) {
-			bind_node(dir, name, d);
+			bind_node(c, dir, name, d);
 		} else if (mknodat(dir, name, d->type | (d->mode & 07777), makedev(d->major, d->minor)) < 0) {
 			/* runc: an existing node is kept; EPERM means we are in a
 			 * user namespace after all, so bind the host's node. */
 			if (errno == EPERM)
-				bind_node(dir, name, d);
+				bind_node(c, dir, name, d);
 			else if (errno != EEXIST)
 				fail("mknod %s", d->path);
 			else

@@ -59,9 +59,10 @@ void readonly_paths(struct rootctx *c)
 			fail("readonly path %s: bind it onto itself", v->v[i]);
 		if (move_mount(tree, "", fd, "", ONTO) < 0)
 			fail("readonly path %s: bind it onto itself", v->v[i]);
-		/* Only the top mount, as runc: submounts keep their own mode. */
-		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		/* Only the top mount, as runc: submounts keep their own mode.
+		 * Through the clone's own fd, attached now (remount_ro falls back
+		 * to a bind remount where mount_setattr is refused). */
+		if (remount_ro(c, tree) < 0)
 			fail("readonly path %s: make it read-only", v->v[i]);
 		close(tree);
 		close(fd);

@@ -114,13 +114,45 @@ static bool api_refused(int err)
 	return err == ENOSYS || err == EPERM;
 }
 
-int remount_bind(int fd, unsigned long flags, const char **why)
+int mount_fd(struct rootctx *c, const char *source, int src_fd, int fd, const char *fstype, unsigned long flags, const void *data)
 {
-	char path[FDPATH_MAX];
+	char s[FDPATH_MAX], t[FDPATH_MAX];
+	snprintf(t, sizeof(t), "self/fd/%d", fd);
+	if (src_fd >= 0) {
+		snprintf(s, sizeof(s), "self/fd/%d", src_fd);
+		source = s;
+	}
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0)
+		return -1;
+	int r = fchdir(c->procfd) == 0 ? mount(source, t, fstype, flags, data) : -1;
+	int err = errno;
+	if (fchdir(cwd) < 0)
+		fail("return to the working directory");
+	close(cwd);
+	errno = err;
+	return r;
+}
+
+/* Whether mount_setattr may be called at all: a seccomp profile written
+ * for Linux 5.11 knows open_tree, move_mount and fsmount but not it (Docker
+ * 20.10's). An empty request is answered before anything is looked at. */
+static bool setattr_allowed(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		struct mount_attr a = {0};
+		known = mount_setattr(-1, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0;
+	}
+	return known;
+}
+
+int remount_bind(struct rootctx *c, int fd, unsigned long flags, const char **why)
+{
 	flags |= MS_REMOUNT | MS_BIND;
 	*why = "";
 	/* First "mount --bind -o <flags>": exactly the flags asked for. */
-	if (mount(NULL, fdpath(path, fd), NULL, flags, NULL) == 0)
+	if (mount_fd(c, NULL, -1, fd, NULL, flags, NULL) == 0)
 		return 0;
 	int err = errno;
 	if (err != EPERM)
@@ -138,13 +170,13 @@ int remount_bind(int fd, unsigned long flags, const char **why)
 	}
 	/* Without atime flags a remount keeps the mount's atime mode. */
 	flags |= have & (LOCK_FLAGS & ~ATIME_FLAGS);
-	if (mount(NULL, path, NULL, flags, NULL) == 0)
+	if (mount_fd(c, NULL, -1, fd, NULL, flags, NULL) == 0)
 		return 0;
 	*why = " (with the locked flags re-applied)";
 	return -1;
 }
 
-int remount_ro(int fd)
+int remount_ro(struct rootctx *c, int fd)
 {
 	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
 	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
@@ -157,7 +189,7 @@ int remount_ro(int fd)
 	const char *why;
 	if (fstatvfs(fd, &sv) < 0)
 		return -1;
-	return remount_bind(fd, statvfs_to_ms(sv.f_flag) | MS_RDONLY, &why);
+	return remount_bind(c, fd, statvfs_to_ms(sv.f_flag) | MS_RDONLY, &why);
 }
 
 /* A bind's flags as "mount -o remount,bind,<flags>" leaves them, which is
@@ -413,7 +445,7 @@ static int fs_make(const struct mount_ent *m, int tfd, bool existed, unsigned lo
 	if (fs < 0) {
 		if (api_refused(errno))
 			return -1;
-		fail("mount %s onto %s: filesystem type %s", what, m->target, m->fstype);
+		fail("mount %s onto %s", what, m->target);
 	}
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", m->source ? m->source : m->fstype, 0) < 0)
 		fs_fail(fs, m, what, "set the source");
@@ -549,13 +581,12 @@ static int reopen_checked(struct rootctx *c, const struct mount_ent *m, int tfd,
  * a bind from the source's fd, then the new mount found again and checked. */
 static int classic_mount(struct rootctx *c, const struct mount_ent *m, int tfd, int src, bool existed, unsigned long ms, const char *what)
 {
-	char tpath[FDPATH_MAX], spath[FDPATH_MAX];
 	int r;
 	if (src >= 0) {
-		r = mount(fdpath(spath, src), fdpath(tpath, tfd), NULL, m->flags & (MS_BIND | MS_REC), NULL);
+		r = mount_fd(c, NULL, src, tfd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
 	} else {
 		char *data = classic_data(m, tfd, existed);
-		r = mount(m->source ? m->source : m->fstype, fdpath(tpath, tfd), m->fstype, ms, data);
+		r = mount_fd(c, m->source ? m->source : m->fstype, -1, tfd, m->fstype, ms, data);
 		free(data);
 	}
 	if (r < 0)
@@ -563,7 +594,7 @@ static int classic_mount(struct rootctx *c, const struct mount_ent *m, int tfd, 
 	int mfd = reopen_checked(c, m, tfd, src, what);
 	if (src >= 0 && m->remount_flags) {
 		const char *why;
-		if (remount_bind(mfd, m->remount_flags, &why) < 0)
+		if (remount_bind(c, mfd, m->remount_flags, &why) < 0)
 			fail("remount %s with its options%s", m->target, why);
 	}
 	return mfd;
@@ -582,8 +613,7 @@ static int remount_one(struct rootctx *c, const struct mount_ent *m)
 	check_proc_mount(m, where, m->fstype, false, -1);
 	free(where);
 	char *data = classic_data(m, fd, false);
-	char path[FDPATH_MAX];
-	int r = mount(m->source ? m->source : m->fstype, fdpath(path, fd), m->fstype, m->flags, data);
+	int r = mount_fd(c, m->source ? m->source : m->fstype, -1, fd, m->fstype, m->flags, data);
 	free(data);
 	if (r < 0)
 		fail("remount %s", m->target);
@@ -592,14 +622,13 @@ static int remount_one(struct rootctx *c, const struct mount_ent *m)
 
 /* Propagation goes on the attached mount (a detached one is in a namespace
  * of its own, where the kernel refuses some): through its fd. */
-static void set_propagation(const struct mount_ent *m, int mnt, bool classic)
+static void set_propagation(struct rootctx *c, const struct mount_ent *m, int mnt)
 {
 	for (size_t i = 0; i < m->n_propagation; i++) {
 		unsigned long f = m->propagation[i];
 		int r;
-		if (classic) {
-			char path[FDPATH_MAX];
-			r = mount(NULL, fdpath(path, mnt), NULL, f, NULL);
+		if (!setattr_allowed()) {
+			r = mount_fd(c, NULL, -1, mnt, NULL, f, NULL);
 		} else {
 			struct mount_attr a = {.propagation = f & ~(unsigned long)MS_REC};
 			r = mount_setattr(mnt, "", AT_EMPTY_PATH | ((f & MS_REC) ? AT_RECURSIVE : 0), &a, sizeof(a));
@@ -661,7 +690,7 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 		int fd = remount_one(c, m);
 		set_label(m, fd, m->fstype);
 		set_recursive_attrs(m, fd);
-		set_propagation(m, fd, true);
+		set_propagation(c, m, fd);
 		close(fd);
 		return;
 	}
@@ -695,20 +724,22 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	}
 
 	int mnt = bind ? bind_make(m, src, what) : fs_make(m, tfd, existed, ms, what);
-	bool classic = mnt < 0;
-	if (!classic) {
-		/* Configured while detached: it is never seen otherwise. */
-		if (bind && m->remount_flags) {
-			const char *why;
-			if (set_bind_flags(mnt, m->remount_flags, &why) < 0)
-				fail("remount %s with its options%s", m->target, why);
-		}
+	if (mnt >= 0) {
+		/* Configured while detached: it is never seen otherwise. Where
+		 * only mount_setattr is refused, a bind's flags are set right
+		 * after it is attached, through its own fd all the same. */
+		const char *why;
+		bool flags_now = bind && m->remount_flags && setattr_allowed();
+		if (flags_now && set_bind_flags(mnt, m->remount_flags, &why) < 0)
+			fail("remount %s with its options%s", m->target, why);
 		set_recursive_attrs(m, mnt);
 		if (copy_from >= 0)
 			copy_up(m, copy_from, mnt, what);
 		set_label(m, mnt, what);
 		if (move_mount(mnt, "", tfd, "", ONTO) < 0)
 			fail("mount %s onto %s", what, m->target);
+		if (bind && m->remount_flags && !flags_now && remount_bind(c, mnt, m->remount_flags, &why) < 0)
+			fail("remount %s with its options%s", m->target, why);
 	} else {
 		mnt = classic_mount(c, m, tfd, src, existed, ms, what);
 		if (copy_from >= 0)
@@ -719,7 +750,7 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	if (src >= 0 && src != mnt)
 		close(src);
 	close(tfd);
-	set_propagation(m, mnt, classic);
+	set_propagation(c, m, mnt);
 	if (late_ro) {
 		c->late_ro = xrealloc(c->late_ro, (c->n_late_ro + 1) * sizeof(*c->late_ro));
 		c->late_ro[c->n_late_ro].fd = mnt;

@@ -92,8 +92,7 @@ void rootfs_prepare(struct rootctx *c)
 		} else if (errno == ENOSYS || errno == EPERM) {
 			/* The classic API (mounts.c says when); the rootfs path is
 			 * the runtime caller's, which no container can rename. */
-			char path[FDPATH_MAX];
-			if (mount(fdpath(path, dir), path, NULL, MS_BIND | MS_REC, NULL) < 0)
+			if (mount_fd(c, NULL, dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
 				fail("bind rootfs %s onto itself", p->rootfs);
 			c->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (c->rootfd < 0)
@@ -296,7 +295,7 @@ void rootfs_enter(struct rootctx *c)
 void rootfs_finalize(struct rootctx *c)
 {
 	for (size_t i = 0; i < c->n_late_ro; i++) {
-		if (remount_ro(c->late_ro[i].fd) < 0)
+		if (remount_ro(c, c->late_ro[i].fd) < 0)
 			fail("remount %s read-only", c->late_ro[i].target);
 		close(c->late_ro[i].fd);
 	}
@@ -307,6 +306,6 @@ void rootfs_finalize(struct rootctx *c)
 	 * host's tree, not a mount we may change. */
 	if (c->p->root_chroot)
 		failx("remount / read-only: not possible without a mount namespace of the container's own");
-	if (remount_ro(c->rootfd) < 0)
+	if (remount_ro(c, c->rootfd) < 0)
 		fail("remount / read-only");
 }

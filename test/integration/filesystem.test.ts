@@ -185,6 +185,21 @@ t('without the new mount API (an outer seccomp profile refusing it), the classic
   assert.match(r.stdout, /^from-host$/m);
   assert.is(r.stdout.match(/Read-only file system/g)?.length, 3, r.stdout);
   assert.match(r.stdout, /^made$/m);
+
+  // A profile written for Linux 5.11 refuses only mount_setattr: everything
+  // runs, masked and readonly paths too, flags set through the mounts' fds.
+  const r511 = hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', env.bundle((c) => {
+    edit(c);
+    c.process.args[2] += '; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null || echo ro-refused; cat /proc/kcore | wc -c';
+  }), uniqueId('oldapi')], true);
+  assert.is(r511.status, 0, r511.stderr);
+  assert.match(mountinfo(r511.stdout, '/'), / ro[, ]/);
+  assert.match(mountinfo(r511.stdout, '/share'), / ro,nosuid[, ]/);
+  assert.match(mountinfo(r511.stdout, '/ro-tmp'), / ro[, ].* - tmpfs /);
+  assert.match(mountinfo(r511.stdout, '/proc/sys'), / ro[, ].* - proc /);
+  assert.match(mountinfo(r511.stdout, '/sys/fs/cgroup'), / ro,nosuid,nodev,noexec/);
+  assert.is(r511.stdout.match(/Read-only file system/g)?.length, 3, r511.stdout);
+  assert.match(r511.stdout, /^ro-refused\n0$/m, '/proc/sys read-only, /proc/kcore masked');
 });
 
 t.run();

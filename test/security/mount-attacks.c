@@ -1,14 +1,19 @@
 /* The attackers and the controls of the mount race tests (test/security/
  * mount-*.test.ts, cve-*.test.ts), compiled by the tests with the host's cc.
  *
- *   exchange DIR A B [CPU]
+ *   exchange DIR A B [CPU|- [COUNTER]]
  *       The co-tenant: renameat2(RENAME_EXCHANGE) of DIR/A and DIR/B in a
- *       loop until killed (or its parent dies), pinned to CPU if given.
+ *       loop until killed (or its parent dies), pinned to CPU if given,
+ *       counting its exchanges in the file COUNTER if given.
  *
  * The controls do, in a loop of at most N attempts, what a runtime without
  * the defence did, each attempt in a child with a private mount namespace
  * (nothing reaches the host's mount table). They print "won <attempt>" at
  * the first attempt whose outcome shows the attack working, or "lost <N>".
+ * With RACER_COUNTER set (the racer's COUNTER file), an attempt starts its
+ * check only once the racer has been seen exchanging again: on a busy
+ * machine the racer loses the CPU for stretches, and attempts made then
+ * cannot win.
  *
  * REL is the directory inside the volume V where the racer exchanges names
  * (a deep one makes every lookup through it, hako's as well, slower, and
@@ -43,6 +48,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -67,19 +74,48 @@ static void pin(const char *cpu)
 	(void)sched_setaffinity(0, sizeof(set), &set);
 }
 
-static int exchange(const char *dir, const char *a, const char *b, const char *cpu)
+static volatile uint64_t *map_counter(const char *path, bool create)
+{
+	int fd = open(path, create ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || (create && ftruncate(fd, sizeof(uint64_t)) < 0))
+		die("open the counter");
+	void *p = mmap(NULL, sizeof(uint64_t), create ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("map the counter");
+	close(fd);
+	return p;
+}
+
+static int exchange(const char *dir, const char *a, const char *b, const char *cpu, const char *counter)
 {
 	pid_t parent = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		return 0;
-	pin(cpu);
+	if (cpu && strcmp(cpu, "-") != 0)
+		pin(cpu);
+	volatile uint64_t *n = counter ? map_counter(counter, true) : NULL;
 	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		die("open the shared directory");
-	for (;;)
+	for (;;) {
 		if (renameat2(d, a, d, b, RENAME_EXCHANGE) < 0)
 			die("renameat2");
+		if (n)
+			__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+	}
+}
+
+static volatile uint64_t *racer;
+
+/* Until the racer has made two more exchanges (bounded: it may have died). */
+static void racer_running(void)
+{
+	if (!racer)
+		return;
+	uint64_t start = __atomic_load_n(racer, __ATOMIC_RELAXED);
+	for (int i = 0; i < 1000000 && __atomic_load_n(racer, __ATOMIC_RELAXED) < start + 2; i++)
+		sched_yield();
 }
 
 static int in_root(int root, const char *path, int flags)
@@ -172,6 +208,7 @@ static bool attempt_reopen(const char *root, const char *v, const char *w, const
 	bind(v, rv);
 	bind(w, rw);
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	racer_running();
 	int tfd = in_root(rfd, target, O_PATH);
 	if (tfd < 0)
 		die("open the target");
@@ -202,6 +239,7 @@ static bool attempt_mount_by_path(const char *root, const char *v, const char *a
 	snprintf(dest, sizeof(dest), "vol/%s/race", rel);
 	bind(v, rv);
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	racer_running();
 	if (!securejoin(rfd, dest, target, sizeof(target)))
 		return false;
 	struct stat st;
@@ -234,6 +272,7 @@ static bool attempt_mkdir_by_path(const char *v, const char *q, const char *rel,
 	char race[4096], dir[4096];
 	snprintf(race, sizeof(race), "%s/%s/race", v, rel);
 	struct stat st;
+	racer_running();
 	if (lstat(race, &st) < 0 || !S_ISDIR(st.st_mode))
 		return false;
 	snprintf(dir, sizeof(dir), "%s/%s/race/n%d", v, rel, i);
@@ -253,6 +292,7 @@ static bool attempt_proc_by_path(const char *root, const char *v)
 	snprintf(rv, sizeof(rv), "%s/evil", root);
 	bind(v, rv);
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	racer_running();
 	if (!securejoin(rfd, "proc", target, sizeof(target)))
 		return false;
 	if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -275,6 +315,7 @@ static bool attempt_source_by_path(const char *root, const char *src)
 {
 	private_ns();
 	struct statfs sfs;
+	racer_running();
 	if (statfs(src, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
 		return false;
 	char target[4096];
@@ -324,7 +365,10 @@ static int control(int n, const char *kind, char **a)
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "exchange") == 0)
-		return exchange(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : NULL);
+		return exchange(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : NULL, argc > 6 ? argv[6] : NULL);
+	const char *counter = getenv("RACER_COUNTER");
+	if (counter && *counter)
+		racer = map_counter(counter, false);
 	static const struct {
 		const char *kind;
 		int args;

@@ -2,7 +2,7 @@
 // and the controls, which do what a runtime without the defence did),
 // compiled once per test file with the host's cc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { HAKO, REPO, type Env, type Result } from '../helpers.js';
@@ -23,15 +23,16 @@ export function buildAttacks(env: Env): string {
 /**
  * bin/hako under test/fixtures/old-mount-api.c (compiled to `wrapper`): a
  * seccomp filter refusing the new mount API, as an outer container
- * profile older than it would. Output through files, as env.hako does.
+ * profile older than it would (only511: refusing only mount_setattr, as a
+ * profile written for Linux 5.11). Output through files, as env.hako does.
  */
-export function hakoWithoutNewMountApi(env: Env, wrapper: string, args: string[]): Result {
+export function hakoWithoutNewMountApi(env: Env, wrapper: string, args: string[], only511 = false): Result {
   const out = path.join(env.dir, '.old-api-out');
   const err = path.join(env.dir, '.old-api-err');
   const o = openSync(out, 'w');
   const e = openSync(err, 'w');
   try {
-    const r = spawnSync(wrapper, [HAKO, '--root', env.root, ...args], { timeout: 60_000, stdio: ['ignore', o, e] });
+    const r = spawnSync(wrapper, [...(only511 ? ['--5.11'] : []), HAKO, '--root', env.root, ...args], { timeout: 60_000, stdio: ['ignore', o, e] });
     if (r.error) throw r.error;
     return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
@@ -59,13 +60,17 @@ export function racingDir(volume: string): { dir: string; rel: string } {
  * The co-tenant: a process exchanging dir/a and dir/b with renameat2 in a
  * loop, as any container sharing the volume may. Pinned to the last CPU
  * (when there is more than one), so that it keeps running beside the
- * runtime rather than in turns with it. Dies with the test process
+ * runtime rather than in turns with it. It counts its exchanges in a file
+ * the controls watch (mount-attacks.c). Dies with the test process
  * (PR_SET_PDEATHSIG) if not stopped.
  */
 export class Racer {
   private readonly child: ChildProcess;
+  readonly counter: string;
   constructor(tools: string, dir: string, a: string, b: string, cpu: number | undefined = availableParallelism() > 1 ? availableParallelism() - 1 : undefined) {
-    this.child = spawn(tools, ['exchange', dir, a, b, ...(cpu === undefined ? [] : [String(cpu)])], { stdio: 'ignore' });
+    this.counter = path.join(path.dirname(tools), `.racer-${process.pid}-${++racers}`);
+    writeFileSync(this.counter, Buffer.alloc(8)); // there before any control maps it
+    this.child = spawn(tools, ['exchange', dir, a, b, cpu === undefined ? '-' : String(cpu), this.counter], { stdio: 'ignore' });
   }
 
   get pid(): number {
@@ -92,12 +97,26 @@ export class Racer {
   }
 }
 
+let racers = 0;
+
+/**
+ * How many attempts a control gets. One attempt (a fork, a private mount
+ * namespace, the check and the use) takes about half a millisecond, so this
+ * bounds a control at a second or two. On the 2-core development machine,
+ * loaded by other work, the controls won within 1 to 71 attempts (medians
+ * 2 to 10) in 30 runs each, with rare stretches of a few hundred while the
+ * racer did not get the CPU.
+ */
+export const CONTROL_ATTEMPTS = 2000;
+
 /**
  * Runs a control (mount-attacks.c's comment lists them) for at most n
- * attempts: the attempt that won (1-based), or -1.
+ * attempts, each started while `racer` is seen running: the attempt that
+ * won (1-based), or -1.
  */
-export function control(tools: string, kind: string, args: string[], n: number): number {
-  const r = spawnSync(tools, [kind, ...args, String(n)], { encoding: 'utf8', timeout: 120_000 });
+export function control(tools: string, kind: string, args: string[], n: number, racer?: Racer): number {
+  const env = racer ? { ...process.env, RACER_COUNTER: racer.counter } : process.env;
+  const r = spawnSync(tools, [kind, ...args, String(n)], { encoding: 'utf8', timeout: 120_000, env });
   if (r.status !== 0) throw new Error(`control ${kind}: ${r.error ?? r.stderr}`);
   const m = /^(won|lost) (\d+)$/.exec(r.stdout.trim());
   if (!m) throw new Error(`control ${kind}: unexpected output ${JSON.stringify(r.stdout)}`);

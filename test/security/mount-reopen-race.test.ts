@@ -12,7 +12,7 @@ import { mkdirSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Env, uniqueId } from '../helpers.js';
 import { Canary } from './lib.js';
-import { buildAttacks, compile, control, hakoWithoutNewMountApi, mountinfo, Racer, racingDir } from './mount-lib.js';
+import { buildAttacks, CONTROL_ATTEMPTS, compile, control, hakoWithoutNewMountApi, mountinfo, Racer, racingDir } from './mount-lib.js';
 import type { Result } from '../helpers.js';
 
 const t = suite('mount-reopen-race');
@@ -26,9 +26,7 @@ t.after(() => env.cleanup());
 
 // Creates under the race; the issue saw the old code lose within 4-25.
 const CREATES = 40;
-// Attempts of the control: it won within 1 to 32 (median 3) in 30 runs on
-// the 2-core development machine under load.
-const ATTEMPTS = 200;
+const ATTEMPTS = CONTROL_ATTEMPTS;
 
 /** V (the shared volume) with, down in it, ro/ (the mount point) and lnk -> /w, the co-tenant's other mount. */
 function sharedVolume(): { v: string; dir: string; rel: string } {
@@ -113,7 +111,7 @@ t('a read-only bind stays read-only while a co-tenant exchanges its mount point 
   const racer = new Racer(tools, shared.dir, 'ro', 'lnk');
   let won: number;
   try {
-    won = control(tools, 'reopen', [root, shared.v, other.dir, vol.dir, shared.rel], ATTEMPTS);
+    won = control(tools, 'reopen', [root, shared.v, other.dir, vol.dir, shared.rel], ATTEMPTS, racer);
   } finally {
     racer.stop();
   }

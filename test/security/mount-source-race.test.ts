@@ -12,7 +12,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Env, uniqueId } from '../helpers.js';
 import { Canary } from './lib.js';
-import { buildAttacks, control, Racer, racingDir } from './mount-lib.js';
+import { buildAttacks, CONTROL_ATTEMPTS, control, Racer, racingDir } from './mount-lib.js';
 
 const t = suite('mount-source-race');
 let env: Env;
@@ -24,7 +24,7 @@ t.before(() => {
 t.after(() => env.cleanup());
 
 const CREATES = 30;
-const ATTEMPTS = 500;
+const ATTEMPTS = CONTROL_ATTEMPTS;
 
 t('a bind onto /proc whose source a co-tenant races is a procfs or refused, never the other directory', () => {
   const canary = new Canary(env, 'fake-proc'); // a directory posing as /proc
@@ -61,7 +61,7 @@ t('a bind onto /proc whose source a co-tenant races is a procfs or refused, neve
   const racer2 = new Racer(tools, dir, 'p', 'q');
   let won: number;
   try {
-    won = control(tools, 'source-by-path', [root, path.join(dir, 'p')], ATTEMPTS);
+    won = control(tools, 'source-by-path', [root, path.join(dir, 'p')], ATTEMPTS, racer2);
   } finally {
     racer2.stop();
   }
