@@ -184,11 +184,13 @@ export function fsOptions(data: readonly string[]): string[] {
     let cur = '';
     let quoted = false;
     const flush = () => {
-      if (cur === '') return;
-      const eq = cur.indexOf('=');
-      const key = eq < 0 ? cur : cur.slice(0, eq);
-      out.push(eq >= 0 && QUOTED_OPTS.test(key) ? `${key}=${cur.slice(eq + 1).replace(/"/g, '')}` : cur);
+      const opt = cur;
       cur = '';
+      // mount(2) skips an empty option and one with no key ("=x").
+      if (opt === '' || opt.startsWith('=')) return;
+      const eq = opt.indexOf('=');
+      const key = eq < 0 ? opt : opt.slice(0, eq);
+      out.push(eq >= 0 && QUOTED_OPTS.test(key) ? `${key}=${opt.slice(eq + 1).replace(/"/g, '')}` : opt);
     };
     for (const ch of entry) {
       if (ch === '"') quoted = !quoted;

@@ -39,6 +39,7 @@ test('filesystem options for fsconfig: one per parameter, commas inside quotes k
   assert.equal(fsOptions(['rootcontext="a:b:c:s0:c1,c2",defcontext="x,y"', 'cpu,cpuacct']), ['rootcontext=a:b:c:s0:c1,c2', 'defcontext=x,y', 'cpu', 'cpuacct']);
   // Quotes mean nothing to other filesystems' options: kept as given.
   assert.equal(fsOptions(['opt="a,b"', 'x=']), ['opt="a,b"', 'x=']);
+  assert.equal(fsOptions([',,=skipped,,y']), ['y']);
 });
 
 test('mount options: rbind and recursive attributes', () => {
