@@ -10,10 +10,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { Env, uniqueId } from '../helpers.js';
+import { Env, uniqueId, type Result } from '../helpers.js';
 import { Canary } from './lib.js';
 import { buildAttacks, CONTROL_ATTEMPTS, compile, control, hakoWithoutNewMountApi, mountinfo, Racer, racingDir } from './mount-lib.js';
-import type { Result } from '../helpers.js';
 
 const t = suite('mount-reopen-race');
 let env: Env;
@@ -44,9 +43,11 @@ interface Outcome {
 }
 
 /**
- * CREATES runs of a container binding the volume read-only at /v/ro while
- * the co-tenant exchanges /v/ro with a symlink to its other mount /w;
- * what was wrong in any of them.
+ * CREATES runs of a container binding the volume read-only at /v/.../ro
+ * while the co-tenant exchanges that ro with a symlink to its other mount
+ * /w; what was wrong in any of them, and how often the racer made the
+ * target lookup itself lead to /w (the volume then goes there, read-only:
+ * inside the root, where the co-tenant's symlink said).
  */
 function underRace(vol: Canary, other: Canary, shared: { v: string; dir: string; rel: string }, run: (bundle: string) => Result): Outcome {
   const ino = statSync(vol.dir).ino;
