@@ -16,6 +16,12 @@
  * the volume, and a second lookup then configures some other mount: a
  * read-only remount landing on another mount left a volume writable (hako
  * issue 10), and runc had CVE-2021-30465 and CVE-2019-19921 from the same.
+ * The image shapes the targets (symlinks, files where directories go, a
+ * /proc that is not a directory); the config's author the sources; a
+ * co-tenant any name in a shared volume, at any time. A process of the
+ * container itself never meets these steps: they run during create,
+ * before its first process exists, and the fds they keep (late read-only)
+ * are closed before the init waits for start.
  *
  * The classic API, as a fallback. hako needs Linux 5.12 (mount_setattr and
  * openat2 are used unconditionally, here and in maskpaths.c, idmap.c,
