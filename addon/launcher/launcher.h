@@ -56,6 +56,7 @@ void rootfs_finalize(struct rootctx *c);
 
 /* mounts.c */
 void mount_one(struct rootctx *c, const struct mount_ent *m);
+/* mountflags.c */
 /* mount(2) onto what fd holds, from what src_fd holds (>= 0) or from
  * source, through their magic links in c->procfd (never "/proc" by name).
  * For the classic API: 0 or -1 with errno, like mount(2). */

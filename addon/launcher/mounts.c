@@ -23,23 +23,9 @@
  * before its first process exists, and the fds they keep (late read-only)
  * are closed before the init waits for start.
  *
- * The classic API, as a fallback. hako needs Linux 5.12 (mount_setattr and
- * openat2 are used unconditionally, here and in maskpaths.c, idmap.c,
- * rootfs.c), which has all of the above; what can still refuse them is an
- * outer seccomp profile written before the new mount API that allows
- * mount(2): hako nested in a container with CAP_SYS_ADMIN under such a
- * profile (Docker's default listed none of the new calls before moby#41889,
- * early 2021; such profiles answer EPERM, newer defaults ENOSYS). So when
- * open_tree or fsopen fails with ENOSYS or EPERM, and for the one flag
- * fsconfig cannot express (MS_I_VERSION), a mount is made with mount(2)
- * onto the target's fd (a bind from the source's fd), found again by path
- * and checked to be the mount just made (reopen_checked) before its flags
- * and propagation are set with mount(2) too; a mount that fails the check
- * fails the create. That covers the mounts of config.json, the rootfs bind,
- * device binds and the read-only steps of rootfs_finalize. It does not
- * cover what needs the new API itself: recursive attributes (r* options),
- * idmapped binds, masked and readonly paths, the console bind; those fail
- * naming the step (test/integration/filesystem.test.ts runs both). */
+ * Where the kernel or an outer seccomp profile refuses the new API, the
+ * classic mount(2) does it instead, with a check: mountclassic.c says
+ * when and what it covers. The flags themselves are in mountflags.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -51,190 +37,17 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "copyup.h"
 #include "idmap.h"
 #include "launcher.h"
+#include "mounts.h"
 #include "resolve.h"
 #include "util.h"
 
-#ifndef ST_NOSYMFOLLOW
-#define ST_NOSYMFOLLOW 0x2000
-#endif
-
-#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)
-/* What the kernel locks (MNT_LOCK_*) on mounts inherited by a less
- * privileged user namespace. */
-#define LOCK_FLAGS (MS_RDONLY | MS_NODEV | MS_NOEXEC | MS_NOSUID | ATIME_FLAGS)
-#define FLAG_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW)
-#define LOCK_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
-#define ATIME_ATTRS (MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME)
 #define ONTO (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-
-/* statvfs reports ST_* bits; the ones we care about differ from MS_* for
- * relatime, and strictatime is the absence of the other atime modes. */
-static unsigned long statvfs_to_ms(unsigned long st)
-{
-	unsigned long ms = 0;
-	if (st & ST_RDONLY) ms |= MS_RDONLY;
-	if (st & ST_NOSUID) ms |= MS_NOSUID;
-	if (st & ST_NODEV) ms |= MS_NODEV;
-	if (st & ST_NOEXEC) ms |= MS_NOEXEC;
-	if (st & ST_NOATIME) ms |= MS_NOATIME;
-	if (st & ST_NODIRATIME) ms |= MS_NODIRATIME;
-	if (st & ST_RELATIME) ms |= MS_RELATIME;
-	if (st & ST_NOSYMFOLLOW) ms |= MS_NOSYMFOLLOW;
-	if (!(ms & (MS_NOATIME | MS_RELATIME)))
-		ms |= MS_STRICTATIME;
-	return ms;
-}
-
-/* MS_* per-mount flags as MOUNT_ATTR_*, the atime mode as mount(2) reads
- * it: strictatime wins, then noatime, relatime by default. */
-static uint64_t attr_of(unsigned long ms)
-{
-	uint64_t a = 0;
-	if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
-	if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
-	if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
-	if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
-	if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
-	if (ms & MS_NOSYMFOLLOW) a |= MOUNT_ATTR_NOSYMFOLLOW;
-	if (ms & MS_STRICTATIME)
-		a |= MOUNT_ATTR_STRICTATIME;
-	else if (ms & MS_NOATIME)
-		a |= MOUNT_ATTR_NOATIME;
-	else
-		a |= MOUNT_ATTR_RELATIME;
-	return a;
-}
-
-/* The new mount API is refused as such: no such syscall, or a seccomp
- * profile that does not know it (EPERM is also what a missing
- * CAP_SYS_ADMIN gives, and then mount(2) fails the same way). */
-static bool api_refused(int err)
-{
-	return err == ENOSYS || err == EPERM;
-}
-
-int mount_fd(struct rootctx *c, const char *source, int src_fd, int fd, const char *fstype, unsigned long flags, const void *data)
-{
-	char s[FDPATH_MAX], t[FDPATH_MAX];
-	snprintf(t, sizeof(t), "self/fd/%d", fd);
-	if (src_fd >= 0) {
-		snprintf(s, sizeof(s), "self/fd/%d", src_fd);
-		source = s;
-	}
-	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0)
-		return -1;
-	int r = fchdir(c->procfd) == 0 ? mount(source, t, fstype, flags, data) : -1;
-	int err = errno;
-	if (fchdir(cwd) < 0)
-		fail("return to the working directory");
-	close(cwd);
-	errno = err;
-	return r;
-}
-
-/* Whether mount_setattr may be called at all: a seccomp profile written
- * for Linux 5.11 knows open_tree, move_mount and fsmount but not it (Docker
- * 20.10's). An empty request is answered before anything is looked at. */
-static bool setattr_allowed(void)
-{
-	static int known = -1;
-	if (known < 0) {
-		struct mount_attr a = {0};
-		known = mount_setattr(-1, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0;
-	}
-	return known;
-}
-
-int remount_bind(struct rootctx *c, int fd, unsigned long flags, const char **why)
-{
-	flags |= MS_REMOUNT | MS_BIND;
-	*why = "";
-	/* First "mount --bind -o <flags>": exactly the flags asked for. */
-	if (mount_fd(c, NULL, -1, fd, NULL, flags, NULL) == 0)
-		return 0;
-	int err = errno;
-	if (err != EPERM)
-		return -1;
-	/* Then re-apply the locked flags the mount already has, as runc does;
-	 * a request for different atime handling than a locked one fails. */
-	struct statvfs sv;
-	if (fstatvfs(fd, &sv) < 0)
-		return -1;
-	unsigned long have = statvfs_to_ms(sv.f_flag);
-	if ((flags & ATIME_FLAGS) && (flags & ATIME_FLAGS) != (have & ATIME_FLAGS)) {
-		*why = " (the atime flags are locked)";
-		errno = err;
-		return -1;
-	}
-	/* Without atime flags a remount keeps the mount's atime mode. */
-	flags |= have & (LOCK_FLAGS & ~ATIME_FLAGS);
-	if (mount_fd(c, NULL, -1, fd, NULL, flags, NULL) == 0)
-		return 0;
-	*why = " (with the locked flags re-applied)";
-	return -1;
-}
-
-int remount_ro(struct rootctx *c, int fd)
-{
-	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
-		return 0;
-	if (!api_refused(errno))
-		return -1;
-	/* The classic API (see the top of the file): a bind remount with the
-	 * flags the mount has, and read-only. */
-	struct statvfs sv;
-	const char *why;
-	if (fstatvfs(fd, &sv) < 0)
-		return -1;
-	return remount_bind(c, fd, statvfs_to_ms(sv.f_flag) | MS_RDONLY, &why);
-}
-
-/* A bind's flags as "mount -o remount,bind,<flags>" leaves them, which is
- * what runc does and what remount_bind does with mount(2): exactly the
- * flags asked for (the others cleared), the atime mode kept unless one is
- * asked for. Here with mount_setattr on the mount's own fd, before it is
- * attached. Where the kernel locked a flag the mount has (MNT_LOCK_*, on
- * mounts a less privileged user namespace inherited) clearing it fails
- * with EPERM, as MS_REMOUNT does: it is kept then, as runc keeps it, and a
- * different atime mode than a locked one is an error. */
-static int set_bind_flags(int fd, unsigned long flags, const char **why)
-{
-	*why = "";
-	struct statvfs sv;
-	if (fstatvfs(fd, &sv) < 0)
-		return -1;
-	uint64_t want = attr_of(flags), had = attr_of(statvfs_to_ms(sv.f_flag));
-	bool atime = (flags & ATIME_FLAGS) != 0;
-	/* Only what is set is cleared: a kernel that does not know a bit
-	 * (nosymfollow before 5.14) refuses it even in attr_clr. */
-	struct mount_attr a = {.attr_set = want & FLAG_ATTRS, .attr_clr = had & FLAG_ATTRS & ~want};
-	if (atime) {
-		a.attr_set |= want & ATIME_ATTRS;
-		a.attr_clr |= MOUNT_ATTR__ATIME | (had & MOUNT_ATTR_NODIRATIME & ~want);
-	}
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -1;
-	if (atime && (want & ATIME_ATTRS) != (had & ATIME_ATTRS)) {
-		*why = " (the atime flags are locked)";
-		return -1;
-	}
-	a.attr_clr &= ~(uint64_t)LOCK_ATTRS;
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) == 0)
-		return 0;
-	*why = " (with the locked flags kept)";
-	return -1;
-}
 
 /* The lxcfs files runc lets users mount over; anything else under /proc
  * could hide what the masked paths protect (CVE-2019-16884 class). */
@@ -246,7 +59,7 @@ static const char *proc_ok[] = {
 
 /* readlink of an fd through the procfs we verified in rootfs_prepare, not
  * whatever "/proc" names now. NULL with errno. */
-static char *fd_real_path(struct rootctx *c, int fd)
+char *fd_real_path(struct rootctx *c, int fd)
 {
 	char rel[FDPATH_MAX], real[PATH_MAX];
 	snprintf(rel, sizeof(rel), "self/fd/%d", fd);
@@ -360,7 +173,7 @@ static int open_target(struct rootctx *c, const struct mount_ent *m, const char 
 
 /* Like runc: a tmpfs over an existing directory keeps that directory's mode
  * unless the options say otherwise (/tmp stays 1777). false: no such mode. */
-static bool covered_mode(int tfd, char mode[8])
+bool covered_mode(int tfd, char mode[8])
 {
 	struct stat st;
 	if (fstat(tfd, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -449,7 +262,7 @@ static int fs_make(const struct mount_ent *m, int tfd, bool existed, unsigned lo
 	}
 	int fs = fsopen(m->fstype, FSOPEN_CLOEXEC);
 	if (fs < 0) {
-		if (api_refused(errno))
+		if (mount_api_refused(errno))
 			return -1;
 		fail("mount %s onto %s", what, m->target);
 	}
@@ -466,7 +279,7 @@ static int fs_make(const struct mount_ent *m, int tfd, bool existed, unsigned lo
 			fs_fail(fs, m, what, sb_flags[i].name);
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		fs_fail(fs, m, what, "create the filesystem");
-	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr_of(ms));
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)mount_attr_of(ms));
 	if (mnt < 0)
 		fs_fail(fs, m, what, "make its mount");
 	close(fs);
@@ -484,126 +297,9 @@ static int bind_make(const struct mount_ent *m, int src, const char *what)
 	}
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
 	int tree = open_tree(src, "", flags);
-	if (tree < 0 && !api_refused(errno))
+	if (tree < 0 && !mount_api_refused(errno))
 		fail("mount %s onto %s: clone the source", what, m->target);
 	return tree;
-}
-
-/* mount(2) data from the options: the tmpfs mode first (a later mode= wins),
- * commas between, an SELinux value with commas back in double quotes. */
-static char *classic_data(const struct mount_ent *m, int tfd, bool existed)
-{
-	size_t cap = 16;
-	for (size_t i = 0; i < m->fsopts.n; i++)
-		cap += strlen(m->fsopts.v[i]) + 4;
-	char *d = xmalloc(cap), *o = d;
-	*o = 0;
-	char mode[8];
-	if (existed && strcmp(m->fstype, "tmpfs") == 0 && covered_mode(tfd, mode))
-		o += sprintf(o, "mode=%s", mode);
-	for (size_t i = 0; i < m->fsopts.n; i++) {
-		const char *opt = m->fsopts.v[i], *eq = strchr(opt, '=');
-		if (o != d)
-			*o++ = ',';
-		if (eq && strchr(eq, ','))
-			o += sprintf(o, "%.*s\"%s\"", (int)(eq - opt + 1), opt, eq + 1);
-		else
-			o += sprintf(o, "%s", opt);
-	}
-	if (o == d) {
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-/* The mount's id and its parent's, from our own mountinfo (through the
- * verified procfs). false if there is no such mount. */
-static bool mount_parent(struct rootctx *c, uint64_t id, uint64_t *parent)
-{
-	int fd = openat(c->procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		fail("open /proc/self/mountinfo");
-	FILE *f = fdopen(fd, "r");
-	if (!f)
-		fail("open /proc/self/mountinfo");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long long a, b;
-		if (sscanf(line, "%llu %llu", &a, &b) == 2 && a == id) {
-			*parent = b;
-			found = true;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-static uint64_t mnt_id(int fd)
-{
-	struct statx stx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
-}
-
-/* After a classic mount(2) onto tfd the new mount has no handle: find it
- * again from the root and check it is the one just made before anything
- * is done to it. runc's reopenAfterMount compares the paths; this also
- * wants a mount root, a mount other than the target's own and mounted on
- * it (mountinfo's parent), the target's path the same before and after
- * the lookup, and for a bind the source's root inode. A co-tenant renaming
- * on the path between those reads could in principle still line two names
- * up (runc says as much of its check); the new API has no such window, and
- * this path is only for hosts that refuse it. */
-static int reopen_checked(struct rootctx *c, const struct mount_ent *m, int tfd, int src, const char *what)
-{
-	char *before = fd_real_path(c, tfd);
-	int mfd = rs_walk(c->rootfd, m->target, 0, 0, 0);
-	char *found = mfd < 0 ? NULL : fd_real_path(c, mfd);
-	char *after = fd_real_path(c, tfd);
-	struct statx stx;
-	uint64_t parent = 0, id = mfd < 0 ? 0 : mnt_id(mfd), under = mnt_id(tfd);
-	bool ok = before && found && after && strcmp(before, found) == 0 && strcmp(before, after) == 0 &&
-		  statx(mfd, "", AT_EMPTY_PATH, 0, &stx) == 0 && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) &&
-		  id && under && id != under && mount_parent(c, id, &parent) && parent == under;
-	if (ok && src >= 0) {
-		struct stat a, b;
-		ok = fstat(src, &a) == 0 && fstat(mfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	}
-	free(before);
-	free(found);
-	free(after);
-	if (!ok)
-		failx("mount %s onto %s: the target changed while mounting (what its path names now is not the mount just made)", what, m->target);
-	return mfd;
-}
-
-/* The fallback (see the top of the file): mount(2) onto the target's fd,
- * a bind from the source's fd, then the new mount found again and checked. */
-static int classic_mount(struct rootctx *c, const struct mount_ent *m, int tfd, int src, bool existed, unsigned long ms, const char *what)
-{
-	int r;
-	if (src >= 0) {
-		r = mount_fd(c, NULL, src, tfd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
-	} else {
-		char *data = classic_data(m, tfd, existed);
-		r = mount_fd(c, m->source ? m->source : m->fstype, -1, tfd, m->fstype, ms, data);
-		free(data);
-	}
-	if (r < 0)
-		fail("mount %s onto %s", what, m->target);
-	int mfd = reopen_checked(c, m, tfd, src, what);
-	if (src >= 0 && m->remount_flags) {
-		const char *why;
-		if (remount_bind(c, mfd, m->remount_flags, &why) < 0)
-			fail("remount %s with its options%s", m->target, why);
-	}
-	return mfd;
 }
 
 /* A remount (the "remount" option on a non-bind): done exactly as asked,
@@ -633,7 +329,7 @@ static void set_propagation(struct rootctx *c, const struct mount_ent *m, int mn
 	for (size_t i = 0; i < m->n_propagation; i++) {
 		unsigned long f = m->propagation[i];
 		int r;
-		if (!setattr_allowed()) {
+		if (!mount_setattr_allowed()) {
 			r = mount_fd(c, NULL, -1, mnt, NULL, f, NULL);
 		} else {
 			struct mount_attr a = {.propagation = f & ~(unsigned long)MS_REC};
@@ -735,7 +431,7 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 		 * only mount_setattr is refused, a bind's flags are set right
 		 * after it is attached, through its own fd all the same. */
 		const char *why;
-		bool flags_now = bind && m->remount_flags && setattr_allowed();
+		bool flags_now = bind && m->remount_flags && mount_setattr_allowed();
 		if (flags_now && set_bind_flags(mnt, m->remount_flags, &why) < 0)
 			fail("remount %s with its options%s", m->target, why);
 		set_recursive_attrs(m, mnt);
