@@ -59,7 +59,7 @@ static void bind_node(struct rootctx *c, int dir, const char *name, const struct
 		r = move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 		xclose(tree);
 	} else if (errno == ENOSYS || errno == EPERM) {
-		/* The classic API (mounts.c says when): from and onto the fds. */
+		/* The classic API (mountclassic.c says when): from and onto the fds. */
 		r = mount_fd(c, NULL, src, tfd, NULL, MS_BIND, NULL);
 	} else {
 		r = -1;

@@ -145,7 +145,7 @@ int remount_ro(struct rootctx *c, int fd)
 		return 0;
 	if (!mount_api_refused(errno))
 		return -1;
-	/* The classic API (see the top of the file): a bind remount with the
+	/* The classic API (mountclassic.c says when): a bind remount with the
 	 * flags the mount has, and read-only. */
 	struct statvfs sv;
 	const char *why;

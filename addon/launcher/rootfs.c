@@ -90,7 +90,7 @@ void rootfs_prepare(struct rootctx *c)
 				fail("bind rootfs %s onto itself", p->rootfs);
 			c->rootfd = tree;
 		} else if (errno == ENOSYS || errno == EPERM) {
-			/* The classic API (mounts.c says when); the rootfs path is
+			/* The classic API (mountclassic.c says when); the rootfs path is
 			 * the runtime caller's, which no container can rename. */
 			if (mount_fd(c, NULL, dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
 				fail("bind rootfs %s onto itself", p->rootfs);
