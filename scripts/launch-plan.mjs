@@ -170,7 +170,8 @@ const mount = (target, fstype, source, flags, data, extra = []) => {
   const r = [rec('M_TARGET', target), rec('M_FLAGS', flags)];
   if (fstype) r.push(rec('M_FSTYPE', fstype));
   if (source) r.push(rec('M_SOURCE', source));
-  if (data) r.push(rec('M_DATA', data));
+  // One fsconfig parameter each (src/launch/mount-options.ts fsOptions; no quoted values here).
+  for (const o of (data ?? '').split(',')) if (o) r.push(rec('M_FSOPT', o));
   return rec('MOUNT', [...r, ...extra]);
 };
 const mounts = [
@@ -197,7 +198,8 @@ for (const b of opt.rbindRo) {
 if (opt.cgroupV1) {
   // What src/launch/cgroup-mount.ts plans on a v1/hybrid host, read-only.
   const ro = MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY;
-  mounts.push(mount('/sys/fs/cgroup', 'tmpfs', 'tmpfs', ro & ~MS.RDONLY, 'mode=755'));
+  // Read-only: the launcher applies that last, after the binds in it.
+  mounts.push(mount('/sys/fs/cgroup', 'tmpfs', 'tmpfs', ro, 'mode=755'));
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
     const sep = f.indexOf('-');
@@ -208,7 +210,6 @@ if (opt.cgroupV1) {
     if (opt.cgroupV1 === 'ns') mounts.push(mount('/sys/fs/cgroup/' + name, fstype, 'cgroup', ro, fstype === 'cgroup' ? opts.join(',') : null));
     else mounts.push(mount('/sys/fs/cgroup/' + name, null, f[4], MS.BIND | MS.REC, null, [rec('M_REMOUNT_FLAGS', ro)]));
   }
-  mounts.push(mount('/sys/fs/cgroup', 'tmpfs', 'tmpfs', MS.REMOUNT | ro, 'mode=755'));
 }
 if (opt.badMount) mounts.push(mount('/mnt/bad', 'nosuchfs', 'nosuchfs', 0));
 

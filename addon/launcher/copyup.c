@@ -4,7 +4,15 @@
  * The source is read through a directory fd opened before the mount went on
  * top, so no temporary mount point is needed (crun does the same). Entries
  * are never followed: symlinks are copied as symlinks and every open is
- * O_NOFOLLOW, so an image cannot point the copy at the host. */
+ * O_NOFOLLOW, so an image cannot point the copy at the host.
+ *
+ * The source is the image's or a volume's, which a co-tenant may change
+ * while we copy: a file is opened O_NONBLOCK (a fifo swapped in cannot
+ * block us) and checked to be the inode that was listed; directories are
+ * opened O_NOFOLLOW|O_DIRECTORY; depth is bounded. The copy goes into the
+ * new tmpfs while it is still detached (mounts.c), so nobody else sees or
+ * renames anything in it until it is complete; the tmpfs's size option
+ * bounds how much an image can make us copy. */
 #define _GNU_SOURCE
 #include "copyup.h"
 

@@ -1,6 +1,6 @@
 /* Idmapped bind mounts: a user namespace carrying the mount's maps, a
  * detached clone of the source with MOUNT_ATTR_IDMAP, made by the launcher;
- * the init moves it onto the target like any other mount. */
+ * the init configures and attaches it like any other bind (mounts.c). */
 #define _GNU_SOURCE
 #include "idmap.h"
 
@@ -168,19 +168,4 @@ void idmap_prepare(const struct plan *p)
 	for (size_t i = 0; i < p->n_mounts; i++)
 		if (p->mounts[i].idmap)
 			prepare_one(&p->mounts[i]);
-}
-
-int idmap_attach(const struct mount_ent *m, int tfd)
-{
-	struct idmap *im = m->idmap;
-	if (im->tree < 0) {
-		errno = EBADF;
-		return -1;
-	}
-	int r = move_mount(im->tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-	int err = errno;
-	xclose(im->tree);
-	im->tree = -1;
-	errno = err;
-	return r;
 }

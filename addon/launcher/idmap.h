@@ -2,7 +2,8 @@
  * and gidMappings). The launcher prepares each one before it clones the init,
  * while it is still root in the initial user namespace (the kernel wants
  * CAP_SYS_ADMIN over the source's superblock, which an init in a new user
- * namespace lacks); the init only moves the prepared tree onto its target. */
+ * namespace lacks); the init takes the prepared tree as the bind's source
+ * (mounts.c: its flags set, then attached onto the target). */
 #ifndef HAKO_IDMAP_H
 #define HAKO_IDMAP_H
 
@@ -32,9 +33,5 @@ struct idmap *idmap_decode(const struct rec *r);
 /* Launcher, before any setns and before the clone: makes the idmapped
  * detached tree of every such mount. */
 void idmap_prepare(const struct plan *p);
-
-/* Init: moves the prepared tree onto the open mount point tfd. 0 or -1
- * with errno, like mount(2). */
-int idmap_attach(const struct mount_ent *m, int tfd);
 
 #endif

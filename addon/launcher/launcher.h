@@ -73,9 +73,17 @@ void rootfs_finalize(struct rootctx *c);
 
 /* mounts.c */
 void mount_one(struct rootctx *c, const struct mount_ent *m);
+/* mountflags.c */
+/* mount(2) onto what fd holds, from what src_fd holds (>= 0) or from
+ * source, through their magic links in c->procfd (never "/proc" by name).
+ * For the classic API: 0 or -1 with errno, like mount(2). */
+int mount_fd(struct rootctx *c, const char *source, int src_fd, int fd, const char *fstype, unsigned long flags, const void *data);
 /* MS_REMOUNT|MS_BIND|flags on the mount at fd, keeping the flags a less
  * privileged user namespace cannot clear. 0 or -1 with errno. */
-int remount_bind(int fd, unsigned long flags, const char **why);
+int remount_bind(struct rootctx *c, int fd, unsigned long flags, const char **why);
+/* The mount at fd read-only, its other flags kept (mount_setattr; the
+ * classic remount where the new API is refused). 0 or -1 with errno. */
+int remount_ro(struct rootctx *c, int fd);
 
 /* devices.c */
 void create_devices(struct rootctx *c);

@@ -7,7 +7,9 @@
  * confined a process it had not. So the file is opened only through a
  * handle that is the root of a real procfs, by a path of plain directories
  * of that one mount (no symlink, no magic link, no mount crossing), and the
- * opened file is checked to be on procfs before anything is written. */
+ * opened file is checked to be on procfs before anything is written.
+ * The image and the volumes never come into it: the handle is the /proc
+ * the launcher started with, and it names only our own task's files. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,18 @@
 /* Readonly and masked paths, after entering the root. Done with the fd-based
  * mount API, so they neither need the container's /proc nor trust its
- * /dev/null. */
+ * /dev/null.
+ *
+ * Each path is resolved once, inside the root (openat2 RESOLVE_IN_ROOT,
+ * no magic links), and everything after goes through that fd and the new
+ * mount's own fd: the clone is attached onto the fd and made read-only
+ * through the clone's fd, never found again by path (in runc a second
+ * lookup of /proc/sys let a racing volume take the read-only bind,
+ * CVE-2019-19921). What the paths name is ours: /proc and /sys are the
+ * fresh mounts mount_one made (never through a symlink), and no process of
+ * the container runs yet. An image symlink elsewhere can only point a mask
+ * at another place inside the root. The mask itself is the host's
+ * /dev/null, checked to be 1:3 before pivot_root, or a fresh empty tmpfs:
+ * nothing the image provides (CVE-2025-31133). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -47,9 +59,10 @@ void readonly_paths(struct rootctx *c)
 			fail("readonly path %s: bind it onto itself", v->v[i]);
 		if (move_mount(tree, "", fd, "", ONTO) < 0)
 			fail("readonly path %s: bind it onto itself", v->v[i]);
-		/* Only the top mount, as runc: submounts keep their own mode. */
-		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		/* Only the top mount, as runc: submounts keep their own mode.
+		 * Through the clone's own fd, attached now (remount_ro falls back
+		 * to a bind remount where mount_setattr is refused). */
+		if (remount_ro(c, tree) < 0)
 			fail("readonly path %s: make it read-only", v->v[i]);
 		close(tree);
 		close(fd);

@@ -81,7 +81,8 @@ static void decode_mount(struct plan *p, const struct rec *top)
 		case PT_M_TARGET: m->target = rec_str(&r); break;
 		case PT_M_FSTYPE: m->fstype = rec_str(&r); break;
 		case PT_M_FLAGS: m->flags = rec_u64(&r); break;
-		case PT_M_DATA: m->data = rec_str(&r); break;
+		case PT_M_FSOPT: strv_push(&m->fsopts, rec_str(&r)); break;
+		case PT_M_DATA: failx("plan: M_DATA is reserved; filesystem options are M_FSOPT");
 		case PT_M_LABEL: m->label = rec_str(&r); break;
 		case PT_M_PROPAGATION:
 			*PUSH(m->propagation, m->n_propagation) = rec_u32(&r);

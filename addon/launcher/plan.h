@@ -22,8 +22,15 @@ struct time_offset {
 	uint32_t nsecs;
 };
 
+/* Arrays of strings are NULL-terminated as well as counted. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
 struct mount_ent {
-	char *source, *target, *fstype, *data;
+	char *source, *target, *fstype;
+	struct strv fsopts; /* M_FSOPT: "key" or "key=value", for fsconfig */
 	uint64_t flags;
 	uint32_t *propagation;
 	size_t n_propagation;
@@ -67,12 +74,6 @@ struct hook {
 
 struct hook_list {
 	struct hook *v;
-	size_t n;
-};
-
-/* Arrays of strings are NULL-terminated as well as counted. */
-struct strv {
-	char **v;
 	size_t n;
 };
 

@@ -15,8 +15,25 @@
 
 #include "util.h"
 
+/* Who shapes the paths walked here: the image (symlinks anywhere, absolute
+ * or full of "..", files where directories are expected) and, for a path
+ * through a volume, whoever else writes to that volume, at any moment
+ * (renames, symlink exchanges, mid-walk). So the walk never asks the
+ * kernel to resolve more than one name at a time, from the fd of the
+ * directory it is in, without following (O_PATH|O_NOFOLLOW); a symlink is
+ * read through the handle that was opened and spliced into the rest of
+ * the path, restarting at the root for an absolute one; ".." pops our own
+ * stack of fds, never above the root; anything created is created in the
+ * parent's fd (mkdirat, O_CREAT|O_EXCL|O_NOFOLLOW) and reopened the same
+ * way. A racer can make the walk pick either side of an exchange, both of
+ * which are inside the root, and never make it leave the root or create
+ * anything outside it (CVE-2021-30465, CVE-2024-45310). Link count, depth
+ * and length are bounded. */
 #define MAX_DEPTH 256
 #define MAX_LINKS 40
+/* openat2 answers EAGAIN when any rename on the system raced a lookup
+ * through "..": retry, but not forever (a busy renamer could keep it up). */
+#define MAX_EAGAIN 4096
 
 int rs_open(int rootfd, const char *path, int oflags)
 {
@@ -24,10 +41,9 @@ int rs_open(int rootfd, const char *path, int oflags)
 		.flags = (uint64_t)(oflags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	for (;;) {
+	for (int i = 0;; i++) {
 		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		/* EAGAIN: a rename raced the lookup; the kernel asks us to retry. */
-		if (fd < 0 && errno == EAGAIN)
+		if (fd < 0 && errno == EAGAIN && i < MAX_EAGAIN)
 			continue;
 		return fd;
 	}

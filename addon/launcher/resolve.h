@@ -8,7 +8,7 @@
 
 /* Opens an existing path with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS).
  * oflags are open(2) flags (O_PATH, O_NOFOLLOW...); O_CLOEXEC is added.
- * Returns the fd or -1 with errno. */
+ * Returns the fd or -1 with errno (EAGAIN if renames kept racing it). */
 int rs_open(int rootfd, const char *path, int oflags);
 
 #define RS_MKDIRS 1       /* create missing intermediate directories */

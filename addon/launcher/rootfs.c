@@ -1,5 +1,14 @@
 /* The root filesystem as a whole: isolating it from the host's mount
- * propagation, entering it, and the read-only remounts done last. */
+ * propagation, entering it, and the read-only remounts done last.
+ *
+ * Who can interfere here. The rootfs path and the bundle are the runtime
+ * caller's (containerd's, podman's directories): a co-tenant container
+ * cannot rename them, so they are used by path before the mounts begin.
+ * What the image controls is everything under the rootfs; those steps go
+ * through fds (rootfd, the mounts' own fds). After pivot_root a process of
+ * the container could reach us only through our /proc entries (the other
+ * helper's non-dumpable work), and nothing here looks a path up again then
+ * except "/", our own root. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -30,7 +40,9 @@ static const char *prop_name(unsigned long f)
 /* pivot_root refuses a new root whose parent mount is shared, and a bind of
  * the rootfs inside a shared mount would propagate to the host: make the
  * mount holding the rootfs private (or slave) in our namespace. EINVAL from
- * mount means "not a mount point": walk up until one is. */
+ * mount means "not a mount point": walk up until one is. By path: these are
+ * the host's directories above the bundle, and the change is to our own
+ * namespace's copy of them (a wrong one could only fail the create). */
 static void rootfs_parent_not_shared(const struct plan *p)
 {
 	unsigned long flags = (p->rootfs_propagation & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
@@ -58,27 +70,49 @@ void rootfs_prepare(struct rootctx *c)
 	c->procfd = procfs_for_container(-1);
 	c->sysctl_procfd = p->n_sysctls ? procfs_host() : -1;
 
-	if (!p->root_chroot) {
+	/* The rootfs is opened once. Without a mount namespace of our own it
+	 * is used as it is; otherwise its bind onto itself (a mount point of
+	 * its own: pivot_root needs one, and the mounts below land on it
+	 * rather than on whatever holds the directory) is cloned from and
+	 * attached onto this fd, and every later step inside the rootfs
+	 * starts from the bind's own fd. */
+	int dir = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		fail("open rootfs %s", p->rootfs);
+	if (p->root_chroot) {
+		c->rootfd = dir;
+	} else {
 		if (mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
 			fail("make / %s", prop_name(p->rootfs_propagation));
 		rootfs_parent_not_shared(p);
-		/* A mount point of its own: pivot_root needs one, and the mounts
-		 * below land on it rather than on whatever holds the directory. */
-		if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		int tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree >= 0) {
+			if (move_mount(tree, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+				fail("bind rootfs %s onto itself", p->rootfs);
+			c->rootfd = tree;
+		} else if (errno == ENOSYS || errno == EPERM) {
+			/* The classic API (mountclassic.c says when); the rootfs path is
+			 * the runtime caller's, which no container can rename. */
+			if (mount_fd(c, NULL, dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+				fail("bind rootfs %s onto itself", p->rootfs);
+			c->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (c->rootfd < 0)
+				fail("open rootfs %s", p->rootfs);
+		} else {
 			fail("bind rootfs %s onto itself", p->rootfs);
+		}
+		close(dir);
 	}
-	/* Opened after the bind, so that it is the bind mount's root. */
-	c->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->rootfd < 0)
-		fail("open rootfs %s", p->rootfs);
-	char link[FDPATH_MAX], real[PATH_MAX];
-	ssize_t n = readlink(fdpath(link, c->rootfd), real, sizeof(real) - 1);
+	char rel[FDPATH_MAX], real[PATH_MAX];
+	snprintf(rel, sizeof(rel), "self/fd/%d", c->rootfd);
+	ssize_t n = readlinkat(c->procfd, rel, real, sizeof(real) - 1);
 	if (n < 0)
 		fail("readlink rootfs %s", p->rootfs);
 	real[n] = 0;
 	c->rootfs_real = xstrdup(real);
 }
 
+/* Through fds and the cwd only: the new root is the rootfs bind we opened. */
 static void pivot(struct rootctx *c)
 {
 	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -127,7 +161,10 @@ static int under(const char *path, const char *dir)
 
 /* With chroot the host's full procfs and sysfs mounts stay reachable in the
  * namespace, and their presence is what lets the kernel allow new procfs and
- * sysfs mounts: detach them (or cover them when we may not), like runc. */
+ * sysfs mounts: detach them (or cover them when we may not), like runc.
+ * By the paths mountinfo gives: host mount points outside the rootfs, which
+ * the container and its volumes cannot rename; a wrong one would change
+ * only our own namespace. */
 static void hide_host_proc_sys(struct rootctx *c)
 {
 	int fd = openat(c->procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -188,7 +225,10 @@ static void move_root(struct rootctx *c)
 	hide_host_proc_sys(c);
 	if (fchdir(c->rootfd) < 0)
 		fail("chdir to rootfs %s", c->p->rootfs);
-	if (mount(c->p->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+	/* The rootfs bind we opened, through its fd; the classic MS_MOVE by
+	 * path (the runtime's own directory) where the new API is refused. */
+	if (move_mount(c->rootfd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 &&
+	    ((errno != ENOSYS && errno != EPERM) || mount(c->p->rootfs, "/", NULL, MS_MOVE, NULL) < 0))
 		fail("no-pivot: move rootfs %s onto /", c->p->rootfs);
 	if (chroot(".") < 0)
 		fail("chroot %s", c->p->rootfs);
@@ -200,17 +240,26 @@ static void move_root(struct rootctx *c)
  * container's /dev/null, opened read-write, as runc does: go-runc's null IO
  * (ctr run --null-io, shims' "no stdio") opens /dev/null read-only, and a
  * process writing to that stdout would fail with EBADF. The caller's
- * access mode is not the container's business. */
-static void reopen_dev_null(void)
+ * access mode is not the container's business. The image decides what
+ * /dev/null is when /dev comes from it (a bind of /dev): looked at through
+ * an O_PATH handle first, opened (O_NOCTTY) only if it is the null device,
+ * so a symlink, a fifo or a terminal there is never opened. */
+static void reopen_dev_null(struct rootctx *c)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0)
+	int h = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (h < 0)
 		return; /* no /dev/null in the container: nothing to point them at */
 	struct stat ns, st;
-	if (fstat(null, &ns) < 0 || !S_ISCHR(ns.st_mode)) {
-		close(null);
+	if (fstat(h, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3)) {
+		close(h);
 		return;
 	}
+	char rel[FDPATH_MAX];
+	snprintf(rel, sizeof(rel), "self/fd/%d", h);
+	int null = openat(c->procfd, rel, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	close(h);
+	if (null < 0)
+		return;
 	for (int fd = 0; fd < 3; fd++) {
 		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != ns.st_rdev)
 			continue;
@@ -237,21 +286,17 @@ void rootfs_enter(struct rootctx *c)
 	c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->rootfd < 0)
 		fail("open / of the container");
-	reopen_dev_null();
+	reopen_dev_null(c);
 }
 
-static int set_ro(int fd)
-{
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-	return mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
-}
-
-/* mount_setattr only sets the bit asked for, so the flags the kernel locks
- * in a user namespace (nosuid, nodev, ...) need no special care here. */
+/* Through the fds of the mounts themselves (mount_one kept them; rootfd is
+ * our "/"): nothing is found again by path. mount_setattr only sets the bit
+ * asked for, so the flags the kernel locks in a user namespace (nosuid,
+ * nodev, ...) need no special care here. */
 void rootfs_finalize(struct rootctx *c)
 {
 	for (size_t i = 0; i < c->n_late_ro; i++) {
-		if (set_ro(c->late_ro[i].fd) < 0)
+		if (remount_ro(c, c->late_ro[i].fd) < 0)
 			fail("remount %s read-only", c->late_ro[i].target);
 		close(c->late_ro[i].fd);
 	}
@@ -262,6 +307,6 @@ void rootfs_finalize(struct rootctx *c)
 	 * host's tree, not a mount we may change. */
 	if (c->p->root_chroot)
 		failx("remount / read-only: not possible without a mount namespace of the container's own");
-	if (set_ro(c->rootfd) < 0)
+	if (remount_ro(c, c->rootfd) < 0)
 		fail("remount / read-only");
 }

@@ -14,7 +14,8 @@
 
 /* "net.ipv4.ip_forward" -> "sys/net/ipv4/ip_forward" (like runc, a key
  * written with slashes is taken as is). Empty components mean ".." or
- * garbage. */
+ * garbage: every dot turns into a slash, so no ".." survives to climb out
+ * of sys/ to other files of our procfs (our own attr/exec). */
 static char *key_path(const char *key)
 {
 	size_t n = strlen(key);
@@ -31,9 +32,12 @@ static char *key_path(const char *key)
 /* Through the /proc we started with: the values are those of the namespaces
  * of the writer (us), so any procfs instance will do, and this one is not
  * under the container's control nor made read-only by its readonly paths.
- * No mount crossing (CVE-2025-52881): pivot_root detaches that procfs from
- * whatever is mounted on its files, but a rootless --no-pivot cannot unmount
- * it, and a bind over sys/... would take the value instead. */
+ * The image's /proc never comes into it (CVE-2019-16884), no symlink or
+ * magic link is followed, nothing can leave sys/, and no process of the
+ * container exists yet to race it. No mount crossing (CVE-2025-52881):
+ * pivot_root detaches that procfs from whatever is mounted on its files,
+ * but a rootless --no-pivot cannot unmount it, and a bind over sys/...
+ * would take the value instead. */
 void write_sysctls(struct rootctx *c)
 {
 	const struct plan *p = c->p;

@@ -10,6 +10,7 @@ import { MS } from './linux-consts.js';
 import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
 import { labelMount } from './lsm.js';
+import { fsOptions } from './mount-options.js';
 
 function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, string>): string {
   // The container's own cgroup directory when hako made one for it.
@@ -26,7 +27,7 @@ function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, strin
 function one(layout: CgroupLayout, h: Hierarchy, target: string, flags: number, cgroupns: boolean, dirs?: Record<string, string>): Rec {
   if (cgroupns) {
     const fields = [rec('M_SOURCE', 'cgroup'), rec('M_TARGET', target), rec('M_FSTYPE', h.fstype), rec('M_FLAGS', flags)];
-    if (h.fstype === 'cgroup') fields.push(rec('M_DATA', h.controllers.join(',')));
+    if (h.fstype === 'cgroup') for (const opt of fsOptions(h.controllers)) fields.push(rec('M_FSOPT', opt));
     return rec('MOUNT', fields);
   }
   const fields = [rec('M_SOURCE', hostDir(layout, h, dirs)), rec('M_TARGET', target), rec('M_FLAGS', MS.BIND | MS.REC)];
@@ -54,8 +55,10 @@ export function cgroupMountRecs(
     const h = hs.find((x) => x.fstype === 'cgroup2')!;
     return [one(layout, h, target, flags & ~MS.REC, cgroupns, dirs)];
   }
-  const data = labelMount('tmpfs', ['mode=755'], mountLabel).data.join(',');
-  const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~(MS.RDONLY | MS.REC)), rec('M_DATA', data)])];
+  // Read-only only once the directories in it exist: the launcher makes a
+  // tmpfs read-only last, through the mount it made (no second lookup).
+  const data = fsOptions(labelMount('tmpfs', ['mode=755'], mountLabel).data).map((o) => rec('M_FSOPT', o));
+  const out: Rec[] = [rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', flags & ~MS.REC), ...data])];
   const seen = new Set<string>();
   for (const h of hs) {
     const name = path.posix.basename(h.mountpoint);
@@ -73,10 +76,6 @@ export function cgroupMountRecs(
       seen.add(part);
       out.push(rec('MOUNT', [rec('M_TARGET', path.posix.join(target, part)), rec('M_SYMLINK', name)]));
     }
-  }
-  if (flags & MS.RDONLY) {
-    // The tmpfs is made read-only once the directories in it exist.
-    out.push(rec('MOUNT', [rec('M_SOURCE', 'tmpfs'), rec('M_TARGET', target), rec('M_FSTYPE', 'tmpfs'), rec('M_FLAGS', MS.REMOUNT | (flags & ~MS.REC)), rec('M_DATA', data)]));
   }
   return out;
 }

@@ -165,3 +165,39 @@ export function parseMountOptions(options: readonly string[] | undefined): Mount
   }
   return r;
 }
+
+// The SELinux options: their values may hold commas and travel in double
+// quotes in mount(2) data (context="system_u:object_r:t:s0:c1,c2"), quotes
+// the LSM strips; given to fsconfig one by one, the value goes unquoted.
+const QUOTED_OPTS = /^(context|fscontext|defcontext|rootcontext)$/;
+
+/**
+ * Filesystem options (parseMountOptions' data, with any context= added) as
+ * fsconfig takes them, one parameter each: "key" for a flag, "key=value"
+ * for a string. An entry may hold several options separated by commas, as
+ * mount(2) data does ("mode=755,size=1m"); a comma inside double quotes
+ * belongs to the value. The quotes around the SELinux options' values go.
+ */
+export function fsOptions(data: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const entry of data) {
+    let cur = '';
+    let quoted = false;
+    const flush = () => {
+      const opt = cur;
+      cur = '';
+      // mount(2) skips an empty option and one with no key ("=x").
+      if (opt === '' || opt.startsWith('=')) return;
+      const eq = opt.indexOf('=');
+      const key = eq < 0 ? opt : opt.slice(0, eq);
+      out.push(eq >= 0 && QUOTED_OPTS.test(key) ? `${key}=${opt.slice(eq + 1).replace(/"/g, '')}` : opt);
+    };
+    for (const ch of entry) {
+      if (ch === '"') quoted = !quoted;
+      if (ch === ',' && !quoted) flush();
+      else cur += ch;
+    }
+    flush();
+  }
+  return out;
+}

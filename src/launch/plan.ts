@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Spec, Mount as OciMount, Hook } from '../spec/types.js';
 import { CAPS, CLOCK, CLONE, MS, PERSONA, RLIMITS, S_IF } from './linux-consts.js';
-import { parseMountOptions } from './mount-options.js';
+import { fsOptions, parseMountOptions } from './mount-options.js';
 import { rec, type Rec } from './tlv.js';
 import { PlanError } from './plan-error.js';
 import { toInt64, toUint64 } from '../spec/numbers.js';
@@ -171,7 +171,7 @@ function mountRecs(m: OciMount, i: number, opts: PlanOptions, cgroupns: boolean,
     }
     fields.push(rec('M_SOURCE', m.source ?? fstype), rec('M_FSTYPE', fstype), rec('M_FLAGS', o.flags & ~MS.REC));
     const labelled = labelMount(fstype, data, mountLabel);
-    if (labelled.data.length) fields.push(rec('M_DATA', labelled.data.join(',')));
+    for (const opt of fsOptions(labelled.data)) fields.push(rec('M_FSOPT', opt));
     if (labelled.xattr) fields.push(rec('M_LABEL', labelled.xattr));
     // runc honours tmpcopyup on tmpfs only and ignores it elsewhere; so do we.
     if (o.tmpcopyup && fstype === 'tmpfs') fields.push(rec('M_TMPCOPYUP', true));

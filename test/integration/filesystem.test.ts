@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, uniqueId } from '../helpers.js';
+import { compile, hakoWithoutNewMountApi } from '../security/mount-lib.js';
 
 const t = suite('filesystem');
 let env: Env;
@@ -150,6 +151,57 @@ t('cgroup mount shows the container its cgroups, read-only', () => {
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /ro-refused/);
   assert.match(r.stdout, /\/sys\/fs\/cgroup/);
+});
+
+t('without the new mount API (an outer seccomp profile refusing it), the classic fallback makes the same mounts with the same flags', () => {
+  const wrapper = compile(env, 'test/fixtures/old-mount-api.c');
+  const host = path.join(env.dir, uniqueId('share'));
+  mkdirSync(host);
+  writeFileSync(path.join(host, 'hello'), 'from-host\n');
+  const edit = (c: any) => {
+    c.process.args = ['sh', '-c', 'cat /proc/self/mountinfo; cat /share/hello; touch /share/x /ro-tmp/x /x 2>&1; echo made > /scratch/f && cat /scratch/f'];
+    c.mounts.push(
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noatime', 'mode=1770', 'size=1m'] },
+      { destination: '/share', source: host, options: ['rbind', 'ro', 'nosuid'] },
+      { destination: '/ro-tmp', type: 'tmpfs', source: 'tmpfs', options: ['ro'] },
+    );
+  };
+  // Masked and readonly paths need the new API itself: refused, saying which call.
+  const masked = hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', env.bundle(edit), uniqueId('oldapi')]);
+  assert.is(masked.status, 1);
+  assert.match(masked.stderr, /masked paths: clone the host's \/dev\/null: operation not permitted/);
+  const b = env.bundle((c) => {
+    edit(c);
+    c.linux.maskedPaths = [];
+    c.linux.readonlyPaths = [];
+  });
+  const r = hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', b, uniqueId('oldapi')]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(mountinfo(r.stdout, '/'), / ro[, ]/);
+  assert.match(mountinfo(r.stdout, '/scratch'), / rw,nosuid,nodev,noatime\b.* - tmpfs tmpfs rw,size=1024k,mode=1770/);
+  assert.match(mountinfo(r.stdout, '/share'), / ro,nosuid[, ]/);
+  assert.match(mountinfo(r.stdout, '/ro-tmp'), / ro[, ].* - tmpfs /);
+  assert.match(mountinfo(r.stdout, '/sys'), / ro,nosuid,nodev,noexec.* - sysfs /);
+  assert.match(mountinfo(r.stdout, '/sys/fs/cgroup'), / ro,nosuid,nodev,noexec/);
+  assert.match(mountinfo(r.stdout, '/dev/pts'), / - devpts devpts rw,gid=5,mode=620,ptmxmode=666/);
+  assert.match(r.stdout, /^from-host$/m);
+  assert.is(r.stdout.match(/Read-only file system/g)?.length, 3, r.stdout);
+  assert.match(r.stdout, /^made$/m);
+
+  // A profile written for Linux 5.11 refuses only mount_setattr: everything
+  // runs, masked and readonly paths too, flags set through the mounts' fds.
+  const r511 = hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', env.bundle((c) => {
+    edit(c);
+    c.process.args[2] += '; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null || echo ro-refused; cat /proc/kcore | wc -c';
+  }), uniqueId('oldapi')], true);
+  assert.is(r511.status, 0, r511.stderr);
+  assert.match(mountinfo(r511.stdout, '/'), / ro[, ]/);
+  assert.match(mountinfo(r511.stdout, '/share'), / ro,nosuid[, ]/);
+  assert.match(mountinfo(r511.stdout, '/ro-tmp'), / ro[, ].* - tmpfs /);
+  assert.match(mountinfo(r511.stdout, '/proc/sys'), / ro[, ].* - proc /);
+  assert.match(mountinfo(r511.stdout, '/sys/fs/cgroup'), / ro,nosuid,nodev,noexec/);
+  assert.is(r511.stdout.match(/Read-only file system/g)?.length, 3, r511.stdout);
+  assert.match(r511.stdout, /^ro-refused\n0$/m, '/proc/sys read-only, /proc/kcore masked');
 });
 
 t.run();

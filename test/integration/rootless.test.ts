@@ -352,6 +352,29 @@ t('mounts: tmpfs, binds of the user\'s own directory (rw and ro), sysfs bound; h
   assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(r.bundle), 'no mount left on the host');
 });
 
+t('a bind of a mount whose flags the user namespace cannot clear: they are kept, as runc keeps them; another atime mode is refused', () => {
+  if (hostOnly()) return;
+  // Root mounts it with flags; in the user's namespaces they are locked (MNT_LOCK_*).
+  const dir = path.join(user.dir, uniqueId('locked'));
+  mkdirSync(dir);
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,relatime,size=64k,mode=0755', 'hako-locked', dir], { encoding: 'utf8' });
+  assert.is(m.status, 0, m.stderr);
+  try {
+    const r = run(['sh', '-c', 'grep " /mnt/l " /proc/self/mountinfo | cut -d" " -f6'], (c) => {
+      c.mounts.push({ destination: '/mnt/l', type: 'bind', source: dir, options: ['rbind', 'ro'] });
+    });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout.trim(), 'ro,nosuid,nodev,noexec,relatime');
+    const bad = run(['true'], (c) => {
+      c.mounts.push({ destination: '/mnt/l', type: 'bind', source: dir, options: ['rbind', 'ro', 'strictatime'] });
+    });
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, /remount \/mnt\/l with its options \(the atime flags are locked\): operation not permitted/);
+  } finally {
+    spawnSync('umount', [dir]);
+  }
+});
+
 t('network, ipc and cgroup namespaces of its own: sysfs, namespaced sysctls, the cgroup hierarchies mounted', () => {
   if (hostOnly()) return;
   const r = run(['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; grep -c " /sys/fs/cgroup" /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f9'], (c) => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPlan, containerPath, capMask, PlanError } from '../../src/launch/plan.js';
-import { parseMountOptions } from '../../src/launch/mount-options.js';
+import { fsOptions, parseMountOptions } from '../../src/launch/mount-options.js';
 import { T } from '../../src/launch/plan-tags.js';
 import { CLONE, MS, MOUNT_ATTR } from '../../src/launch/linux-consts.js';
 import { decodeAll, encode, rec, type Rec } from '../../src/launch/tlv.js';
@@ -30,6 +30,16 @@ test('mount options: flags, clears, propagation, data', () => {
   assert.equal(o.propagation, [MS.SLAVE | MS.REC]);
   assert.equal(o.data, ['mode=755', 'size=65536k']);
   assert.is(o.bind, false);
+});
+
+test('filesystem options for fsconfig: one per parameter, commas inside quotes kept, SELinux values unquoted', () => {
+  assert.equal(fsOptions(['mode=755', 'size=65536k']), ['mode=755', 'size=65536k']);
+  assert.equal(fsOptions(['newinstance', 'ptmxmode=0666,mode=0620', '', 'gid=5']), ['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']);
+  assert.equal(fsOptions(['mode=755', 'context="system_u:object_r:container_file_t:s0:c1,c2"']), ['mode=755', 'context=system_u:object_r:container_file_t:s0:c1,c2']);
+  assert.equal(fsOptions(['rootcontext="a:b:c:s0:c1,c2",defcontext="x,y"', 'cpu,cpuacct']), ['rootcontext=a:b:c:s0:c1,c2', 'defcontext=x,y', 'cpu', 'cpuacct']);
+  // Quotes mean nothing to other filesystems' options: kept as given.
+  assert.equal(fsOptions(['opt="a,b"', 'x=']), ['opt="a,b"', 'x=']);
+  assert.equal(fsOptions([',,=skipped,,y']), ['y']);
 });
 
 test('mount options: rbind and recursive attributes', () => {
@@ -130,7 +140,7 @@ test('plan: tmpcopyup reaches the launcher for tmpfs only (runc ignores it elsew
   );
   const [, tmp, data] = all(p.records, T.MOUNT).map((r) => r.value as Rec[]);
   assert.is(one(tmp!, T.M_TMPCOPYUP), true);
-  assert.is(one(tmp!, T.M_DATA), undefined, 'not passed to the kernel as data');
+  assert.is(one(tmp!, T.M_FSOPT), undefined, 'not passed to the kernel as an option');
   assert.is(one(data!, T.M_TMPCOPYUP), undefined);
 });
 
@@ -185,7 +195,7 @@ test('plan: errors name the JSON path', () => {
   bad((c) => c.mounts.push({ destination: '/x', type: 'bind' }), /\/mounts\/1\/source: a bind mount needs a source/);
 });
 
-test('cgroup mount on a hybrid host: tmpfs, one bind per hierarchy, read-only last', () => {
+test('cgroup mount on a hybrid host: tmpfs (read-only, which the launcher applies last), one bind per hierarchy', () => {
   const mi = [
     '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
     '31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw',
@@ -196,14 +206,16 @@ test('cgroup mount on a hybrid host: tmpfs, one bind per hierarchy, read-only la
   assert.is(layout.mode, 'hybrid');
   const rs = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY | MS.NOSUID, false, '/mounts/6');
   const targets = rs.map((r) => one(r.value as Rec[], T.M_TARGET));
-  assert.equal(targets, ['/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/systemd', '/sys/fs/cgroup']);
-  assert.equal(rs.map((r) => one(r.value as Rec[], T.M_SOURCE)), ['tmpfs', '/sys/fs/cgroup/unified/u', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/systemd/s', 'tmpfs']);
+  assert.equal(targets, ['/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/systemd']);
+  assert.is(one(rs[0]!.value as Rec[], T.M_FLAGS), MS.RDONLY | MS.NOSUID);
+  assert.equal(all(rs[0]!.value as Rec[], T.M_FSOPT).map((r) => r.value), ['mode=755']);
+  assert.equal(rs.map((r) => one(r.value as Rec[], T.M_SOURCE)), ['tmpfs', '/sys/fs/cgroup/unified/u', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/systemd/s']);
   const ns = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, true, '/mounts/6');
-  assert.is(one(ns[3]!.value as Rec[], T.M_DATA), 'name=systemd');
+  assert.is(one(ns[3]!.value as Rec[], T.M_FSOPT), 'name=systemd');
   assert.is(one(ns[2]!.value as Rec[], T.M_FSTYPE), 'cgroup');
 });
 
-test('cgroup mount: controllers mounted together are reachable by each name, before the read-only remount', () => {
+test('cgroup mount: controllers mounted together are reachable by each name', () => {
   const mi = [
     '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
     '33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:12 - cgroup cgroup rw,cpu,cpuacct',
@@ -227,7 +239,6 @@ test('cgroup mount: controllers mounted together are reachable by each name, bef
       '/sys/fs/cgroup/cpuacct -> cpu,cpuacct',
       '/sys/fs/cgroup/net_cls -> net_cls,net_prio',
       '/sys/fs/cgroup/net_prio -> net_cls,net_prio',
-      '/sys/fs/cgroup',
     ]);
   }
 });
