@@ -21,11 +21,16 @@ export function procStat(pid: number): ProcStat | null {
   return { state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '' };
 }
 
-/** Alive and the same process: not exited, not a zombie, same start time. */
+/**
+ * Alive and the same process: not exited, not a zombie, same start time.
+ * An unknown start time ('') cannot tell a recycled pid from ours: not
+ * alive. `undefined` skips the check (a pid read from /proc just now).
+ */
 export function isAlive(pid: number, startTime?: string): boolean {
-  if (pid <= 0) return false;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  if (startTime === '') return false;
   const st = procStat(pid);
   if (!st) return false;
   if (st.state === 'Z' || st.state === 'X') return false;
-  return startTime === undefined || startTime === '' || st.startTime === startTime;
+  return startTime === undefined || st.startTime === startTime;
 }
