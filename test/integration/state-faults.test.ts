@@ -10,14 +10,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, openSync, closeSync, writeSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Env, HAKO, processesUnder, uniqueId } from '../helpers.js';
-import { assertNothingLeft, cgroupDirs, errorLines, hk, record, warnings } from './state-lib.js';
+import { assertNothingLeft, cgroupDirs, cleanupRoots, errorLines, hk, record, warnings } from './state-lib.js';
 
 const t = suite('state-faults');
 let env: Env;
 t.before(() => {
   env = new Env();
 });
-t.after(() => env.cleanup());
+const roots = new Set<string>();
+t.after(() => {
+  cleanupRoots(env, roots);
+  env.cleanup();
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(f: () => boolean, what: string, ms = 20_000): Promise<void> {
@@ -36,13 +40,16 @@ const oneLine = (stderr: string, re: RegExp, what: string) => {
 
 /** A fresh state root for one test (its own, so "empty" means this test's containers are gone). */
 function newRoot(name: string): string {
-  return path.join(env.dir, uniqueId(name));
+  const root = path.join(env.dir, uniqueId(name));
+  roots.add(root);
+  return root;
 }
 
 t('ids: no command reaches outside the root, and bad ids fail', () => {
   const top = path.join(env.dir, uniqueId('ids'));
   const A = path.join(top, 'A');
   const B = path.join(top, 'B');
+  roots.add(A).add(B);
   const b = env.bundle((c) => {
     c.process.args = ['sleep', '1000'];
     c.linux.resources = { pids: { limit: 100 } };
@@ -243,8 +250,8 @@ t('a full state disk: create records its state whole or fails and undoes itself'
   // take several pages each, so some writes come out short.
   const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'hako-test-full', mnt], { encoding: 'utf8' });
   assert.is(m.status, 0, m.stderr);
+  const root = path.join(mnt, 'root');
   try {
-    const root = path.join(mnt, 'root');
     const big = 'x'.repeat(10_000);
     const b = env.bundle((c) => {
       c.process.args = ['sleep', '1000'];
@@ -300,6 +307,8 @@ t('a full state disk: create records its state whole or fails and undoes itself'
     assert.ok(succeeded > 0, 'some creates had room');
     assert.ok(failures.size >= 2, `failures at several writes: ${[...failures]}`);
   } finally {
+    // What a failure left, before the file system goes.
+    cleanupRoots(env, [root]);
     spawnSync('umount', [mnt]);
     rmSync(mnt, { recursive: true, force: true });
   }

@@ -52,3 +52,19 @@ export const warnings = (stderr: string) =>
     .split('\n')
     .filter((l) => /level=warn/.test(l))
     .map((l) => JSON.parse(/msg=(".*")$/.exec(l)?.[1] ?? '""') as string);
+
+/**
+ * For a suite's after(): force-deletes whatever is left in the state roots
+ * a failed test used (Env.cleanup knows only env.root), so that a failure
+ * leaves no container running.
+ */
+export function cleanupRoots(env: Env, roots: Iterable<string>): void {
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    for (const id of readdirSync(root)) {
+      if (!id.startsWith('.')) hk(env, root, ['delete', '--force', id]);
+    }
+    // Sweeps work directories (their owners are gone by now).
+    hk(env, root, ['delete', '--force', 'cleanup-sweep']);
+  }
+}
