@@ -46,9 +46,10 @@ export function derivedCgroup(spec: Spec | null, id: string, ctx: RuntimeContext
   }
 }
 
+/** The cgroup's processes that still run (not exiting, not zombies). */
 function cgroupPids(cg: CgroupManager | null): number[] {
   try {
-    return cg?.exists() ? cg.pids() : [];
+    return cg?.exists() ? cg.pids().filter((p) => isAlive(p)) : [];
   } catch {
     return [];
   }
