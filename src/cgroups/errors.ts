@@ -39,6 +39,13 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
   ERANGE: 'result out of range',
   ENOTEMPTY: 'directory not empty',
   ESRCH: 'no such process',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EEXIST: 'file exists',
+  ENAMETOOLONG: 'file name too long',
 };
 
 export function errnoCode(e: unknown): string | undefined {

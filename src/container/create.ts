@@ -25,7 +25,7 @@ import { OCI_VERSION } from '../spec/version.js';
 import { validateId } from './ids.js';
 import { procStat } from './proc.js';
 import { ociState } from './status.js';
-import { CONFIG_FILE, FIFO_FILE, Store, type ContainerRecord } from './store.js';
+import { FIFO_FILE, storeFor, WriteError, type ContainerRecord } from './store.js';
 import { checkTerminal, connectConsoleSocket } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
@@ -88,7 +88,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   }
   const terminal = spec.process?.terminal === true;
   checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;
@@ -136,7 +136,6 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
   }
 
-  const lock = store.claim(id, rootlessEuid);
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
   let consoleFd = -1;
@@ -158,15 +157,16 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     newNamespaces: plan.newNamespaces,
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
+  // Recorded before it exists, so that a delete after a crash here finds it.
+  if (cgm) {
+    rec.cgroup = cgm.dirs;
+    const unit = unitRecord(cgm);
+    if (unit) rec.systemd = unit;
+  }
+  // The directory appears with the record and the config in it, or not at
+  // all (store.ts): a create killed before this leaves nothing in the way.
+  const lock = store.claim(id, { record: rec, config: JSON.stringify(spec) }, rootlessEuid);
   try {
-    writeFileSync(path.join(dir, CONFIG_FILE), JSON.stringify(spec));
-    // Recorded before it exists, so that a delete after a crash here finds it.
-    if (cgm) {
-      rec.cgroup = cgm.dirs;
-      const unit = unitRecord(cgm);
-      if (unit) rec.systemd = unit;
-    }
-    store.write(rec);
     if (cgm) {
       cgroupMade = true;
       for (const w of createCgroup(cgm, spec, { skipDevices: who.euid !== 0 || who.inUserns })) ctx.log('warn', where(w));
@@ -208,6 +208,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     });
     rec.pid = session.pid;
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
+    // The init exists: recorded at once (still "creating"), so that should
+    // this create die, delete can tell the init by its start time and stop
+    // it even without a cgroup.
+    store.write(rec);
     // The init waits for MSG_GO before it runs anything of the container's:
     // joining the cgroup now is before any container code. Under systemd
     // this is when the unit is made (around this pid) and limited.
@@ -251,7 +255,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       for (const w of await runHooksAll('poststop', spec.hooks.poststop, JSON.stringify(ociState(rec, 'stopped')))) ctx.log('warn', where(w.message));
     }
     if (e instanceof HakoError) throw e;
-    if (e instanceof LaunchError || e instanceof HookError) throw new HakoError(where(e.message));
+    if (e instanceof LaunchError || e instanceof HookError || e instanceof WriteError) throw new HakoError(where(e.message));
     throw new HakoError(where(describe(e)));
   } finally {
     if (consoleFd >= 0) native().close(consoleFd);

@@ -17,7 +17,7 @@ import { statsEventJson, toJson } from '../cgroups/stats.js';
 import { containerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
-import { Store } from './store.js';
+import { storeFor, type Store } from './store.js';
 
 /** How often the OOM counter and the container's status are checked while streaming (at most). */
 export const POLL_MS = 200;
@@ -26,7 +26,7 @@ function openContainer(ctx: Pick<RuntimeContext, 'root'>, id: string, intervalMs
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   // runc checks the interval before anything else, even with --stats.
   if (!(intervalMs > 0)) throw new HakoError('duration interval must be greater than 0', 'usage');
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const rec = store.read(id);
   if (!rec) throw notFound(id);
   const status = statusOf(rec, store.dir(id));

@@ -21,7 +21,7 @@ import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import { ociState, statusOf } from './status.js';
-import { Store, type ContainerRecord } from './store.js';
+import { storeFor, type ContainerRecord } from './store.js';
 import { checkTerminal, ConsoleProxy, connectConsoleSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
 
 export interface ExecOptions extends Omit<ExecFlags, 'args'> {
@@ -113,7 +113,7 @@ interface Launched {
 /** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
 async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const lock = store.lock(id);
   let pidfd = -1;
   let consoleFd = -1;

@@ -6,7 +6,7 @@ import { native } from '../native.js';
 import type { RuntimeContext } from './context.js';
 import { isAlive } from './proc.js';
 import { statusOf } from './status.js';
-import { Store, type ContainerRecord } from './store.js';
+import { storeFor, type ContainerRecord } from './store.js';
 import { CLONE } from '../launch/linux-consts.js';
 import { containerCgroup } from './cgroup.js';
 
@@ -16,7 +16,8 @@ export interface KillOptions {
   locked?: boolean;
 }
 
-function signalPid(pid: number, startTime: string | undefined, sig: number): boolean {
+/** Signals pid through a pidfd, after checking it is still the process started at startTime. False: it is gone. */
+export function signalPid(pid: number, startTime: string | undefined, sig: number): boolean {
   let pidfd: number;
   try {
     pidfd = native().pidfdOpen(pid);
@@ -75,7 +76,7 @@ export function onlyInitReachable(rec: ContainerRecord): string | null {
 }
 
 export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts: KillOptions = {}): void {
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const lock = opts.locked ? null : store.lock(id);
   try {
     const rec = store.read(id);

@@ -12,10 +12,10 @@ import type { CgroupManager } from '../cgroups/manager.js';
 import { containerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf, type Status } from './status.js';
-import { Store, type ContainerRecord } from './store.js';
+import { storeFor, type ContainerRecord } from './store.js';
 
 function withContainer(ctx: RuntimeContext, id: string, verb: string, fn: (rec: ContainerRecord, status: Status, cg: () => CgroupManager) => void): void {
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const lock = store.lock(id);
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   try {

@@ -4,11 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { HakoError, notFound } from '../errors.js';
 import type { RuntimeContext } from './context.js';
 import { containerPids } from './kill.js';
-import { Store } from './store.js';
+import { storeFor } from './store.js';
 
 /** Host pids of the container's processes; empty once it has stopped. */
 export function processes(ctx: Pick<RuntimeContext, 'root'>, id: string): number[] {
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const rec = store.read(id);
   if (!rec) throw notFound(id);
   return containerPids(rec);

@@ -1,27 +1,52 @@
 // `state` and `list`: read-only, no lock, no native addon (kept lean).
-import { notFound } from '../errors.js';
+//
+// A container directory whose record cannot be read (both copies damaged
+// or gone: see store.ts) is still shown, as a stopped container with no
+// pid, and a one-line warning says what is wrong and that `delete --force`
+// removes it: one bad entry never makes `list` fail for the whole root,
+// and `state` tells a client what `delete` will find.
+import { describe, notFound } from '../errors.js';
 import type { RuntimeContext } from './context.js';
 import { ociState, statusOf, type OciState } from './status.js';
-import { Store } from './store.js';
+import { OCI_VERSION } from '../spec/version.js';
+import { damagedError, storeFor, type Entry, type Store } from './store.js';
 
-export function state(ctx: Pick<RuntimeContext, 'root'>, id: string): OciState {
-  const store = new Store(ctx.root);
-  const rec = store.read(id);
-  if (!rec) throw notFound(id);
-  return ociState(rec, statusOf(rec, store.dir(id)));
+type QueryContext = Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>;
+
+/** What is shown for a directory without a usable record: stopped, nothing known. */
+export function damagedState(id: string): OciState {
+  return { ociVersion: OCI_VERSION, id, pid: 0, status: 'stopped', bundle: '', rootfs: '', created: '', owner: '' };
 }
 
-export function list(ctx: Pick<RuntimeContext, 'root'>): OciState[] {
-  const store = new Store(ctx.root);
+function shown(ctx: QueryContext, store: Store, id: string, entry: Entry): OciState {
+  if (entry.damage !== undefined) {
+    ctx.log?.('warn', damagedError(id, entry.damage).message);
+    return damagedState(id);
+  }
+  if (entry.warning) ctx.log?.('warn', entry.warning);
+  return ociState(entry.rec, statusOf(entry.rec, store.dir(id)));
+}
+
+export function state(ctx: QueryContext, id: string): OciState {
+  const store = storeFor(ctx);
+  const entry = store.load(id);
+  if (!entry) throw notFound(id);
+  return shown(ctx, store, id, entry);
+}
+
+export function list(ctx: QueryContext): OciState[] {
+  const store = storeFor(ctx);
   const out: OciState[] = [];
   for (const id of store.ids()) {
-    let rec;
     try {
-      rec = store.read(id);
-    } catch {
-      continue;
+      const entry = store.load(id);
+      // null: deleted since the directory was listed.
+      if (entry) out.push(shown(ctx, store, id, entry));
+    } catch (e) {
+      // Whatever else goes wrong with one entry stays with it.
+      ctx.log?.('warn', `container ${JSON.stringify(id)}: ${describe(e)}`);
+      out.push(damagedState(id));
     }
-    if (rec) out.push(ociState(rec, statusOf(rec, store.dir(id))));
   }
   return out;
 }

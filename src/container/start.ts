@@ -11,7 +11,7 @@ import { killContainer } from './kill.js';
 import { ociState, statusOf } from './status.js';
 import { isAlive } from './proc.js';
 import { native } from '../native.js';
-import { FIFO_FILE, Store } from './store.js';
+import { FIFO_FILE, storeFor } from './store.js';
 
 /**
  * Opens exec.fifo without blocking (a dead init would leave a blocking open
@@ -59,7 +59,7 @@ function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => s
 }
 
 export async function start(ctx: RuntimeContext, id: string): Promise<void> {
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const lock = store.lock(id);
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   try {

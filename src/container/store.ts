@@ -1,16 +1,45 @@
 // The state directory: one directory per container under --root, holding
-// state.json (written atomically), a copy of the config it was created
-// from, and exec.fifo until `start`. Every command that changes a container
-// holds an flock on its directory.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+// state.json and its copy state.json.bak (the record, each written
+// atomically), a copy of the config it was created from, and exec.fifo
+// until `start`. Every command that changes a container holds an flock on
+// its directory.
+//
+// What a SIGKILL at any instant, a full disk or a damaged file can leave,
+// and why it stays harmless:
+//  - A container directory appears whole or not at all: `create` builds it
+//    under a work name (".tmp-PID-STARTTIME-RANDOM", with the record and the
+//    config written and checked) and renames it into place; `delete` renames
+//    it out of the way before removing it. A work directory whose owner is
+//    dead is garbage (it holds files only: no cgroup or process is made
+//    before the rename), and create and delete sweep it away. So the id is
+//    never blocked by half a directory, and `list` never sees one.
+//  - Every write is checked whole (short writes, ENOSPC at write, fsync,
+//    close or rename) and lands by rename: a reader sees the old file or
+//    the new one.
+//  - The record is written twice, state.json then state.json.bak, so one
+//    damaged file still leaves a record that names the cgroup and the init
+//    (with its start time, so a reused pid is never taken for it). With
+//    both gone the entry is "damaged": listed with a warning, and `delete
+//    --force` works from the config and the id (src/container/delete.ts).
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { errnoCode, errnoText } from '../cgroups/errors.js';
 import { HakoError, notFound } from '../errors.js';
+import type { RuntimeContext } from './context.js';
 import { native } from '../native.js';
+import { validateId, isValidId } from './ids.js';
+import { isAlive, procStat } from './proc.js';
+import { RecordError, parseRecord } from './record.js';
 
 export const DEFAULT_ROOT = '/run/hako';
 export const STATE_FILE = 'state.json';
+/** The record's second copy: written after state.json, read when state.json is unusable. */
+export const BACKUP_FILE = 'state.json.bak';
 export const CONFIG_FILE = 'config.json';
 export const FIFO_FILE = 'exec.fifo';
+/** A state file larger than this is not ours (annotations are the only unbounded part). */
+const MAX_STATE_BYTES = 16 << 20;
 
 /** What hako records about a container (a superset of the OCI state). */
 export interface ContainerRecord {
@@ -38,13 +67,82 @@ export interface ContainerRecord {
   noNewKeyring?: boolean;
 }
 
+/**
+ * A container directory as found: its record (from state.json, or from the
+ * copy with `warning` saying why), or `damage`: why neither copy is usable.
+ */
+export type Entry = { rec: ContainerRecord; warning?: string; damage?: undefined } | { rec?: undefined; warning?: undefined; damage: string };
+
+export interface StoreOptions {
+  /** Where a record read from its copy is reported (one line). */
+  warn?: (message: string) => void;
+}
+
+/** A write of state that did not land whole: `cannot write FILE: CAUSE`. */
+export class WriteError extends Error {
+  override readonly name = 'WriteError';
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${file}: ${cause instanceof WriteError ? cause.message : errnoText(cause)}`);
+  }
+}
+
+const q = (id: string) => JSON.stringify(id);
+
+/** The reason a file could not be read, in words. */
+function readProblem(e: unknown): string {
+  if (e instanceof RecordError) return e.message;
+  switch (errnoCode(e)) {
+    case 'ENOENT':
+      return 'missing';
+    case 'ELOOP':
+      return 'a symbolic link, not a file';
+    default:
+      return errnoText(e);
+  }
+}
+
+/** The text of a state file: a regular file, not followed through a link, not endless. */
+function readStateFile(file: string): string {
+  // O_NONBLOCK: a FIFO put in its place must not hang the reader.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new RecordError(st.isDirectory() ? 'a directory, not a file' : 'not a regular file');
+    if (st.size > MAX_STATE_BYTES) throw new RecordError(`too large (${st.size} bytes)`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let ownStart: string | undefined;
+/** A work directory's name: whose it is (pid and start time) and a random part. */
+function workName(): string {
+  ownStart ??= procStat(process.pid)?.startTime ?? '';
+  return `.tmp-${process.pid}-${ownStart}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The owner named by a work directory's name, or null for any other name. */
+export function parseWorkName(name: string): { pid: number; startTime: string } | null {
+  const m = /^\.tmp-(\d+)-(\d*)-[0-9a-f]+$/.exec(name);
+  return m ? { pid: Number(m[1]), startTime: m[2]! } : null;
+}
+
 export class Store {
   readonly root: string;
-  constructor(root = DEFAULT_ROOT) {
+  constructor(
+    root = DEFAULT_ROOT,
+    private readonly opts: StoreOptions = {},
+  ) {
     this.root = path.resolve(root);
   }
 
+  /** The container's directory; the id is checked first (nothing outside the root is ever named). */
   dir(id: string): string {
+    validateId(id);
     return path.join(this.root, id);
   }
 
@@ -53,118 +151,285 @@ export class Store {
   }
 
   /**
-   * Claims an id: mkdir is atomic, so of two concurrent creates exactly one
-   * gets the directory. Returns the held lock.
+   * Claims an id with its first record and config: they are written in a
+   * work directory, which is then renamed to the id. A rename onto a
+   * container's directory fails (it is never empty), so of concurrent
+   * creates exactly one gets the id. Returns the held lock.
    */
-  claim(id: string, rootlessEuid?: number): Lock {
-    try {
-      this.ensureRoot();
-      mkdirSync(this.dir(id), { mode: 0o700 });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') {
-        throw new HakoError(`container with id ${JSON.stringify(id)} already exists`, 'exists');
-      }
+  claim(id: string, first: { record: ContainerRecord; config: string }, rootlessEuid?: number): Lock {
+    const dir = this.dir(id);
+    const cannot = (e: unknown) => {
+      const code = errnoCode(e);
       // The usual first stumble of a rootless user: say what to do.
       const hint =
         (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') && rootlessEuid !== undefined
           ? `; hako runs as uid ${rootlessEuid}: use a state root the user owns (--root, or XDG_RUNTIME_DIR, which makes it $XDG_RUNTIME_DIR/hako)`
           : '';
-      throw new HakoError(`cannot create state directory ${this.dir(id)}: ${(e as Error).message}${hint}`);
-    }
+      return new HakoError(`container ${q(id)}: cannot create state directory ${dir}: ${errnoText(e)}${hint}`);
+    };
+    let work: string;
     try {
-      return Lock.take(this.dir(id), id);
+      this.ensureRoot();
+      this.sweep();
+      work = path.join(this.root, workName());
+      mkdirSync(work, { mode: 0o700 });
     } catch (e) {
-      // Nothing is left behind: an empty directory would make the id look taken.
-      this.remove(id);
+      throw cannot(e);
+    }
+    let lock: Lock | undefined;
+    let placed = false;
+    try {
+      lock = Lock.take(work, id);
+      const json = JSON.stringify(first.record);
+      writeAtomic(path.join(work, CONFIG_FILE), first.config, path.join(dir, CONFIG_FILE));
+      writeAtomic(path.join(work, STATE_FILE), json, path.join(dir, STATE_FILE));
+      writeAtomic(path.join(work, BACKUP_FILE), json, path.join(dir, BACKUP_FILE));
+      try {
+        renameSync(work, dir);
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new HakoError(`container with id ${q(id)} already exists`, 'exists');
+        throw cannot(e);
+      }
+      placed = true;
+      try {
+        native().fsyncDir(this.root);
+      } catch (e) {
+        throw new WriteError(this.root, e);
+      }
+      return lock;
+    } catch (e) {
+      lock?.release();
+      if (placed) this.remove(id);
+      else rmSync(work, { recursive: true, force: true });
+      if (e instanceof WriteError) throw new HakoError(`container ${q(id)}: ${e.message}`);
       throw e;
     }
   }
 
   /** Locks an existing container; throws "does not exist" if there is none. */
   lock(id: string): Lock {
-    let lock: Lock;
-    try {
-      lock = Lock.take(this.dir(id), id);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') throw notFound(id);
-      throw e;
-    }
-    // A delete that held the lock before us may have removed the directory.
-    if (this.read(id) === null) {
+    const dir = this.dir(id);
+    for (let tries = 0; ; tries++) {
+      let lock: Lock;
+      try {
+        lock = Lock.take(dir, id);
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') throw notFound(id);
+        throw e;
+      }
+      // A delete moves the directory away while holding the lock: what we
+      // waited for may be gone, or be another container of the same id.
+      if (lock.isAt(dir)) return lock;
       lock.release();
-      throw notFound(id);
+      if (tries === 100) throw new HakoError(`container ${q(id)}: cannot lock ${dir}: it keeps being replaced`);
     }
-    return lock;
   }
 
-  read(id: string): ContainerRecord | null {
-    let text: string;
-    try {
-      text = readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-      throw e;
+  /**
+   * The container's directory as found, or null when there is none. Never
+   * throws for a damaged directory: that is what `damage` says.
+   */
+  load(id: string): Entry | null {
+    const dir = this.dir(id);
+    const problems: string[] = [];
+    for (const name of [STATE_FILE, BACKUP_FILE]) {
+      const file = path.join(dir, name);
+      try {
+        const rec = parseRecord(readStateFile(file), id);
+        return problems.length ? { rec, warning: `container ${q(id)}: ${problems[0]}; using ${file}` } : { rec };
+      } catch (e) {
+        problems.push(`${file}: ${readProblem(e)}`);
+      }
     }
+    // Neither copy: gone (deleted meanwhile), or damaged.
     try {
-      return JSON.parse(text) as ContainerRecord;
+      if (!lstatSync(dir).isDirectory()) return null;
     } catch {
-      throw new HakoError(`container ${JSON.stringify(id)}: ${path.join(this.dir(id), STATE_FILE)} is corrupt`);
+      return null;
     }
+    return { damage: problems.join('; ') };
   }
 
-  /** write, fsync, rename, fsync the directory: a reader sees the old or the new file, whole. */
+  /** The record, or null when the container does not exist; a damaged one is an error naming the files. */
+  read(id: string): ContainerRecord | null {
+    const e = this.load(id);
+    if (!e) return null;
+    if (e.damage !== undefined) throw damagedError(id, e.damage);
+    if (e.warning) this.opts.warn?.(e.warning);
+    return e.rec;
+  }
+
+  /** Both copies, one after the other, each whole or not at all. Throws WriteError. */
   write(rec: ContainerRecord): void {
-    writeAtomic(path.join(this.dir(rec.id), STATE_FILE), JSON.stringify(rec));
+    const dir = this.dir(rec.id);
+    const json = JSON.stringify(rec);
+    writeAtomic(path.join(dir, STATE_FILE), json);
+    writeAtomic(path.join(dir, BACKUP_FILE), json);
   }
 
   readConfigText(id: string): string {
     return readFileSync(path.join(this.dir(id), CONFIG_FILE), 'utf8');
   }
 
+  /** The ids of the container directories (work directories and other names are not containers). */
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        .filter((d) => d.isDirectory() && isValidId(d.name))
         .map((d) => d.name)
         .sort();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (errnoCode(e) === 'ENOENT') return [];
       throw e;
     }
   }
 
+  /** Moves the directory out of the id's way (one rename), then removes it. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    const aside = path.join(this.root, workName());
+    try {
+      renameSync(dir, aside);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return;
+      throw e;
+    }
+    rmSync(aside, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the work directories of dead owners (a create or delete killed
+   * half-way). The owner's pid and start time say whether it lives; the
+   * lock, which a live owner holds, covers an owner this pid namespace
+   * cannot see.
+   */
+  sweep(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const owner = parseWorkName(name);
+      if (!owner || isAlive(owner.pid, owner.startTime || undefined)) continue;
+      const dir = path.join(this.root, name);
+      let lock: Lock | null;
+      try {
+        lock = Lock.tryTake(dir);
+      } catch {
+        continue; // gone meanwhile, or not a directory
+      }
+      if (!lock) continue;
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } finally {
+        lock.release();
+      }
+    }
   }
 }
 
-export function writeAtomic(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/** The store of a command's context: records read from their copy are reported through ctx.log. */
+export function storeFor(ctx: Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>): Store {
+  const log = ctx.log;
+  return new Store(ctx.root, log ? { warn: (m) => log('warn', m) } : {});
+}
+
+export function damagedError(id: string, damage: string): HakoError {
+  return new HakoError(`container ${q(id)}: its state cannot be read (${damage}); \`delete --force\` removes what is left of it`, 'state');
+}
+
+/** writeSync until every byte is written: a short count is not success. */
+export function writeAll(fd: number, buf: Uint8Array, write: (fd: number, b: Uint8Array, off: number, len: number) => number = writeSync): void {
+  for (let off = 0; off < buf.length; ) {
+    const n = write(fd, buf, off, buf.length - off);
+    if (!(n > 0)) throw Object.assign(new Error(`the file system took ${off} of ${buf.length} bytes`), { code: 'ENOSPC' });
+    off += n;
   }
-  renameSync(tmp, file);
-  native().fsyncDir(path.dirname(file));
+}
+
+/**
+ * write, fsync, close, rename, fsync the directory: a reader sees the old
+ * or the new file, whole. Any step failing removes the temporary file and
+ * throws WriteError naming `label` (the file as the user knows it).
+ */
+export function writeAtomic(file: string, data: string | Uint8Array, label = file): void {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const tmp = `${file}.${process.pid}.tmp`;
+  let fd = -1;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    writeAll(fd, buf);
+    fsyncSync(fd);
+    const f = fd;
+    fd = -1;
+    closeSync(f);
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* reporting the first error */
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never made, or renamed */
+    }
+    throw new WriteError(label, e);
+  }
+  try {
+    native().fsyncDir(path.dirname(file));
+  } catch (e) {
+    throw new WriteError(label, e);
+  }
 }
 
 /** An flock on a container directory, held until release() or exit. */
 export class Lock {
   private constructor(private fd: number) {}
 
+  private static open(dir: string): number {
+    return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  }
+
   static take(dir: string, id: string): Lock {
-    const fd = openSync(dir, 'r');
+    const fd = Lock.open(dir);
     try {
       native().flock(fd, 'ex', false);
     } catch (e) {
       closeSync(fd);
-      throw new HakoError(`container ${JSON.stringify(id)}: cannot lock ${dir}: ${(e as Error).message}`);
+      throw new HakoError(`container ${q(id)}: cannot lock ${dir}: ${errnoText(e)}`);
     }
     return new Lock(fd);
+  }
+
+  /** The lock if nobody holds it, else null. */
+  static tryTake(dir: string): Lock | null {
+    const fd = Lock.open(dir);
+    let got = false;
+    try {
+      got = native().flock(fd, 'ex', true);
+    } finally {
+      if (!got) closeSync(fd);
+    }
+    return got ? new Lock(fd) : null;
+  }
+
+  /** Whether `dir` still names the locked directory. */
+  isAt(dir: string): boolean {
+    try {
+      const a = fstatSync(this.fd);
+      const b = statSync(dir);
+      return a.ino === b.ino && a.dev === b.dev;
+    } catch {
+      return false;
+    }
   }
 
   release(): void {
@@ -173,8 +438,4 @@ export class Lock {
       this.fd = -1;
     }
   }
-}
-
-export function writeSmallFile(file: string, data: string): void {
-  writeFileSync(file, data);
 }

@@ -34,7 +34,7 @@ import type { LinuxBlockIO, LinuxResources, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
-import { CONFIG_FILE, Store, writeAtomic } from './store.js';
+import { CONFIG_FILE, storeFor, writeAtomic } from './store.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = 'stdin';
@@ -204,7 +204,7 @@ export interface UpdateOptions {
  * ctx.log.
  */
 export function update(ctx: RuntimeContext, id: string, request: LinuxResources | (() => LinuxResources), opts: UpdateOptions): void {
-  const store = new Store(ctx.root);
+  const store = storeFor(ctx);
   const lock = store.lock(id);
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   try {
