@@ -1,8 +1,9 @@
 # hako: `make demo` and `make test` set everything up on a fresh machine.
 SHELL := /bin/bash
 # uidmap: newuidmap/newgidmap, which rootless containers with more than the
-# caller's own id mapped need (the rootless tests use them too).
-APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap
+# caller's own id mapped need (the rootless tests use them too). strace:
+# the launcher-death tests kill a process at an exact syscall with it.
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap strace
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
@@ -11,8 +12,9 @@ HAKO := $(CURDIR)/bin/hako
 all: build
 
 # apt packages, installed only when missing (apt-get update first: a fresh
-# machine's lists may be empty).
-$(STAMP)/apt:
+# machine's lists may be empty). Checked again when the Makefile (so the
+# list) changes.
+$(STAMP)/apt: Makefile
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 
 export interface ProcStat {
+  /** The name the kernel keeps (16 bytes at most), even for a zombie. */
+  comm: string;
   state: string;
   ppid: number;
   /** Field 22, clock ticks since boot: with the pid, identifies a process. */
@@ -18,7 +20,8 @@ export function procStat(pid: number): ProcStat | null {
   }
   // comm may contain spaces and parentheses: split after the last ')'.
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '' };
+  const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+  return { comm, state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '' };
 }
 
 /** Alive and the same process: not exited, not a zombie, same start time. */
