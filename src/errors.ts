@@ -30,3 +30,20 @@ export function describe(e: unknown): string {
   if (e instanceof Error) return e.message.replace(/\s*\n\s*/g, '; ');
   return String(e);
 }
+
+/**
+ * What a failed system call says, without Node's errno name and call:
+ * "EISDIR: illegal operation on a directory, rename 'a' -> 'b'" becomes
+ * "illegal operation on a directory"; EISDIR and ENOTDIR get plainer words.
+ */
+export function systemReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code && PLAIN[code]) return PLAIN[code];
+  const msg = describe(e);
+  return /^[A-Z0-9_]+: (.*?), \w+ '.*'$/.exec(msg)?.[1] ?? msg;
+}
+
+const PLAIN: Readonly<Record<string, string>> = {
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+};

@@ -3,7 +3,7 @@
 // state directory, no process, no pid file is left behind.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
+import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
 import { hostLsm } from '../launch/lsm.js';
@@ -259,13 +259,22 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   }
 }
 
-/** The pid file: decimal, no newline (containerd rejects one), appears whole. */
+/**
+ * The pid file: decimal, no newline (containerd rejects one), appears whole.
+ * A failure leaves no temporary file and says which pid file and why, in
+ * words ("is a directory"), not errno names.
+ */
 export function writePidFile(file: string, pid: number): void {
   const abs = path.resolve(file);
-  mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
+  try {
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmQuiet(tmp);
+    throw new Error(`pid file ${abs}: ${systemReason(e)}`);
+  }
 }
 
 function rmQuiet(p: string): void {
