@@ -25,10 +25,27 @@ export function notFound(id: string): HakoError {
   return new HakoError(`container ${JSON.stringify(id)} does not exist`, 'not-found');
 }
 
-/** A one-line description of any thrown value, for error output. */
+/**
+ * A one-line description of any thrown value, for error output. A system
+ * call's error reads as Go's do (and so runc's): "open /x: no such file or
+ * directory", not Node's "ENOENT: no such file or directory, open '/x'".
+ */
 export function describe(e: unknown): string {
-  if (e instanceof Error) return e.message.replace(/\s*\n\s*/g, '; ');
-  return String(e);
+  if (!(e instanceof Error)) return String(e);
+  const m = errnoParts(e);
+  const text = m ? (m.syscall ? `${m.syscall}${m.path ? ' ' + m.path : ''}${m.dest ? ' -> ' + m.dest : ''}: ${m.reason}` : m.reason) : e.message;
+  return text.replace(/\s*\n\s*/g, '; ');
+}
+
+// "ENOENT: no such file or directory, open '/x'", "EXDEV: cross-device link not permitted, rename 'a' -> 'b'", "EPERM: operation not permitted"
+const NODE_ERRNO = /^(E[A-Z0-9]+): (.*?)(?:, (\w+)(?: '(.*?)')?(?: -> '(.*)')?)?$/s;
+
+function errnoParts(e: Error): { reason: string; syscall?: string; path?: string; dest?: string } | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return undefined;
+  const m = NODE_ERRNO.exec(e.message);
+  if (!m || m[1] !== code) return undefined;
+  return { reason: m[2]!, syscall: m[3], path: m[4], dest: m[5] };
 }
 
 /**
@@ -39,8 +56,11 @@ export function describe(e: unknown): string {
 export function systemReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code && PLAIN[code]) return PLAIN[code];
-  const msg = describe(e);
-  return /^[A-Z0-9_]+: (.*?), \w+ '.*'$/.exec(msg)?.[1] ?? msg;
+  if (e instanceof Error) {
+    const m = errnoParts(e);
+    if (m) return m.reason;
+  }
+  return describe(e);
 }
 
 const PLAIN: Readonly<Record<string, string>> = {

@@ -26,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CgroupError } from '../cgroups/errors.js';
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe, systemReason, notFound } from '../errors.js';
 import { SpecError } from '../spec/errors.js';
 import { decodeUtf8, parseJson } from '../spec/json.js';
 import { validateResources } from '../spec/load.js';
@@ -49,9 +49,7 @@ export function readResourcesDocument(file: string, readStdin: () => string | Ui
   try {
     text = file === '-' ? readStdin() : readFileSync(file);
   } catch (e) {
-    // "ENOENT: no such file or directory, open 'x'" → "no such file or directory"
-    const why = /^[A-Z0-9_]+: (.*?), \w+ '.*'$/.exec(describe(e))?.[1] ?? describe(e);
-    throw new SpecError(name, '', `cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
+    throw new SpecError(name, '', `cannot read ${file === '-' ? 'standard input' : file}: ${systemReason(e)}`);
   }
   return validateResources(parseJson(typeof text === 'string' ? text : decodeUtf8(text, name), name), name);
 }
