@@ -40,9 +40,30 @@ export function describe(e: unknown): string {
 // "ENOENT: no such file or directory, open '/x'", "EXDEV: cross-device link not permitted, rename 'a' -> 'b'", "EPERM: operation not permitted"
 const NODE_ERRNO = /^(E[A-Z0-9]+): (.*?)(?:, (\w+)(?: '(.*?)')?(?: -> '(.*)')?)?$/s;
 
+// Node's spawn: "spawn /x ENOENT" (Bun says "ENOENT: ..., posix_spawn '/x'").
+const NODE_SPAWN = /^(spawn(?:Sync)?) (.*) (E[A-Z0-9]+)$/s;
+
+// What Node's spawn leaves out: the words for the codes an exec meets.
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  ENOEXEC: 'exec format error',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  E2BIG: 'argument list too long',
+  ETXTBSY: 'text file busy',
+  ENOMEM: 'cannot allocate memory',
+  EAGAIN: 'resource temporarily unavailable',
+};
+
 function errnoParts(e: Error): { reason: string; syscall?: string; path?: string; dest?: string } | undefined {
   const code = (e as NodeJS.ErrnoException).code;
   if (typeof code !== 'string') return undefined;
+  const sp = NODE_SPAWN.exec(e.message);
+  if (sp && sp[3] === code) return { reason: ERRNO_WORDS[code] ?? code, syscall: sp[1], path: sp[2] };
   const m = NODE_ERRNO.exec(e.message);
   if (!m || m[1] !== code) return undefined;
   return { reason: m[2]!, syscall: m[3], path: m[4], dest: m[5] };

@@ -147,7 +147,30 @@ function parentOf(doc: Json, p: (string | number)[]): any {
   return v;
 }
 
+/** A value of the same type as `like` that still says something odd: schema-valid more often than not. */
+function sameType(r: Rng, like: Json): Json {
+  if (typeof like === 'string') {
+    switch (r.int(6)) {
+      case 0:
+        return '../' + like;
+      case 1:
+        return like + '/..';
+      case 2:
+        return like.slice(0, r.int(like.length + 1)) + r.pick(['\u0000', '\n', '/../', '//', ' ', '\ud800', '%n']) + like.slice(r.int(like.length + 1));
+      case 3:
+        return like.repeat(r.pick([2, 100, 2000]));
+      default:
+        return r.pick(ODD_STRINGS);
+    }
+  }
+  if (typeof like === 'number') return r.chance(0.3) ? LITERAL_MARK + r.pick(ODD_LITERALS) : r.pick(ODD_NUMBERS);
+  if (typeof like === 'boolean') return !like;
+  if (Array.isArray(like)) return like.length ? [...like, like[r.int(like.length)]!] : [];
+  return r.pick(ODD_STRINGS);
+}
+
 function oddValue(r: Rng, like?: Json): Json {
+  if (like !== undefined && like !== null && (typeof like !== 'object' || Array.isArray(like)) && r.chance(0.6)) return sameType(r, like);
   const kind = r.int(6);
   if (kind === 0) return r.pick(ODD_STRINGS);
   if (kind === 1) return r.pick(ODD_NUMBERS);
@@ -196,6 +219,10 @@ function mutateTree(r: Rng, doc: Json): string {
       parent[key] = oddValue(r, n.value);
       return `set ${at}`;
     case 4:
+      if (r.chance(0.5)) {
+        parent[key] = oddValue(r, n.value);
+        return `set ${at}`;
+      }
       parent[key] = nested(r.pick([2, 50, 999, 1001, 5000, 100000]));
       return `nest ${at}`;
     case 5:
@@ -244,11 +271,28 @@ function mutateBytes(r: Rng, text: Buffer): { bytes: Buffer; what: string } {
   }
 }
 
+/**
+ * Without a mount namespace of its own a container's mounts are made in the
+ * host's, by design (runc does the same, and leaves them there): a fuzz
+ * case must not do that to the machine, so the mount namespace stays.
+ */
+export function keepMountNamespace(doc: any): boolean {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return false;
+  if (doc.linux === undefined) doc.linux = {};
+  const l = doc.linux;
+  if (!l || typeof l !== 'object' || Array.isArray(l)) return false;
+  if (l.namespaces === undefined) l.namespaces = [];
+  if (!Array.isArray(l.namespaces) || l.namespaces.some((n: any) => n && typeof n === 'object' && n.type === 'mount')) return false;
+  l.namespaces.push({ type: 'mount' });
+  return true;
+}
+
 /** A mutated config.json: 1 to 3 changes to the tree, now and then damage to the bytes. */
 export function mutateConfig(r: Rng, rich: any): { bytes: Buffer; what: string[] } {
   const doc = structuredClone(rich) as Json;
   const what: string[] = [];
-  for (let i = r.int(3) + 1; i > 0; i--) what.push(mutateTree(r, doc));
+  for (let i = r.chance(0.6) ? 1 : r.int(3) + 1; i > 0; i--) what.push(mutateTree(r, doc));
+  if (keepMountNamespace(doc)) what.push('(mount namespace put back)');
   let bytes: Buffer = Buffer.from(serialize(doc), 'utf8');
   if (r.chance(0.15)) {
     const m = mutateBytes(r, bytes);

@@ -31,8 +31,14 @@ export function parseJson(text: string, file: string): unknown {
     throw new SpecError(file, '', `invalid JSON at line ${line}, column ${column}: ${found.reason}`);
   }
   if (SURROGATE_ESCAPE.test(text)) {
-    const bad = unpairedSurrogate(doc);
+    const bad = findString(doc, UNPAIRED);
     if (bad) throw new SpecError(file, bad.pointer, `${bad.key ? 'a key' : 'the string'} holds an unpaired surrogate escape (\\u${bad.unit.toString(16)}), which is no character`);
+  }
+  // A NUL ends a C string: a path, argument or name holding one would
+  // reach the kernel cut short, so no document may carry it.
+  if (text.includes('\\u0000')) {
+    const bad = findString(doc, /\u0000/);
+    if (bad) throw new SpecError(file, bad.pointer, `${bad.key ? 'a key' : 'the string'} holds a NUL character (\\u0000), which no path, argument or name can carry`);
   }
   return doc;
 }
@@ -100,14 +106,14 @@ export function tooDeep(text: string, max: number): number {
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 const UNPAIRED = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** The first key or string value with an unpaired surrogate, depth first, without recursion. */
-function unpairedSurrogate(doc: unknown): { pointer: string; key: boolean; unit: number } | undefined {
+/** The first key or string value matching `re`, depth first, without recursion. */
+function findString(doc: unknown, re: RegExp): { pointer: string; key: boolean; unit: number } | undefined {
   const stack: Array<{ v: unknown; at: string }> = [{ v: doc, at: '' }];
-  const unit = (s: string) => s.charCodeAt(UNPAIRED.exec(s)!.index);
+  const unit = (s: string) => s.charCodeAt(re.exec(s)!.index);
   while (stack.length) {
     const { v, at } = stack.pop()!;
     if (typeof v === 'string') {
-      if (UNPAIRED.test(v)) return { pointer: at, key: false, unit: unit(v) };
+      if (re.test(v)) return { pointer: at, key: false, unit: unit(v) };
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], at: `${at}/${i}` });
     } else if (v && typeof v === 'object') {
@@ -115,7 +121,7 @@ function unpairedSurrogate(doc: unknown): { pointer: string; key: boolean; unit:
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i]!;
         const p = `${at}/${pointerToken(k)}`;
-        if (UNPAIRED.test(k)) return { pointer: p, key: true, unit: unit(k) };
+        if (re.test(k)) return { pointer: p, key: true, unit: unit(k) };
         stack.push({ v: (v as Record<string, unknown>)[k], at: p });
       }
     }

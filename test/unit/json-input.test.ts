@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { decodeUtf8, invalidUtf8Offset, MAX_DEPTH, parseJson, tooDeep } from '../../src/spec/json.js';
 import { loadSpec, readJsonFile } from '../../src/spec/load.js';
 import { readResourcesDocument } from '../../src/container/update.js';
+import { describe, systemReason } from '../../src/errors.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -58,6 +59,24 @@ test('parseJson: unpaired surrogate escapes are refused with their JSON path; pa
   assert.throws(() => parseJson('{"annotations":{"\\udc00":"v"}}', 'config.json'), (e: Error) => e.message.startsWith('config.json: /annotations/\udc00: a key holds an unpaired surrogate escape (\\udc00)'));
   // An escaped backslash before "ud800" is no escape at all.
   assert.equal(parseJson('["\\\\ud800"]', 'f'), ['\\ud800']);
+});
+
+test('parseJson: a NUL character anywhere is refused with its JSON path', () => {
+  assert.throws(() => parseJson('{"hooks":{"prestart":[{"path":"/bin/true","args":["a\\u0000b"]}]}}', 'config.json'), (e: Error) => e.message === 'config.json: /hooks/prestart/0/args/0: the string holds a NUL character (\\u0000), which no path, argument or name can carry');
+  assert.throws(() => parseJson('{"linux":{"sysctl":{"a\\u0000":"1"}}}', 'config.json'), (e: Error) => e.message.startsWith('config.json: /linux/sysctl/a\u0000: a key holds a NUL character'));
+  assert.equal(parseJson('["\\\\u0000"]', 'f'), ['\\u0000']);
+});
+
+test('describe: system call errors in words, as Go says them, without errno names', () => {
+  const err = (message: string, code: string) => Object.assign(new Error(message), { code });
+  assert.is(describe(err("ENOENT: no such file or directory, open '/x/config.json'", 'ENOENT')), 'open /x/config.json: no such file or directory');
+  assert.is(describe(err("EXDEV: cross-device link not permitted, rename '/a' -> '/b'", 'EXDEV')), 'rename /a -> /b: cross-device link not permitted');
+  assert.is(describe(err('EPERM: operation not permitted', 'EPERM')), 'operation not permitted');
+  assert.is(describe(err('spawn /no/hook ENOENT', 'ENOENT')), 'spawn /no/hook: no such file or directory');
+  assert.is(describe(err("EACCES: permission denied, posix_spawn '/etc/passwd'", 'EACCES')), 'posix_spawn /etc/passwd: permission denied');
+  assert.is(describe(new Error('plain\nmessage')), 'plain; message');
+  assert.is(systemReason(err("EISDIR: illegal operation on a directory, rename 'a' -> 'b'", 'EISDIR')), 'is a directory');
+  assert.is(systemReason(err("ENOENT: no such file or directory, open 'a'", 'ENOENT')), 'no such file or directory');
 });
 
 test('config.json, process.json and update -r files are read strictly', () => {
