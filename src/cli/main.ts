@@ -7,7 +7,7 @@ import type { CreateOptions } from '../container/create.js';
 import { helpFor, usageErrorText, versionText } from './help.js';
 import { parseSignal } from './signals.js';
 import { HakoError, describe, systemReason } from '../errors.js';
-import { Logger } from '../log.js';
+import { clip, Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
 import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
@@ -221,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
       const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
       // Some of runc's usage messages carry the program's name already.
-      stderr(e.message.startsWith('hako: ') ? `${e.message}\n` : `hako: ${e.message}\n`);
+      stderr(`${e.message.startsWith('hako: ') ? '' : 'hako: '}${clip(e.message)}\n`);
       return e.exitCode;
     }
     throw e;

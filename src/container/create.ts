@@ -125,7 +125,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     });
   } catch (e) {
     if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
-    throw e;
+    if (e instanceof HakoError) throw e;
+    throw new HakoError(where(describe(e)));
   }
   for (const w of plan.warnings) ctx.log('warn', where(w));
   for (const d of plan.debug) ctx.log('debug', where(d));

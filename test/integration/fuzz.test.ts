@@ -17,8 +17,8 @@ import { caseSeed, mutateConfig, randomArgv, richConfig, Rng, type ArgvContext }
 import { cgroupsNamed, LAUNCHER, mountsNaming, processesOf, runCaptured, tempFilesUnder } from '../leftovers.js';
 
 const SEED = process.env.HAKO_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.HAKO_FUZZ_SEED ?? 20261207);
-const N_CONFIGS = Number(process.env.HAKO_FUZZ_CONFIGS ?? 150);
-const N_ARGV = Number(process.env.HAKO_FUZZ_ARGV ?? 200);
+const N_CONFIGS = Number(process.env.HAKO_FUZZ_CONFIGS ?? 300);
+const N_ARGV = Number(process.env.HAKO_FUZZ_ARGV ?? 300);
 const ONLY = process.env.HAKO_FUZZ_CASE;
 const CASE_TIMEOUT_MS = 30_000;
 
@@ -104,7 +104,7 @@ function stderrProblems(stderr: string, status: number | null, allowBare = false
   if (status === 0 && errs.length) p.push('an error line on success');
   if (status !== 0 && errs.length !== 1 && !(allowBare && errs.length === 0)) p.push(`${errs.length} error lines on failure`);
   if (errs.length === 1 && lines[lines.length - 1] !== errs[0]) p.push('the error line is not the last');
-  for (const e of errs) if (e.length > 4000) p.push('an error line longer than 4000 characters');
+  for (const e of errs) if (e.length > 4200) p.push('an error line longer than 4200 characters');
   return p;
 }
 
