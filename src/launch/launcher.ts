@@ -3,7 +3,7 @@
 // with MSG_GO, and wait until it is ready (or says why not).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { fstatSync, readdirSync } from 'node:fs';
 import { launcherPath, native } from '../native.js';
 import { procStat } from '../container/proc.js';
 import { T, TAG_NAME } from './plan-tags.js';
@@ -161,6 +161,14 @@ export class InitSession {
 
   static async start(plan: Rec[], opts: LaunchOptions): Promise<InitSession> {
     const n = opts.extraFds;
+    // The engine would say only "fcntl: bad file descriptor".
+    for (let fd = 3; fd < 3 + n; fd++) {
+      try {
+        fstatSync(fd);
+      } catch {
+        throw new LaunchError(`fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`);
+      }
+    }
     const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
     for (let i = 0; i < n; i++) stdio.push(3 + i);
     stdio.push('pipe');

@@ -79,6 +79,15 @@ t('--pid-file naming an existing directory: refused, no temporary file beside it
   usable(id);
 });
 
+t('--preserve-fds naming fds that are not open: said so, nothing left', () => {
+  const b = env.bundle();
+  const id = uniqueId('in');
+  // env.hako passes only fds 0-2.
+  // (The first few may be the engine's own: the first missing one is named.)
+  refusedThenUsable(b, id, new RegExp(`^hako: container "${id}": fd \\d+ is to be passed to the container \\(--preserve-fds 40, or LISTEN_FDS\\), but it is not open\n$`), ['--preserve-fds', '40']);
+  usable(id);
+});
+
 t('exec --process and update -r with invalid UTF-8: refused at the byte offset', () => {
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('in');
