@@ -288,11 +288,11 @@ export function keepMountNamespace(doc: any): boolean {
 }
 
 /** A mutated config.json: 1 to 3 changes to the tree, now and then damage to the bytes. */
-export function mutateConfig(r: Rng, rich: any): { bytes: Buffer; what: string[] } {
+export function mutateConfig(r: Rng, rich: any, isConfig = true): { bytes: Buffer; what: string[] } {
   const doc = structuredClone(rich) as Json;
   const what: string[] = [];
   for (let i = r.chance(0.6) ? 1 : r.int(3) + 1; i > 0; i--) what.push(mutateTree(r, doc));
-  if (keepMountNamespace(doc)) what.push('(mount namespace put back)');
+  if (isConfig && keepMountNamespace(doc)) what.push('(mount namespace put back)');
   let bytes: Buffer = Buffer.from(serialize(doc), 'utf8');
   if (r.chance(0.15)) {
     const m = mutateBytes(r, bytes);

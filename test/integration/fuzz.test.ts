@@ -5,8 +5,9 @@
 // no state directory, cgroup, mount, process or temporary file of the case.
 //
 // Bounded and seeded. HAKO_FUZZ_SEED (a number, or "random"),
-// HAKO_FUZZ_CONFIGS and HAKO_FUZZ_ARGV set the seed and the counts;
-// HAKO_FUZZ_CASE=config:N or argv:N replays one case. A failure prints the
+// HAKO_FUZZ_CONFIGS, HAKO_FUZZ_ARGV and HAKO_FUZZ_DOCS (exec --process
+// and update -r documents) set the seed and the counts; HAKO_FUZZ_CASE=
+// config:N, argv:N or doc:N replays one case. A failure prints the
 // seed and each failing case, and keeps its input under /tmp/hako-fuzz-*.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,6 +20,7 @@ import { cgroupsNamed, LAUNCHER, mountsNaming, processesOf, runCaptured, tempFil
 const SEED = process.env.HAKO_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.HAKO_FUZZ_SEED ?? 20261207);
 const N_CONFIGS = Number(process.env.HAKO_FUZZ_CONFIGS ?? 300);
 const N_ARGV = Number(process.env.HAKO_FUZZ_ARGV ?? 300);
+const N_DOCS = Number(process.env.HAKO_FUZZ_DOCS ?? 100);
 const ONLY = process.env.HAKO_FUZZ_CASE;
 const CASE_TIMEOUT_MS = 30_000;
 
@@ -180,6 +182,13 @@ t('config.json: mutated configs are refused clearly or run, and leave nothing', 
     if (res.status !== 0 && res.stderr && !res.stderr.includes(`hako: container "${id}": `)) problems.push('the error does not name the container');
     if (res.status === 0 || res.timedOut) {
       created++;
+      // Half of them go on to start: the startContainer and poststart
+      // hooks, execve of the mutated process.
+      if (res.status === 0 && r.chance(0.5)) {
+        const st = runCaptured([HAKO, '--root', env.root, 'start', id], scratch, CASE_TIMEOUT_MS);
+        if (st.timedOut) problems.push(`start: no answer in ${CASE_TIMEOUT_MS} ms`);
+        problems.push(...stderrProblems(st.stderr, st.status).map((m) => `start: ${m}`));
+      }
       const d = runCaptured([HAKO, '--root', env.root, 'delete', '--force', id], scratch, CASE_TIMEOUT_MS);
       if (d.status !== 0) problems.push(`delete after a successful create: ${d.stderr.trim()}`);
       rmSync(pidFile, { force: true });
@@ -295,6 +304,64 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
   }
   hako(['delete', '--force', existing]);
   console.log(`  fuzz: ${ran} command lines (${succeeded} exit 0) in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED})`);
+});
+
+t('exec --process and update -r: mutated documents against a running container', () => {
+  const id = `fz-doc-${SEED}`;
+  const b = env.bundle((c) => (c.process.args = ['sleep', '100000']), 'doc-bundle');
+  const hako = (args: string[]) => runCaptured([HAKO, '--root', env.root, ...args], scratch, CASE_TIMEOUT_MS);
+  const base = JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8'));
+  const proc = { ...richConfig(base, scratch).process, args: ['true'], terminal: false };
+  const resources = { memory: { limit: 268435456 }, pids: { limit: 100 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' } };
+  const file = path.join(scratch, 'doc.json');
+  let ran = 0;
+  const started = Date.now();
+  const up = () => {
+    if (existsSync(path.join(env.root, id))) hako(['delete', '--force', id]);
+    const r = hako(['run', '-d', '--bundle', b, id]);
+    assert.is(r.status, 0, r.stderr);
+  };
+  up();
+  for (const i of selected('doc', N_DOCS)) {
+    const r = new Rng(caseSeed(SEED ^ 0x27d4eb2f, i));
+    const isProc = r.chance(0.6);
+    const { bytes, what } = mutateConfig(r, isProc ? proc : resources, false);
+    writeFileSync(file, bytes);
+    const argv = isProc ? ['exec', '--process', file, id] : ['update', '-r', file, id];
+    const res = hako(argv);
+    const problems: string[] = [];
+    if (process.env.HAKO_FUZZ_VERBOSE) console.log(`doc:${i} ${res.status} ${argv[0]} ${what.join('; ')} => ${res.stderr.trim().slice(0, 200)}`);
+    if (res.timedOut) problems.push(`no answer in ${CASE_TIMEOUT_MS} ms`);
+    problems.push(...stderrProblems(res.stderr, res.status, isProc, ['err']));
+    // The container must still be there and running (an exec or update
+    // that failed must not have taken it down).
+    const st = hako(['state', id]);
+    let status = '';
+    try {
+      status = JSON.parse(st.stdout).status;
+    } catch {
+      /* below */
+    }
+    if (status !== 'running') {
+      problems.push(`the container is ${status || 'gone'} after the case`);
+      up();
+    }
+    const pids = new Set<number>();
+    const init = Number(JSON.parse(hako(['state', id]).stdout || '{}').pid ?? 0);
+    for (const n of readdirSync('/proc')) {
+      if (!/^\d+$/.test(n)) continue;
+      try {
+        if (readFileSync(`/proc/${n}/cgroup`, 'latin1') === readFileSync(`/proc/${init}/cgroup`, 'latin1')) pids.add(Number(n));
+      } catch {
+        /* gone */
+      }
+    }
+    problems.push(...leftovers([], [scratch], pids));
+    ran++;
+    if (problems.length) record({ id: `doc:${i}`, input: `${argv[0]} with mutations: ${what.join('; ')}`, status: res.status, stderr: res.stderr, problems }, bytes);
+  }
+  hako(['delete', '--force', id]);
+  console.log(`  fuzz: ${ran} process.json and resources documents in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED})`);
 });
 
 t('no failures', () => {
