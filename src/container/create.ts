@@ -87,7 +87,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(describe(e)), 'config');
   }
   const terminal = spec.process?.terminal === true;
-  checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+  try {
+    checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+  } catch (e) {
+    throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
+  }
   const store = new Store(ctx.root);
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
