@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 # libcap2-bin: setcap, for the inheritable-capabilities security test.
 # uidmap: newuidmap/newgidmap, which rootless containers with more than the
-# caller's own id mapped need (the rootless tests use them too).
-APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap libcap2-bin
+# caller's own id mapped need (the rootless tests use them too). strace:
+# the launcher-death tests kill a process at an exact syscall with it.
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap libcap2-bin strace
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
@@ -12,8 +13,9 @@ HAKO := $(CURDIR)/bin/hako
 all: build
 
 # apt packages, installed only when missing (apt-get update first: a fresh
-# machine's lists may be empty).
-$(STAMP)/apt:
+# machine's lists may be empty). Checked again when the Makefile (so the
+# list) changes.
+$(STAMP)/apt: Makefile
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -25,8 +25,66 @@ export function notFound(id: string): HakoError {
   return new HakoError(`container ${JSON.stringify(id)} does not exist`, 'not-found');
 }
 
-/** A one-line description of any thrown value, for error output. */
+/**
+ * A one-line description of any thrown value, for error output. A system
+ * call's error reads as Go's do (and so runc's): "open /x: no such file or
+ * directory", not Node's "ENOENT: no such file or directory, open '/x'".
+ */
 export function describe(e: unknown): string {
-  if (e instanceof Error) return e.message.replace(/\s*\n\s*/g, '; ');
-  return String(e);
+  if (!(e instanceof Error)) return String(e);
+  const m = errnoParts(e);
+  const text = m ? (m.syscall ? `${m.syscall}${m.path ? ' ' + m.path : ''}${m.dest ? ' -> ' + m.dest : ''}: ${m.reason}` : m.reason) : e.message;
+  return text.replace(/\s*\n\s*/g, '; ');
 }
+
+// "ENOENT: no such file or directory, open '/x'", "EXDEV: cross-device link not permitted, rename 'a' -> 'b'", "EPERM: operation not permitted"
+const NODE_ERRNO = /^(E[A-Z0-9]+): (.*?)(?:, (\w+)(?: '(.*?)')?(?: -> '(.*)')?)?$/s;
+
+// Node's spawn: "spawn /x ENOENT" (Bun says "ENOENT: ..., posix_spawn '/x'").
+const NODE_SPAWN = /^(spawn(?:Sync)?) (.*) (E[A-Z0-9]+)$/s;
+
+// What Node's spawn leaves out: the words for the codes an exec meets.
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  ENOEXEC: 'exec format error',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  E2BIG: 'argument list too long',
+  ETXTBSY: 'text file busy',
+  ENOMEM: 'cannot allocate memory',
+  EAGAIN: 'resource temporarily unavailable',
+};
+
+function errnoParts(e: Error): { reason: string; syscall?: string; path?: string; dest?: string } | undefined {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return undefined;
+  const sp = NODE_SPAWN.exec(e.message);
+  if (sp && sp[3] === code) return { reason: ERRNO_WORDS[code] ?? code, syscall: sp[1], path: sp[2] };
+  const m = NODE_ERRNO.exec(e.message);
+  if (!m || m[1] !== code) return undefined;
+  return { reason: m[2]!, syscall: m[3], path: m[4], dest: m[5] };
+}
+
+/**
+ * What a failed system call says, without Node's errno name and call:
+ * "EISDIR: illegal operation on a directory, rename 'a' -> 'b'" becomes
+ * "illegal operation on a directory"; EISDIR and ENOTDIR get plainer words.
+ */
+export function systemReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code && PLAIN[code]) return PLAIN[code];
+  if (e instanceof Error) {
+    const m = errnoParts(e);
+    if (m) return m.reason;
+  }
+  return describe(e);
+}
+
+const PLAIN: Readonly<Record<string, string>> = {
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+};

@@ -20,10 +20,26 @@ function rfc3339(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/**
+ * A message that echoes a huge value (a 10 kB path from config.json) stays
+ * readable: its middle gives way, its start (container, file, JSON path)
+ * and end (the cause) stay.
+ */
+export const MAX_LINE = 4096;
+
+export function clip(msg: string, max = MAX_LINE): string {
+  if (msg.length <= max) return msg;
+  const keep = max - 40;
+  const head = Math.ceil(keep / 2);
+  const tail = keep - head;
+  return `${msg.slice(0, head)}…(${msg.length - keep} characters left out)…${msg.slice(msg.length - tail)}`;
+}
+
 export class Logger {
   constructor(private readonly opts: LoggerOptions) {}
 
   line(level: LogLevel, msg: string): string {
+    msg = clip(msg);
     if (this.opts.format === 'json') return JSON.stringify({ level, msg, time: rfc3339() }) + '\n';
     return `time="${rfc3339()}" level=${level} msg=${JSON.stringify(msg)}\n`;
   }
@@ -40,7 +56,7 @@ export class Logger {
         /* fall back to stderr */
       }
     }
-    writeFd(2, level === 'error' ? `hako: ${msg}\n` : text);
+    writeFd(2, level === 'error' ? `hako: ${clip(msg)}\n` : text);
   };
 
   /** An error ends the command: logged to --log, and always the plain message on stderr. */
@@ -52,6 +68,6 @@ export class Logger {
         /* stderr still gets it */
       }
     }
-    writeFd(2, `hako: ${msg}\n`);
+    writeFd(2, `hako: ${clip(msg)}\n`);
   }
 }

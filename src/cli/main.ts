@@ -6,8 +6,8 @@ import { parseArgs, parseBoolOrAuto, UsageError, type ParsedArgs, type CreateOpt
 import type { CreateOptions } from '../container/create.js';
 import { helpFor, usageErrorText, versionText } from './help.js';
 import { parseSignal } from './signals.js';
-import { HakoError, describe } from '../errors.js';
-import { Logger } from '../log.js';
+import { HakoError, describe, systemReason } from '../errors.js';
+import { clip, Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
 import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
@@ -95,7 +95,11 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
       const dir = p.options.bundle || '.';
       const file = path.join(dir, 'config.json');
       if (existsSync(file)) throw new HakoError(`File ${file} exists. Remove it first`, 'usage');
-      writeFileSync(file, specJson(defaultSpec({ rootless: p.options.rootless })));
+      try {
+        writeFileSync(file, specJson(defaultSpec({ rootless: p.options.rootless })));
+      } catch (e) {
+        throw new HakoError(`cannot write ${file}: ${systemReason(e)}`);
+      }
       return 0;
     }
     case 'features': {
@@ -216,7 +220,8 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
-      stderr(`hako: ${e.message}\n`);
+      // Some of runc's usage messages carry the program's name already.
+      stderr(`${e.message.startsWith('hako: ') ? '' : 'hako: '}${clip(e.message)}\n`);
       return e.exitCode;
     }
     throw e;

@@ -3,7 +3,7 @@
 // state directory, no process, no pid file is left behind.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
+import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
 import { hostLsm } from '../launch/lsm.js';
@@ -87,7 +87,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(describe(e)), 'config');
   }
   const terminal = spec.process?.terminal === true;
-  checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+  try {
+    checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+  } catch (e) {
+    throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
+  }
   const store = storeFor(ctx);
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
@@ -125,7 +129,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     });
   } catch (e) {
     if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
-    throw e;
+    if (e instanceof HakoError) throw e;
+    throw new HakoError(where(describe(e)));
   }
   for (const w of plan.warnings) ctx.log('warn', where(w));
   for (const d of plan.debug) ctx.log('debug', where(d));
@@ -266,13 +271,22 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   }
 }
 
-/** The pid file: decimal, no newline (containerd rejects one), appears whole. */
+/**
+ * The pid file: decimal, no newline (containerd rejects one), appears whole.
+ * A failure leaves no temporary file and says which pid file and why, in
+ * words ("is a directory"), not errno names.
+ */
 export function writePidFile(file: string, pid: number): void {
   const abs = path.resolve(file);
-  mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, abs);
+  try {
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmQuiet(tmp);
+    throw new Error(`pid file ${abs}: ${systemReason(e)}`);
+  }
 }
 
 function rmQuiet(p: string): void {

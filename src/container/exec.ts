@@ -167,7 +167,8 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       });
     } catch (e) {
       if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
-      throw e;
+      if (e instanceof HakoError) throw e;
+      throw new HakoError(where(describe(e)));
     }
     for (const w of plan.warnings) ctx.log('warn', where(w));
     for (const d of plan.debug) ctx.log('debug', where(d));

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 
 export interface ProcStat {
+  /** The name the kernel keeps (16 bytes at most), even for a zombie. */
+  comm: string;
   state: string;
   ppid: number;
   /** Field 22, clock ticks since boot: with the pid, identifies a process. */
@@ -22,7 +24,8 @@ export function procStat(pid: number): ProcStat | null {
   }
   // comm may contain spaces and parentheses: split after the last ')'.
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '', exiting: (Number(rest[6]) & PF_EXITING) !== 0 };
+  const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+  return { comm, state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '', exiting: (Number(rest[6]) & PF_EXITING) !== 0 };
 }
 
 /**

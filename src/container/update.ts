@@ -26,9 +26,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CgroupError } from '../cgroups/errors.js';
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe, systemReason, notFound } from '../errors.js';
 import { SpecError } from '../spec/errors.js';
-import { parseJson } from '../spec/json.js';
+import { decodeUtf8, parseJson } from '../spec/json.js';
 import { validateResources } from '../spec/load.js';
 import type { LinuxBlockIO, LinuxResources, Spec } from '../spec/types.js';
 import { containerCgroup } from './cgroup.js';
@@ -43,17 +43,15 @@ export const STDIN_NAME = 'stdin';
  * Reads and validates a LinuxResources document (`update --resources`):
  * a file, or "-" for standard input. Errors name the file and JSON path.
  */
-export function readResourcesDocument(file: string, readStdin: () => string = () => readFileSync(0, 'utf8')): LinuxResources {
+export function readResourcesDocument(file: string, readStdin: () => string | Uint8Array = () => readFileSync(0)): LinuxResources {
   const name = file === '-' ? STDIN_NAME : file;
-  let text: string;
+  let text: string | Uint8Array;
   try {
-    text = file === '-' ? readStdin() : readFileSync(file, 'utf8');
+    text = file === '-' ? readStdin() : readFileSync(file);
   } catch (e) {
-    // "ENOENT: no such file or directory, open 'x'" → "no such file or directory"
-    const why = /^[A-Z0-9_]+: (.*?), \w+ '.*'$/.exec(describe(e))?.[1] ?? describe(e);
-    throw new SpecError(name, '', `cannot read ${file === '-' ? 'standard input' : file}: ${why}`);
+    throw new SpecError(name, '', `cannot read ${file === '-' ? 'standard input' : file}: ${systemReason(e)}`);
   }
-  return validateResources(parseJson(text, name), name);
+  return validateResources(parseJson(typeof text === 'string' ? text : decodeUtf8(text, name), name), name);
 }
 
 type Section = 'memory' | 'cpu' | 'pids' | 'blockIO' | 'hugepageLimits' | 'network' | 'rdma' | 'unified';

@@ -3,6 +3,9 @@
 // and env, a timeout. Output is captured, like runc, and shown on failure.
 import { spawn } from 'node:child_process';
 import type { Hook } from '../spec/types.js';
+import { describe } from '../errors.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -48,8 +51,10 @@ export function runHook(kind: HookKind, index: number, hook: Hook, stateJson: st
     child.stdin.on('error', () => {});
     child.stdin.end(stateJson);
     let timedOut = false;
+    // Timers hold 2^31-1 ms (24.8 days); the engines turn a longer one
+    // into 1 ms, with a warning on stderr. A longer timeout is none.
     const timer =
-      hook.timeout && hook.timeout > 0
+      hook.timeout && hook.timeout > 0 && hook.timeout * 1000 <= MAX_TIMER_MS
         ? setTimeout(() => {
             timedOut = true;
             child.kill('SIGKILL');
@@ -57,7 +62,7 @@ export function runHook(kind: HookKind, index: number, hook: Hook, stateJson: st
         : null;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
-      reject(new HookError(kind, index, `${where}: ${e.message}`));
+      reject(new HookError(kind, index, `${where}: ${describe(e)}`));
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);

@@ -3,7 +3,9 @@
 // with MSG_GO, and wait until it is ready (or says why not).
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { fstatSync, readdirSync } from 'node:fs';
 import { launcherPath, native } from '../native.js';
+import { procStat } from '../container/proc.js';
 import { T, TAG_NAME } from './plan-tags.js';
 import { encode, field, rec, splitRecords, type Rec } from './tlv.js';
 
@@ -53,6 +55,79 @@ export interface LaunchOptions {
   onUserns?: (launcherPid: number) => void;
 }
 
+interface LauncherExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function exitText(x: LauncherExit): string {
+  return x.signal ? `was killed by ${x.signal}` : `exited with status ${x.code}`;
+}
+
+/** Field 22 of /proc/PID/stat (clock ticks since boot), or '' once it is gone. */
+function procStartTime(pid: number): string {
+  const st = procStat(pid);
+  return st ? st.startTime : '';
+}
+
+/** How long a process that lost its launcher may take to exit on our end of file. */
+const ORPHAN_EXIT_MS = 5000;
+
+/**
+ * Reaps the process a launcher cloned before it died: `pid` when the
+ * launcher said it, else our children that are copies of the launcher
+ * started no earlier than it (`since`), which exit on the end of file we
+ * gave them. Killed first when the pid is known (it may still wait for
+ * MSG_GO). A child that does not exit is someone else's launch, left alone.
+ */
+function reapOrphans(pid: number, since: string): void {
+  const n = native();
+  const wait = (p: number) => {
+    let fd = -1;
+    try {
+      fd = n.pidfdOpen(p);
+      n.poll(fd, n.constants.POLLIN, ORPHAN_EXIT_MS);
+      n.waitpid(p, true);
+    } catch {
+      /* gone, or not our child */
+    } finally {
+      if (fd >= 0) n.close(fd);
+    }
+  };
+  if (pid > 0) {
+    try {
+      n.kill(pid, 9);
+    } catch {
+      return;
+    }
+    wait(pid);
+    return;
+  }
+  for (const p of launcherChildren(since)) wait(p);
+}
+
+/** Our children running the launcher's binary, started at `since` or later. */
+function launcherChildren(since: string): number[] {
+  const found: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (!st || st.ppid !== process.pid || !LAUNCHER_COMM.test(st.comm)) continue;
+    if (since !== '' && BigInt(st.startTime || '0') < BigInt(since)) continue;
+    found.push(Number(name));
+  }
+  return found;
+}
+
+// The launcher's own name, or the memfd it runs from (selfseal.c).
+const LAUNCHER_COMM = /^(hako-launcher|memfd:hako-laun)$/;
+
 /** A launched init waiting for MSG_GO; owns the sync socket. */
 export class InitSession {
   private buf: Buffer = Buffer.alloc(0);
@@ -92,6 +167,14 @@ export class InitSession {
 
   static async start(plan: Rec[], opts: LaunchOptions): Promise<InitSession> {
     const n = opts.extraFds;
+    // The engine would say only "fcntl: bad file descriptor".
+    for (let fd = 3; fd < 3 + n; fd++) {
+      try {
+        fstatSync(fd);
+      } catch {
+        throw new LaunchError(`fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`);
+      }
+    }
     const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
     for (let i = 0; i < n; i++) stdio.push(3 + i);
     stdio.push('pipe');
@@ -107,10 +190,20 @@ export class InitSession {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new LaunchError(`cannot run the launcher ${launcherPath()}: ${e.message}`)));
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<LauncherExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     await spawned;
+    const startTime = procStartTime(child.pid ?? 0);
     const sock = child.stdio[syncFd] as Socket;
     const s = new InitSession(sock, child, opts.onWarning ?? (() => {}), opts.seccompListener);
+    // The launcher exits 0 only once it has sent the pid. Any other end may
+    // come after it cloned the process but before it said so: that process
+    // is ours (CLONE_PARENT) and holds the launcher's end of the socket, so
+    // no end of file would come while it waits for MSG_GO, nor MSG_GO while
+    // we wait for the pid. Closing our sending side is its end of file: it
+    // exits (wait_go), and then the socket ends for us too.
+    void exited.then((x) => {
+      if (x.code !== 0) s.endSending();
+    });
     sock.write(encode(rec('MSG_PLAN', plan)));
     let reply = await s.reply();
     if (reply?.tag === T.MSG_USERNS) {
@@ -125,8 +218,16 @@ export class InitSession {
       sock.write(encode(rec('MSG_USERNS_DONE', [])));
       reply = await s.reply();
     }
-    const code = await exited;
-    if (!reply) throw new LaunchError(`the launcher exited (status ${code}) without starting the ${opts.exec ? 'process' : 'container'}`);
+    const x = await exited;
+    const what = opts.exec ? 'process' : 'container';
+    if (x.code !== 0 && reply?.tag !== T.MSG_ERROR) {
+      // Cloned, then lost: the pid came with the reply or, if not, the
+      // process ended by itself on our end of file; reap it either way.
+      const pid = reply?.tag === T.MSG_PID || reply?.tag === T.MSG_EXEC_PID ? (field<number>(reply.value as Rec[], 'INIT_PID') ?? 0) : 0;
+      reapOrphans(pid, startTime);
+      throw new LaunchError(`the launcher ${exitText(x)} before it had started the ${what}`);
+    }
+    if (!reply) throw new LaunchError(`the launcher ${exitText(x)} without starting the ${what}`);
     s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);
     s.pid = field<number>(reply.value as Rec[], 'INIT_PID') ?? 0;
     if (!s.pid) throw new LaunchError('the launcher reported no pid');
@@ -155,6 +256,10 @@ export class InitSession {
     if (!reply) return;
     // check() throws the process's own message for MSG_ERROR.
     this.check(reply, -1);
+  }
+
+  private endSending(): void {
+    if (!this.sock.destroyed) this.sock.end();
   }
 
   close(): void {

@@ -330,6 +330,10 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
       const t = d.type === 'c' || d.type === 'u' ? S_IF.CHR : d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : -1;
       if (t < 0) throw new PlanError(`/linux/devices/${i}/type`, `unknown device type ${JSON.stringify(d.type)}`);
       if (t !== S_IF.FIFO && (d.major === undefined || d.minor === undefined)) throw new PlanError(`/linux/devices/${i}`, 'character and block devices need major and minor');
+      // The kernel's device numbers: 12 bits of major, 20 of minor (larger
+      // ones would be cut to name another device).
+      if (d.major !== undefined && (d.major < 0 || d.major > MAX_MAJOR)) throw new PlanError(`/linux/devices/${i}/major`, `must be between 0 and ${MAX_MAJOR}`);
+      if (d.minor !== undefined && (d.minor < 0 || d.minor > MAX_MINOR)) throw new PlanError(`/linux/devices/${i}/minor`, `must be between 0 and ${MAX_MINOR}`);
       devs.set(p, deviceRec(p, t, d.major ?? 0, d.minor ?? 0, (d.fileMode ?? 0o666) & 0o7777, d.uid ?? 0, d.gid ?? 0, bindDevices && t !== S_IF.FIFO));
     });
     r.push(...devs.values());
@@ -435,6 +439,9 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
 
   return { records: r, warnings, debug, newNamespaces: newNs, joined, userns, rootfs };
 }
+
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
 
 function deviceRec(p: string, type: number, major: number, minor: number, mode: number, uid: number, gid: number, bind: boolean): Rec {
   return rec('DEVICE', [

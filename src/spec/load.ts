@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecError, schemaError } from './errors.js';
-import { parseJson } from './json.js';
+import { decodeUtf8, parseJson } from './json.js';
 import { checkProcess, checkResources, checkSpec } from './check.js';
 import { compareVersions, parseVersion } from './version.js';
 import type { LinuxResources, Process, Root, Spec } from './generated/config.js';
@@ -85,11 +85,13 @@ export function readJsonFile(path: string, file: string): unknown {
 }
 
 function readDocument(path: string, file: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new SpecError(file, '', `cannot read ${path}: ${systemReason(e)}`);
   }
+  return decodeUtf8(bytes, file);
 }
 
 // "ENOENT: no such file or directory, open '/b/config.json'" -> "no such file or directory"
