@@ -226,6 +226,7 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
     '-',
   ];
   const hako = (args: string[]) => runCaptured([HAKO, '--root', env.root, ...args], scratch, CASE_TIMEOUT_MS);
+  let lastCase = 'the start';
   const ensureExisting = () => {
     const st = hako(['state', existing]);
     let status = '';
@@ -236,9 +237,11 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
     }
     if (status === 'running') return;
     if (status === 'paused' && hako(['resume', existing]).status === 0) return;
-    if (status) hako(['delete', '--force', existing]);
+    const d = status ? hako(['delete', '--force', existing]) : undefined;
     const r = hako(['run', '-d', '--bundle', sleepBundle, existing]);
-    assert.is(r.status, 0, `restarting the running container: ${r.stderr}`);
+    // What led here, should it fail: the last case, state's answer, delete's.
+    const why = `after ${lastCase}: state ${st.status} ${JSON.stringify(st.stdout.slice(0, 300))} ${JSON.stringify(st.stderr.trim())}; delete ${d ? `${d.status} ${JSON.stringify(d.stderr.trim())}` : 'not run'}`;
+    assert.is(r.status, 0, `restarting the running container: ${r.stderr.trim()} (${why})`);
   };
   const containerPids = (): Set<number> => {
     // The running container's init and whatever it or an exec left in it.
@@ -268,6 +271,7 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
     const { argv, command } = randomArgv(r, ctx);
     const full = [HAKO, '--root', env.root, ...argv];
     const res = runCaptured(full, cwd, CASE_TIMEOUT_MS);
+    lastCase = `argv:${i} (${argv.join(' ').slice(0, 200)} => ${res.status})`;
     const problems: string[] = [];
     if (res.status === 0) succeeded++;
     if (process.env.HAKO_FUZZ_VERBOSE) console.log(`argv:${i} ${res.status} ${argv.join(' ').slice(0, 150)} => ${res.stderr.trim().slice(0, 200)}`);
