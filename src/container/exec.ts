@@ -16,7 +16,10 @@ import type { Process, Spec } from '../spec/types.js';
 import { cloneIntoFd, closeCloneIntoFd, containerCgroup } from './cgroup.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { killAndReap, ownBoundingSet, writePidFile } from './create.js';
+import { endAndReap, killAndReap, ownBoundingSet, writePidFile } from './create.js';
+
+/** How long a failed exec's process may take to exit on its end of file before it is killed. */
+const EXEC_END_MS = 2000;
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
@@ -220,7 +223,12 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return { pid, consoleEnd };
   } catch (e) {
-    if (pid > 0) killAndReap(pid);
+    if (pid > 0) {
+      // Its end of file first (it waits on the socket for MSG_GO or the
+      // agent's answer), then the kill if it does not go (endAndReap).
+      session?.close();
+      endAndReap(pid, EXEC_END_MS);
+    }
     if (consoleEnd >= 0) native().close(consoleEnd);
     if (e instanceof HakoError) throw e;
     if (e instanceof LaunchError) throw new HakoError(where(e.message));
