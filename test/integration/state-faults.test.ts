@@ -360,6 +360,19 @@ t('a damaged state.json: its copy carries the container, which runs on and is de
     assertNothingLeft(path.join(root, id), dirs, b, what);
     assert.not.ok(existsSync(path.join(root, id)), what);
   }
+  // A damaged config.json: the commands that need it say which file and why.
+  const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
+  const id = uniqueId('cfg');
+  assert.is(hk(env, root, ['create', '--bundle', b, id]).status, 0);
+  const dirs = cgroupDirs(root, id);
+  writeFileSync(path.join(root, id, 'config.json'), '{"ociVersion": "1.');
+  const st = hk(env, root, ['start', id]);
+  assert.is(st.status, 1);
+  oneLine(st.stderr, new RegExp(`^hako: container "${id}": ${root}/${id}/config\\.json: not JSON \\(`), 'start with a damaged config');
+  assert.is(JSON.parse(hk(env, root, ['state', id]).stdout).status, 'created', 'not started');
+  const d = hk(env, root, ['delete', '--force', id]);
+  assert.is(d.status, 0, d.stderr);
+  assertNothingLeft(path.join(root, id), dirs, b, 'damaged config');
   assert.is(hk(env, root, ['delete', '--force', 'other']).status, 0);
   assert.equal(readdirSync(root), []);
 });
