@@ -309,14 +309,20 @@ export class Store {
       if (errnoCode(e) === 'ENOENT') return;
       throw e;
     }
-    rmSync(aside, { recursive: true, force: true });
+    try {
+      rmSync(aside, { recursive: true, force: true });
+    } catch (e) {
+      // The id is free already; what is left is a work directory of ours,
+      // which the next sweep removes.
+      this.opts.warn?.(`container ${q(id)}: removing ${aside}: ${errnoText(e)}`);
+    }
   }
 
   /**
    * Removes the work directories of dead owners (a create or delete killed
    * half-way). The owner's pid and start time say whether it lives; the
    * lock, which a live owner holds, covers an owner this pid namespace
-   * cannot see.
+   * cannot see. Best effort: it never fails the command that sweeps.
    */
   sweep(): void {
     let names: string[];
@@ -338,6 +344,8 @@ export class Store {
       if (!lock) continue;
       try {
         rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* tried again by the next sweep */
       } finally {
         lock.release();
       }
