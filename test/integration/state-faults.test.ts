@@ -209,7 +209,7 @@ t('work directories of killed creates and deletes: invisible, swept once their o
   assert.equal(readdirSync(root), []);
 });
 
-t('eight concurrent creates of one id: exactly one wins, the others leave nothing', async () => {
+t('eight concurrent creates of one id: exactly one wins, the others leave nothing; list and state meanwhile answer right', async () => {
   const root = newRoot('race');
   const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   const id = uniqueId('race');
@@ -230,6 +230,9 @@ t('eight concurrent creates of one id: exactly one wins, the others leave nothin
         assert.ok(['creating', 'created'].includes(s.status), s.status);
       }
       assert.not.match(l.stderr, /warn|error/);
+      const st = hk(env, root, ['state', id]);
+      if (st.status === 0) assert.ok(['creating', 'created'].includes(JSON.parse(st.stdout).status), st.stdout);
+      else assert.match(st.stderr, /does not exist/);
       await sleep(1);
     }
   })();
