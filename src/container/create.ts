@@ -25,7 +25,7 @@ import { OCI_VERSION } from '../spec/version.js';
 import { validateId } from './ids.js';
 import { procStat } from './proc.js';
 import { ociState } from './status.js';
-import { FIFO_FILE, storeFor, WriteError, type ContainerRecord } from './store.js';
+import { FIFO_FILE, Store, WriteError, type ContainerRecord } from './store.js';
 import { checkTerminal, connectConsoleSocket } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
@@ -92,7 +92,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   } catch (e) {
     throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
   }
-  const store = storeFor(ctx);
+  const store = new Store(ctx.root);
   const dir = store.dir(id);
   const fifoPath = path.join(dir, FIFO_FILE);
   let plan;

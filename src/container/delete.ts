@@ -103,7 +103,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     if (entry.damage !== undefined) ctx.log('warn', where(`its state cannot be read (${entry.damage}); removing what its config and id name`));
     let spec: Spec | null = null;
     try {
-      spec = JSON.parse(store.readConfigText(id)) as Spec;
+      spec = store.readConfig(id);
     } catch {
       /* damaged or missing: the record (or the id) says the rest */
     }

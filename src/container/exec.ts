@@ -135,7 +135,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     // Its mounts are not all there yet: nothing to join.
     if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
 
-    const spec = JSON.parse(store.readConfigText(id)) as Spec;
+    const spec = store.readConfig(id);
     const proc = resolveProcess(spec, opts);
     const detach = opts.detach === true;
     checkTerminal(proc.terminal === true, detach, opts.consoleSocket);

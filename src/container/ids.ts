@@ -18,7 +18,7 @@ export const MAX_ID_LENGTH = 255;
 
 const ID_RE = /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/;
 
-export function isValidId(id: unknown): id is string {
+export function isValidId(id: unknown): boolean {
   // The pattern is ASCII-only, so length in UTF-16 units is the byte length.
   return typeof id === 'string' && ID_RE.test(id) && id.length <= MAX_ID_LENGTH;
 }

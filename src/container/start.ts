@@ -5,7 +5,6 @@ import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, notFound } from '../errors.js';
 import { runHooks } from '../hooks/run.js';
-import type { Spec } from '../spec/types.js';
 import type { RuntimeContext } from './context.js';
 import { killContainer } from './kill.js';
 import { ociState, statusOf } from './status.js';
@@ -69,6 +68,9 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     const status = statusOf(rec, dir);
     if (status === 'stopped') throw new HakoError(where('cannot start a container that has stopped'), 'state');
     if (status !== 'created') throw new HakoError(where(`cannot start an already ${status} container`), 'state');
+    // Read before the init is released: a damaged config fails start with
+    // the container still waiting, not after it runs.
+    const spec = store.readConfig(id);
     const fifo = path.join(dir, FIFO_FILE);
     const said = releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), where);
     try {
@@ -83,7 +85,6 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       const why = said === '' ? 'the container init exited before start' : said.startsWith('0') ? said.slice(1) : said;
       throw new HakoError(where(why.trim()));
     }
-    const spec = JSON.parse(store.readConfigText(id)) as Spec;
     if (spec.hooks?.poststart?.length) {
       try {
         await runHooks('poststart', spec.hooks.poststart, JSON.stringify(ociState(rec, 'running')));

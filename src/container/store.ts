@@ -31,6 +31,7 @@ import { native } from '../native.js';
 import { validateId, isValidId } from './ids.js';
 import { isAlive, procStat } from './proc.js';
 import { RecordError, parseRecord } from './record.js';
+import type { Spec } from '../spec/types.js';
 
 export const DEFAULT_ROOT = '/run/hako';
 export const STATE_FILE = 'state.json';
@@ -181,9 +182,10 @@ export class Store {
     try {
       lock = Lock.take(work, id);
       const json = JSON.stringify(first.record);
-      writeAtomic(path.join(work, CONFIG_FILE), first.config, path.join(dir, CONFIG_FILE));
-      writeAtomic(path.join(work, STATE_FILE), json, path.join(dir, STATE_FILE));
-      writeAtomic(path.join(work, BACKUP_FILE), json, path.join(dir, BACKUP_FILE));
+      writeWhole(path.join(work, CONFIG_FILE), first.config, path.join(dir, CONFIG_FILE));
+      writeWhole(path.join(work, STATE_FILE), json, path.join(dir, STATE_FILE));
+      writeWhole(path.join(work, BACKUP_FILE), json, path.join(dir, BACKUP_FILE));
+      syncDir(work, dir);
       try {
         renameSync(work, dir);
       } catch (e) {
@@ -192,11 +194,7 @@ export class Store {
         throw cannot(e);
       }
       placed = true;
-      try {
-        native().fsyncDir(this.root);
-      } catch (e) {
-        throw new WriteError(this.root, e);
-      }
+      syncDir(this.root);
       return lock;
     } catch (e) {
       lock?.release();
@@ -265,12 +263,27 @@ export class Store {
   write(rec: ContainerRecord): void {
     const dir = this.dir(rec.id);
     const json = JSON.stringify(rec);
-    writeAtomic(path.join(dir, STATE_FILE), json);
-    writeAtomic(path.join(dir, BACKUP_FILE), json);
+    writeWhole(path.join(dir, STATE_FILE), json);
+    writeWhole(path.join(dir, BACKUP_FILE), json);
+    syncDir(dir);
   }
 
   readConfigText(id: string): string {
     return readFileSync(path.join(this.dir(id), CONFIG_FILE), 'utf8');
+  }
+
+  /** The config the container was created from; a damaged one is an error naming the file. */
+  readConfig(id: string): Spec {
+    const file = path.join(this.dir(id), CONFIG_FILE);
+    let value: unknown;
+    try {
+      value = JSON.parse(readStateFile(file));
+    } catch (e) {
+      const why = e instanceof SyntaxError ? `not JSON (${e.message.replace(/\s*\n\s*/g, '; ')})` : readProblem(e);
+      throw new HakoError(`container ${q(id)}: ${file}: ${why}`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HakoError(`container ${q(id)}: ${file}: must be an object`);
+    return value as Spec;
   }
 
   /** The ids of the container directories (work directories and other names are not containers). */
@@ -296,14 +309,20 @@ export class Store {
       if (errnoCode(e) === 'ENOENT') return;
       throw e;
     }
-    rmSync(aside, { recursive: true, force: true });
+    try {
+      rmSync(aside, { recursive: true, force: true });
+    } catch (e) {
+      // The id is free already; what is left is a work directory of ours,
+      // which the next sweep removes.
+      this.opts.warn?.(`container ${q(id)}: removing ${aside}: ${errnoText(e)}`);
+    }
   }
 
   /**
    * Removes the work directories of dead owners (a create or delete killed
    * half-way). The owner's pid and start time say whether it lives; the
    * lock, which a live owner holds, covers an owner this pid namespace
-   * cannot see.
+   * cannot see. Best effort: it never fails the command that sweeps.
    */
   sweep(): void {
     let names: string[];
@@ -325,6 +344,8 @@ export class Store {
       if (!lock) continue;
       try {
         rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* tried again by the next sweep */
       } finally {
         lock.release();
       }
@@ -352,11 +373,13 @@ export function writeAll(fd: number, buf: Uint8Array, write: (fd: number, b: Uin
 }
 
 /**
- * write, fsync, close, rename, fsync the directory: a reader sees the old
- * or the new file, whole. Any step failing removes the temporary file and
- * throws WriteError naming `label` (the file as the user knows it).
+ * write, fsync, close, rename: a reader sees the old or the new file,
+ * whole. Any step failing removes the temporary file and throws WriteError
+ * naming `label` (the file as the user knows it). The rename is durable
+ * once the directory is synced (syncDir), which callers do once for the
+ * files they write together.
  */
-export function writeAtomic(file: string, data: string | Uint8Array, label = file): void {
+export function writeWhole(file: string, data: string | Uint8Array, label = file): void {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const tmp = `${file}.${process.pid}.tmp`;
   let fd = -1;
@@ -383,11 +406,21 @@ export function writeAtomic(file: string, data: string | Uint8Array, label = fil
     }
     throw new WriteError(label, e);
   }
+}
+
+/** fsync of a directory: the renames in it are durable. Throws WriteError naming `label`. */
+export function syncDir(dir: string, label = dir): void {
   try {
-    native().fsyncDir(path.dirname(file));
+    native().fsyncDir(dir);
   } catch (e) {
     throw new WriteError(label, e);
   }
+}
+
+/** writeWhole, then syncDir of its directory. */
+export function writeAtomic(file: string, data: string | Uint8Array, label = file): void {
+  writeWhole(file, data, label);
+  syncDir(path.dirname(file), label);
 }
 
 /** An flock on a container directory, held until release() or exit. */

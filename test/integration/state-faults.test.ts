@@ -209,7 +209,7 @@ t('work directories of killed creates and deletes: invisible, swept once their o
   assert.equal(readdirSync(root), []);
 });
 
-t('eight concurrent creates of one id: exactly one wins, the others leave nothing', async () => {
+t('eight concurrent creates of one id: exactly one wins, the others leave nothing; list and state meanwhile answer right', async () => {
   const root = newRoot('race');
   const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   const id = uniqueId('race');
@@ -230,6 +230,9 @@ t('eight concurrent creates of one id: exactly one wins, the others leave nothin
         assert.ok(['creating', 'created'].includes(s.status), s.status);
       }
       assert.not.match(l.stderr, /warn|error/);
+      const st = hk(env, root, ['state', id]);
+      if (st.status === 0) assert.ok(['creating', 'created'].includes(JSON.parse(st.stdout).status), st.stdout);
+      else assert.match(st.stderr, /does not exist/);
       await sleep(1);
     }
   })();
@@ -360,6 +363,19 @@ t('a damaged state.json: its copy carries the container, which runs on and is de
     assertNothingLeft(path.join(root, id), dirs, b, what);
     assert.not.ok(existsSync(path.join(root, id)), what);
   }
+  // A damaged config.json: the commands that need it say which file and why.
+  const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
+  const id = uniqueId('cfg');
+  assert.is(hk(env, root, ['create', '--bundle', b, id]).status, 0);
+  const dirs = cgroupDirs(root, id);
+  writeFileSync(path.join(root, id, 'config.json'), '{"ociVersion": "1.');
+  const st = hk(env, root, ['start', id]);
+  assert.is(st.status, 1);
+  oneLine(st.stderr, new RegExp(`^hako: container "${id}": ${root}/${id}/config\\.json: not JSON \\(`), 'start with a damaged config');
+  assert.is(JSON.parse(hk(env, root, ['state', id]).stdout).status, 'created', 'not started');
+  const d = hk(env, root, ['delete', '--force', id]);
+  assert.is(d.status, 0, d.stderr);
+  assertNothingLeft(path.join(root, id), dirs, b, 'damaged config');
   assert.is(hk(env, root, ['delete', '--force', 'other']).status, 0);
   assert.equal(readdirSync(root), []);
 });
