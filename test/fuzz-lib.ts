@@ -358,6 +358,8 @@ function flagArgs(r: Rng, f: FlagSpec, ctx: ArgvContext): string[] {
 export interface FuzzArgv {
   argv: string[];
   command: string;
+  /** The container id given, if any. */
+  id?: string;
 }
 
 /** A command line for hako (without the --root the test puts first). */
@@ -395,5 +397,5 @@ export function randomArgv(r: Rng, ctx: ArgvContext): FuzzArgv {
     // Flags after the positionals, or a "--" somewhere.
     tail = r.chance(0.5) ? [...pos, ...flags] : [...flags, '--', ...pos];
   } else tail = [...flags, ...pos];
-  return { argv: [...pre, ...(command === '' && r.chance(0.5) ? [] : [command]), ...tail], command };
+  return { argv: [...pre, ...(command === '' && r.chance(0.5) ? [] : [command]), ...tail], command, id: needsId ? pos[0] : undefined };
 }

@@ -87,14 +87,14 @@ export function tempFilesUnder(dir: string): string[] {
   return found;
 }
 
-/** Runs `argv` (the first element the program) with output in files; timeout in ms. */
-export function runCaptured(argv: string[], scratch: string, timeoutMs: number, input?: string): Result & { timedOut: boolean; signal: NodeJS.Signals | null } {
+/** Runs `argv` (the first element the program) with output in files under `scratch`; timeout in ms; in `cwd` if given (else ours). */
+export function runCaptured(argv: string[], scratch: string, timeoutMs: number, input?: string, cwd?: string): Result & { timedOut: boolean; signal: NodeJS.Signals | null } {
   const outFile = path.join(scratch, `.out-${process.pid}`);
   const errFile = path.join(scratch, `.err-${process.pid}`);
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
   try {
-    const r = spawnSync(argv[0]!, argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', stdio: [input === undefined ? 'ignore' : 'pipe', out, err], input });
+    const r = spawnSync(argv[0]!, argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', stdio: [input === undefined ? 'ignore' : 'pipe', out, err], input, cwd });
     const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     if (r.error && !timedOut) throw r.error;
     return { status: r.status, signal: r.signal, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8'), timedOut };

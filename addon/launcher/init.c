@@ -257,6 +257,17 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	msg_begin(&m, PT_MSG_READY);
 	if (msg_send(&m, syncfd) < 0)
 		_exit(1);
+	/* Blocked on the fifo, only the runtime's record says who we are: wait
+	 * until it is written (MSG_COMMIT). End of file instead means the
+	 * runtime died or gave up before that; nobody would ever start or
+	 * delete us, so we go. */
+	uint32_t tag, len;
+	uint8_t *val;
+	if (!msg_read(syncfd, &tag, &val, &len))
+		_exit(1);
+	if (tag != PT_MSG_COMMIT)
+		failx("sync socket: expected MSG_COMMIT, got %s (%u)", pt_name(tag), tag);
+	free(val);
 	close(syncfd);
 	err_set_none();
 

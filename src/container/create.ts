@@ -241,6 +241,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       writePidFile(opts.pidFile, session.pid);
       pidFileWritten = true;
     }
+    await session.commit();
     return { id, pid: session.pid, spec };
   } catch (e) {
     if (rec.pid > 0) killAndReap(rec.pid);

@@ -246,6 +246,18 @@ export class InitSession {
   }
 
   /**
+   * The container is recorded: the init may block on exec.fifo. Until this
+   * it waits, and exits on end of file instead (a runtime that died before
+   * recording it would leave it blocked where nobody knows its pid).
+   */
+  async commit(): Promise<void> {
+    // Flushed before close() may destroy the socket.
+    await new Promise<void>((resolve, reject) =>
+      this.sock.write(encode(rec('MSG_COMMIT', [])), (e) => (e ? reject(new LaunchError(`the container init went away before it was recorded: ${e.message}`)) : resolve())),
+    );
+  }
+
+  /**
    * Exec mode: releases the process; resolves once it has called execve
    * (the sync socket is close-on-exec, so its end of file is the success),
    * rejects with its reason when it could not get there.

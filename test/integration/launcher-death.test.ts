@@ -11,6 +11,9 @@
 //   launcher's end of the socket, so no end of file comes by itself.
 // - `inject=sendto:error=EAGAIN:signal=KILL:when=2`: hako's second sendto is
 //   MSG_GO: hako dies while the init (or the exec'd process) waits for it.
+// - `inject=rename:error=EIO:signal=KILL:when=2`: hako's second rename is the
+//   state.json that records the init's pid: hako dies after MSG_READY, before
+//   the record, while the init waits for MSG_COMMIT.
 //
 // strace -f follows every process hako, the launcher and the init make, and
 // exits only once all of them have: its exit is the proof that nothing is
@@ -33,9 +36,11 @@ t.after(() => env.cleanup());
 
 const KILL_LAUNCHER = 'inject=sendto:error=EAGAIN:signal=SIGPIPE:when=1';
 const KILL_HAKO_AT_GO = 'inject=sendto:error=EAGAIN:signal=KILL:when=2';
+const KILL_HAKO_AT_RECORD = 'inject=rename:error=EIO:signal=KILL:when=2';
 
 function hakoUnderStrace(inject: string, args: string[]) {
-  const r = runCaptured(['strace', '-f', '-qq', '-o', '/dev/null', '-e', 'trace=sendto', '-e', inject, HAKO, '--root', env.root, ...args], env.dir, 60_000);
+  const traced = /^inject=(\w+):/.exec(inject)![1]!;
+  const r = runCaptured(['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${traced}`, '-e', inject, HAKO, '--root', env.root, ...args], env.dir, 60_000);
   assert.is(r.timedOut, false, `strace (so some process it follows) still ran after 60 s; stderr: ${r.stderr}`);
   return r;
 }
@@ -126,6 +131,20 @@ t('create: hako dies while the init waits for MSG_GO; the init ends', () => {
   assert.is(r.signal, 'SIGKILL', r.stderr);
   // strace has returned: the init has exited. What hako recorded before it
   // died (a "creating" record, the cgroup) is delete's to clean up.
+  assert.equal(processesOf(b), [], 'no process');
+  const d = env.hako(['delete', '--force', id]);
+  assert.is(d.status, 0, d.stderr);
+  assertNothingLeft(id, b);
+  assert.is(env.hako(['create', '--bundle', b, id]).status, 0);
+  assert.is(env.hako(['delete', '--force', id]).status, 0);
+});
+
+t('create: hako dies after MSG_READY, before it records the init; the init does not wait on exec.fifo for ever', () => {
+  if (!preconditions()) return;
+  const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
+  const id = uniqueId('ld');
+  const r = hakoUnderStrace(KILL_HAKO_AT_RECORD, ['create', '--bundle', b, id]);
+  assert.is(r.signal, 'SIGKILL', r.stderr);
   assert.equal(processesOf(b), [], 'no process');
   const d = env.hako(['delete', '--force', id]);
   assert.is(d.status, 0, d.stderr);
