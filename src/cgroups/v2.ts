@@ -200,7 +200,10 @@ export class V2Manager implements CgroupManager {
         this.d.fs.write(this.file('cgroup.kill'), '1');
         return;
       } catch (e) {
-        if (errnoCode(e) === 'ENOENT') return;
+        // ENODEV: removed meanwhile (systemd drops an emptied scope's
+        // cgroup on its own), so nothing is left in it to kill.
+        const code = errnoCode(e);
+        if (code === 'ENOENT' || code === 'ENODEV') return;
         throw new CgroupError(`cannot kill the processes of ${this.dir}: ${errnoText(e)}`, errnoCode(e));
       }
     }
