@@ -23,6 +23,9 @@ const N_CONFIGS = Number(process.env.HAKO_FUZZ_CONFIGS ?? 300);
 const N_ARGV = Number(process.env.HAKO_FUZZ_ARGV ?? 300);
 const N_DOCS = Number(process.env.HAKO_FUZZ_DOCS ?? 100);
 const ONLY = process.env.HAKO_FUZZ_CASE;
+// In the container ids (and so in their default cgroup paths, which are not
+// per state root): two runs at once on one host must not share them.
+const RUN = `${SEED}-${process.pid}`;
 const CASE_TIMEOUT_MS = 30_000;
 
 // Engine and library words that must never reach a user.
@@ -178,7 +181,7 @@ t('config.json: mutated configs are refused clearly or run, and leave nothing', 
     const r = new Rng(caseSeed(SEED, i));
     const { bytes, what } = mutateConfig(r, rich);
     writeFileSync(path.join(bundle, 'config.json'), bytes);
-    const id = `fz-c${i}-${SEED}`;
+    const id = `fz-c${i}-${RUN}`;
     const pidFile = path.join(scratch, 'pids', `${id}.pid`);
     const res = runCaptured([HAKO, '--root', env.root, 'create', '--bundle', bundle, '--pid-file', pidFile, id], scratch, CASE_TIMEOUT_MS);
     const problems: string[] = [];
@@ -207,7 +210,7 @@ t('config.json: mutated configs are refused clearly or run, and leave nothing', 
 });
 
 t('command lines: every subcommand with odd flags, values, ids and orders', () => {
-  const existing = `fz-run-${SEED}`;
+  const existing = `fz-run-${RUN}`;
   const sleepBundle = env.bundle((c) => (c.process.args = ['sleep', '100000']), 'sleep-bundle');
   const trueBundle = env.bundle(undefined, 'true-bundle');
   const cwd = path.join(scratch, 'cwd');
@@ -272,7 +275,7 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
   const started = Date.now();
   for (const i of selected('argv', N_ARGV)) {
     const r = new Rng(caseSeed(SEED ^ 0x5bd1e995, i));
-    const fresh = `fz-a${i}-${SEED}`;
+    const fresh = `fz-a${i}-${RUN}`;
     const ctx: ArgvContext = { existing, fresh, bundle: trueBundle, paths };
     const { argv, command, id: given } = randomArgv(r, ctx);
     const full = [HAKO, '--root', env.root, ...argv];
@@ -321,7 +324,7 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
 });
 
 t('exec --process and update -r: mutated documents against a running container', () => {
-  const id = `fz-doc-${SEED}`;
+  const id = `fz-doc-${RUN}`;
   const b = env.bundle((c) => (c.process.args = ['sleep', '100000']), 'doc-bundle');
   const hako = (args: string[]) => runCaptured([HAKO, '--root', env.root, ...args], scratch, CASE_TIMEOUT_MS);
   const base = JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8'));
