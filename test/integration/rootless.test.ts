@@ -263,16 +263,29 @@ t('no cgroup and no pid namespace: delete --force says that processes the init s
     }),
   );
   const id = uniqueId('nopidns');
+  // The init's children, read before the delete: /proc/PID/root of a
+  // process in another mount namespace reads "/", so processesUnder cannot
+  // find what the delete leaves.
+  let left: number[] = [];
   try {
     let r = user.hako(['run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
     assert.is(r.status, 0);
+    const init = stateOf(id).pid;
+    for (let i = 0; i < 500 && left.length === 0; i++) {
+      try {
+        left = readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        break;
+      }
+      if (left.length === 0) spawnSync('sleep', ['0.01']);
+    }
     r = user.hako(['delete', '--force', id]);
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stderr, /no cgroup and no pid namespace of its own: only the init is signalled, processes it started may be left/);
     assert.is(existsSync(path.join(user.xdg, 'hako', id)), false);
   } finally {
     // What hako could not reach is this test's to end.
-    for (const pid of processesUnder(bundle)) spawnSync('kill', ['-KILL', String(pid)]);
+    for (const pid of [...left, ...processesUnder(bundle)]) spawnSync('kill', ['-KILL', String(pid)]);
   }
 });
 
