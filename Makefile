@@ -62,9 +62,7 @@ demo: build
 # driver's tests in guests booting systemd (v2, then hybrid): test-v2's and
 # test-systemd's own steps, without building again.
 test: build
-	@$(MAKE) --no-print-directory test-unit test-integration test-security test-clients
-	@HAKO_VM=optional ./scripts/vm/test-v2.sh
-	@HAKO_VM=optional ./scripts/vm/test-systemd.sh
+	@./scripts/test-all.sh
 
 test-unit:
 	npx uvu out/test/unit '.*\.test\.js$$'

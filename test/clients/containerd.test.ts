@@ -5,6 +5,7 @@
 // the task is hako's (its state, its cgroup) and that nothing is left.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipLine } from '../skip.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { HAKO, isRoot, REPO } from '../helpers.js';
@@ -292,7 +293,7 @@ t('stopping containerd leaves nothing behind', async () => {
 });
 
 if (!isRoot) {
-  console.log('containerd client tests need root: skipped');
+  console.log(skipLine('containerd', 'every test', 'needs root'));
 } else {
   t.run();
 }

@@ -6,6 +6,7 @@
 // and that nothing is left once the daemons are stopped.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipLine } from '../skip.js';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { HAKO, isRoot, REPO } from '../helpers.js';
@@ -212,7 +213,7 @@ t('stopping dockerd and its containerd leaves nothing behind', async () => {
 });
 
 if (!isRoot) {
-  console.log('docker client tests need root: skipped');
+  console.log(skipLine('docker', 'every test', 'needs root'));
 } else {
   t.run();
 }

@@ -7,6 +7,7 @@
 // Observed from inside the containers and from the host.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { TestUser } from '../rootless-user.js';
 import { containersConf } from './podman-env.js';
 
 const t = suite('podman-rootless');
+const test = skippable(t, 'podman-rootless');
+const UNUSABLE = 'needs root, podman, conmon, newuidmap, setpriv';
 const IMAGE = 'localhost/hako-busybox:rootless';
 const SUBID_BASE = 500000;
 const usable = isRoot && !!spawnSync('sh', ['-c', 'command -v podman conmon newuidmap setpriv'], { encoding: 'utf8' }).stdout.trim();
@@ -73,8 +76,8 @@ t.after(() => {
   spawnSync('rm', ['-rf', top]);
 });
 
-t('run: root inside is the user outside, the rest of the ids from /etc/subuid; hako took itself for rootless', () => {
-  if (!usable) return console.log('  (podman-rootless: skipped: needs root, podman, conmon, newuidmap, setpriv)');
+test('run: root inside is the user outside, the rest of the ids from /etc/subuid; hako took itself for rootless', () => {
+  if (!usable) skip(UNUSABLE);
   const r = ok(['run', '--rm', IMAGE, 'sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/cgroup']);
   const [uid, ...rest] = r.stdout.trim().split('\n');
   assert.is(uid, '0');
@@ -87,8 +90,8 @@ t('run: root inside is the user outside, the rest of the ids from /etc/subuid; h
   assert.equal(readdirSync(path.join(user.xdg, 'hako')), []);
 });
 
-t('run -d, exec, exec -t, stop, rm', () => {
-  if (!usable) return;
+test('run -d, exec, exec -t, stop, rm', () => {
+  if (!usable) skip(UNUSABLE);
   const id = ok(['run', '-d', IMAGE, 'sleep', '1000']).stdout.trim();
   try {
     let r = ok(['exec', id, 'sh', '-c', 'id -u; cat /proc/1/cmdline | tr "\\0" " "']);
@@ -105,8 +108,8 @@ t('run -d, exec, exec -t, stop, rm', () => {
   assert.equal(readdirSync(path.join(user.xdg, 'hako')), []);
 });
 
-t('--userns=keep-id: the user itself inside (a user namespace hako creates inside podman\'s)', () => {
-  if (!usable) return;
+test('--userns=keep-id: the user itself inside (a user namespace hako creates inside podman\'s)', () => {
+  if (!usable) skip(UNUSABLE);
   const r = ok(['run', '--rm', '--userns=keep-id', IMAGE, 'sh', '-c', 'id -u; id -g']);
   assert.equal(r.stdout.trim().split('\n'), [String(user.uid), String(user.gid)]);
 });

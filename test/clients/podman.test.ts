@@ -11,8 +11,10 @@ import { HAKO, isRoot } from '../helpers.js';
 import { IMAGE, Podman, waitFor, type Result } from './podman-env.js';
 import { frozenOnHost, limitsInside } from './podman-cgroup.js';
 import { HAKO_ROOT } from './podman-host.js';
+import { skip as skipNow, skippable } from '../skip.js';
 
 const t = suite('podman');
+const skippableTest = skippable(t, 'podman');
 let pm: Podman;
 let n = 0;
 const name = (what: string) => `hako-${what}-${process.pid}-${++n}`;
@@ -50,15 +52,11 @@ function waitExited(c: string): number {
 }
 const explain = (r: Result) => `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-function test(title: string, fn: () => void): void {
-  t(title, () => {
-    if (skip) {
-      console.log(`  skipped (${skip}): ${title}`);
-      return;
-    }
+const test = (title: string, fn: () => void) =>
+  skippableTest(title, () => {
+    if (skip) skipNow(skip);
     fn();
   });
-}
 
 test('podman finds hako through containers.conf', () => {
   const r = pm.ok(['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}']);

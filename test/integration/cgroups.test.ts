@@ -8,6 +8,7 @@
 // cgroup this test did not create is written to.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { statsEventJson } from '../../src/cgroups/stats.js';
 import { isRoot } from '../helpers.js';
 
 const t = suite('cgroups');
+const test = skippable(t, 'cgroups');
 const PARENT = `/hako-test-${process.pid}`;
 const layout: CgroupLayout = readLayout();
 const usable = isRoot && (layout.mode === 'hybrid' || layout.mode === 'v1');
@@ -109,8 +111,8 @@ t.after(async () => {
   for (const h of layout.hierarchies) assert.not.ok(existsSync(path.join(h.mountpoint, PARENT)), `left behind in ${h.mountpoint}`);
 });
 
-t('v1/hybrid: create, set limits, join, observe, freeze, stats, kill --all, destroy', async () => {
-  if (!usable) return console.log('  (skipped: needs root on a v1 or hybrid host)');
+test('v1/hybrid: create, set limits, join, observe, freeze, stats, kill --all, destroy', async () => {
+  if (!usable) skip('needs root on a v1 or hybrid host');
   const m = newManager(layout, resolveCgroupPath({ cgroupsPath: `${PARENT}/c1`, id: 'c1' }));
   assert.is(m.mode, layout.mode);
   m.create();
@@ -201,8 +203,8 @@ t('v1/hybrid: create, set limits, join, observe, freeze, stats, kill --all, dest
   for (const d of Object.values(m.dirs)) assert.not.ok(existsSync(d), d);
 });
 
-t('pure v2: create with controllers enabled, set limits, join, observe, freeze, stats, kill --all, destroy', async () => {
-  if (!isRoot || layout.mode !== 'v2') return console.log('  (skipped: needs root on a pure cgroup v2 host; see make test-v2)');
+test('pure v2: create with controllers enabled, set limits, join, observe, freeze, stats, kill --all, destroy', async () => {
+  if (!isRoot || layout.mode !== 'v2') skip('needs root on a pure cgroup v2 host; make test-v2 runs it in the guest');
   const m = newManager(layout, resolveCgroupPath({ cgroupsPath: `${PARENT}/c1`, id: 'c1' }));
   m.create();
   const dir = m.dirs['']!;
@@ -261,8 +263,8 @@ t('pure v2: create with controllers enabled, set limits, join, observe, freeze, 
   assert.not.ok(existsSync(dir));
 });
 
-t('a memory limit OOM-kills, and the count says so', async () => {
-  if (!isRoot || layout.mode === 'none') return;
+test('a memory limit OOM-kills, and the count says so', async () => {
+  if (!isRoot || layout.mode === 'none') skip('needs root and a cgroup hierarchy');
   const m = newManager(layout, resolveCgroupPath({ cgroupsPath: `${PARENT}/oom`, id: 'oom' }));
   m.create();
   try {
@@ -280,8 +282,8 @@ t('a memory limit OOM-kills, and the count says so', async () => {
   }
 });
 
-t('v1/hybrid: a controller the host lacks is named; nothing is left from a failed set', () => {
-  if (!usable) return;
+test('v1/hybrid: a controller the host lacks is named; nothing is left from a failed set', () => {
+  if (!usable) skip('needs root on a v1 or hybrid host');
   const m = newManager(layout, resolveCgroupPath({ cgroupsPath: `${PARENT}/c2`, id: 'c2' }));
   m.create();
   try {
@@ -295,8 +297,8 @@ t('v1/hybrid: a controller the host lacks is named; nothing is left from a faile
   assert.not.ok(m.exists());
 });
 
-t('cgroup2 (the unified tree here): eBPF device filter, cgroup.freeze, cgroup.kill', async () => {
-  if (!isRoot || !unified) return console.log('  (skipped: needs root and a cgroup2 mount)');
+test('cgroup2 (the unified tree here): eBPF device filter, cgroup.freeze, cgroup.kill', async () => {
+  if (!isRoot || !unified) skip('needs root and a cgroup2 mount');
   const dir = path.join(unified.mountpoint, PARENT, 'bpf');
   const m = new V2Manager(unified.mountpoint, dir, {}, 'needed');
   m.create();

@@ -12,8 +12,10 @@ import path from 'node:path';
 import { DBusConnection, DBusError, unixTransport } from '../../src/dbus/connection.js';
 import { MessageType } from '../../src/dbus/message.js';
 import { Variant } from '../../src/dbus/wire.js';
+import { skip, skippable } from '../skip.js';
 
 const t = suite('dbus');
+const test = skippable(t, 'dbus');
 const DAEMON = ['/usr/bin/dbus-daemon', '/bin/dbus-daemon'].find((p) => existsSync(p));
 let dir = '';
 let sock = '';
@@ -35,14 +37,12 @@ t.after(() => {
 });
 
 const open = () => DBusConnection.open(unixTransport(sock), sock, { bus: true });
-const skip = () => {
-  if (DAEMON) return false;
-  console.log('  dbus: skipped (no dbus-daemon on this host)');
-  return true;
+const needDaemon = () => {
+  if (!DAEMON) skip('no dbus-daemon on this host');
 };
 
-t('Hello gives a unique name; the daemon answers calls and says what it does not know', () => {
-  if (skip()) return;
+test('Hello gives a unique name; the daemon answers calls and says what it does not know', () => {
+  needDaemon();
   const c = open();
   try {
     assert.match(c.uniqueName ?? '', /^:1\.\d+$/);
@@ -68,8 +68,8 @@ t('Hello gives a unique name; the daemon answers calls and says what it does not
   }
 });
 
-t('broadcast signals reach a connection through its match rule, and only then', () => {
-  if (skip()) return;
+test('broadcast signals reach a connection through its match rule, and only then', () => {
+  needDaemon();
   const a = open();
   const b = open();
   try {
@@ -93,8 +93,8 @@ t('broadcast signals reach a connection through its match rule, and only then', 
   }
 });
 
-t('a large call crosses many reads; a peer without objects answers UnknownMethod', () => {
-  if (skip()) return;
+test('a large call crosses many reads; a peer without objects answers UnknownMethod', () => {
+  needDaemon();
   const a = open();
   const b = open();
   try {

@@ -4,12 +4,14 @@
 // in the slow v2 VM lane too.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
 const t = suite('events');
+const test = skippable(t, 'events');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -72,7 +74,7 @@ function stream(args: string[]) {
   };
 }
 
-t('--stats: one JSON line, runc\'s shape, the container\'s limits and usage', () => {
+test('--stats: one JSON line, runc\'s shape, the container\'s limits and usage', () => {
   const { id } = start('sleep 1000', { memory: { limit: 64 * MiB }, pids: { limit: 50 } });
   const r = env.hako(['events', '--stats', id]);
   assert.is(r.status, 0, r.stderr);
@@ -91,7 +93,7 @@ t('--stats: one JSON line, runc\'s shape, the container\'s limits and usage', ()
   assert.is(env.hako(['delete', '--force', id]).status, 0);
 });
 
-t('the stream: stats every interval until the container stops, then status 0', async () => {
+test('the stream: stats every interval until the container stops, then status 0', async () => {
   const { id } = start('sleep 1000');
   const s = stream(['--interval', '200ms', id]);
   await s.until('two stats events', () => s.events.length >= 2);
@@ -102,7 +104,7 @@ t('the stream: stats every interval until the container stops, then status 0', a
   assert.is(env.hako(['delete', id]).status, 0);
 });
 
-t('an OOM kill is an oom event', async () => {
+test('an OOM kill is an oom event', async () => {
   // tail of /dev/zero (no newline, ever) grows until the OOM killer takes
   // it; the container waits for the go-ahead so the stream sees it happen.
   const { id, pid } = start('while [ ! -e /dev/shm/go ]; do usleep 20000; done; tail /dev/zero; sleep 1', { memory: { limit: 16 * MiB, swap: 16 * MiB } });
@@ -118,8 +120,8 @@ t('an OOM kill is an oom event', async () => {
 
 // Not about the cgroup layout: the v2 VM lane, where every command costs
 // seconds, leaves this to the host.
-t("errors: runc's words for a stopped container and a bad interval", async () => {
-  if (guest) return;
+test("errors: runc's words for a stopped container and a bad interval", async () => {
+  if (guest) skip('runs on the host only: the guest leaves it to the host');
   const { id, pid } = start('true');
   for (let i = 0; i < 400 && existsSync(`/proc/${pid}/status`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')); i++) await sleep(50);
   let r = env.hako(['events', '--stats', id]);

@@ -22,12 +22,14 @@
 // binary that makes it die on request.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 import { cgroupsNamed, hakoIsBun, haveStrace, mountsNaming, processesOf, runCaptured } from '../leftovers.js';
 
 const t = suite('launcher-death');
+const test = skippable(t, 'launcher-death');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -45,15 +47,11 @@ function hakoUnderStrace(inject: string, args: string[]) {
   return r;
 }
 
-function preconditions(): boolean {
+function preconditions(): void {
   assert.ok(haveStrace(), 'strace is missing: `make deps` installs it (APT_PACKAGES)');
   // Node's libuv writes the socket with write(2), not sendto: the counts
   // above are the Bun executable's.
-  if (!hakoIsBun()) {
-    console.log('  (skipped: bin/hako is a Node script; these cases count the Bun build\'s sendto calls)');
-    return false;
-  }
-  return true;
+  if (!hakoIsBun()) skip("bin/hako is a Node script; these cases count the Bun build's sendto calls");
 }
 
 function assertNothingLeft(id: string, bundle: string): void {
@@ -63,8 +61,8 @@ function assertNothingLeft(id: string, bundle: string): void {
   assert.equal(processesOf(bundle), [], 'no process');
 }
 
-t('create: the launcher dies after the clone, before it reports the pid', () => {
-  if (!preconditions()) return;
+test('create: the launcher dies after the clone, before it reports the pid', () => {
+  preconditions();
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('ld');
   const r = hakoUnderStrace(KILL_LAUNCHER, ['create', '--bundle', b, id]);
@@ -77,8 +75,8 @@ t('create: the launcher dies after the clone, before it reports the pid', () => 
   assertNothingLeft(id, b);
 });
 
-t('run: the same, through run', () => {
-  if (!preconditions()) return;
+test('run: the same, through run', () => {
+  preconditions();
   const b = env.bundle();
   const id = uniqueId('ld');
   const r = hakoUnderStrace(KILL_LAUNCHER, ['run', '--bundle', b, id]);
@@ -87,8 +85,8 @@ t('run: the same, through run', () => {
   assertNothingLeft(id, b);
 });
 
-t('exec: the exec launcher dies after the clone, before it reports the pid', () => {
-  if (!preconditions()) return;
+test('exec: the exec launcher dies after the clone, before it reports the pid', () => {
+  preconditions();
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('ld');
   assert.is(env.hako(['run', '-d', '--bundle', b, id]).status, 0);
@@ -106,8 +104,8 @@ t('exec: the exec launcher dies after the clone, before it reports the pid', () 
   assertNothingLeft(id, b);
 });
 
-t('exec: hako dies while the process waits for MSG_GO; the process ends', () => {
-  if (!preconditions()) return;
+test('exec: hako dies while the process waits for MSG_GO; the process ends', () => {
+  preconditions();
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('ld');
   assert.is(env.hako(['run', '-d', '--bundle', b, id]).status, 0);
@@ -123,8 +121,8 @@ t('exec: hako dies while the process waits for MSG_GO; the process ends', () => 
   assertNothingLeft(id, b);
 });
 
-t('create: hako dies while the init waits for MSG_GO; the init ends', () => {
-  if (!preconditions()) return;
+test('create: hako dies while the init waits for MSG_GO; the init ends', () => {
+  preconditions();
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('ld');
   const r = hakoUnderStrace(KILL_HAKO_AT_GO, ['create', '--bundle', b, id]);
@@ -139,8 +137,8 @@ t('create: hako dies while the init waits for MSG_GO; the init ends', () => {
   assert.is(env.hako(['delete', '--force', id]).status, 0);
 });
 
-t('create: hako dies after MSG_READY, before it records the init; the init does not wait on exec.fifo for ever', () => {
-  if (!preconditions()) return;
+test('create: hako dies after MSG_READY, before it records the init; the init does not wait on exec.fifo for ever', () => {
+  preconditions();
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('ld');
   const r = hakoUnderStrace(KILL_HAKO_AT_RECORD, ['create', '--bundle', b, id]);

@@ -13,8 +13,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import path from 'node:path';
 import { hostLsm } from '../../src/launch/lsm.js';
 import { Env, expectCleanFailure, uniqueId } from '../helpers.js';
+import { skip, skippable } from '../skip.js';
 
 const t = suite('lsm');
+const test = skippable(t, 'lsm');
 const lsm = hostLsm();
 let env: Env;
 
@@ -52,11 +54,6 @@ t.after(() => {
   if (apparmor) spawnSync(parser!, ['-R', '-K', profileFile]);
 });
 
-const skipped = new Set<string>();
-const skip = (why: string) => {
-  if (!skipped.has(why)) console.log(`  lsm: skipped (${why})`);
-  skipped.add(why);
-};
 const attr = 'cat /proc/self/attr/apparmor/current 2>/dev/null || cat /proc/self/attr/current';
 
 /** A detached container running `sleep 1000`; returns its id. */
@@ -73,7 +70,7 @@ function running(edit?: (c: any) => void): string {
 
 // The VM lane says which LSM its guest was booted with: there, not having
 // it is a failure, not a reason to skip.
-t('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
+test('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
   const want = process.env.HAKO_TEST_LSM;
   if (want === 'apparmor') assert.ok(apparmor, `AppArmor: enabled ${lsm.apparmor}, apparmor_parser ${parser ?? 'missing'}, securityfs mounted ${existsSync('/sys/kernel/security/apparmor')}`);
   else if (want === 'selinux') assert.ok(lsm.selinux, 'SELinux is not enabled with a policy loaded');
@@ -82,7 +79,7 @@ t('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
 
 // ---- hosts without the LSM (this machine, and each guest for the other one) ----
 
-t('a label for an LSM the host lacks: one line naming the JSON path, nothing left', () => {
+test('a label for an LSM the host lacks: one line naming the JSON path, nothing left', () => {
   if (!lsm.apparmor) expectCleanFailure(env, (c) => (c.process.apparmorProfile = PROFILE), /config\.json: \/process\/apparmorProfile: AppArmor is not enabled on this host/);
   if (!lsm.selinux) {
     expectCleanFailure(env, (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), /config\.json: \/process\/selinuxLabel: SELinux is not enabled on this host/);
@@ -92,8 +89,8 @@ t('a label for an LSM the host lacks: one line naming the JSON path, nothing lef
 
 // ---- AppArmor ----
 
-t('apparmorProfile: the process runs confined by it, and its rules hold', () => {
-  if (!apparmor) return skip(AA_SKIP);
+test('apparmorProfile: the process runs confined by it, and its rules hold', () => {
+  if (!apparmor) skip(AA_SKIP);
   const b = env.bundle((c) => {
     c.process.apparmorProfile = PROFILE;
     c.process.args = ['sh', '-c', `${attr}; cat /etc/hako-secret; echo "status $?"; cat /etc/hostname >/dev/null && echo readable`];
@@ -113,8 +110,8 @@ t('apparmorProfile: the process runs confined by it, and its rules hold', () => 
 // /proc held, here a symlink to ordinary files. hako writes through the
 // procfs it opened before entering the container, so the image's /proc
 // does not matter. Seen from the host: the container has no procfs.
-t("apparmorProfile goes through hako's own procfs, not the container's /proc (a trap here)", () => {
-  if (!apparmor) return skip(AA_SKIP);
+test("apparmorProfile goes through hako's own procfs, not the container's /proc (a trap here)", () => {
+  if (!apparmor) skip(AA_SKIP);
   const b = env.bundle((c) => {
     c.process.apparmorProfile = PROFILE;
     c.process.args = ['sleep', '1000'];
@@ -141,8 +138,8 @@ t("apparmorProfile goes through hako's own procfs, not the container's /proc (a 
   }
 });
 
-t('exec: --apparmor, and the container profile for a process.json without one', () => {
-  if (!apparmor) return skip(AA_SKIP);
+test('exec: --apparmor, and the container profile for a process.json without one', () => {
+  if (!apparmor) skip(AA_SKIP);
   const plain = running();
   const confined = running((c) => (c.process.apparmorProfile = PROFILE));
   try {
@@ -167,8 +164,8 @@ t('exec: --apparmor, and the container profile for a process.json without one', 
   }
 });
 
-t('an unknown profile: one line, nothing left', () => {
-  if (!apparmor) return skip(AA_SKIP);
+test('an unknown profile: one line, nothing left', () => {
+  if (!apparmor) skip(AA_SKIP);
   expectCleanFailure(
     env,
     (c) => (c.process.apparmorProfile = 'hako-no-such-profile'),
@@ -183,8 +180,8 @@ const PROCESS_LABEL = 'system_u:system_r:initrc_t:s0';
 const EXEC_LABEL = 'system_u:system_r:sshd_t:s0';
 const MOUNT_LABEL = 'system_u:object_r:tmpfs_t:s0:c1,c2';
 
-t('selinuxLabel and mountLabel: the process label, context= on the mounts that take one', () => {
-  if (!lsm.selinux) return skip(SE_SKIP);
+test('selinuxLabel and mountLabel: the process label, context= on the mounts that take one', () => {
+  if (!lsm.selinux) skip(SE_SKIP);
   const b = env.bundle((c) => {
     c.process.selinuxLabel = PROCESS_LABEL;
     c.linux.mountLabel = MOUNT_LABEL;
@@ -212,8 +209,8 @@ function keyringLabel(name: string): string {
   return r.stdout.trim();
 }
 
-t('exec --process-label, and the container label for a process.json without one', () => {
-  if (!lsm.selinux) return skip(SE_SKIP);
+test('exec --process-label, and the container label for a process.json without one', () => {
+  if (!lsm.selinux) skip(SE_SKIP);
   const id = running((c) => (c.process.selinuxLabel = PROCESS_LABEL));
   try {
     let r = env.hako(['exec', '--process-label', EXEC_LABEL, id, 'cat', '/proc/self/attr/current']);
@@ -230,8 +227,8 @@ t('exec --process-label, and the container label for a process.json without one'
   }
 });
 
-t('an SELinux label the policy does not know: one line, nothing left', () => {
-  if (!lsm.selinux) return skip(SE_SKIP);
+test('an SELinux label the policy does not know: one line, nothing left', () => {
+  if (!lsm.selinux) skip(SE_SKIP);
   expectCleanFailure(env, (c) => (c.process.selinuxLabel = 'system_u:system_r:hako_no_such_t:s0'), /selinux label "system_u:system_r:hako_no_such_t:s0" is not valid in the loaded policy/);
 });
 

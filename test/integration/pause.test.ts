@@ -5,10 +5,12 @@
 // stderr through one pipe), and no frozen cgroup is left behind.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { Env, uniqueId } from '../helpers.js';
 
 const t = suite('pause');
+const test = skippable(t, 'pause');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -82,7 +84,7 @@ function quiet(args: string[]): void {
   assert.is(r.stderr, '', `${args[0]} prints nothing on stderr`);
 }
 
-t('pause stops every process, resume lets them go on; state says paused, then running', async () => {
+test('pause stops every process, resume lets them go on; state says paused, then running', async () => {
   const id = uniqueId('pause');
   const b = env.bundle((c) => (c.process.args = ['sh', '-c', `${TICKER} & ${TICKER.replace('/dev/shm/tick', '/dev/shm/tick2')}`]));
   const pid = runD(id, b);
@@ -110,8 +112,8 @@ t('pause stops every process, resume lets them go on; state says paused, then ru
 
 // Not about the cgroup layout: the v2 VM lane, where every command costs
 // seconds, leaves this to the host.
-t("runc's errors for a created, stopped or missing container", async () => {
-  if (guest) return;
+test("runc's errors for a created, stopped or missing container", async () => {
+  if (guest) skip('runs on the host only: the guest leaves it to the host');
   const id = uniqueId('pause');
   const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   // created: not running (and stays created, unfrozen)
@@ -132,7 +134,7 @@ t("runc's errors for a created, stopped or missing container", async () => {
   for (const cmd of ['pause', 'resume']) fails([cmd, 'no-such-container'], 'does not exist');
 });
 
-t('delete --force of a paused container kills it and leaves no cgroup (frozen or not)', async () => {
+test('delete --force of a paused container kills it and leaves no cgroup (frozen or not)', async () => {
   const id = uniqueId('pause');
   const cg = `/hako-test-${id}`;
   const b = env.bundle((c) => {
@@ -157,7 +159,7 @@ t('delete --force of a paused container kills it and leaves no cgroup (frozen or
   for (const d of dirs) assert.not.ok(existsSync(d), `${d} removed`);
 });
 
-t('kill KILL and kill --all KILL end a paused container (runc thaws after SIGKILL)', async () => {
+test('kill KILL and kill --all KILL end a paused container (runc thaws after SIGKILL)', async () => {
   for (const all of [false, true]) {
     const id = uniqueId('pause');
     const b = env.bundle((c) => (c.process.args = ['sh', '-c', TICKER]));

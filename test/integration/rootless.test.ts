@@ -9,6 +9,7 @@
 // bundles as the same user for comparison.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { HAKO, isRoot, processesUnder, uniqueId } from '../helpers.js';
 import { TestUser } from '../rootless-user.js';
 
 const t = suite('rootless');
+const test = skippable(t, 'rootless');
 const guest = process.env.HAKO_VM_GUEST === '1';
 const v2 = (() => {
   try {
@@ -84,21 +86,23 @@ function stateOf(id: string): any {
   return JSON.parse(r.stdout);
 }
 
-const skip = (why: string) => console.log(`  (rootless: skipped: ${why})`);
 // In the cgroup v2 guest every command costs seconds: only the delegated
 // cgroup test runs there; the rest runs on the host.
-const hostOnly = () => !usable || guest;
+const UNUSABLE = 'needs root, setpriv, useradd and newuidmap';
+function needHost(): void {
+  if (!usable) skip(UNUSABLE);
+  if (guest) skip('runs on the host; only the delegated cgroup test runs in the cgroup v2 guest');
+}
 
-t('spec --rootless as the user maps its own uid and gid to root', () => {
-  if (!usable) return skip('needs root, setpriv, useradd and newuidmap');
-  if (hostOnly()) return;
+test('spec --rootless as the user maps its own uid and gid to root', () => {
+  needHost();
   const c = rootlessConfig(['true']);
   assert.equal(c.linux.uidMappings, [{ containerID: 0, hostID: user.uid, size: 1 }]);
   assert.equal(c.linux.gidMappings, [{ containerID: 0, hostID: user.gid, size: 1 }]);
 });
 
-t('run: root inside, the user outside; state in $XDG_RUNTIME_DIR/hako (sticky, 0700); no cgroup of its own', () => {
-  if (hostOnly()) return;
+test('run: root inside, the user outside; state in $XDG_RUNTIME_DIR/hako (sticky, 0700); no cgroup of its own', () => {
+  needHost();
   const r = run(['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; hostname; cat /proc/self/cgroup']);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '');
@@ -116,8 +120,8 @@ t('run: root inside, the user outside; state in $XDG_RUNTIME_DIR/hako (sticky, 0
   assert.is(st.uid, user.uid);
 });
 
-t('create, start, state, ps, exec, list, kill, delete: the lifecycle without a cgroup', () => {
-  if (hostOnly()) return;
+test('create, start, state, ps, exec, list, kill, delete: the lifecycle without a cgroup', () => {
+  needHost();
   const bundle = user.bundle(rootlessConfig(['sleep', '1000']));
   const id = uniqueId('life');
   const pidFile = path.join(user.dir, `${id}.pid`);
@@ -179,8 +183,8 @@ t('create, start, state, ps, exec, list, kill, delete: the lifecycle without a c
   }
 });
 
-t('a created container: exec, ps and kill --all reach its waiting init (non-dumpable, in a user namespace the user owns), with its own id, a newuidmap range, a joined user namespace', () => {
-  if (hostOnly()) return;
+test('a created container: exec, ps and kill --all reach its waiting init (non-dumpable, in a user namespace the user owns), with its own id, a newuidmap range, a joined user namespace', () => {
+  needHost();
   const ids: string[] = [];
   const created = (edit?: (c: any) => void): { id: string; pid: number; bundle: string } => {
     const bundle = user.bundle(rootlessConfig(['sleep', '1000'], edit));
@@ -229,8 +233,8 @@ t('a created container: exec, ps and kill --all reach its waiting init (non-dump
   }
 });
 
-t('a terminal, run in the foreground: the pty master crosses the launcher\'s re-exec inside the user namespace', () => {
-  if (hostOnly()) return;
+test('a terminal, run in the foreground: the pty master crosses the launcher\'s re-exec inside the user namespace', () => {
+  needHost();
   const bundle = user.bundle(rootlessConfig(['sh'], (c) => (c.process.terminal = true)));
   const n = uniqueId('in');
   const input = path.join(user.dir, `${n}.txt`);
@@ -241,8 +245,8 @@ t('a terminal, run in the foreground: the pty master crosses the launcher\'s re-
   assert.match(r.stdout, /^42\r?$/m);
 });
 
-t('delete --force of a running container ends every process of it', () => {
-  if (hostOnly()) return;
+test('delete --force of a running container ends every process of it', () => {
+  needHost();
   const bundle = user.bundle(rootlessConfig(['sh', '-c', 'sleep 1000 & exec sleep 1001']));
   const id = uniqueId('force');
   let r = user.hako(['run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
@@ -253,8 +257,8 @@ t('delete --force of a running container ends every process of it', () => {
   assert.is(existsSync(path.join(user.xdg, 'hako', id)), false);
 });
 
-t('no cgroup and no pid namespace: delete --force says that processes the init started may be left', () => {
-  if (hostOnly()) return;
+test('no cgroup and no pid namespace: delete --force says that processes the init started may be left', () => {
+  needHost();
   const bundle = user.bundle(
     rootlessConfig(['sh', '-c', 'sleep 1000 & exec sleep 1001'], (c) => {
       c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
@@ -289,8 +293,8 @@ t('no cgroup and no pid namespace: delete --force says that processes the init s
   }
 });
 
-t('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; setgroups allowed; additional gids', () => {
-  if (hostOnly()) return;
+test('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; setgroups allowed; additional gids', () => {
+  needHost();
   const edit = (c: any) => {
     wideMaps(c, user.uid, user.gid);
     c.process.user = { uid: 1000, gid: 1000, additionalGids: [5] };
@@ -321,8 +325,8 @@ t('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; setgro
   }
 });
 
-t('mounts: tmpfs, binds of the user\'s own directory (rw and ro), sysfs bound; host device nodes bound, their permissions kept', () => {
-  if (hostOnly()) return;
+test('mounts: tmpfs, binds of the user\'s own directory (rw and ro), sysfs bound; host device nodes bound, their permissions kept', () => {
+  needHost();
   const share = path.join(user.dir, uniqueId('share'));
   mkdirSync(share);
   writeFileSync(path.join(share, 'in'), 'from the host\n');
@@ -365,8 +369,8 @@ t('mounts: tmpfs, binds of the user\'s own directory (rw and ro), sysfs bound; h
   assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(r.bundle), 'no mount left on the host');
 });
 
-t('a bind of a mount whose flags the user namespace cannot clear: they are kept, as runc keeps them; another atime mode is refused', () => {
-  if (hostOnly()) return;
+test('a bind of a mount whose flags the user namespace cannot clear: they are kept, as runc keeps them; another atime mode is refused', () => {
+  needHost();
   // Root mounts it with flags; in the user's namespaces they are locked (MNT_LOCK_*).
   const dir = path.join(user.dir, uniqueId('locked'));
   mkdirSync(dir);
@@ -388,8 +392,8 @@ t('a bind of a mount whose flags the user namespace cannot clear: they are kept,
   }
 });
 
-t('network, ipc and cgroup namespaces of its own: sysfs, namespaced sysctls, the cgroup hierarchies mounted', () => {
-  if (hostOnly()) return;
+test('network, ipc and cgroup namespaces of its own: sysfs, namespaced sysctls, the cgroup hierarchies mounted', () => {
+  needHost();
   const r = run(['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; grep -c " /sys/fs/cgroup" /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f9'], (c) => {
     c.linux.namespaces.push({ type: 'network' }, { type: 'cgroup' });
     c.mounts = c.mounts.map((m: any) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
@@ -403,8 +407,8 @@ t('network, ipc and cgroup namespaces of its own: sysfs, namespaced sysctls, the
   assert.is(sys, 'sysfs');
 });
 
-t('a time namespace under the user namespace: offsets seen by the init and by exec', () => {
-  if (hostOnly()) return;
+test('a time namespace under the user namespace: offsets seen by the init and by exec', () => {
+  needHost();
   const bundle = user.bundle(
     rootlessConfig(['sleep', '1000'], (c) => {
       c.linux.namespaces.push({ type: 'time' });
@@ -442,8 +446,8 @@ function cleanFailure(edit: (c: any) => void, message: RegExp, opts: { envExtra?
   return bundle;
 }
 
-t('failures: what needs privileges fails in one line and leaves nothing behind', () => {
-  if (hostOnly()) return;
+test('failures: what needs privileges fails in one line and leaves nothing behind', () => {
+  needHost();
   cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user')), /\/linux\/namespaces: hako runs as uid \d+ \(rootless\), so the container needs a user namespace/);
   cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /\/linux\/namespaces: a rootless container needs a mount namespace of its own/);
   if (!v2) cleanFailure((c) => (c.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\//);
@@ -468,8 +472,8 @@ t('failures: what needs privileges fails in one line and leaves nothing behind',
   cleanFailure((c) => c.mounts.push({ destination: '/m', type: 'bind', source: hidden, options: ['rbind'] }), new RegExp(`mount ${hidden} onto /m: .*[Pp]ermission denied`));
 });
 
-t('the state root: XDG_RUNTIME_DIR unset is an error saying what to do; --root is honoured', () => {
-  if (hostOnly()) return;
+test('the state root: XDG_RUNTIME_DIR unset is an error saying what to do; --root is honoured', () => {
+  needHost();
   const bundle = user.bundle(rootlessConfig(['true']));
   const r = user.hako(['run', '--bundle', bundle, uniqueId('noxdg')], { envExtra: { XDG_RUNTIME_DIR: undefined } });
   assert.is(r.status, 1);
@@ -481,9 +485,9 @@ t('the state root: XDG_RUNTIME_DIR unset is an error saying what to do; --root i
   assert.ok(existsSync(own));
 });
 
-t('runc 1.1.5 rootless on the same bundles: the same view inside, the same refusals', () => {
-  if (hostOnly()) return;
-  if (!RUNC) return skip('runc is not installed');
+test('runc 1.1.5 rootless on the same bundles: the same view inside, the same refusals', () => {
+  needHost();
+  if (!RUNC) skip('runc is not installed');
   const cases: Array<{ name: string; edit?: (c: any) => void; ok: boolean }> = [
     { name: 'own ids', ok: true },
     { name: 'newuidmap', edit: (c) => wideMaps(c, user.uid, user.gid), ok: true },
@@ -509,9 +513,9 @@ t('runc 1.1.5 rootless on the same bundles: the same view inside, the same refus
   }
 });
 
-t('a delegated cgroup v2 subtree: limits applied, update, stats, pause, kill --all, removed at delete', () => {
-  if (!usable) return;
-  if (!v2) return skip('needs a pure cgroup v2 host (make test-v2 runs this in the guest)');
+test('a delegated cgroup v2 subtree: limits applied, update, stats, pause, kill --all, removed at delete', () => {
+  if (!usable) skip(UNUSABLE);
+  if (!v2) skip('needs a pure cgroup v2 host (make test-v2 runs this in the guest)');
   // What systemd's Delegate=yes gives a user: a subtree it owns, with the
   // controllers enabled above it, and the user's shell inside it.
   const deleg = `/sys/fs/cgroup/hako-rootless-${process.pid}`;

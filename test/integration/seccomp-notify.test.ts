@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 
 import { readLayout } from '../../src/cgroups/host.js';
 import type { LinuxSeccomp } from '../../src/spec/types.js';
@@ -15,6 +16,7 @@ import { Env, uniqueId } from '../helpers.js';
 import { hakoAsync, TestAgent } from '../seccomp-agent.js';
 
 const t = suite('seccomp-notify');
+const test = skippable(t, 'seccomp-notify');
 let env: Env;
 let enabled = false;
 t.before(() => {
@@ -24,7 +26,6 @@ t.before(() => {
   } catch {
     enabled = false;
   }
-  if (!enabled) console.log('  (seccomp-notify suite skipped: `hako features` does not report SCMP_ACT_NOTIFY)');
 });
 t.after(() => env.cleanup());
 
@@ -68,8 +69,8 @@ for (const nnp of [true, false]) {
   // ready; without, early, and the rest of the setup runs under it.
   const how = nnp ? 'with no_new_privs' : 'without no_new_privs';
 
-  t(`run ${how}: the agent's errno is what mkdir returns inside, CONTINUE makes the directory`, async () => {
-    if (!enabled) return;
+  test(`run ${how}: the agent's errno is what mkdir returns inside, CONTINUE makes the directory`, async () => {
+    if (!enabled) skip('`hako features` does not report SCMP_ACT_NOTIFY');
     await withAgent(async (agent, listenerPath) => {
       const script = 'mkdir /x; echo "status=$?"; if test -d /x; then echo exists; fi';
       for (const [metadata, stdout] of [
@@ -105,8 +106,8 @@ for (const nnp of [true, false]) {
     });
   });
 
-  t(`create, start, exec ${how}: each process hands its own listener over, and the init's works after create has gone`, async () => {
-    if (!enabled) return;
+  test(`create, start, exec ${how}: each process hands its own listener over, and the init's works after create has gone`, async () => {
+    if (!enabled) skip('`hako features` does not report SCMP_ACT_NOTIFY');
     await withAgent(async (agent, listenerPath) => {
       const id = uniqueId('c');
       const b = env.bundle((c) => {
@@ -154,8 +155,8 @@ for (const nnp of [true, false]) {
     });
   });
 
-  t(`the handover cannot deadlock ${how}: NOTIFY on the syscalls the launcher makes after the load`, async () => {
-    if (!enabled) return;
+  test(`the handover cannot deadlock ${how}: NOTIFY on the syscalls the launcher makes after the load`, async () => {
+    if (!enabled) skip('`hako features` does not report SCMP_ACT_NOTIFY');
     // What the helper, the wait for it, the report to the runtime, the fifo
     // and the execve use: each waits for the agent, which has the listener
     // by then and lets it run.
@@ -210,8 +211,8 @@ function processesInPidNs(pid: number): number[] {
     .map(Number);
 }
 
-t('an unreachable agent fails create in one line naming the container and the path, and leaves nothing behind', async () => {
-  if (!enabled) return;
+test('an unreachable agent fails create in one line naming the container and the path, and leaves nothing behind', async () => {
+  if (!enabled) skip('`hako features` does not report SCMP_ACT_NOTIFY');
   const id = uniqueId('c');
   const cgroupsPath = `/hako-notify-test-${process.pid}/${id}`;
   const listenerPath = path.join(env.dir, 'nobody.sock');
@@ -234,8 +235,8 @@ t('an unreachable agent fails create in one line naming the container and the pa
   }
 });
 
-t('an agent gone by exec time fails the exec in one line, and its process with it', async () => {
-  if (!enabled) return;
+test('an agent gone by exec time fails the exec in one line, and its process with it', async () => {
+  if (!enabled) skip('`hako features` does not report SCMP_ACT_NOTIFY');
   const id = uniqueId('c');
   const listenerPath = path.join(env.dir, 'short-lived.sock');
   const b = env.bundle((c) => {

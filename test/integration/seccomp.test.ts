@@ -8,12 +8,14 @@
 // test/unit/seccomp-kernel.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 
 import type { LinuxSeccomp } from '../../src/spec/types.js';
 import { Env, uniqueId, type Result } from '../helpers.js';
 import { containerdDefault, podmanDefault } from './seccomp-profiles.js';
 
 const t = suite('seccomp');
+const test = skippable(t, 'seccomp');
 let env: Env;
 let enabled = false;
 t.before(() => {
@@ -23,7 +25,6 @@ t.before(() => {
   } catch {
     enabled = false;
   }
-  if (!enabled) console.log('  (seccomp suite skipped: `hako features` does not report linux.seccomp.enabled)');
 });
 t.after(() => env.cleanup());
 
@@ -51,8 +52,8 @@ const mkdirErrno = (errnoRet: number): LinuxSeccomp => ({
   syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet }],
 });
 
-t('a profile that makes mkdir fail with a chosen errno', () => {
-  if (!enabled) return;
+test('a profile that makes mkdir fail with a chosen errno', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const r = sh('mkdir /tmp/x; echo "status=$?"; touch /tmp/y && echo touch-ok', mkdirErrno(122));
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'status=1\ntouch-ok\n');
@@ -62,8 +63,8 @@ t('a profile that makes mkdir fail with a chosen errno', () => {
   assert.match(p.stderr, /Operation not permitted/);
 });
 
-t('the filter is in force in the container process', () => {
-  if (!enabled) return;
+test('the filter is in force in the container process', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const r = sh('grep -E "^(NoNewPrivs|Seccomp|Seccomp_filters):" /proc/self/status', mkdirErrno(1));
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Seccomp:\s+2$/m);
@@ -76,8 +77,8 @@ for (const nnp of [true, false]) {
   // rest of the setup through.
   const how = nnp ? 'with no_new_privs' : 'without no_new_privs, as podman runs it';
 
-  t(`podman's default profile (${podmanDefault().source}), ${how}`, () => {
-    if (!enabled) return;
+  test(`podman's default profile (${podmanDefault().source}), ${how}`, () => {
+    if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
     const { profile } = podmanDefault();
     assert.is(profile.defaultErrnoRet, 38);
     const r = sh('echo hello; ls / >/dev/null && echo ls-ok; grep "^Seccomp:" /proc/self/status; linux32 true && echo persona-ok', profile, (c) => {
@@ -87,8 +88,8 @@ for (const nnp of [true, false]) {
     assert.match(r.stdout, /^hello\nls-ok\nSeccomp:\s+2\npersona-ok\n$/);
   });
 
-  t(`containerd's default profile, ${how}`, () => {
-    if (!enabled) return;
+  test(`containerd's default profile, ${how}`, () => {
+    if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
     const r = sh('echo hello; ls / >/dev/null && echo ls-ok; grep "^Seccomp:" /proc/self/status', containerdDefault(), (c) => {
       c.process.noNewPrivileges = nnp;
     });
@@ -97,8 +98,8 @@ for (const nnp of [true, false]) {
   });
 }
 
-t('SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL and SCMP_ACT_TRAP: the process dies of SIGSYS', () => {
-  if (!enabled) return;
+test('SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL and SCMP_ACT_TRAP: the process dies of SIGSYS', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   // sethostname: busybox sh makes no such call on its own (it does call
   // uname at startup), and seccomp decides before the capability check.
   for (const action of ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'] as const) {
@@ -111,8 +112,8 @@ t('SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL and SCMP_ACT_TRAP: the process dies of S
   assert.is(r.stdout, 'status=159\n');
 });
 
-t('SCMP_ACT_LOG lets the syscall run (SECCOMP_FILTER_FLAG_LOG accepted)', () => {
-  if (!enabled) return;
+test('SCMP_ACT_LOG lets the syscall run (SECCOMP_FILTER_FLAG_LOG accepted)', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const r = runArgs(['uname', '-s'], {
     defaultAction: 'SCMP_ACT_ALLOW',
     flags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'],
@@ -122,8 +123,8 @@ t('SCMP_ACT_LOG lets the syscall run (SECCOMP_FILTER_FLAG_LOG accepted)', () => 
   assert.is(r.stdout, 'Linux\n');
 });
 
-t('argument filters: personality(0) allowed, other personas refused', () => {
-  if (!enabled) return;
+test('argument filters: personality(0) allowed, other personas refused', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const r = sh('linux64 true && echo linux64-ok; linux32 true; echo "linux32=$?"', {
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 0, op: 'SCMP_CMP_NE' }] }],
@@ -133,8 +134,8 @@ t('argument filters: personality(0) allowed, other personas refused', () => {
   assert.match(r.stderr, /personality.*Operation not permitted/);
 });
 
-t('a default action with an allow list: ENOSYS for the rest', () => {
-  if (!enabled) return;
+test('a default action with an allow list: ENOSYS for the rest', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const { profile } = podmanDefault();
   // Take mkdir and mkdirat out of podman's allow list.
   const trimmed: LinuxSeccomp = {
@@ -147,8 +148,8 @@ t('a default action with an allow list: ENOSYS for the rest', () => {
   assert.match(r.stderr, /Function not implemented/);
 });
 
-t('syscall names unknown to libseccomp are skipped, and said so at debug level', () => {
-  if (!enabled) return;
+test('syscall names unknown to libseccomp are skipped, and said so at debug level', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const b = env.bundle((c) => {
     c.root.readonly = false;
     c.process.args = ['sh', '-c', 'mkdir /tmp/x; echo "status=$?"'];
@@ -160,8 +161,8 @@ t('syscall names unknown to libseccomp are skipped, and said so at debug level',
   assert.match(r.stderr, /hako_no_such_syscall/);
 });
 
-t('a bad profile fails create with the JSON path and leaves nothing behind', () => {
-  if (!enabled) return;
+test('a bad profile fails create with the JSON path and leaves nothing behind', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const r = sh('true', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] });
   assert.is.not(r.status, 0);
   assert.match(r.stderr, /config\.json: \/linux\/seccomp\/syscalls\/0\/args\/0\/index: must be an argument index from 0 to 5/);
@@ -170,8 +171,8 @@ t('a bad profile fails create with the JSON path and leaves nothing behind', () 
   assert.match(notify.stderr, /config\.json: \/linux\/seccomp\/defaultAction: SCMP_ACT_NOTIFY cannot be the default action/);
 });
 
-t('exec: the container filter applies to exec processes too', () => {
-  if (!enabled) return;
+test('exec: the container filter applies to exec processes too', () => {
+  if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
   const id = uniqueId('c');
   const b = env.bundle((c) => {
     c.root.readonly = false;

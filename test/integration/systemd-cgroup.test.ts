@@ -15,8 +15,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, processesUnder, uniqueId } from '../helpers.js';
+import { skip, skippable } from '../skip.js';
 
 const t = suite('systemd-cgroup');
+const test = skippable(t, 'systemd-cgroup');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -40,14 +42,11 @@ const booted = (() => {
 const systemd = pid1 === 'systemd' && booted;
 const SKIP = `systemd is not PID 1 here (PID 1 is ${pid1 || 'unknown'}); scripts/vm/test-systemd.sh runs these in a guest that boots systemd`;
 const required = process.env.HAKO_TEST_SYSTEMD === '1';
-let told = false;
-/** Whether to run a systemd test; says why not once, or fails when systemd was required. */
-function withSystemd(): boolean {
-  if (systemd) return true;
+/** Skips a systemd test where systemd is not PID 1, or fails when systemd was required. */
+function needSystemd(): void {
+  if (systemd) return;
   if (required) assert.unreachable(`HAKO_TEST_SYSTEMD=1 but ${SKIP}`);
-  if (!told) console.log(`  systemd-cgroup: skipped (${SKIP})`);
-  told = true;
-  return false;
+  skip(SKIP);
 }
 
 const v2 = !existsSync('/sys/fs/cgroup/memory');
@@ -86,7 +85,7 @@ const LIMITS = v2
   ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max'
   : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us';
 
-t('without systemd as init, --systemd-cgroup fails in one line and leaves nothing', () => {
+test('without systemd as init, --systemd-cgroup fails in one line and leaves nothing', () => {
   if (systemd) return; // the refusal is for hosts without it
   const b = env.bundle();
   const id = uniqueId('nosd');
@@ -97,8 +96,8 @@ t('without systemd as init, --systemd-cgroup fails in one line and leaves nothin
   assert.equal(processesUnder(b), []);
 });
 
-t('create makes the scope around the init, with the limits, in the slice asked for', () => {
-  if (!withSystemd()) return;
+test('create makes the scope around the init, with the limits, in the slice asked for', () => {
+  needSystemd();
   const id = uniqueId('sd');
   const unit = `hako-${id}.scope`;
   const b = env.bundle((c) => {
@@ -139,8 +138,8 @@ t('create makes the scope around the init, with the limits, in the slice asked f
   assert.is(loaded(unit), false, `${unit} is gone after delete`);
 });
 
-t('update goes to systemd and the files; pause and resume freeze the scope; kill --all; delete removes the unit', () => {
-  if (!withSystemd()) return;
+test('update goes to systemd and the files; pause and resume freeze the scope; kill --all; delete removes the unit', () => {
+  needSystemd();
   const id = uniqueId('sdu');
   const unit = `hako-${id}.scope`;
   const dir = v2 ? `/sys/fs/cgroup/system.slice/${unit}` : `/sys/fs/cgroup/memory/system.slice/${unit}`;
@@ -193,8 +192,8 @@ t('update goes to systemd and the files; pause and resume freeze the scope; kill
   assert.is(existsSync(dir), false, `${dir} is gone`);
 });
 
-t('a failed create leaves no unit, no cgroup and no state', () => {
-  if (!withSystemd()) return;
+test('a failed create leaves no unit, no cgroup and no state', () => {
+  needSystemd();
   // The unit exists by the time the process fails to start: it is stopped.
   const id = uniqueId('sdf');
   const unit = `hako-${id}.scope`;
@@ -229,8 +228,8 @@ t('a failed create leaves no unit, no cgroup and no state', () => {
   assert.match(r3.stderr, /config\.json: \/linux\/cgroupsPath: "\/not\/systemd" is not of the form slice:prefix:name/);
 });
 
-t('a name ending in .slice makes a slice unit for the container', () => {
-  if (!withSystemd()) return;
+test('a name ending in .slice makes a slice unit for the container', () => {
+  needSystemd();
   const id = uniqueId('sds').replace(/-/g, '_');
   const unit = `system-hako_${id}.slice`;
   const b = env.bundle((c) => {
@@ -248,8 +247,8 @@ t('a name ending in .slice makes a slice unit for the container', () => {
   assert.is(loaded(unit), false);
 });
 
-t('without the system bus, root reaches systemd on its private socket', () => {
-  if (!withSystemd()) return;
+test('without the system bus, root reaches systemd on its private socket', () => {
+  needSystemd();
   const id = uniqueId('sdp');
   const unit = `hako-${id}.scope`;
   const b = env.bundle((c) => {

@@ -9,8 +9,10 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { IMAGE, Podman } from '../clients/podman-env.js';
+import { skip, skippable } from '../skip.js';
 
 const t = suite('systemd-podman');
+const test = skippable(t, 'systemd-podman');
 
 const booted = (() => {
   try {
@@ -26,7 +28,6 @@ let pm: Podman | undefined;
 t.before(() => {
   if (why) {
     if (process.env.HAKO_TEST_SYSTEMD === '1' && !booted) assert.unreachable(`HAKO_TEST_SYSTEMD=1 but ${why}`);
-    console.log(`  systemd-podman: skipped (${why})`);
     return;
   }
   pm = new Podman({ cgroupManager: 'systemd' });
@@ -37,8 +38,8 @@ t.after(() => pm?.cleanup());
 const v2 = !existsSync('/sys/fs/cgroup/memory');
 const loaded = (unit: string) => spawnSync('systemctl', ['--no-pager', 'list-units', '--all', '--plain', '--no-legend', unit], { encoding: 'utf8' }).stdout.includes(unit);
 
-t('podman run: the container is in machine.slice/libpod-<id>.scope, under its limits; rm removes the unit', () => {
-  if (!pm) return;
+test('podman run: the container is in machine.slice/libpod-<id>.scope, under its limits; rm removes the unit', () => {
+  if (!pm) skip(why!);
   const limits = v2 ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max';
   const name = `hako-sd-${process.pid}`;
   const id = pm.ok(['run', '-d', '--name', name, '--memory', '64m', '--pids-limit', '30', IMAGE, 'sleep', '1000']).stdout.trim();

@@ -6,6 +6,7 @@
 // host's layout (hybrid here: v1 files) and in the pure v2 VM lane.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { cpuSharesToWeight } from '../../src/cgroups/v2-resources.js';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
 const t = suite('update');
+const test = skippable(t, 'update');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -116,7 +118,7 @@ function stdinHako(args: string[], input: string) {
 
 const MAX_MEM = v2 ? 'max' : V1_UNLIMITED;
 
-t("runc's flags: memory with units, pids, cpu quota; seen inside and recorded; paused too", async () => {
+test("runc's flags: memory with units, pids, cpu quota; seen inside and recorded; paused too", async () => {
   const { id, pid } = start({ memory: { limit: 64 * MiB }, pids: { limit: 50 }, cpu: { quota: 50000, period: 100000, shares: 1024 } });
   await seen(pid, { memory: String(64 * MiB), pids: '50', cpu: '50000 100000' });
 
@@ -145,7 +147,7 @@ t("runc's flags: memory with units, pids, cpu quota; seen inside and recorded; p
   assert.is(env.hako(['delete', '--force', id]).status, 0);
 });
 
-t('--resources FILE and -: a LinuxResources document, merged onto what is recorded', async () => {
+test('--resources FILE and -: a LinuxResources document, merged onto what is recorded', async () => {
   const { id, pid } = start({ memory: { limit: 64 * MiB }, pids: { limit: 50 } });
   const file = path.join(env.dir, 'res.json');
   writeFileSync(file, JSON.stringify({ memory: { limit: 96 * MiB, reservation: 0 }, cpu: { shares: 512, quota: 30000 }, pids: { limit: -1 } }));
@@ -165,7 +167,7 @@ t('--resources FILE and -: a LinuxResources document, merged onto what is record
   assert.is(env.hako(['delete', '--force', id]).status, 0);
 });
 
-t('a limit the cgroup refuses changes nothing: memory+swap below the memory limit', async () => {
+test('a limit the cgroup refuses changes nothing: memory+swap below the memory limit', async () => {
   const { id, pid } = start({ memory: { limit: 64 * MiB }, pids: { limit: 50 } });
   await seen(pid, { memory: String(64 * MiB), pids: '50' });
   const before = recorded(id);
@@ -183,8 +185,8 @@ t('a limit the cgroup refuses changes nothing: memory+swap below the memory limi
 
 // Not about the cgroup layout: the v2 VM lane, where every command costs
 // seconds, leaves these to the host.
-t('bad documents and flags, missing and stopped containers: errors that say why', async () => {
-  if (guest) return;
+test('bad documents and flags, missing and stopped containers: errors that say why', async () => {
+  if (guest) skip('runs on the host only: the guest leaves it to the host');
   const { id, pid } = start({ pids: { limit: 50 } });
   await seen(pid, { pids: '50' });
   const before = recorded(id);

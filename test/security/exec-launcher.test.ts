@@ -17,6 +17,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 
 import { isNativeError, native } from '../../src/native.js';
 import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
@@ -24,6 +25,7 @@ import { takeFd } from '../seccomp-agent.js';
 import { Canary, nsPid, probeResult, ptraceRestricted, standin, withProbe } from './lib.js';
 
 const t = suite('exec-launcher');
+const test = skippable(t, 'exec-launcher');
 let env: Env;
 let enabled = false;
 t.before(() => {
@@ -33,7 +35,6 @@ t.before(() => {
   } catch {
     enabled = false;
   }
-  if (!enabled) console.log('  (exec-launcher skipped: needs root and SCMP_ACT_NOTIFY)');
 });
 t.after(() => env.cleanup());
 
@@ -138,8 +139,8 @@ async function hako(args: string[]): Promise<{ status: number | null; stdout: st
   }
 }
 
-t('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_getfd of its sync socket from the container; `hako exec` completes', async () => {
-  if (!enabled) return;
+test('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_getfd of its sync socket from the container; `hako exec` completes', async () => {
+  if (!enabled) skip('needs root and SCMP_ACT_NOTIFY');
   const canary = new Canary(env, 'exec');
   const listenerPath = path.join(env.dir, 'agent.sock');
   // Listener 0 is the init's, 1 the exec'd process's (the target), 2 the attacker's.

@@ -17,12 +17,14 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statfsSyn
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
 
 import { native } from '../../src/native.js';
 import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
 import { Canary, nsPid, probeResult, ptraceRestricted, standin, withProbe, type ProbeResult } from './lib.js';
 
 const t = suite('init-fds');
+const test = skippable(t, 'init-fds');
 let env: Env;
 t.before(() => {
   env = new Env();
@@ -60,8 +62,8 @@ function assertDefended(r: ProbeResult, canary: Canary, what: string): void {
   assert.match(r.out, /^root EACCES$/m);
 }
 
-t('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako exec`; it holds only stdio, exec.fifo and a pid-only procfs of its own', async () => {
-  if (!isRoot) return;
+test('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako exec`; it holds only stdio, exec.fifo and a pid-only procfs of its own', async () => {
+  if (!isRoot) skip('needs root');
   const canary = new Canary(env, 'init');
   const b = env.bundle((c) => (c.process.args = ['sleep', '600']));
   withProbe(b);
@@ -110,8 +112,8 @@ t('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako exec`
   assert.ok(canary.intact());
 });
 
-t('a sibling sharing the pid namespace: an init being created (root still the host\'s "/", the sync socket held) is out of its reach', async () => {
-  if (!isRoot) return;
+test('a sibling sharing the pid namespace: an init being created (root still the host\'s "/", the sync socket held) is out of its reach', async () => {
+  if (!isRoot) skip('needs root');
   const canary = new Canary(env, 'sibling');
   const a = env.bundle((c) => (c.process.args = ['sleep', '600']));
   withProbe(a);

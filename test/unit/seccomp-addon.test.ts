@@ -2,8 +2,11 @@
 // programs it makes decide, asked of an interpreter: no root, nothing loaded.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
+
+const test = skippable(uvuTest, 'seccomp-addon');
 
 import { native } from '../../src/native.js';
 import { compileSeccomp, resolveSeccomp, type CompiledInput } from '../../src/seccomp/compile.js';
@@ -126,7 +129,7 @@ test('seccompFlagSupported: this kernel knows LOG (4.14) and refuses unknown bit
 const NR = { read: 0, mkdir: 83, personality: 135, clone: 56, clone3: 435, kexec_load: 246, getpid: 39, chroot: 161, mount: 165, add_key: 248, vhangup: 153 };
 
 test('podman default profile: allow list, EPERM list, personality by argument, ENOSYS for the rest', () => {
-  if (!x64) return;
+  if (!x64) skip('x86_64 only');
   const p = fixture('podman-default.json');
   const out = compileSeccomp(p);
   assert.ok(out.bpf.length / 8 <= 4096);
@@ -152,7 +155,7 @@ test('podman default profile: allow list, EPERM list, personality by argument, E
 });
 
 test('containerd default profile: EPERM by default, clone without namespaces, clone3 and newer syscalls ENOSYS', () => {
-  if (!x64) return;
+  if (!x64) skip('x86_64 only');
   const out = compileSeccomp(fixture('containerd-default.json'));
   const sys = (nr: number, ...args: bigint[]) => run(out.bpf, { arch: AUDIT_ARCH_X86_64, nr, args });
   assert.is(sys(NR.read), ACT.ALLOW);
@@ -167,7 +170,7 @@ test('containerd default profile: EPERM by default, clone without namespaces, cl
 });
 
 test('small profiles: one errno, kill, log, argument filters', () => {
-  if (!x64) return;
+  if (!x64) skip('x86_64 only');
   const mk = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 122 }] });
   assert.is(run(mk.bpf, { arch: AUDIT_ARCH_X86_64, nr: NR.mkdir }), ERRNO(122));
   assert.is(run(mk.bpf, { arch: AUDIT_ARCH_X86_64, nr: NR.read }), ACT.ALLOW);
@@ -243,4 +246,4 @@ test('features: SCMP_ACT_NOTIFY only where the kernel makes listeners and libsec
   assert.ok(f.actions!.includes('SCMP_ACT_ERRNO'));
 });
 
-test.run();
+uvuTest.run();

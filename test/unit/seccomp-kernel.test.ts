@@ -8,8 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
+
+const test = skippable(uvuTest, 'seccomp-kernel');
 
 import { compileSeccomp } from '../../src/seccomp/compile.js';
 import { FILTER_FLAG } from '../../src/seccomp/consts.js';
@@ -21,7 +24,7 @@ import { LOADER } from './seccomp-loader.js';
 const python = spawnSync('python3', ['-c', 'import ctypes'], { encoding: 'utf8' }).status === 0 ? 'python3' : null;
 const enabled = python !== null && process.arch === 'x64';
 const dir = mkdtempSync(join(tmpdir(), 'hako-seccomp-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+uvuTest.after(() => rmSync(dir, { recursive: true, force: true }));
 
 let count = 0;
 function under(profile: LinuxSeccomp, argv: string[]) {
@@ -39,7 +42,7 @@ const fixture = (name: string): LinuxSeccomp =>
 const py = (code: string) => [python ?? 'python3', '-c', `import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n${code}`];
 
 test('mkdir fails with the chosen errno, everything else runs', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 122 }] }, [
     'sh',
     '-c',
@@ -51,7 +54,7 @@ test('mkdir fails with the chosen errno, everything else runs', () => {
 });
 
 test('podman default profile: a shell works, kexec_load is EPERM, an unlisted syscall ENOSYS', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const sh = under(fixture('podman-default.json'), ['sh', '-c', 'echo hello; ls / >/dev/null && echo ls-ok']);
   assert.is(sh.status, 0, sh.stderr);
   assert.is(sh.stdout, 'hello\nls-ok\n');
@@ -61,7 +64,7 @@ test('podman default profile: a shell works, kexec_load is EPERM, an unlisted sy
 });
 
 test('containerd default profile: clone3 and syscalls newer than the profile answer ENOSYS, others EPERM', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under(
     fixture('containerd-default.json'),
     py('for nr in (435, 1000, 248):\n    libc.syscall(nr, 0, 0, 0, 0, 0)\n    print(nr, ctypes.get_errno())'),
@@ -71,13 +74,13 @@ test('containerd default profile: clone3 and syscalls newer than the profile ans
 });
 
 test('SCMP_ACT_KILL_PROCESS: the process dies of SIGSYS', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS' }] }, ['uname']);
   assert.is(r.signal, 'SIGSYS');
 });
 
 test('argument filtering: personality(0xffffffff) allowed, other personas refused', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under(
     {
       defaultAction: 'SCMP_ACT_ALLOW',
@@ -90,7 +93,7 @@ test('argument filtering: personality(0xffffffff) allowed, other personas refuse
 });
 
 test('SCMP_ACT_LOG with SECCOMP_FILTER_FLAG_LOG: the kernel takes the flag, the syscall runs', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['uname'], action: 'SCMP_ACT_LOG' }] }, ['uname', '-s']);
   assert.is(r.flags, FILTER_FLAG.LOG);
   assert.is(r.status, 0, r.stderr);
@@ -98,7 +101,7 @@ test('SCMP_ACT_LOG with SECCOMP_FILTER_FLAG_LOG: the kernel takes the flag, the 
 });
 
 test('SCMP_ACT_NOTIFY: the load returns a listener fd', () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const r = under(
     { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/unused', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] },
     ['true'],
@@ -108,4 +111,4 @@ test('SCMP_ACT_NOTIFY: the load returns a listener fd', () => {
   assert.match(r.stderr, /^LISTENER=\d+$/m);
 });
 
-test.run();
+uvuTest.run();

@@ -8,8 +8,11 @@ import { closeSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
+
+const test = skippable(uvuTest, 'seccomp-notif');
 
 import { isNativeError, native } from '../../src/native.js';
 import { compileSeccomp } from '../../src/seccomp/compile.js';
@@ -21,7 +24,7 @@ const n = native();
 const python = spawnSync('python3', ['-c', 'import ctypes, socket; socket.send_fds'], { encoding: 'utf8' }).status === 0 ? 'python3' : null;
 const enabled = python !== null && process.arch === 'x64';
 const dir = mkdtempSync(join(tmpdir(), 'hako-notif-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+uvuTest.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const NR_MKDIR = 83;
 const NR_MKDIRAT = 258;
@@ -75,7 +78,7 @@ async function notifiedChild(mkdirs: number) {
 }
 
 test('recv: the pending call; respond: an errno, then CONTINUE; id validity; hangup once the process is gone', async () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const c = await notifiedChild(2);
   try {
     // Nothing yet: the child waits for its line.
@@ -109,7 +112,7 @@ test('recv: the pending call; respond: an errno, then CONTINUE; id validity; han
 });
 
 test('respond: a return value instead of running the call', async () => {
-  if (!enabled) return;
+  if (!enabled) skip('needs python3 on x86_64');
   const c = await notifiedChild(1);
   try {
     c.go();
@@ -142,4 +145,4 @@ test('argument checks', () => {
   assert.throws(() => n.seccompNotifRecv(fd, 0), (e: unknown) => isNativeError(e, 'EBADF'));
 });
 
-test.run();
+uvuTest.run();

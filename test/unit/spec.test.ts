@@ -1,5 +1,8 @@
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skip, skippable } from '../skip.js';
+
+const test = skippable(uvuTest, 'spec');
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -345,7 +348,7 @@ test('defaults: rootless maps the effective uid and gid, as runc', () => {
 
 test('defaults: the same as the runc installed here, when there is one', () => {
   const runc = '/usr/sbin/runc';
-  if (!existsSync(runc)) return;
+  if (!existsSync(runc)) skip('no runc at /usr/sbin/runc to compare with');
   for (const args of [['spec'], ['spec', '--rootless']]) {
     const dir = mkdtempSync(join(tmpdir(), 'hako-spec-'));
     try {
@@ -661,4 +664,4 @@ test('64-bit values clamp back into range', () => {
   assert.is(toInt64(-1), -1n);
 });
 
-test.run();
+uvuTest.run();
