@@ -8,7 +8,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build native ts rootfs demo test test-unit test-integration test-security test-clients clean test-v2 test-systemd
+.PHONY: all setup deps build rootfs demo test test-unit test-integration test-security test-clients clean test-v2 test-systemd
 
 all: build
 
