@@ -47,7 +47,7 @@ export function v1Writes(r: LinuxResources, facts: V1Facts = {}, opts: V1Options
 
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    const target = DeviceEmulator.fromRules(normalizeDeviceRules(r.devices, b.source, at), b.source, at);
+    const target = DeviceEmulator.fromRules(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
     for (const w of v1DeviceWrites(target, facts.devicesList)) b.push('devices', w.file, w.value, 'devices');
   }
 

@@ -167,7 +167,7 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
   let deviceProgram: Uint8Array | undefined;
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    deviceProgram = deviceFilterProgram(normalizeDeviceRules(r.devices, b.source, at), b.source, at);
+    deviceProgram = deviceFilterProgram(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
   }
 
   if (c?.cpus) b.push('cpuset', 'cpuset.cpus', c.cpus, 'cpu/cpus');
