@@ -30,6 +30,23 @@ t('memory, pids and cpu limits are in the container cgroup files', () => {
   assert.is(cpu, v2 ? '50000 100000' : '50000');
 });
 
+t('memory.kernelTCP: memory.kmem.tcp.limit_in_bytes on cgroup v1, a warning on v2', () => {
+  const limit = 16 * 1024 * 1024;
+  const file = '/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes';
+  const r = env.sh(v2 ? 'true' : `cat ${file}`, (c) => {
+    c.linux.resources = { memory: { limit: 64 * 1024 * 1024, kernelTCP: limit } };
+  });
+  assert.is(r.status, 0, r.stderr);
+  const warned = r.stderr.split('\n').filter((l) => l.includes('kernelTCP'));
+  if (v2 || !existsSync(file)) {
+    assert.is(warned.length, 1, r.stderr);
+    assert.match(warned[0]!, /level=warn(ing)? msg=".*\/linux\/resources\/memory\/kernelTCP: ignored: .*TCP kernel memory limit/);
+  } else {
+    assert.is(r.stdout, `${limit}\n`);
+    assert.equal(warned, [], r.stderr);
+  }
+});
+
 t('a pids limit makes fork fail', () => {
   const r = env.sh('for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done 2>&1; echo done', (c) => {
     c.linux.resources = { pids: { limit: 4 } };
