@@ -59,9 +59,18 @@ export function ruleString(r: Pick<DeviceRule, 'type' | 'major' | 'minor' | 'acc
 /**
  * Validates and fills in the OCI rules. An absent access means "rwm": the
  * spec gives no default, runc rejects it, and "rwm" is what a rule such as
- * `{"allow": false}` is always meant to say. An empty access is an error.
+ * `{"allow": false}` is always meant to say. Letters other than r, w and m
+ * (runc's own tests write "rwa") are ignored with a warning, as runc
+ * ignores them; an access with none of r, w and m is an error.
+ * `warn` receives one line per such rule; callers that translate the same
+ * rules twice (systemd's properties next to the cgroup files) pass none.
  */
-export function normalizeDeviceRules(list: readonly LinuxDeviceCgroup[], source = 'config.json', at = '/linux/resources/devices'): DeviceRule[] {
+export function normalizeDeviceRules(
+  list: readonly LinuxDeviceCgroup[],
+  source = 'config.json',
+  at = '/linux/resources/devices',
+  warn?: (line: string) => void,
+): DeviceRule[] {
   return list.map((d, i) => {
     const here = `${at}/${i}`;
     const num = (v: number | undefined, field: string): number => {
@@ -71,9 +80,19 @@ export function normalizeDeviceRules(list: readonly LinuxDeviceCgroup[], source 
     };
     if (d.access === '') throw settingError(source, `${here}/access`, 'must not be empty (use any of r, w and m)');
     const access = d.access === undefined ? ACC.ALL : accessBits(d.access);
-    if (access === 0 || (d.access !== undefined && /[^rwm]/.test(d.access))) throw settingError(source, `${here}/access`, 'must consist of the letters r, w and m');
+    if (access === 0) throw settingError(source, `${here}/access`, `${JSON.stringify(d.access)}: must contain at least one of the letters r, w and m`);
+    const unknown = unknownAccessLetters(d.access ?? '');
+    if (unknown.length > 0 && warn) {
+      const letters = unknown.map((c) => JSON.stringify(c).replace(/^"|"$/g, "'")).join(', ');
+      warn(`${source}: ${here}/access: ${JSON.stringify(d.access)}: unknown letter${unknown.length > 1 ? 's' : ''} ${letters} ignored (only r, w and m mean anything)`);
+    }
     return { allow: d.allow, type: d.type ?? 'a', major: num(d.major, 'major'), minor: num(d.minor, 'minor'), access };
   });
+}
+
+/** The distinct characters of an access string that are not r, w or m, in order. */
+export function unknownAccessLetters(s: string): string[] {
+  return [...new Set([...s].filter((c) => c !== 'r' && c !== 'w' && c !== 'm'))];
 }
 
 type Key = string;

@@ -47,7 +47,7 @@ export function v1Writes(r: LinuxResources, facts: V1Facts = {}, opts: V1Options
 
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    const target = DeviceEmulator.fromRules(normalizeDeviceRules(r.devices, b.source, at), b.source, at);
+    const target = DeviceEmulator.fromRules(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
     for (const w of v1DeviceWrites(target, facts.devicesList)) b.push('devices', w.file, w.value, 'devices');
   }
 
@@ -75,12 +75,22 @@ export function v1Writes(r: LinuxResources, facts: V1Facts = {}, opts: V1Options
       if (swap !== 0n) memsw();
     }
     if (reservation !== 0n) b.push('memory', 'memory.soft_limit_in_bytes', String(reservation), 'memory/reservation');
+    // The TCP buffer limit still works on v1 (unlike memory.kmem.limit_in_bytes,
+    // which kernels since 5.16 ignore), and runc's fs driver still writes
+    // it; where the kernel lacks the file (no CONFIG_MEMCG_KMEM, or
+    // cgroup.memory=nokmem) it is skipped with a warning, as on v2.
+    const tcp = memoryValue(b, m.kernelTCP, 'memory/kernelTCP');
+    if (tcp !== 0n) {
+      b.push('memory', 'memory.kmem.tcp.limit_in_bytes', String(tcp), 'memory/kernelTCP', {
+        ifMissing: 'warn',
+        missing: 'ignored: this kernel has no TCP kernel memory limit (memory.kmem.tcp.limit_in_bytes is missing)',
+      });
+    }
     // Only "true" is written, as runc does: a new cgroup has the OOM killer on.
     if (m.disableOOMKiller) b.push('memory', 'memory.oom_control', '1', 'memory/disableOOMKiller');
     const sw = swappinessValue(b, m.swappiness);
     if (sw !== undefined) b.push('memory', 'memory.swappiness', String(sw), 'memory/swappiness');
     if (m.kernel !== undefined) b.warn('memory/kernel', 'ignored: kernel memory limits are deprecated and not supported');
-    if (m.kernelTCP !== undefined) b.warn('memory/kernelTCP', 'ignored: kernel memory limits are deprecated and not supported');
     if (m.useHierarchy === false) b.warn('memory/useHierarchy', 'ignored: memory accounting is always hierarchical on current kernels');
   }
 

@@ -110,7 +110,7 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
     }
     if (m.disableOOMKiller) b.warn('memory/disableOOMKiller', 'ignored: the OOM killer cannot be disabled on cgroup v2');
     if (m.kernel !== undefined) b.warn('memory/kernel', 'ignored: kernel memory limits are deprecated and not supported');
-    if (m.kernelTCP !== undefined) b.warn('memory/kernelTCP', 'ignored: kernel memory limits are deprecated and not supported');
+    if (m.kernelTCP !== undefined) b.warn('memory/kernelTCP', 'ignored: cgroup v2 has no TCP kernel memory limit (socket buffers count in memory.max)');
   }
 
   const io = r.blockIO;
@@ -167,7 +167,7 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
   let deviceProgram: Uint8Array | undefined;
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    deviceProgram = deviceFilterProgram(normalizeDeviceRules(r.devices, b.source, at), b.source, at);
+    deviceProgram = deviceFilterProgram(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
   }
 
   if (c?.cpus) b.push('cpuset', 'cpuset.cpus', c.cpus, 'cpu/cpus');

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, u
 import path from 'node:path';
 import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
+import { HOOK_STATUS } from '../hooks/kinds.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
 import { hostLsm } from '../launch/lsm.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
@@ -19,7 +20,7 @@ import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
 import { writeUserMaps } from './usermaps.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
-import type { Spec } from '../spec/types.js';
+import type { ContainerStatus, Spec } from '../spec/types.js';
 import { rfc3339Nano } from '../time.js';
 import { OCI_VERSION } from '../spec/version.js';
 import { validateId } from './ids.js';
@@ -223,17 +224,17 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
     else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
 
-    const stateJson = JSON.stringify(ociState(rec, 'creating'));
-    await runHooks('prestart', spec.hooks?.prestart, stateJson);
-    await runHooks('createRuntime', spec.hooks?.createRuntime, stateJson);
+    // The status each kind is told, and why: src/hooks/kinds.ts.
+    await runHooks('prestart', spec.hooks?.prestart, JSON.stringify(ociState(rec, HOOK_STATUS.prestart)));
+    await runHooks('createRuntime', spec.hooks?.createRuntime, JSON.stringify(ociState(rec, HOOK_STATUS.createRuntime)));
     // createContainer and startContainer hooks run inside the container:
     // they get the init's pid as seen there, as runc gives it.
-    const inside = (status: 'creating' | 'created') => {
+    const inside = (status: ContainerStatus) => {
       const st = ociState(rec, status);
       if ((plan.newNamespaces & 0x20000000) !== 0) st.pid = 1;
       return JSON.stringify(st);
     };
-    await session.go(inside('creating'), inside('created'));
+    await session.go(inside(HOOK_STATUS.createContainer), inside(HOOK_STATUS.startContainer));
 
     delete rec.creating;
     store.write(rec);

@@ -7,7 +7,9 @@ import { describe } from '../errors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+import type { HookKind } from './kinds.js';
+
+export type { HookKind };
 
 export class HookError extends Error {
   constructor(

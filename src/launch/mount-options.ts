@@ -57,6 +57,9 @@ const FLAG_OPTS: Readonly<Record<string, [set: boolean, flag: number]>> = {
   loud: [false, MS.SILENT],
   nosymfollow: [true, MS.NOSYMFOLLOW],
   symfollow: [false, MS.NOSYMFOLLOW],
+  // MS_POSIXACL, as runc spells it: the filesystem honours POSIX ACLs.
+  acl: [true, MS.POSIXACL],
+  noacl: [false, MS.POSIXACL],
 };
 
 const PROPAGATION_OPTS: Readonly<Record<string, number>> = {

@@ -42,7 +42,6 @@ export interface SchemaValidator<T> {
 const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^/': 'must be an absolute path',
   '^[^=]+=': 'must be NAME=value',
-  '^[rwm]*$': 'must consist of the letters r, w and m',
   '^[1-9][0-9]*[KMG]B$': 'must be a size such as 64KB, 2MB or 1GB',
   '^[0-9, -]*$': 'must be a CPU list such as 0-3,7',
   '^MB:[^\\n]*$': 'must be a single line starting with MB:',

@@ -13,6 +13,8 @@ import { SpecError, schemaError } from './errors.js';
 import { decodeUtf8, parseJson } from './json.js';
 import { checkProcess, checkResources, checkSpec } from './check.js';
 import { compareVersions, parseVersion } from './version.js';
+import { dropOptionalNulls } from './nulls.js';
+import { DEFS as CONFIG_NULLS, ROOT as SPEC_NULLS } from './generated/nulls-config.js';
 import type { LinuxResources, Process, Root, Spec } from './generated/config.js';
 import type { State } from './generated/state.js';
 import type { Features } from './generated/features.js';
@@ -41,8 +43,13 @@ export function parseSpec(text: string, file = 'config.json'): LoadedSpec {
   return validateSpec(parseJson(text, file), file);
 }
 
-/** Validates an already parsed config.json. */
+/**
+ * Validates an already parsed config.json. Nulls that stand for absent
+ * optional members (Go's way of writing nil) are removed from `doc` first
+ * (nulls.ts).
+ */
 export function validateSpec(doc: unknown, file = 'config.json'): LoadedSpec {
+  dropOptionalNulls(doc, SPEC_NULLS, { defs: CONFIG_NULLS }, file);
   if (!specSchema(doc)) throw schemaError(file, specSchema.errors);
   checkSpec(doc, file);
   return doc as LoadedSpec;
@@ -50,6 +57,7 @@ export function validateSpec(doc: unknown, file = 'config.json'): LoadedSpec {
 
 /** Validates a process document, as `exec --process` reads it. */
 export function validateProcess(doc: unknown, file = 'process.json'): Process {
+  dropOptionalNulls(doc, { ref: 'Process' }, { defs: CONFIG_NULLS }, file);
   if (!processSchema(doc)) throw schemaError(file, processSchema.errors);
   checkProcess(doc, file, '');
   return doc;
@@ -57,6 +65,7 @@ export function validateProcess(doc: unknown, file = 'process.json'): Process {
 
 /** Validates a resources document, as `update --resources` reads it. */
 export function validateResources(doc: unknown, file = 'resources.json'): LinuxResources {
+  dropOptionalNulls(doc, { ref: 'LinuxResources' }, { defs: CONFIG_NULLS }, file);
   if (!resourcesSchema(doc)) throw schemaError(file, resourcesSchema.errors);
   checkResources(doc, file, '');
   return doc;

@@ -74,6 +74,10 @@ t('features is a valid document naming what hako supports', () => {
   assert.ok(f.linux.namespaces.includes('time'));
   assert.ok(f.mountOptions.includes('rro'));
   assert.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
+  // Both hierarchies and the systemd driver are driven (src/cgroups).
+  assert.equal(f.linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true });
+  assert.ok(f.mountOptions.includes('acl') && f.mountOptions.includes('noacl'));
+  assert.equal(f.linux.netDevices, { enabled: false });
 });
 
 t('a successful command prints nothing on stderr', () => {

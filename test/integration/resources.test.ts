@@ -30,6 +30,23 @@ t('memory, pids and cpu limits are in the container cgroup files', () => {
   assert.is(cpu, v2 ? '50000 100000' : '50000');
 });
 
+t('memory.kernelTCP: memory.kmem.tcp.limit_in_bytes on cgroup v1, a warning on v2', () => {
+  const limit = 16 * 1024 * 1024;
+  const file = '/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes';
+  const r = env.sh(v2 ? 'true' : `cat ${file}`, (c) => {
+    c.linux.resources = { memory: { limit: 64 * 1024 * 1024, kernelTCP: limit } };
+  });
+  assert.is(r.status, 0, r.stderr);
+  const warned = r.stderr.split('\n').filter((l) => l.includes('kernelTCP'));
+  if (v2 || !existsSync(file)) {
+    assert.is(warned.length, 1, r.stderr);
+    assert.match(warned[0]!, /level=warn(ing)? msg=".*\/linux\/resources\/memory\/kernelTCP: ignored: .*TCP kernel memory limit/);
+  } else {
+    assert.is(r.stdout, `${limit}\n`);
+    assert.equal(warned, [], r.stderr);
+  }
+});
+
 t('a pids limit makes fork fail', () => {
   const r = env.sh('for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done 2>&1; echo done', (c) => {
     c.linux.resources = { pids: { limit: 4 } };
@@ -47,6 +64,22 @@ t('the device cgroup refuses a node the rules do not allow', () => {
   });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'refused\n1\n');
+});
+
+t('device rules with letters other than r, w and m: ignored with a warning, r/w/m still enforced', () => {
+  // runc's own tests write "rwa"; the "a" means nothing and is dropped.
+  // /dev/loop-control opens without capabilities, and no default rule covers it.
+  if (!existsSync('/dev/loop-control')) return;
+  const r = env.sh('(exec 3</dev/lc) 2>/dev/null && echo read || echo noread; (exec 3>/dev/lc) 2>/dev/null && echo write || echo nowrite', (c) => {
+    c.linux.devices = [{ path: '/dev/lc', type: 'c', major: 10, minor: 237, fileMode: 0o666 }];
+    c.linux.resources = { devices: [{ allow: false, access: 'rwma' }, { allow: true, type: 'c', major: 10, minor: 237, access: 'ra' }] };
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'read\nnowrite\n');
+  const warned = r.stderr.split('\n').filter((l) => l.includes('unknown letter'));
+  assert.is(warned.length, 2, r.stderr);
+  assert.match(warned[0]!, /level=warn(ing)? msg=".*config\.json: \/linux\/resources\/devices\/0\/access: \\"rwma\\": unknown letter 'a' ignored/);
+  assert.match(warned[1]!, /devices\/1\/access: \\"ra\\": unknown letter 'a' ignored/);
 });
 
 t('delete removes the cgroup; a failed create leaves none', () => {

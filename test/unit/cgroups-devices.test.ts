@@ -7,6 +7,8 @@ import { ACC, DeviceEmulator, normalizeDeviceRules, ruleString, runcDefaultDevic
 import { native } from '../../src/native.js';
 import { BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DEVICE_FILTER_LICENSE, OP, decodeInsns, deviceFilterInsns, deviceFilterProgram, encodeInsns, type BpfInsn } from '../../src/cgroups/devices-bpf.js';
 import { CgroupError } from '../../src/cgroups/errors.js';
+import { v1Writes } from '../../src/cgroups/v1-resources.js';
+import { v2Writes } from '../../src/cgroups/v2-resources.js';
 import type { LinuxDeviceCgroup } from '../../src/spec/types.js';
 
 const rules = (list: LinuxDeviceCgroup[]) => normalizeDeviceRules(list);
@@ -25,9 +27,43 @@ test('normalize: defaults (type a, any major/minor, access rwm) and checks', () 
     }
   };
   bad({ allow: true, access: '' }, 'config.json: /linux/resources/devices/1/access: must not be empty (use any of r, w and m)');
-  bad({ allow: true, access: 'rx' }, 'config.json: /linux/resources/devices/1/access: must consist of the letters r, w and m');
+  bad({ allow: true, access: 'ax' }, 'config.json: /linux/resources/devices/1/access: "ax": must contain at least one of the letters r, w and m');
   bad({ allow: true, type: 'c', major: -2 }, 'config.json: /linux/resources/devices/1/major: must be -1 (any) or a device number 0..2147483647');
   bad({ allow: true, type: 'c', minor: 2 ** 31 }, 'config.json: /linux/resources/devices/1/minor: must be -1 (any) or a device number 0..2147483647');
+});
+
+test('normalize: letters other than r, w and m are ignored, with a warning naming the rule', () => {
+  const warnings: string[] = [];
+  const list: LinuxDeviceCgroup[] = [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' }, { allow: true, type: 'b', major: 8, access: 'rxyx' }];
+  const out = normalizeDeviceRules(list, 'config.json', '/linux/resources/devices', (w) => warnings.push(w));
+  assert.equal(out.slice(2), [
+    { allow: true, type: 'c', major: 1, minor: 5, access: ACC.READ | ACC.WRITE },
+    { allow: true, type: 'b', major: 8, minor: -1, access: ACC.READ },
+  ]);
+  assert.equal(warnings, [
+    `config.json: /linux/resources/devices/2/access: "rwa": unknown letter 'a' ignored (only r, w and m mean anything)`,
+    `config.json: /linux/resources/devices/3/access: "rxyx": unknown letters 'x', 'y' ignored (only r, w and m mean anything)`,
+  ]);
+  // Without a listener (systemd's properties, translated next to the files) nothing is said.
+  assert.equal(normalizeDeviceRules(list), out);
+});
+
+test('unknown access letters: the same v1 writes and v2 program as without them, and one warning each', () => {
+  const withA: LinuxDeviceCgroup[] = [{ allow: false, access: 'rwma' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' }];
+  const plain: LinuxDeviceCgroup[] = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rw' }];
+  const t1 = v1Writes({ devices: withA });
+  assert.equal(t1.writes, v1Writes({ devices: plain }).writes);
+  assert.equal(t1.writes.map((w) => `${w.file} ${w.value}`), ['devices.deny a *:* rwm', 'devices.allow c 1:5 rw']);
+  assert.equal(t1.warnings, [
+    `config.json: /linux/resources/devices/0/access: "rwma": unknown letter 'a' ignored (only r, w and m mean anything)`,
+    `config.json: /linux/resources/devices/1/access: "rwa": unknown letter 'a' ignored (only r, w and m mean anything)`,
+  ]);
+  const t2 = v2Writes({ devices: withA }, {}, { source: '-', at: '' });
+  assert.equal(t2.deviceProgram, v2Writes({ devices: plain }).deviceProgram);
+  assert.equal(t2.warnings, [
+    `-: /devices/0/access: "rwma": unknown letter 'a' ignored (only r, w and m mean anything)`,
+    `-: /devices/1/access: "rwa": unknown letter 'a' ignored (only r, w and m mean anything)`,
+  ]);
 });
 
 test('ruleString: the v1 file syntax', () => {

@@ -110,7 +110,7 @@ test('v2 memory: swappiness where the file exists; OOM killer and kernel memory 
   assert.equal(t.warnings, [
     'config.json: /linux/resources/memory/disableOOMKiller: ignored: the OOM killer cannot be disabled on cgroup v2',
     'config.json: /linux/resources/memory/kernel: ignored: kernel memory limits are deprecated and not supported',
-    'config.json: /linux/resources/memory/kernelTCP: ignored: kernel memory limits are deprecated and not supported',
+    'config.json: /linux/resources/memory/kernelTCP: ignored: cgroup v2 has no TCP kernel memory limit (socket buffers count in memory.max)',
   ]);
   // Docker's "unset" swappiness: uint64 max, which JSON turns into 2^64.
   assert.equal(v2({ memory: { swappiness: 18446744073709551615 } }), []);
@@ -340,7 +340,26 @@ test('v1 memory: OOM killer only when disabled, swappiness 0..100, kernel memory
   ]);
   assert.equal(v1({ memory: { disableOOMKiller: false, swappiness: 18446744073709551615 } }), []);
   throws(() => v1({ memory: { swappiness: 200 } }), 'config.json: /linux/resources/memory/swappiness: must be 0..100');
-  assert.equal(v1Writes({ memory: { kernel: 1, kernelTCP: 1, useHierarchy: false } }).warnings.length, 3);
+  assert.equal(v1Writes({ memory: { kernel: 1, useHierarchy: false } }).warnings.length, 2);
+});
+
+test('v1 memory: kernelTCP is written to memory.kmem.tcp.limit_in_bytes, a warning where the file is missing', () => {
+  const t = v1Writes({ memory: { limit: 1 << 26, reservation: 1 << 25, kernelTCP: 1 << 24, disableOOMKiller: true } });
+  assert.equal(files(t.writes), [
+    ['memory', 'memory.limit_in_bytes', String(1 << 26)],
+    ['memory', 'memory.soft_limit_in_bytes', String(1 << 25)],
+    ['memory', 'memory.kmem.tcp.limit_in_bytes', String(1 << 24)],
+    ['memory', 'memory.oom_control', '1'],
+  ]);
+  const tcp = t.writes[2]!;
+  assert.is(tcp.from, 'config.json: /linux/resources/memory/kernelTCP');
+  assert.is(tcp.ifMissing, 'warn');
+  assert.match(tcp.missing!, /no TCP kernel memory limit/);
+  assert.equal(t.warnings, []);
+  assert.equal(v1({ memory: { kernelTCP: -1 } }), [['memory', 'memory.kmem.tcp.limit_in_bytes', '-1']]);
+  // 0 is "not set", as in runc.
+  assert.equal(v1({ memory: { kernelTCP: 0 } }), []);
+  throws(() => v1({ memory: { kernelTCP: -2 } }), 'config.json: /linux/resources/memory/kernelTCP: must be -1 (unlimited) or a number of bytes');
 });
 
 test('v1 cpu: shares read back; period and burst retried after quota; idle; rt period before runtime', () => {
