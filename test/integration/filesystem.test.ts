@@ -265,6 +265,19 @@ t('user namespace: bind sources behind a root-only 0700 directory are mounted; h
     // The staging tmpfs never reaches the host, nor the container.
     assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${env.root}/${id}`));
     assert.not.match(r.stdout, / - tmpfs [^ ]* rw,.*mode=711/);
+
+    // Without the new mount API nothing is staged: the init's own lookup
+    // fails as it always did (masked paths need the new API too: none).
+    const old = env.bundle((c) => {
+      Object.assign(c, JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8')));
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+    });
+    for (const d of ['v', 'h', 'ro']) mkdirSync(path.join(old, 'rootfs', d));
+    writeFileSync(path.join(old, 'rootfs', 'f'), '');
+    const o = hakoWithoutNewMountApi(env, compile(env, 'test/fixtures/old-mount-api.c'), ['run', '--bundle', old, uniqueId('unreach-old')]);
+    assert.is(o.status, 1, o.stdout);
+    assert.match(o.stderr, /mount .*\/vol onto \/v: open the source: permission denied/);
   } finally {
     spawnSync('umount', [rovol]);
   }
