@@ -67,8 +67,8 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	/* What remains is needed until execve and is the runtime's side of the
 	 * container's own business: the sync socket (close-on-exec; its end of
 	 * file tells the runtime that execve succeeded), the console socket
-	 * until the pty master went out, the seccomp socket until the listener
-	 * did. */
+	 * until the pty master went out, the pidfd socket until the pidfd did,
+	 * the seccomp socket until the listener did. */
 	wait_go(syncfd);
 
 	/* In a joined user namespace our ids are still the host's, most likely
@@ -91,6 +91,7 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	 * container shapes /dev/pts, but cannot make us open anything else. */
 	if (p->console_fd >= 0)
 		console_setup(p, procfd, -1);
+	pidfd_send_self(p, "setns");
 
 	set_personality(p);
 	apply_sched(p);

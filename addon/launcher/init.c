@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bindsrc.h"
 #include "launcher.h"
 
 #ifndef CLONE_NEWTIME
@@ -173,6 +174,9 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	/* A change of ids sets dumpability to fs.suid_dumpable, which may be 1. */
 	set_dumpable(0);
 
+	/* Before anything changes our working directory: it is where the
+	 * launcher staged the bind sources (bindsrc.c). */
+	bindsrc_init();
 	struct rootctx c = {.p = p, .rootfd = -1, .procfd = -1, .sysctl_procfd = -1, .devnull_tree = -1, .mask_dir = -1};
 	/* Makes the procfs we keep (a pid-only one of our own, procfs.c) and
 	 * the rootfs fd; rootfs.c and mounts.c (their own comments) resolve
@@ -183,6 +187,9 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	identity(p, c.procfd);
 	for (size_t i = 0; i < p->n_mounts; i++)
 		mount_one(&c, &p->mounts[i]);
+	/* The staged bind sources' directory: the hooks below must not
+	 * inherit it, nor anything of the container's. */
+	bindsrc_done();
 	create_devices(&c);
 	create_dev_symlinks(&c);
 	mask_prepare(&c);
@@ -204,6 +211,8 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	 * container's devpts, and before /dev turns read-only. */
 	if (p->console_fd >= 0)
 		console_setup(p, c.procfd, p->root_chroot ? -1 : c.rootfd);
+	/* runc's place for it: right after the console. */
+	pidfd_send_self(p, "standard");
 
 	/* Through the host's /proc, which only this step needs (/proc/sys):
 	 * closed at once, long before anyone could wait on us. */
@@ -283,9 +292,10 @@ void init_main(const struct plan *p, int syncfd, int fifo_path_fd)
 	 *     subset=pid, mounted nowhere (procfs.c): it shows what the
 	 *     container's /proc shows of its processes, no sysctl, nothing of
 	 *     the host. Through it, since the container may have no /proc.
-	 * Nothing else: the sync socket is closed, the console socket and the
-	 * seccomp socket were closed once used, the cgroup fd in the clone,
-	 * the idmapped trees once attached, the rootfs fd above; cwd and root
+	 * Nothing else: the sync socket is closed, the console socket, the
+	 * pidfd socket and the seccomp socket were closed once used, the cgroup fd in the clone,
+	 * the idmapped trees once attached, the staged bind sources'
+	 * directory after the mounts, the rootfs fd above; cwd and root
 	 * are the container's. And we are non-dumpable (main.c): none of it is
 	 * reachable without CAP_SYS_PTRACE over the initial user namespace (or
 	 * over the container's, rootless: nsenter.c). */

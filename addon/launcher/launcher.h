@@ -50,6 +50,11 @@ void join_keyring(const struct plan *p, bool owner, int procfd);
  * also bind the slave onto /dev/console under it. */
 void console_setup(const struct plan *p, int procfd, int rootfd);
 
+/* pidfdsend.c: with PIDFD_SOCK, a pidfd of the calling process goes there
+ * (kind: "standard" from the init, "setns" from an exec'd process); the
+ * socket is closed. */
+void pidfd_send_self(const struct plan *p, const char *kind);
+
 /* State shared by the rootfs steps. */
 struct rootctx {
 	const struct plan *p;

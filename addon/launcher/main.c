@@ -80,7 +80,7 @@ int main(int argc, char **argv, char **envp)
 		failx("plan: sync fd %d is among the %u preserved fds", syncfd, p->preserve_fds);
 	/* The runtime's own fds for us: never the container's, and never
 	 * inherited by what we exec. */
-	const int ours[] = {p->console_fd, p->exec_pidfd, p->seccomp_sock, p->cgroup_fd};
+	const int ours[] = {p->console_fd, p->exec_pidfd, p->seccomp_sock, p->cgroup_fd, p->pidfd_sock};
 	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
 		if (ours[i] < 0)
 			continue;

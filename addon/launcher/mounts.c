@@ -40,6 +40,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "bindsrc.h"
 #include "copyup.h"
 #include "idmap.h"
 #include "launcher.h"
@@ -127,8 +128,9 @@ static bool is_dev_target(const char *t)
  * volume's owner could always have put a symlink there). Opened once, so
  * that what is checked (file or directory; procfs for /proc) is what is
  * cloned and mounted: renaming the name afterwards changes nothing. An
- * idmapped bind's source was cloned the same way by the launcher. */
-static int open_source(const struct mount_ent *m, const char *what)
+ * idmapped bind's source was cloned the same way by the launcher, and so
+ * was a source beyond the user namespace's reach (bindsrc.c). */
+static int open_source(struct rootctx *c, const struct mount_ent *m, const char *what)
 {
 	if (m->idmap) {
 		if (m->idmap->tree < 0)
@@ -136,8 +138,16 @@ static int open_source(const struct mount_ent *m, const char *what)
 		return m->idmap->tree;
 	}
 	int fd = open(m->source, O_PATH | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	/* Beyond the user namespace's reach: the launcher's clone of it, if
+	 * it staged one (bindsrc.c), as runc asks the host side then. */
+	int err = errno;
+	fd = bindsrc_open(c->p, m);
 	if (fd < 0)
-		fail("mount %s onto %s: open the source", what, m->target);
+		fail_errno(err, "mount %s onto %s: open the source", what, m->target);
+	debugx("mount %s onto %s: the source is out of the user namespace's reach (%s): taken from the launcher's clone of it", what,
+	       m->target, strerror(err));
 	return fd;
 }
 
@@ -400,7 +410,7 @@ void mount_one(struct rootctx *c, const struct mount_ent *m)
 	int src = -1;
 	bool file = false;
 	if (bind) {
-		src = open_source(m, what);
+		src = open_source(c, m, what);
 		struct stat st;
 		if (fstat(src, &st) < 0)
 			fail("mount %s onto %s: stat the source", what, m->target);

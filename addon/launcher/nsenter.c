@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bindsrc.h"
 #include "idmap.h"
 #include "launcher.h"
 #include "plan_tags.h"
@@ -152,7 +153,7 @@ static __attribute__((noreturn)) void reexec_in_userns(const struct plan *p, int
 		fail("re-exec in the user namespace: memfd_create");
 	if (write_all(planfd, p->raw, p->raw_len) < 0)
 		fail("re-exec in the user namespace: save the plan");
-	const int keep[] = {syncfd, planfd, fifo, timens, p->console_fd, p->cgroup_fd, p->seccomp_sock};
+	const int keep[] = {syncfd, planfd, fifo, timens, p->console_fd, p->cgroup_fd, p->seccomp_sock, p->pidfd_sock};
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) < 0)
 			fail("re-exec in the user namespace: keep fd %d", keep[i]);
@@ -259,8 +260,11 @@ void nsenter_create(const struct plan *p, int syncfd)
 	}
 	free(nsfd);
 
-	if (p->ns_new & CLONE_NEWUSER)
+	if (p->ns_new & CLONE_NEWUSER) {
+		/* While we are still host root: sources only it may reach. */
+		bindsrc_prepare(p);
 		enter_new_userns(p, syncfd);
+	}
 	if (exe >= 0)
 		reexec_in_userns(p, syncfd, exe, fifo, timens);
 	clone_init(p, syncfd, fifo, timens);

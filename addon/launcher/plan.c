@@ -285,7 +285,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 	struct rec r;
 	memset(p, 0, sizeof(*p));
 	p->rootfs_propagation = MS_REC | MS_SLAVE;
-	p->console_fd = p->exec_pidfd = p->seccomp_sock = p->cgroup_fd = -1;
+	p->console_fd = p->exec_pidfd = p->seccomp_sock = p->cgroup_fd = p->pidfd_sock = -1;
 	rec_iter_init(&it, buf, len, "MSG_PLAN");
 	while (rec_next(&it, &r)) {
 		switch (r.tag) {
@@ -348,6 +348,7 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_EXEC_PIDFD: p->exec_pidfd = plan_fd(&r); break;
 		case PT_CGROUP_FD: p->cgroup_fd = plan_fd(&r); break;
 		case PT_SECCOMP_FD_SOCK: p->seccomp_sock = plan_fd(&r); break;
+		case PT_PIDFD_SOCK: p->pidfd_sock = plan_fd(&r); break;
 		case PT_EXEC_NS: p->exec_ns = rec_u64(&r); break;
 		case PT_HOOK_CREATE_CONTAINER: decode_hook(&p->hooks_create, &r, "HOOK_CREATE_CONTAINER"); break;
 		case PT_HOOK_START_CONTAINER: decode_hook(&p->hooks_start, &r, "HOOK_START_CONTAINER"); break;

@@ -150,6 +150,7 @@ struct plan {
 
 	int exec_pidfd; /* exec mode: the container init, -1 otherwise */
 	int cgroup_fd;  /* -1: none (clone.c) */
+	int pidfd_sock; /* PIDFD_SOCK: -1, or where the process sends a pidfd of itself (pidfdsend.c) */
 	uint64_t exec_ns;
 
 	struct hook_list hooks_create, hooks_start;

@@ -123,8 +123,8 @@ const CONSOLE_SOCKET = f({
   type: 'string',
   help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
 });
-// --pidfd-socket arrived in runc 1.2; accepted here so that callers written
-// for newer runc work too.
+// --pidfd-socket (runc 1.2): the process sends a pidfd of itself there
+// (addon/launcher/pidfdsend.c).
 const PIDFD_SOCKET_INIT = f({
   name: 'pidfd-socket',
   type: 'string',

@@ -109,11 +109,6 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     }
     case 'exec': {
       const o = p.options;
-      // runc 1.2's exec flags: refused before anything runs rather than
-      // ignored (the process would run in the wrong cgroup, or the caller
-      // would wait for a pidfd that never comes).
-      if (o.cgroup.length) throw new HakoError('exec --cgroup (a sub-cgroup for the process) is not supported yet', 'usage');
-      if (o.pidfdSocket) throw new HakoError('exec --pidfd-socket is not supported yet', 'usage');
       const { exec } = await import('../container/exec.js');
       try {
         return await exec(ctx, id, {
@@ -129,6 +124,8 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
           apparmor: o.apparmor || undefined,
           processLabel: o.processLabel || undefined,
           consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
+          pidfdSocket: o.pidfdSocket ? path.resolve(o.pidfdSocket) : undefined,
+          cgroup: o.cgroup,
           detach: o.detach,
           pidFile: o.pidFile ? path.resolve(o.pidFile) : undefined,
           preserveFds: Math.max(0, o.preserveFds),
@@ -207,6 +204,7 @@ function createOptions(o: CliCreateOptions): CreateOptions {
     noNewKeyring: o.noNewKeyring,
     preserveFds: Math.max(0, o.preserveFds),
     consoleSocket: o.consoleSocket ? path.resolve(o.consoleSocket) : undefined,
+    pidfdSocket: o.pidfdSocket ? path.resolve(o.pidfdSocket) : undefined,
   };
 }
 

@@ -6,7 +6,7 @@
 // makes around the init; see src/cgroups/systemd.ts). The record says
 // which, so later commands (which clients call without the flag) use the
 // driver the container was created with.
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import type { Spec } from '../spec/types.js';
 import { CgroupError } from '../cgroups/errors.js';
 import { readLayout } from '../cgroups/host.js';
@@ -18,6 +18,7 @@ import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
 import { V2Manager } from '../cgroups/v2.js';
 import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
 import type { ContainerRecord } from './store.js';
+import { subCgroupDirs, type SubCgroupPaths } from './sub-cgroup.js';
 
 export interface CgroupPlanOptions {
   /** --rootless (resolved): cgroups this user may not write are left out (src/cgroups/rootless.ts). */
@@ -138,4 +139,21 @@ export function containerCgroup(rec: Pick<ContainerRecord, 'cgroup' | 'systemd'>
   if (!rec.systemd) return fs;
   const u = rec.systemd;
   return new SystemdManager({ unit: u.unit, slice: u.slice, kind: u.kind, cgroup: u.cgroup, name: '' }, fs, layout.mode === 'none' ? 'v2' : layout.mode);
+}
+
+/**
+ * `exec --cgroup`: the manager of the container's sub-cgroup(s) the process
+ * is to join, or null when hako made no cgroup for the container (runc then
+ * has nothing to join either). The sub-cgroups must exist (runc: "an
+ * (existing) sub-cgroup"); they are joined by their directories, whichever
+ * driver made the container's.
+ */
+export function containerSubCgroup(rec: Pick<ContainerRecord, 'cgroup'>, sub: SubCgroupPaths): CgroupManager | null {
+  const dirs = (rec.cgroup ?? {}) as CgroupDirs;
+  const subDirs = subCgroupDirs(dirs, sub);
+  if (Object.keys(dirs).length === 0) return null;
+  for (const [k, d] of Object.entries(subDirs)) {
+    if (d !== dirs[k] && !existsSync(d)) throw new CgroupError(`sub-cgroup ${d} does not exist (exec --cgroup joins an existing one)`);
+  }
+  return loadManager(readLayout(), subDirs);
 }

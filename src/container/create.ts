@@ -27,7 +27,7 @@ import { validateId } from './ids.js';
 import { procStat } from './proc.js';
 import { ociState } from './status.js';
 import { FIFO_FILE, Store, WriteError, type ContainerRecord } from './store.js';
-import { checkTerminal, connectConsoleSocket } from './terminal.js';
+import { checkTerminal, connectConsoleSocket, connectPidfdSocket } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
 export { OCI_VERSION };
@@ -40,6 +40,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** --console-socket: where the pty master goes when process.terminal is set. */
   consoleSocket?: string;
+  /** --pidfd-socket: where a pidfd of the init goes (runc 1.2). */
+  pidfdSocket?: string;
   /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath ("slice:prefix:name"). */
   systemdCgroup?: boolean;
   /** Foreground `run`: hako stays attached, and the pty master (if the
@@ -145,6 +147,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
   let consoleFd = -1;
+  let pidfdSockFd = -1;
   let cgroupFd = -1;
   let pidFileWritten = false;
   let cgroupMade = false;
@@ -187,6 +190,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (terminal) {
       consoleFd = opts.consoleSocket ? connectConsoleSocket(opts.consoleSocket) : -1;
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd >= 0 ? consoleFd : opts.foreground!.consoleFd });
+    }
+    if (opts.pidfdSocket) {
+      pidfdSockFd = connectPidfdSocket(opts.pidfdSocket);
+      passFds.push({ tag: 'PIDFD_SOCK', fd: pidfdSockFd });
     }
     cgroupFd = cloneIntoFd(cgm);
     if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
@@ -266,6 +273,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     throw new HakoError(where(describe(e)));
   } finally {
     if (consoleFd >= 0) native().close(consoleFd);
+    if (pidfdSockFd >= 0) native().close(pidfdSockFd);
     closeCloneIntoFd(cgroupFd);
     handover?.close();
     session?.close();

@@ -13,7 +13,9 @@ import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
-import { cloneIntoFd, closeCloneIntoFd, containerCgroup } from './cgroup.js';
+import { cloneIntoFd, closeCloneIntoFd, containerCgroup, containerSubCgroup } from './cgroup.js';
+import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-cgroup.js';
+import { CgroupError } from '../cgroups/errors.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
 import { endAndReap, killAndReap, ownBoundingSet, writePidFile } from './create.js';
@@ -25,7 +27,7 @@ import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import { ociState, statusOf } from './status.js';
 import { storeFor, type ContainerRecord } from './store.js';
-import { checkTerminal, ConsoleProxy, connectConsoleSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
+import { checkTerminal, ConsoleProxy, connectConsoleSocket, connectPidfdSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
 
 export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   /** The command and its arguments; ignored with `processFile`. */
@@ -33,6 +35,10 @@ export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   /** --process: a process.json replacing the container's settings and every flag above. */
   processFile?: string;
   consoleSocket?: string;
+  /** --pidfd-socket: where a pidfd of the process goes (runc 1.2). */
+  pidfdSocket?: string;
+  /** --cgroup: the sub-cgroup(s) of the container's to run the process in, as given (runc 1.2). */
+  cgroup?: readonly string[];
   detach?: boolean;
   /** Absolute; written once the process runs, without a newline. */
   pidFile?: string;
@@ -107,6 +113,16 @@ function resolveProcess(spec: Spec, opts: ExecOptions): Process {
   }
 }
 
+/** `exec --cgroup`: the sub-cgroup's manager; its errors are the caller's (a path, a controller). */
+function subCgroupOf(rec: ContainerRecord, sub: SubCgroupPaths) {
+  try {
+    return containerSubCgroup(rec, sub);
+  } catch (e) {
+    if (e instanceof SubCgroupError || e instanceof CgroupError) throw new HakoError(`container ${JSON.stringify(rec.id)}: ${e.message}`, 'usage');
+    throw e;
+  }
+}
+
 interface Launched {
   pid: number;
   /** Our end of the terminal pair, for a foreground exec with a terminal. */
@@ -116,10 +132,17 @@ interface Launched {
 /** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
 async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  let subPaths: SubCgroupPaths | null;
+  try {
+    subPaths = parseSubCgroupArgs(opts.cgroup ?? []);
+  } catch (e) {
+    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
+  }
   const store = storeFor(ctx);
   const lock = store.lock(id);
   let pidfd = -1;
   let consoleFd = -1;
+  let pidfdSockFd = -1;
   let cgroupFd = -1;
   let consoleEnd = -1;
   let session: InitSession | null = null;
@@ -185,7 +208,11 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       }
       passFds.push({ tag: 'CONSOLE_FD', fd: consoleFd });
     }
-    const cg = containerCgroup(rec);
+    if (opts.pidfdSocket) {
+      pidfdSockFd = connectPidfdSocket(opts.pidfdSocket);
+      passFds.push({ tag: 'PIDFD_SOCK', fd: pidfdSockFd });
+    }
+    const cg = subPaths ? subCgroupOf(rec, subPaths) : containerCgroup(rec);
     cgroupFd = cloneIntoFd(cg);
     if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
     if (seccomp?.notify) {
@@ -236,6 +263,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   } finally {
     if (pidfd >= 0) native().close(pidfd);
     if (consoleFd >= 0) native().close(consoleFd);
+    if (pidfdSockFd >= 0) native().close(pidfdSockFd);
     closeCloneIntoFd(cgroupFd);
     handover?.close();
     session?.close();

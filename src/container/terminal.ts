@@ -27,6 +27,15 @@ export function connectConsoleSocket(path: string): number {
   }
 }
 
+/** Connects to the caller's --pidfd-socket now, for the launcher to inherit: the process sends a pidfd of itself there (addon/launcher/pidfdsend.c). */
+export function connectPidfdSocket(path: string): number {
+  try {
+    return native().connectUnix(path);
+  } catch (e) {
+    throw new HakoError(`--pidfd-socket ${path}: ${describe(e)}`);
+  }
+}
+
 /** Receives the pty master the container sent over our end of the pair. */
 export function receiveMaster(sockFd: number): number {
   const { fd, data } = native().recvFd(sockFd);

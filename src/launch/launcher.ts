@@ -21,7 +21,7 @@ export class LaunchError extends Error {
 
 /** An fd of ours the launcher needs, and the plan tag that tells it the number. */
 export interface PassFd {
-  tag: 'CONSOLE_FD' | 'EXEC_PIDFD' | 'SECCOMP_FD_SOCK' | 'CGROUP_FD';
+  tag: 'CONSOLE_FD' | 'EXEC_PIDFD' | 'SECCOMP_FD_SOCK' | 'CGROUP_FD' | 'PIDFD_SOCK';
   fd: number;
 }
 

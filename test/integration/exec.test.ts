@@ -5,9 +5,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Env, HAKO, uniqueId } from '../helpers.js';
+import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
 
 const t = suite('exec');
 let env: Env;
@@ -240,17 +240,64 @@ t('exec into a stopped container fails, as runc says it', async () => {
   }
 });
 
-t('runc 1.2\'s exec --cgroup and --pidfd-socket: refused, nothing runs', async () => {
-  const { id } = running();
+// runc 1.2's exec --cgroup: the process joins an existing sub-cgroup of the
+// container's (one path: in every hierarchy; "ctrl:path": that controller's
+// hierarchy); anything else is refused before the process runs.
+t('exec --cgroup: into an existing sub-cgroup; runc\'s refusals, nothing runs', async () => {
+  const { id, pid } = running();
+  const dirs = Object.values((JSON.parse(readFileSync(path.join(env.root, id, 'state.json'), 'utf8')).cgroup ?? {}) as Record<string, string>);
+  const subs = dirs.map((d) => path.join(d, 'sub'));
+  const inSub = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.endsWith('/sub')).length;
   try {
+    if (!isRoot || dirs.length === 0) return;
+    for (const d of subs) {
+      mkdirSync(d);
+      // A new v1 cpuset cgroup has no cpus or mems: nothing could join it.
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        if (existsSync(path.join(d, f))) writeFileSync(path.join(d, f), readFileSync(path.join(path.dirname(d), f)));
+      }
+    }
+    const r = env.hako(['exec', '--cgroup', 'sub', id, 'cat', '/proc/self/cgroup']);
+    assert.is(r.status, 0, r.stderr);
+    // Without a cgroup namespace of its own the process sees the host's paths.
+    assert.is(inSub(r.stdout), dirs.length, r.stdout);
+    assert.is(inSub(env.hako(['exec', id, 'cat', '/proc/self/cgroup']).stdout), 0);
+    assert.ok(readFileSync(`/proc/${pid}/cgroup`, 'utf8').length > 0);
+    const v1 = Object.keys(JSON.parse(readFileSync(path.join(env.root, id, 'state.json'), 'utf8')).cgroup).find((k) => k !== '');
+    if (v1) {
+      const one = env.hako(['exec', '--cgroup', `${v1.split(',')[0]}:sub`, id, 'cat', '/proc/self/cgroup']);
+      assert.is(one.status, 0, one.stderr);
+      assert.is(inSub(one.stdout), 1, one.stdout);
+    }
+
     const marker = `/dev/shm/ran-${id}`;
-    for (const flags of [['--cgroup', 'sub'], ['--pidfd-socket', '/tmp/nowhere.sock']]) {
-      const r = env.hako(['exec', ...flags, id, 'touch', marker]);
-      assert.is.not(r.status, 0);
-      assert.match(r.stderr, new RegExp(`exec ${flags[0]}.* is not supported yet`));
+    const refused: [string[], RegExp][] = [
+      [['--cgroup', 'nosuch'], /exec failed: .*sub-cgroup .*\/nosuch does not exist/],
+      [['--cgroup', '../x'], /exec failed: .*\.\.\/x is not a sub cgroup path/],
+      [['--cgroup', 'nosuchctrl:sub'], /exec failed: .*unknown controller nosuchctrl in SubCgroupPaths/],
+      [['--cgroup', 'sub', '--cgroup', 'other'], /exec failed: invalid --cgroup argument: sub \(missing <controller>: prefix\)/],
+      [['--cgroup', 'a:b:c'], /exec failed: invalid --cgroup argument: a:b:c$/m],
+    ];
+    for (const [flags, re] of refused) {
+      const x = env.hako(['exec', ...flags, id, 'touch', marker]);
+      assert.is(x.status, 255, flags.join(' '));
+      assert.match(x.stderr, re);
     }
     assert.is(env.hako(['exec', id, 'sh', '-c', `test -e ${marker} && echo ran || echo none`]).stdout, 'none\n');
   } finally {
+    // Empty again (every exec'd process has exited): removed before the
+    // container's own cgroups are.
+    for (const d of subs) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* never made */
+      }
+    }
     env.hako(['delete', '--force', id]);
   }
 });

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Env, uniqueId } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { Env, isRoot, uniqueId } from '../helpers.js';
 import { compile, hakoWithoutNewMountApi } from '../security/mount-lib.js';
 
 const t = suite('filesystem');
@@ -202,6 +203,84 @@ t('without the new mount API (an outer seccomp profile refusing it), the classic
   assert.match(mountinfo(r511.stdout, '/sys/fs/cgroup'), / ro,nosuid,nodev,noexec/);
   assert.is(r511.stdout.match(/Read-only file system/g)?.length, 3, r511.stdout);
   assert.match(r511.stdout, /^ro-refused\n0$/m, '/proc/sys read-only, /proc/kcore masked');
+});
+
+// A new user namespace's root is nobody on the host: a bind source behind a
+// root-only directory is out of its reach. runc opens such sources on the
+// host side; hako's launcher stages them before it unshares the user
+// namespace (addon/launcher/bindsrc.c). What the mount shows is still
+// subject to the permissions inside (files appear as the overflow uid).
+t('user namespace: bind sources behind a root-only 0700 directory are mounted; host flags stay locked', () => {
+  if (!isRoot) return;
+  const hidden = path.join(env.dir, uniqueId('hidden'));
+  const canary = `canary-${uniqueId()}`;
+  mkdirSync(path.join(hidden, 'vol'), { recursive: true });
+  writeFileSync(path.join(hidden, 'vol', 'canary'), canary + '\n');
+  writeFileSync(path.join(hidden, 'file'), 'single\n');
+  // A host bind made read-only on the host: the container inherits ro, and
+  // its root (CAP_SYS_ADMIN in its user namespace) must not clear it.
+  const rovol = path.join(hidden, 'rovol');
+  mkdirSync(rovol);
+  writeFileSync(path.join(rovol, 'c'), 'ro\n');
+  chmodSync(hidden, 0o700);
+  assert.is(spawnSync('mount', ['--bind', rovol, rovol]).status, 0);
+  try {
+    assert.is(spawnSync('mount', ['-o', 'remount,bind,ro', rovol]).status, 0);
+    const b = env.bundle((c) => {
+      c.process.args = [
+        'sh',
+        '-c',
+        'cat /v/canary /f; stat -c "%u %a" /v /v/canary; touch /v/x 2>&1; ls /h 2>&1; mount -o remount,bind,rw /ro 2>&1 && echo REMOUNTED; cat /proc/self/mountinfo',
+      ];
+      c.process.capabilities.bounding.push('CAP_SYS_ADMIN');
+      c.process.capabilities.effective.push('CAP_SYS_ADMIN');
+      c.process.capabilities.permitted.push('CAP_SYS_ADMIN');
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts.push({ destination: '/v', type: 'bind', source: path.join(hidden, 'vol'), options: ['bind', 'ro'] });
+      c.mounts.push({ destination: '/f', type: 'bind', source: path.join(hidden, 'file'), options: ['bind'] });
+      c.mounts.push({ destination: '/h', type: 'bind', source: hidden, options: ['rbind'] });
+      c.mounts.push({ destination: '/ro', type: 'bind', source: rovol, options: ['bind'] });
+    });
+    // Mount points the container's root (nobody on the host) cannot make.
+    for (const d of ['v', 'h', 'ro']) mkdirSync(path.join(b, 'rootfs', d));
+    writeFileSync(path.join(b, 'rootfs', 'f'), '');
+    const id = uniqueId('unreach');
+    const r = env.hako(['--debug', 'run', '--bundle', b, id]);
+    assert.is(r.status, 0, r.stderr);
+    const overflow = readFileSync('/proc/sys/kernel/overflowuid', 'utf8').trim();
+    const [first, second, own1, own2] = r.stdout.split('\n');
+    assert.is(first, canary);
+    assert.is(second, 'single');
+    assert.is(own1, `${overflow} 755`);
+    assert.is(own2, `${overflow} 644`);
+    assert.match(r.stdout, /touch: \/v\/x: Read-only file system/);
+    // The 0700 directory itself is mounted; inside it is nobody's 0700.
+    assert.match(r.stdout, /ls: can't open '\/h': Permission denied/);
+    assert.match(mountinfo(r.stdout, '/h'), new RegExp(` ${hidden} /h `));
+    assert.match(mountinfo(r.stdout, '/ro'), / ro[, ]/);
+    assert.not.match(r.stdout, /REMOUNTED/);
+    assert.match(r.stderr, /out of the user namespace's reach/);
+    // The staging tmpfs never reaches the host, nor the container.
+    assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${env.root}/${id}`));
+    assert.not.match(r.stdout, / - tmpfs [^ ]* rw,.*mode=711/);
+
+    // Without the new mount API nothing is staged: the init's own lookup
+    // fails as it always did (masked paths need the new API too: none).
+    const old = env.bundle((c) => {
+      Object.assign(c, JSON.parse(readFileSync(path.join(b, 'config.json'), 'utf8')));
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+    });
+    for (const d of ['v', 'h', 'ro']) mkdirSync(path.join(old, 'rootfs', d));
+    writeFileSync(path.join(old, 'rootfs', 'f'), '');
+    const o = hakoWithoutNewMountApi(env, compile(env, 'test/fixtures/old-mount-api.c'), ['run', '--bundle', old, uniqueId('unreach-old')]);
+    assert.is(o.status, 1, o.stdout);
+    assert.match(o.stderr, /mount .*\/vol onto \/v: open the source: permission denied/);
+  } finally {
+    spawnSync('umount', [rovol]);
+  }
 });
 
 t.run();

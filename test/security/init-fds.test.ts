@@ -13,7 +13,7 @@
 // with the host's root, which the same probe does reach.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -62,6 +62,31 @@ function assertDefended(r: ProbeResult, canary: Canary, what: string): void {
   assert.match(r.out, /^root EACCES$/m);
 }
 
+/** Seen from the host: the waiting init holds, beyond stdio, its exec.fifo and a pid-only procfs of its own, nothing else. */
+function assertHoldsOnlyFifoAndProcfs(id: string, pid: number): void {
+  const fifo = statSync(path.join(env.root, id, 'exec.fifo'));
+  const hostProc = statSync('/proc');
+  const held = readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .filter((n) => n > 2);
+  const kinds = held.map((n) => {
+    const f = `/proc/${pid}/fd/${n}`;
+    const s = statSync(f);
+    if (s.isFIFO()) {
+      assert.is(s.ino, fifo.ino, `fd ${n}: a fifo, not exec.fifo (${readlinkSync(f)})`);
+      return 'fifo';
+    }
+    assert.is(statfsSync(f).type, PROC_SUPER_MAGIC, `fd ${n}: neither exec.fifo nor a procfs (${readlinkSync(f)})`);
+    assert.is.not(s.dev, hostProc.dev, `fd ${n}: the host's /proc`);
+    const names = readdirSync(f);
+    assert.not.ok(names.includes('sys'), `fd ${n}: a procfs with sys/`);
+    assert.not.ok(names.includes(String(process.pid)), `fd ${n}: a procfs of the host's pid namespace`);
+    assert.ok(names.includes('1'), `fd ${n}: the container's pid 1 missing`);
+    return 'procfs';
+  });
+  assert.equal(kinds.sort(), ['fifo', 'procfs']);
+}
+
 test('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako exec`; it holds only stdio, exec.fifo and a pid-only procfs of its own', async () => {
   if (!isRoot) skip('needs root');
   const canary = new Canary(env, 'init');
@@ -83,28 +108,7 @@ test('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako ex
     assertDefended(attack(id, 1, canary), canary, 'the waiting init');
     assertControl(attack(id, st.ctl.nspid, canary), canary);
 
-    // Seen from the host: what the init holds beyond stdio.
-    const fifo = statSync(path.join(env.root, id, 'exec.fifo'));
-    const hostProc = statSync('/proc');
-    const held = readdirSync(`/proc/${st.pid}/fd`)
-      .map(Number)
-      .filter((n) => n > 2);
-    const kinds = held.map((n) => {
-      const f = `/proc/${st.pid}/fd/${n}`;
-      const s = statSync(f);
-      if (s.isFIFO()) {
-        assert.is(s.ino, fifo.ino, `fd ${n}: a fifo, not exec.fifo (${readlinkSync(f)})`);
-        return 'fifo';
-      }
-      assert.is(statfsSync(f).type, PROC_SUPER_MAGIC, `fd ${n}: neither exec.fifo nor a procfs (${readlinkSync(f)})`);
-      assert.is.not(s.dev, hostProc.dev, `fd ${n}: the host's /proc`);
-      const names = readdirSync(f);
-      assert.not.ok(names.includes('sys'), `fd ${n}: a procfs with sys/`);
-      assert.not.ok(names.includes(String(process.pid)), `fd ${n}: a procfs of the host's pid namespace`);
-      assert.ok(names.includes('1'), `fd ${n}: the container's pid 1 missing`);
-      return 'procfs';
-    });
-    assert.equal(kinds.sort(), ['fifo', 'procfs']);
+    assertHoldsOnlyFifoAndProcfs(id, st.pid);
   } finally {
     st.ctl.stop();
     env.hako(['delete', '--force', id]);
@@ -190,6 +194,43 @@ test('a sibling sharing the pid namespace: an init being created (root still the
     env.hako(['delete', '--force', idA]);
   }
   assert.ok(canary.intact());
+});
+
+// A new user namespace with bind sources only host root reaches: the
+// launcher staged them (addon/launcher/bindsrc.c) and the init took them
+// from a directory it held during the mounts. Waiting for start, it holds
+// none of it; its working directory and root are the container's.
+t('user namespace, bind sources staged by the launcher: the waiting init holds nothing of the staging', () => {
+  if (!isRoot) return;
+  const hidden = path.join(env.dir, uniqueId('hidden'));
+  mkdirSync(path.join(hidden, 'vol'), { recursive: true });
+  writeFileSync(path.join(hidden, 'vol', 'f'), 'x\n');
+  chmodSync(hidden, 0o700);
+  const b = env.bundle((c) => {
+    c.process.args = ['sleep', '600'];
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.mounts.push({ destination: '/v', type: 'bind', source: path.join(hidden, 'vol'), options: ['bind'] });
+    c.mounts.push({ destination: '/w', type: 'bind', source: path.join(hidden, 'vol'), options: ['rbind', 'ro'] });
+  });
+  mkdirSync(path.join(b, 'rootfs', 'v'));
+  mkdirSync(path.join(b, 'rootfs', 'w'));
+  const id = uniqueId('staged');
+  const r = env.hako(['--debug', 'create', '--bundle', b, id]);
+  assert.is(r.status, 0, r.stderr);
+  try {
+    assert.match(r.stderr, /out of the user namespace's reach/);
+    const pid = JSON.parse(env.hako(['state', id]).stdout).pid as number;
+    assertHoldsOnlyFifoAndProcfs(id, pid);
+    assert.is(readlinkSync(`/proc/${pid}/cwd`), '/');
+    assert.is(readlinkSync(`/proc/${pid}/root`), '/');
+    const mi = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    assert.not.match(mi, /mode=711/, `the staging tmpfs is in the container's mount table:\n${mi}`);
+    assert.not.match(mi, new RegExp(`${env.root}`), `the state directory is in the container's mount table:\n${mi}`);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
 });
 
 t.run();
