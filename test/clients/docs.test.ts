@@ -30,6 +30,7 @@ import { HAKO, isRoot, REPO } from '../helpers.js';
 import { skippable, skip } from '../skip.js';
 import { failureOf, parseBlocks, runnerScript, type Block } from '../docs-blocks.js';
 import { cgroupMounts } from './host-state.js';
+import { mountsNaming, processesOf } from '../leftovers.js';
 
 const t = suite('docs');
 const test = skippable(t, 'docs');
@@ -160,6 +161,7 @@ test('every runnable block of README.md and docs/*.md, in order, leaving nothing
   let status: number | null = null;
   let signal: NodeJS.Signals | null = null;
   let cgLeft: string[] = [];
+  let hostLeft: string[] = [];
   try {
     // Output to a file: daemons the blocks start in the background inherit it.
     const fd = openSync(logPath, 'w');
@@ -179,7 +181,10 @@ test('every runnable block of README.md and docs/*.md, in order, leaving nothing
     log = readFileSync(logPath, 'utf8');
   } finally {
     cgLeft = sweepCgroups(cgBefore);
-    rmSync(dir, { recursive: true, force: true });
+    // The overlays' upper directories are in `dir`: no mount of them, and no
+    // process of this checkout's launcher, may have reached the host.
+    hostLeft = [...mountsNaming(dir).map((m) => `mount: ${m}`), ...processesOf(dir).map((p) => `process: ${p}`)];
+    if (!hostLeft.length) rmSync(dir, { recursive: true, force: true });
   }
   const failure = failureOf(log, script);
   if (failure) {
@@ -192,6 +197,7 @@ test('every runnable block of README.md and docs/*.md, in order, leaving nothing
   assert.is(status, 0, `the run exited ${status}; its output:\n${log}`);
   const leftovers = log.split('\n').filter((l) => l.startsWith('hako-docs: LEFTOVER '));
   assert.equal(leftovers, [], `processes still running after the last block (a daemon not stopped?):\n${leftovers.join('\n')}\n${log}`);
+  assert.equal(hostLeft, [], `left on the host (${dir} kept):\n${hostLeft.join('\n')}`);
   assert.equal(cgLeft, [], `cgroups the docs' containers left (removed now):\n${cgLeft.join('\n')}`);
   assert.is(gitStatus(), gitBefore, 'files left in the checkout');
   // A marker put on the wrong block cannot silently skip a whole client's doc.
