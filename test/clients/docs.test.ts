@@ -21,6 +21,7 @@
 // What the namespaces cannot hold is checked from the host: the cgroups the
 // docs' containers and daemons make (their parents are removed when empty
 // and new, as the client suites do), and the checkout (no file left in it).
+// HAKO_DOCS_LOG=1 prints the whole run's commands and output.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
