@@ -4,7 +4,11 @@ SHELL := /bin/bash
 # uidmap: newuidmap/newgidmap, which rootless containers with more than the
 # caller's own id mapped need (the rootless tests use them too). strace:
 # the launcher-death tests kill a process at an exact syscall with it.
-APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap libcap2-bin strace
+# runc: the integration tests compare hako's refusals with runc's (and
+# bench, conformance-compare run it beside hako), so it comes with the rest
+# rather than later with the clients. jq: the README's examples edit a
+# config.json with it.
+APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static uidmap libcap2-bin strace runc jq
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
@@ -80,7 +84,8 @@ test-security:
 # use bin/hako; they are installed from Debian when missing. Daemons the tests
 # start live in temporary directories and are stopped by pid. catatonit (only
 # recommended by podman) is what podman builds a pod's infra image from.
-CLIENT_PACKAGES := podman conmon catatonit containerd docker.io runc
+# test/clients/docs.test.ts runs README.md and docs/*.md with these too.
+CLIENT_PACKAGES := podman conmon catatonit containerd docker.io
 $(STAMP)/apt-clients:
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(CLIENT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

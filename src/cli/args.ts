@@ -695,7 +695,7 @@ command(s) that get executed on start, edit the args parameter of the spec. See
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'checkpoint',
-    usage: 'checkpoint a running container',
+    usage: 'checkpoint a running container (needs criu; not supported yet)',
     argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be
@@ -825,7 +825,7 @@ Use hako list to identify instances of containers and their current status.`,
   },
   {
     name: 'restore',
-    usage: 'restore a container from a previous checkpoint',
+    usage: 'restore a container from a previous checkpoint (needs criu; not supported yet)',
     argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be

@@ -5,7 +5,7 @@
 // /etc/subuid, mounts and device binds need no host privilege, the
 // container runs without a cgroup of its own unless the user was given
 // one, and what cannot be done without privileges fails in one line,
-// leaving nothing behind. runc 1.1.5, where installed, is run on the same
+// leaving nothing behind. runc 1.1.5 (one of make build's packages) is run on the same
 // bundles as the same user for comparison.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

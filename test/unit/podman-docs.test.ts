@@ -8,7 +8,7 @@ import { containersConf, storageConf } from '../clients/podman-env.js';
 
 const doc = readFileSync(path.join(REPO, 'docs/podman.md'), 'utf8');
 const DIR = '/tmp/hako-podman-XXXXXX';
-const HAKO = '/opt/hako/bin/hako';
+const HAKO = '/usr/local/bin/hako';
 
 test('docs/podman.md has the suite\'s containers.conf, verbatim', () => {
   assert.ok(doc.includes('```toml\n' + containersConf(DIR, HAKO) + '```\n'), 'containers.conf in docs/podman.md differs from test/clients/podman-env.ts');
