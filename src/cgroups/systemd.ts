@@ -105,6 +105,16 @@ export class SystemdManager implements CgroupManager {
     };
   }
 
+  /**
+   * None: the slices above the unit are systemd's units, made and kept by
+   * systemd (removing their directories behind its back would leave it a
+   * slice without a cgroup). The v1 directories hako makes for them, in the
+   * hierarchies systemd does not manage, stay too, as with runc.
+   */
+  parents(): string[] {
+    return [];
+  }
+
   /** Nothing to make before there is a process: systemd makes the unit around it (start). */
   create(): void {}
 

@@ -14,6 +14,7 @@ import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
+import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents.js';
 import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
@@ -167,6 +168,12 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     rec.cgroup = cgm.dirs;
     const unit = unitRecord(cgm);
     if (unit) rec.systemd = unit;
+    // The parents delete is to remove, decided before any mkdir (what
+    // exists is checked first, then the other records: a claim is in its
+    // record before its mkdirs).
+    const parents = cgm.parents();
+    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
+    if (ours.length) rec.cgroupParents = ours;
   }
   // The directory appears with the record and the config in it, or not at
   // all (store.ts): a create killed before this leaves nothing in the way.
@@ -248,7 +255,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroupMade && cgm) {
       try {
         cgm.destroy();
-        cgm.undoParents?.();
+        removeParents(rec.cgroupParents);
       } catch (d) {
         ctx.log('warn', where(`removing the cgroup after a failed create: ${describe(d)}`));
       }

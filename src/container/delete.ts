@@ -12,6 +12,7 @@ import type { Spec } from '../spec/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { RuntimeContext } from './context.js';
 import { containerPids, onlyInitReachable, signalPid } from './kill.js';
+import { removeParents } from './cgroup-parents.js';
 import { containerCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { native } from '../native.js';
 import { isAlive } from './proc.js';
@@ -131,6 +132,8 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     // systemd unit can outlive its cgroup (a failed scope stays loaded
     // until it is reset).
     cg?.destroy();
+    // Parents it made for a nested cgroupsPath, unless in use by now.
+    removeParents(rec?.cgroupParents);
     store.remove(id);
     if (spec?.hooks?.poststop?.length) {
       if (!rec) {

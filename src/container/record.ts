@@ -4,6 +4,7 @@
 // paths (a raw "paths[1] must be of type string" from `list`), or send a
 // signal where none belongs. Pure: the store reads, this judges.
 import type { ContainerRecord } from './store.js';
+import { isParentOf } from './cgroup-parents.js';
 
 /** Why a state file's content is not a record: a JSON path and a reason. */
 export class RecordError extends Error {
@@ -49,6 +50,17 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
   if (r.cgroup !== undefined) {
     strings(r.cgroup, '/cgroup', 'must be an absolute path');
     for (const [k, d] of Object.entries(r.cgroup as Obj)) need((d as string).startsWith('/') && !(d as string).split('/').includes('..'), `/cgroup/${k}`, 'must be an absolute path without ".."');
+  }
+  if (r.cgroupParents !== undefined) {
+    const ps = r.cgroupParents;
+    need(Array.isArray(ps), '/cgroupParents', 'must be an array');
+    const mine = Object.values((r.cgroup ?? {}) as Obj) as string[];
+    (ps as unknown[]).forEach((d, i) => {
+      need(typeof d === 'string' && d.startsWith('/') && !d.split('/').includes('..'), `/cgroupParents/${i}`, 'must be an absolute path without ".."');
+      // Only what lies above the container's own cgroup: a damaged or
+      // edited record must not name other directories for delete to remove.
+      need(isParentOf(d as string, mine), `/cgroupParents/${i}`, 'must be a parent of a directory in /cgroup');
+    });
   }
   if (r.systemd !== undefined) {
     strings(r.systemd, '/systemd', 'must be a string');

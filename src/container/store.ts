@@ -62,6 +62,13 @@ export interface ContainerRecord {
   newNamespaces: number;
   /** Host directories of the container's cgroup by hierarchy (CgroupManager.dirs). */
   cgroup?: Record<string, string>;
+  /**
+   * Parent directories of the cgroup that hako made (or that another
+   * container of this root claims), for delete to rmdir when empty
+   * (src/container/cgroup-parents.ts). Absent in older records: nothing but
+   * the cgroup itself is removed.
+   */
+  cgroupParents?: string[];
   /** Created with --systemd-cgroup: the cgroup is this systemd unit's. */
   systemd?: { unit: string; slice: string; kind: 'scope' | 'slice'; cgroup: string };
   /** Created with --no-new-keyring: exec processes keep the caller's session keyring too. */

@@ -49,7 +49,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Env, HAKO, REPO, uniqueId } from '../helpers.js';
-import { assertNothingLeft, cgroupDirs, cleanupRoots, errorLines, hk } from './state-lib.js';
+import { assertNothingLeft, cgroupDirs, cleanupRoots, errorLines, hk, record } from './state-lib.js';
 
 const SEED = Number(process.env.HAKO_KILL_SEED ?? 0x5eed);
 const ALL = process.env.HAKO_KILL_ALL === '1';
@@ -110,15 +110,22 @@ interface Command {
 t('SIGKILL of create, start, exec and delete at their syscalls, then delete --force: nothing is left', () => {
   const root = path.join(env.dir, uniqueId('root'));
   roots.add(root);
-  const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   const id = uniqueId('k');
+  // A nested cgroupsPath: the parents create makes must go too, wherever
+  // it was killed (their names are recorded before the first mkdir).
+  const b = env.bundle((c) => {
+    c.process.args = ['sleep', '1000'];
+    c.linux.cgroupsPath = `/hako-test-kill-${process.pid}/n/${id}`;
+  });
   const ok = (args: string[], what: string) => {
     const r = hk(env, root, args);
     assert.is(r.status, 0, `${what}: ${args.join(' ')}: ${r.stderr}`);
   };
   ok(['create', '--bundle', b, id], 'reference');
-  const dirs = cgroupDirs(root, id);
-  assert.ok(dirs.length > 0, 'the container has a cgroup');
+  const parents: string[] = record(root, id).cgroupParents ?? [];
+  const dirs = [...cgroupDirs(root, id), ...parents];
+  assert.ok(dirs.length > parents.length, 'the container has a cgroup');
+  assert.ok(parents.length > 0, 'and parents made for it');
   ok(['delete', '--force', id], 'reference');
 
   const commands: Command[] = [

@@ -35,6 +35,8 @@ test('a whole record passes, with and without the optional parts', () => {
   assert.equal(checkRecord(creating, 'box'), creating);
   const sd = { ...good(), systemd: { unit: 'x.scope', slice: 'system.slice', kind: 'scope', cgroup: '/system.slice/x.scope' } };
   assert.equal(checkRecord(sd, 'box'), sd);
+  const parents = { ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako'] };
+  assert.equal(checkRecord(parents, 'box'), parents);
 });
 
 test('what a damaged or foreign state file holds is refused, naming why', () => {
@@ -62,6 +64,14 @@ test('what a damaged or foreign state file holds is refused, naming why', () => 
   bad(JSON.stringify({ ...good(), cgroup: ['/x'] }), /^\/cgroup: /);
   bad(JSON.stringify({ ...good(), systemd: { unit: 'u', slice: 's', kind: 'service', cgroup: '/c' } }), /^\/systemd\/kind: /);
   bad(JSON.stringify({ ...good(), noNewKeyring: 'yes' }), /^\/noNewKeyring: /);
+  bad(JSON.stringify({ ...good(), cgroupParents: '/sys/fs/cgroup/memory/hako' }), /^\/cgroupParents: must be an array/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['hako'] }), /^\/cgroupParents\/0: must be an absolute path/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako/..'] }), /^\/cgroupParents\/0: must be an absolute path/);
+  // Only the cgroup's own parents: never the cgroup itself, another tree, or a path beside it.
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako/box'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/etc'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/ha'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroup: undefined, cgroupParents: ['/sys/fs/cgroup/memory/hako'] }), /^\/cgroupParents\/0: must be a parent/);
 });
 
 test('writeAll: a short write is continued, a write that takes nothing fails', () => {
