@@ -5,6 +5,7 @@
 // signal where none belongs. Pure: the store reads, this judges.
 import type { ContainerRecord } from './store.js';
 import { isParentOf } from './cgroup-parents.js';
+import { isBelow } from './rootfs-mounts.js';
 
 /** Why a state file's content is not a record: a JSON path and a reason. */
 export class RecordError extends Error {
@@ -62,6 +63,7 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
       need(isParentOf(d as string, mine), `/cgroupParents/${i}`, 'must be a parent of a directory in /cgroup');
     });
   }
+  if (r.rootfsMounts !== undefined) checkRootfsMounts(r.rootfsMounts);
   if (r.systemd !== undefined) {
     strings(r.systemd, '/systemd', 'must be a string');
     const s = r.systemd as Obj;
@@ -70,6 +72,21 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
   }
   if (r.noNewKeyring !== undefined) need(typeof r.noNewKeyring === 'boolean', '/noNewKeyring', 'must be a boolean');
   return r as unknown as ContainerRecord;
+}
+
+function checkRootfsMounts(m: unknown): void {
+  need(isObj(m), '/rootfsMounts', 'must be an object');
+  const o = m as Obj;
+  need(typeof o.root === 'string' && o.root.startsWith('/') && !o.root.split('/').includes('..'), '/rootfsMounts/root', 'must be an absolute path without ".."');
+  need(Array.isArray(o.before) && o.before.every(isCount), '/rootfsMounts/before', 'must be an array of mount ids');
+  if (o.made === undefined) return;
+  need(Array.isArray(o.made), '/rootfsMounts/made', 'must be an array');
+  (o.made as unknown[]).forEach((e, i) => {
+    const at = `/rootfsMounts/made/${i}`;
+    need(isObj(e) && isCount(e.id), `${at}/id`, 'must be a mount id');
+    // Only below the rootfs: delete never unmounts anything else.
+    need(typeof (e as Obj).path === 'string' && isBelow(o.root as string, (e as Obj).path as string), `${at}/path`, 'must be a path below /rootfsMounts/root');
+  });
 }
 
 /** checkRecord of a state file's text. */

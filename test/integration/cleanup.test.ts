@@ -7,7 +7,8 @@
 //    in the host's mount table (proc, sys, dev, ... and the config's).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readLayout } from '../../src/cgroups/host.js';
 import { Env, isRoot, uniqueId } from '../helpers.js';
@@ -124,6 +125,78 @@ t('a failed create removes the parents it made, not those another container uses
   assert.ok(exists(`${top}/s/${a}`).length > 0, "the other container's cgroup and its parents stay");
   del(a);
   assert.equal(exists(top), []);
+});
+
+/** A bundle whose container has no mount namespace (so its mounts go to ours). */
+function noMountNs(edit?: (c: any) => void): { bundle: string; rootfs: string } {
+  const bundle = env.bundle((c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
+    // Impossible without a mount namespace (refused after the mounts).
+    c.root.readonly = false;
+    edit?.(c);
+  });
+  return { bundle, rootfs: path.join(bundle, 'rootfs') };
+}
+
+/** Our mount table's mount points below `rootfs`. */
+const mountsBelow = (rootfs: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(`${rootfs}/`));
+
+t('without a mount namespace, delete unmounts what create mounted below the rootfs', () => {
+  if (!isRoot) return;
+  const { bundle, rootfs } = noMountNs((c) => {
+    c.process.args = ['sleep', '1000'];
+    c.mounts.push({ destination: '/data/m', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+  });
+  const id = uniqueId('nomnt');
+  const r = env.hako(['create', '--bundle', bundle, id]);
+  assert.is(r.status, 0, r.stderr);
+  const made = mountsBelow(rootfs);
+  for (const m of ['proc', 'dev', 'dev/pts', 'dev/shm', 'dev/mqueue', 'sys', 'data/m']) assert.ok(made.includes(path.join(rootfs, m)), `${m} is mounted in our table: ${made.join(', ')}`);
+  del(id);
+  assert.equal(mountsBelow(rootfs), [], 'none left');
+});
+
+t('without a mount namespace: run, and a directory above a mount renamed and replaced by a symlink', () => {
+  if (!isRoot) return;
+  // The container moves /data away and points /data at a host directory
+  // holding a mount of ours (the decoy): the container's mount is now at
+  // data2/m, and the path data/m, looked up on the host, leads to the
+  // decoy. The mount is found by its id where it is and unmounted through
+  // an fd opened beneath the rootfs without following symlinks.
+  const decoy = path.join(env.dir, uniqueId('decoy'));
+  mkdirSync(path.join(decoy, 'm'), { recursive: true });
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'decoy', path.join(decoy, 'm')]).status, 0);
+  try {
+    const { bundle, rootfs } = noMountNs((c) => {
+      c.process.args = ['sh', '-c', `mv /data /data2 && ln -s ${decoy} /data && grep -c " /data2/m " /proc/self/mountinfo`];
+      c.mounts.push({ destination: '/data/m', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+    });
+    const r = env.hako(['run', '--bundle', bundle, uniqueId('nomntrun')]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, '1\n', 'the mount moved with its directory');
+    assert.equal(mountsBelow(rootfs), [], 'none left');
+    assert.equal(mountsBelow(decoy), [path.join(decoy, 'm')], 'the decoy is still mounted');
+  } finally {
+    spawnSync('umount', [path.join(decoy, 'm')]);
+  }
+});
+
+t('without a mount namespace, a create that fails after the mounts unmounts them', () => {
+  if (!isRoot) return;
+  const { bundle, rootfs } = noMountNs((c) => {
+    c.process.args = ['sleep', '1000'];
+    c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] };
+  });
+  const id = uniqueId('nomntfail');
+  const r = env.hako(['create', '--bundle', bundle, id]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /createContainer/);
+  assert.equal(mountsBelow(rootfs), [], 'none left');
+  assert.not.ok(existsSync(path.join(env.root, id)), 'no state');
 });
 
 t.run();
