@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dirsBetween } from '../../src/cgroups/common.js';
 import { HybridManager, V1Manager, V2Manager } from '../../src/cgroups/manager.js';
+import { SystemdManager } from '../../src/cgroups/systemd.js';
 import { claimedInStore, claimedParents, isParentOf, parentsToRecord, removalOrder, removeParents } from '../../src/container/cgroup-parents.js';
 
 test('dirsBetween: the directories strictly between the mount point and the cgroup', () => {
@@ -22,6 +23,18 @@ test('managers list the parents of every hierarchy, outermost first', () => {
   ]);
   assert.equal(v1.parents(), ['/sys/fs/cgroup/memory/x']);
   assert.equal(new HybridManager(v1, v2).parents(), ['/sys/fs/cgroup/memory/x', '/sys/fs/cgroup/unified/x', '/sys/fs/cgroup/unified/x/a']);
+});
+
+test("systemd: only the parents in v1 hierarchies systemd does not manage; its slices are its own", () => {
+  const unit = { unit: 'hako-c1.scope', slice: 'a-b.slice', kind: 'scope' as const, cgroup: '/a.slice/a-b.slice/hako-c1.scope', name: 'c1' };
+  const at = (mp: string) => `${mp}${unit.cgroup}`;
+  const member = (key: string, mp: string) => ({ key, controllers: key.split(','), mountpoint: mp, dir: at(mp) });
+  const v1 = new V1Manager([member('name=systemd', '/cg/systemd'), member('cpu,cpuacct', '/cg/cpu'), member('freezer', '/cg/freezer'), member('cpuset', '/cg/cpuset')]);
+  const mine = ['/cg/freezer/a.slice', '/cg/freezer/a.slice/a-b.slice', '/cg/cpuset/a.slice', '/cg/cpuset/a.slice/a-b.slice'];
+  assert.equal(new SystemdManager(unit, v1, 'v1').parents(), mine);
+  const hybrid = new HybridManager(v1, new V2Manager('/cg/unified', at('/cg/unified')));
+  assert.equal(new SystemdManager(unit, hybrid, 'hybrid').parents(), mine, 'not the unified tree, which systemd manages');
+  assert.equal(new SystemdManager(unit, new V2Manager('/cg', at('/cg')), 'v2').parents(), []);
 });
 
 test('recorded: the missing parents, and existing ones another container claims', () => {
