@@ -70,7 +70,17 @@ export function isParentOf(dir: string, cgroupDirs: readonly string[]): boolean 
   });
 }
 
-/** The parents other containers of a state root claim (their records, read without locks: a claim is written before its mkdirs). */
+/**
+ * The parents other containers of a state root claim (their records, read
+ * without locks: a claim is written before its mkdirs). A root that cannot
+ * be listed claims nothing: the claim that follows says what is wrong.
+ */
 export function claimedInStore(store: { ids(): string[]; load(id: string): { rec?: ContainerRecord } | null }, self: string): Set<string> {
-  return claimedParents(store.ids().filter((i) => i !== self).map((i) => store.load(i)?.rec));
+  let ids: string[];
+  try {
+    ids = store.ids().filter((i) => i !== self);
+  } catch {
+    return new Set();
+  }
+  return claimedParents(ids.map((i) => store.load(i)?.rec));
 }

@@ -55,6 +55,7 @@ test('claims are read from the other records of the store, damaged ones skipped'
   const store = { ids: () => Object.keys(recs), load: (id: string) => recs[id] as never };
   assert.equal([...claimedInStore(store, 'self')].sort(), ['/cg/x', '/cg/x/y']);
   assert.equal([...claimedParents([undefined, { cgroupParents: ['/a'] }])], ['/a']);
+  assert.equal(claimedInStore({ load: () => null, ids: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } }, 'self').size, 0);
 });
 
 test('removal: innermost first, across hierarchies; failures (busy, gone) are left alone', () => {
