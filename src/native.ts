@@ -146,6 +146,13 @@ export interface Native {
   close(fd: number): void;
   /** Opens the directory, fsyncs it and closes it: makes a rename in it durable. */
   fsyncDir(path: string): void;
+  /**
+   * Detaches (umount2 MNT_DETACH) the mount at `rel` beneath the directory
+   * `root` if it is mount `mntId` (/proc/self/mountinfo's id, checked with
+   * statx STATX_MNT_ID on the fd openat2 RESOLVE_IN_ROOT gave, without
+   * following any symlink). false, nothing unmounted: it is not there.
+   */
+  unmountBeneath(root: string, rel: string, mntId: number): boolean;
   /** poll(2) on one fd: revents, 0 on timeout; a negative timeout waits forever. */
   poll(fd: number, events: number, timeoutMs?: number): number;
   /** Sets or clears O_NONBLOCK (default: sets). */

@@ -1,11 +1,20 @@
-// Files: locks, FIFOs, raw open(2), directory fsync.
+// Files: locks, FIFOs, raw open(2), directory fsync, unmounting beneath a
+// root.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
 
 #include "errors.h"
 
@@ -141,6 +150,69 @@ Napi::Value SetNonblock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The mount at `rel` beneath `root`, if it is the mount `mntId` (the id of
+// /proc/self/mountinfo), detached (MNT_DETACH). `rel` is resolved with
+// openat2 RESOLVE_IN_ROOT and no symlinks at all: the directories there may
+// be a container's, which could have made a path component a symlink (to
+// the host's "/"), and what gets unmounted is the mount the opened fd is on
+// (through its /proc/self/fd link), never a path looked up again. Returns
+// false, unmounting nothing, when that path is not the top of mount `mntId`
+// (gone, replaced, a symlink on the way); throws for other failures.
+Napi::Value UnmountBeneath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string root, rel;
+  int32_t id;
+  if (!ArgString(info, 0, "root", &root) || !ArgString(info, 1, "rel", &rel) ||
+      !ArgInt(info, 2, "mntId", &id))
+    return env.Null();
+  int rootfd = open(root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rootfd < 0) {
+    if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, errno, "open", root.c_str());
+    return env.Null();
+  }
+  struct open_how how;
+  memset(&how, 0, sizeof(how));
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(syscall(SYS_openat2, rootfd, rel.c_str(), &how, sizeof(how)));
+  } while (fd < 0 && (errno == EAGAIN || errno == EINTR));  // a rename raced the lookup
+  int err = errno;
+  close(rootfd);
+  if (fd < 0) {
+    if (err == ENOENT || err == ELOOP || err == ENOTDIR || err == EXDEV) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, err, "openat2", rel.c_str());
+    return env.Null();
+  }
+  struct statx st;
+  memset(&st, 0, sizeof(st));
+  int sr = statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &st);
+  if (sr < 0 || !(st.stx_mask & STATX_MNT_ID)) {
+    err = sr < 0 ? errno : ENOSYS;  // before Linux 5.8 no mount id: nothing can be told apart
+    close(fd);
+    ThrowErrno(env, err, "statx", rel.c_str());
+    return env.Null();
+  }
+  if (st.stx_mnt_id != static_cast<uint64_t>(id)) {
+    close(fd);
+    return Napi::Boolean::New(env, false);
+  }
+  char link[64];
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+  int r = umount2(link, MNT_DETACH);
+  err = errno;
+  close(fd);
+  if (r < 0) {
+    // EINVAL: not the root of a mount (a file or directory on it, not on top of it).
+    if (err == EINVAL) return Napi::Boolean::New(env, false);
+    ThrowErrno(env, err, "umount2", rel.c_str());
+    return env.Null();
+  }
+  return Napi::Boolean::New(env, true);
+}
+
 }  // namespace
 
 void InitFs(Napi::Env env, Napi::Object exports) {
@@ -151,6 +223,7 @@ void InitFs(Napi::Env env, Napi::Object exports) {
   exports.Set("fsyncDir", Napi::Function::New(env, FsyncDir, "fsyncDir"));
   exports.Set("poll", Napi::Function::New(env, Poll, "poll"));
   exports.Set("setNonblock", Napi::Function::New(env, SetNonblock, "setNonblock"));
+  exports.Set("unmountBeneath", Napi::Function::New(env, UnmountBeneath, "unmountBeneath"));
 }
 
 }  // namespace hako

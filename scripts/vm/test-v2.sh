@@ -9,7 +9,7 @@
 # Usage: scripts/vm/test-v2.sh [PATTERN]
 #   PATTERN  uvu's file pattern under out/test/integration (default: the
 #            cgroup group and the LSM tests,
-#            '^(cgroups|resources|pause|update|events|lsm|rootless).*\.test\.js$',
+#            '^(cgroups|cleanup|resources|pause|update|events|lsm|rootless).*\.test\.js$',
 #            or $HAKO_V2_TESTS); the SELinux guest runs when it matches
 #            lsm.test.js
 # Environment:
@@ -22,7 +22,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 top=$(cd "$here/../.." && pwd -P)
 cd "$top" || exit 1
-pattern=${1:-${HAKO_V2_TESTS:-'^(cgroups|resources|pause|update|events|lsm|rootless).*\.test\.js$'}}
+pattern=${1:-${HAKO_V2_TESTS:-'^(cgroups|cleanup|resources|pause|update|events|lsm|rootless).*\.test\.js$'}}
 tests=out/test/integration
 
 "$here/build.sh"

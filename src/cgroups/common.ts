@@ -69,10 +69,23 @@ export function words(text: string | undefined): Set<string> {
   return new Set((text ?? '').split(/\s+/).filter(Boolean));
 }
 
+/**
+ * The directories strictly between `mountpoint` and `dir`, outermost first:
+ * the parents mkdirs makes when they are missing.
+ */
+export function dirsBetween(mountpoint: string, dir: string): string[] {
+  const rel = path.relative(mountpoint, dir);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return [];
+  const out: string[] = [];
+  const segs = rel.split('/');
+  for (let i = 0, cur = mountpoint; i < segs.length - 1; i++) out.push((cur = path.join(cur, segs[i]!)));
+  return out;
+}
+
 /** Creates `dir` and its missing parents below `mountpoint`; returns the ones it made, outermost first. */
 export function mkdirs(fs: CgroupFs, mountpoint: string, dir: string, each?: (d: string, parent: string) => void): string[] {
   // A parent can vanish between two mkdirs: a concurrent create that failed
-  // removes the parents it made (undoParents), unaware of us. Start again.
+  // removes the parents it made (src/container/cgroup-parents.ts), unaware of us. Start again.
   for (let attempt = 0; ; attempt++) {
     try {
       return mkdirsOnce(fs, mountpoint, dir, each);

@@ -54,9 +54,8 @@ export class HybridManager implements CgroupManager {
     return { ...this.v1.dirs, ...this.v2.dirs };
   }
 
-  undoParents(): void {
-    this.v2.undoParents();
-    this.v1.undoParents();
+  parents(): string[] {
+    return [...this.v1.parents(), ...this.v2.parents()];
   }
 
   create(): void {

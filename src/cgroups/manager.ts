@@ -62,11 +62,12 @@ export interface CgroupManager {
    */
   destroy(): void;
   /**
-   * After destroy(), for a create that failed: removes the parent
-   * directories create() made for it (a nested cgroupsPath), never ones that
-   * were there before; one another container has entered by now stays.
+   * The directories between each hierarchy's mount point and the cgroup
+   * (both excluded), outermost first: the parents create() makes when they
+   * are missing (a nested cgroupsPath). No I/O. Which of them `delete`
+   * removes is the record's business (src/container/cgroup-parents.ts).
    */
-  undoParents?(): void;
+  parents(): string[];
   exists(): boolean;
 }
 

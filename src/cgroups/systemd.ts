@@ -29,6 +29,12 @@ import { ESSENTIAL, annotationProperties, deviceProperties, resourceProperties, 
 import type { SystemdUnitPath } from './systemd-unit.js';
 import type { TranslateOptions } from './writes.js';
 import { V2Manager } from './v2.js';
+import { V1Manager } from './v1.js';
+import { HybridManager } from './hybrid.js';
+import { dirsBetween } from './common.js';
+
+/** The v1 hierarchies systemd manages (its own named one and the controllers it delegates and limits). */
+const SYSTEMD_V1 = new Set(['name=systemd', 'cpu', 'cpuacct', 'blkio', 'io', 'memory', 'devices', 'pids']);
 
 /** runc's wait for a unit's job. */
 const JOB_TIMEOUT_MS = 30_000;
@@ -103,6 +109,18 @@ export class SystemdManager implements CgroupManager {
       resources,
       opts,
     };
+  }
+
+  /**
+   * The parents in the v1 hierarchies systemd does not manage (freezer,
+   * cpuset, net_cls, ...), where hako makes the slice directories itself.
+   * None elsewhere: the slices above the unit are systemd's units, made and
+   * kept by systemd (removing their directories behind its back would leave
+   * it a slice without a cgroup).
+   */
+  parents(): string[] {
+    const v1 = this.fs instanceof HybridManager ? this.fs.v1 : this.fs instanceof V1Manager ? this.fs : undefined;
+    return (v1?.members ?? []).filter((m) => !m.controllers.some((c) => SYSTEMD_V1.has(c))).flatMap((m) => dirsBetween(m.mountpoint, m.dir));
   }
 
   /** Nothing to make before there is a process: systemd makes the unit around it (start). */

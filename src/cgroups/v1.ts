@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, errnoCode, errnoText } from './errors.js';
-import { deps, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, type Deps, type ManagerDeps, type Target } from './common.js';
+import { deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, type Deps, type ManagerDeps, type Target } from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v1Stats, type CgroupStats, type V1StatDirs } from './stats.js';
 import { v1Writes, type V1Facts } from './v1-resources.js';
@@ -46,16 +46,12 @@ export class V1Manager implements CgroupManager {
     return this.members.find((m) => m.controllers.includes(controller));
   }
 
-  /** What create() made, outermost first (see undoParents). */
-  private made: string[] = [];
-
-  undoParents(): void {
-    undoMkdirs(this.d.fs, this.made);
+  parents(): string[] {
+    return this.members.flatMap((m) => dirsBetween(m.mountpoint, m.dir));
   }
 
   create(): void {
     const made: string[] = [];
-    this.made = made;
     try {
       for (const m of this.members) {
         // A new cpuset cgroup has no CPUs and no memory nodes, and nothing

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, errnoCode, errnoText } from './errors.js';
-import { SIGKILL, deps, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, words, type Deps, type ManagerDeps, type Target } from './common.js';
+import { SIGKILL, deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, words, type Deps, type ManagerDeps, type Target } from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v2Stats, type CgroupStats } from './stats.js';
 import { v2Writes, type V2Facts } from './v2-resources.js';
@@ -50,16 +50,12 @@ export class V2Manager implements CgroupManager {
     return out;
   }
 
-  /** What create() made, outermost first (see undoParents). */
-  private made: string[] = [];
-
-  undoParents(): void {
-    undoMkdirs(this.d.fs, this.made);
+  parents(): string[] {
+    return dirsBetween(this.mountpoint, this.dir);
   }
 
   create(): void {
     const made = mkdirs(this.d.fs, this.mountpoint, this.dir);
-    this.made = made;
     if (this.enable === 'all') {
       try {
         for (const a of this.ancestors()) this.enableIn(a, words(readOpt(this.d.fs, this.file('cgroup.controllers', a))));

@@ -1,7 +1,7 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
@@ -15,6 +15,9 @@ import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { CgroupError } from '../cgroups/errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
+import { CLONE } from '../launch/linux-consts.js';
+import { rootfsMountsBefore, unmountCreated, withMade } from './rootfs-mounts.js';
+import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents.js';
 import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
@@ -171,6 +174,21 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     rec.cgroup = cgm.dirs;
     const unit = unitRecord(cgm);
     if (unit) rec.systemd = unit;
+    // The parents delete is to remove, decided before any mkdir (what
+    // exists is checked first, then the other records: a claim is in its
+    // record before its mkdirs).
+    const parents = cgm.parents();
+    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
+    if (ours.length) rec.cgroupParents = ours;
+  }
+  // Without a mount namespace the init mounts into ours: what is below the
+  // rootfs now is not create's to unmount, what appears there is.
+  if ((plan.newNamespaces & CLONE.NEWNS) === 0 && !plan.joined.mount) {
+    try {
+      rec.rootfsMounts = rootfsMountsBefore(realpathSync(plan.rootfs));
+    } catch (e) {
+      throw new HakoError(where(`cannot list the mounts below ${plan.rootfs}: ${describe(e)}`));
+    }
   }
   // The directory appears with the record and the config in it, or not at
   // all (store.ts): a create killed before this leaves nothing in the way.
@@ -244,6 +262,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     await session.go(inside(HOOK_STATUS.createContainer), inside(HOOK_STATUS.startContainer));
 
     delete rec.creating;
+    if (rec.rootfsMounts) rec.rootfsMounts = withMade(rec.rootfsMounts);
     store.write(rec);
     if (opts.pidFile) {
       writePidFile(opts.pidFile, session.pid);
@@ -256,11 +275,12 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroupMade && cgm) {
       try {
         cgm.destroy();
-        cgm.undoParents?.();
+        removeParents(rec.cgroupParents);
       } catch (d) {
         ctx.log('warn', where(`removing the cgroup after a failed create: ${describe(d)}`));
       }
     }
+    if (rec.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', where(`after a failed create: ${w}`));
     if (pidFileWritten && opts.pidFile) rmQuiet(opts.pidFile);
     store.remove(id);
     // runtime.md#lifecycle: a failed create hook stops the container and the

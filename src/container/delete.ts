@@ -12,6 +12,8 @@ import type { Spec } from '../spec/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { RuntimeContext } from './context.js';
 import { containerPids, onlyInitReachable, signalPid } from './kill.js';
+import { removeParents } from './cgroup-parents.js';
+import { unmountCreated } from './rootfs-mounts.js';
 import { containerCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { native } from '../native.js';
 import { isAlive } from './proc.js';
@@ -130,7 +132,11 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     // Even when the directory is gone (a missing one is success): a
     // systemd unit can outlive its cgroup (a failed scope stays loaded
     // until it is reset).
+    // The mounts it made in our mount table (no mount namespace of its own).
+    if (rec?.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', where(w));
     cg?.destroy();
+    // Parents it made for a nested cgroupsPath, unless in use by now.
+    removeParents(rec?.cgroupParents);
     store.remove(id);
     if (spec?.hooks?.poststop?.length) {
       if (!rec) {

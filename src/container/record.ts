@@ -4,6 +4,8 @@
 // paths (a raw "paths[1] must be of type string" from `list`), or send a
 // signal where none belongs. Pure: the store reads, this judges.
 import type { ContainerRecord } from './store.js';
+import { isParentOf } from './cgroup-parents.js';
+import { isBelow } from './rootfs-mounts.js';
 
 /** Why a state file's content is not a record: a JSON path and a reason. */
 export class RecordError extends Error {
@@ -50,6 +52,18 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
     strings(r.cgroup, '/cgroup', 'must be an absolute path');
     for (const [k, d] of Object.entries(r.cgroup as Obj)) need((d as string).startsWith('/') && !(d as string).split('/').includes('..'), `/cgroup/${k}`, 'must be an absolute path without ".."');
   }
+  if (r.cgroupParents !== undefined) {
+    const ps = r.cgroupParents;
+    need(Array.isArray(ps), '/cgroupParents', 'must be an array');
+    const mine = Object.values((r.cgroup ?? {}) as Obj) as string[];
+    (ps as unknown[]).forEach((d, i) => {
+      need(typeof d === 'string' && d.startsWith('/') && !d.split('/').includes('..'), `/cgroupParents/${i}`, 'must be an absolute path without ".."');
+      // Only what lies above the container's own cgroup: a damaged or
+      // edited record must not name other directories for delete to remove.
+      need(isParentOf(d as string, mine), `/cgroupParents/${i}`, 'must be a parent of a directory in /cgroup');
+    });
+  }
+  if (r.rootfsMounts !== undefined) checkRootfsMounts(r.rootfsMounts);
   if (r.systemd !== undefined) {
     strings(r.systemd, '/systemd', 'must be a string');
     const s = r.systemd as Obj;
@@ -58,6 +72,21 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
   }
   if (r.noNewKeyring !== undefined) need(typeof r.noNewKeyring === 'boolean', '/noNewKeyring', 'must be a boolean');
   return r as unknown as ContainerRecord;
+}
+
+function checkRootfsMounts(m: unknown): void {
+  need(isObj(m), '/rootfsMounts', 'must be an object');
+  const o = m as Obj;
+  need(typeof o.root === 'string' && o.root.startsWith('/') && !o.root.split('/').includes('..'), '/rootfsMounts/root', 'must be an absolute path without ".."');
+  need(Array.isArray(o.before) && o.before.every(isCount), '/rootfsMounts/before', 'must be an array of mount ids');
+  if (o.made === undefined) return;
+  need(Array.isArray(o.made), '/rootfsMounts/made', 'must be an array');
+  (o.made as unknown[]).forEach((e, i) => {
+    const at = `/rootfsMounts/made/${i}`;
+    need(isObj(e) && isCount(e.id), `${at}/id`, 'must be a mount id');
+    // Only below the rootfs: delete never unmounts anything else.
+    need(typeof (e as Obj).path === 'string' && isBelow(o.root as string, (e as Obj).path as string), `${at}/path`, 'must be a path below /rootfsMounts/root');
+  });
 }
 
 /** checkRecord of a state file's text. */

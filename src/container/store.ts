@@ -32,6 +32,7 @@ import { validateId, isValidId } from './ids.js';
 import { isAlive, procStat } from './proc.js';
 import { RecordError, parseRecord } from './record.js';
 import type { Spec } from '../spec/types.js';
+import type { RootfsMounts } from './rootfs-mounts.js';
 
 export const DEFAULT_ROOT = '/run/hako';
 export const STATE_FILE = 'state.json';
@@ -62,6 +63,19 @@ export interface ContainerRecord {
   newNamespaces: number;
   /** Host directories of the container's cgroup by hierarchy (CgroupManager.dirs). */
   cgroup?: Record<string, string>;
+  /**
+   * Parent directories of the cgroup that hako made (or that another
+   * container of this root claims), for delete to rmdir when empty
+   * (src/container/cgroup-parents.ts). Absent in older records: nothing but
+   * the cgroup itself is removed.
+   */
+  cgroupParents?: string[];
+  /**
+   * Without a mount namespace of its own: the mounts below the rootfs
+   * before create, and those it made, for delete to unmount
+   * (src/container/rootfs-mounts.ts). Absent in older records.
+   */
+  rootfsMounts?: RootfsMounts;
   /** Created with --systemd-cgroup: the cgroup is this systemd unit's. */
   systemd?: { unit: string; slice: string; kind: 'scope' | 'slice'; cgroup: string };
   /** Created with --no-new-keyring: exec processes keep the caller's session keyring too. */

@@ -35,6 +35,10 @@ test('a whole record passes, with and without the optional parts', () => {
   assert.equal(checkRecord(creating, 'box'), creating);
   const sd = { ...good(), systemd: { unit: 'x.scope', slice: 'system.slice', kind: 'scope', cgroup: '/system.slice/x.scope' } };
   assert.equal(checkRecord(sd, 'box'), sd);
+  const mounts = { ...good(), rootfsMounts: { root: '/b/rootfs', before: [3], made: [{ id: 47, path: '/b/rootfs/proc' }] } };
+  assert.equal(checkRecord(mounts, 'box'), mounts);
+  const parents = { ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako'] };
+  assert.equal(checkRecord(parents, 'box'), parents);
 });
 
 test('what a damaged or foreign state file holds is refused, naming why', () => {
@@ -62,6 +66,24 @@ test('what a damaged or foreign state file holds is refused, naming why', () => 
   bad(JSON.stringify({ ...good(), cgroup: ['/x'] }), /^\/cgroup: /);
   bad(JSON.stringify({ ...good(), systemd: { unit: 'u', slice: 's', kind: 'service', cgroup: '/c' } }), /^\/systemd\/kind: /);
   bad(JSON.stringify({ ...good(), noNewKeyring: 'yes' }), /^\/noNewKeyring: /);
+  const rm = (x: object) => JSON.stringify({ ...good(), rootfsMounts: { root: '/b/rootfs', before: [], ...x } });
+  bad(JSON.stringify({ ...good(), rootfsMounts: [] }), /^\/rootfsMounts: must be an object/);
+  bad(rm({ root: 'rootfs' }), /^\/rootfsMounts\/root: /);
+  bad(rm({ before: ['1'] }), /^\/rootfsMounts\/before: /);
+  bad(rm({ made: {} }), /^\/rootfsMounts\/made: must be an array/);
+  bad(rm({ made: [{ id: -1, path: '/b/rootfs/proc' }] }), /^\/rootfsMounts\/made\/0\/id: /);
+  // Never the rootfs itself, nor anything outside it.
+  bad(rm({ made: [{ id: 4, path: '/b/rootfs' }] }), /^\/rootfsMounts\/made\/0\/path: must be a path below/);
+  bad(rm({ made: [{ id: 4, path: '/proc' }] }), /^\/rootfsMounts\/made\/0\/path: must be a path below/);
+  bad(rm({ made: [{ id: 4, path: '/b/rootfs/../../proc' }] }), /^\/rootfsMounts\/made\/0\/path: must be a path below/);
+  bad(JSON.stringify({ ...good(), cgroupParents: '/sys/fs/cgroup/memory/hako' }), /^\/cgroupParents: must be an array/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['hako'] }), /^\/cgroupParents\/0: must be an absolute path/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako/..'] }), /^\/cgroupParents\/0: must be an absolute path/);
+  // Only the cgroup's own parents: never the cgroup itself, another tree, or a path beside it.
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/hako/box'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/etc'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroupParents: ['/sys/fs/cgroup/memory/ha'] }), /^\/cgroupParents\/0: must be a parent/);
+  bad(JSON.stringify({ ...good(), cgroup: undefined, cgroupParents: ['/sys/fs/cgroup/memory/hako'] }), /^\/cgroupParents\/0: must be a parent/);
 });
 
 test('writeAll: a short write is continued, a write that takes nothing fails', () => {

@@ -68,6 +68,7 @@ function fakeFs(log: string[], pids: () => number[] = () => []): CgroupManager {
     stats: () => ({}) as never,
     oomKillCount: () => 0n,
     destroy: () => void log.push('fs.destroy'),
+    parents: () => ['/sys/fs/cgroup/system.slice'],
     exists: () => true,
   };
 }
