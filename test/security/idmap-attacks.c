@@ -19,7 +19,11 @@
  *       read-only there, then attached onto DIR by a child in a new user
  *       namespace (the same maps) and a new mount namespace, as the
  *       container's init did; the child, root of that namespace, runs the
- *       same attack on it. */
+ *       same attack on it.
+ *
+ *   userns
+ *       A user namespace with those maps for a container to join: prints
+ *       "userns PID" (a process in it) and waits until killed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -241,8 +245,19 @@ int main(int argc, char **argv)
 			die(argv[2]);
 		return attack(mnt, argv[3]);
 	}
+	if (argc == 2 && strcmp(argv[1], "userns") == 0) {
+		int go[2];
+		if (pipe2(go, O_CLOEXEC) < 0)
+			die("pipe");
+		pid_t pid = child_in_userns(go, park, NULL);
+		map_and_go(pid, go[1]);
+		printf("userns %d\n", (int)pid);
+		fflush(stdout);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "control") == 0)
 		return control(argv[2], argv[3], argv[4]);
-	fprintf(stderr, "usage: idmap-attacks attack DIR FILE|- | control SRC DIR FILE\n");
+	fprintf(stderr, "usage: idmap-attacks attack DIR FILE|- | control SRC DIR FILE | userns\n");
 	return 2;
 }

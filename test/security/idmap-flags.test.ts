@@ -21,7 +21,7 @@
 // writes the canary through a read-only, nosuid, nodev host bind.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Env, REPO, uniqueId } from '../helpers.js';
@@ -57,13 +57,21 @@ function hostBind(dir: string, flags: string): string {
   return at;
 }
 
-/** The attack's lines from inside a user namespace container with CAP_SYS_ADMIN, `mount` on /m. */
-function attackInContainer(mount: any): string {
+/**
+ * The attack's lines from inside a user namespace container with
+ * CAP_SYS_ADMIN, `mount` on /m; the user namespace new with MAP, or the one
+ * of `joinPid`.
+ */
+function attackInContainer(mount: any, joinPid?: number): string {
   const b = env.bundle((c) => {
     c.process.args = ['/idmap-attacks', 'attack', '/m', 'secret'];
-    c.linux.namespaces.push({ type: 'user' });
-    c.linux.uidMappings = MAP;
-    c.linux.gidMappings = MAP;
+    if (joinPid) {
+      c.linux.namespaces.push({ type: 'user', path: `/proc/${joinPid}/ns/user` });
+    } else {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = MAP;
+      c.linux.gidMappings = MAP;
+    }
     for (const k of ['bounding', 'effective', 'permitted']) c.process.capabilities[k].push(...SYS_ADMIN);
     c.mounts.push({ destination: '/m', type: 'bind', ...mount });
   });
@@ -99,6 +107,7 @@ t('"ro", "nosuid", "nodev" asked with idmap (the container\'s maps): locked', ()
   const canary = new Canary(env, 'idmap');
   const out = attackInContainer({ source: canary.dir, options: ['rbind', 'ro', 'nosuid', 'nodev', 'idmap'] });
   held(out, canary, 'idmap');
+  console.log(`  idmap-flags hako:\n${out.replace(/^/gm, '    ')}`);
 });
 
 t('"ro", "nosuid", "nodev" asked with the mount\'s own uidMappings/gidMappings: locked', () => {
@@ -123,6 +132,26 @@ t('a read-only host bind, "rw" asked: stays read-only', () => {
   const canary = new Canary(env, 'host-ro-rw');
   const out = attackInContainer({ source: hostBind(canary.dir, 'ro,nosuid,nodev'), options: ['rbind', 'rw', 'idmap'] });
   held(out, canary, 'host read-only bind, rw asked');
+});
+
+t('a joined user namespace: locked too', async () => {
+  const canary = new Canary(env, 'joined');
+  const holder = spawn(tool, ['userns'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      holder.stdout!.on('data', (d) => {
+        out += d;
+        const m = /^userns (\d+)$/m.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      holder.once('exit', (code) => reject(new Error(`idmap-attacks userns exited with ${code}`)));
+    });
+    const out = attackInContainer({ source: canary.dir, options: ['rbind', 'ro', 'nosuid', 'nodev'], uidMappings: MAP, gidMappings: MAP }, pid);
+    held(out, canary, 'joined user namespace');
+  } finally {
+    holder.kill('SIGKILL'); // its child dies with it (PR_SET_PDEATHSIG)
+  }
 });
 
 t.run();
