@@ -1,4 +1,5 @@
-/* Bind sources the container's user namespace cannot reach.
+/* Bind sources staged by the launcher, as host root, in a mount namespace
+ * the container's is copied from.
  *
  * With a new user namespace the init resolves a bind's source as root of
  * that namespace: a host directory only host root may search (a root-owned
@@ -6,9 +7,10 @@
  * nsexec, 1.2's host-side mount source thread) opens such a source as host
  * root instead, when the init's own lookup fails; so does hako.
  *
- * The launcher, still host root in the host's user namespace, after the
- * joins (paths mean what they mean for the init) and before it unshares the
- * user namespace, mounts a clone of every plain bind's source
+ * The launcher, still host root in the host's user namespace, before the
+ * joins (no mount namespace is joined when a new one is made: paths mean
+ * what they mean for the init) and before it unshares the user namespace,
+ * mounts a clone of every plain bind's source
  * (open_tree(OPEN_TREE_CLONE), AT_RECURSIVE for rbind: one lookup of the
  * config's path, which is the host's and trusted as runc trusts it) on a
  * numbered entry of a staging tmpfs, in a mount namespace of its own, and
@@ -22,6 +24,18 @@
  * then, whatever a co-tenant renamed on a shared volume since. Nothing
  * resolves the config's path again.
  *
+ * Idmapped binds are staged always, with a user namespace new or joined:
+ * their trees are made by host root (idmap.c) and, handed over detached,
+ * were attached unlocked, so the container's root (CAP_SYS_ADMIN in its
+ * user namespace) could clear read-only with a bind remount and write the
+ * host's files, which the idmap makes its own. Each is staged with the
+ * lockable flags its mount asks for added (add_lockable_flags: never
+ * cleared, so the source's stay), and the init clones its own tree from
+ * the entry: the copy locked both the host's flags and the config's. Where
+ * one cannot be staged, the create fails rather than mount it unlocked
+ * (a joined user namespace takes host root's privileges away: the staging
+ * comes before the joins for that).
+ *
  * The staging mount namespace is a slave of the one it copies (rslave), so
  * the tmpfs never propagates anywhere, and the init's copy of every mount
  * gets the master the direct copy would have had. The tmpfs covers the
@@ -30,7 +44,7 @@
  * init holds the directory's fd only during the mounts (bindsrc_done).
  * Where anything here is refused (an old kernel without the new mount API,
  * an outer seccomp profile), nothing is staged and the init behaves as
- * before, reporting its own error. */
+ * before, reporting its own error; but an idmapped bind fails the create. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +58,8 @@
 #include <unistd.h>
 
 #include "bindsrc.h"
+#include "idmap.h"
+#include "mounts.h"
 #include "util.h"
 
 /* Indexed like p->mounts: whether entry i was staged. Process memory: the
@@ -53,9 +69,15 @@ static size_t n_staged;
 /* Init: the staging directory, its working directory at the clone. */
 static int stage_dir = -1;
 
-static bool wants_stage(const struct mount_ent *m)
+/* Plain binds only with a new user namespace (the one bindsrc_open serves:
+ * the init's own lookup goes first); idmapped ones whenever there is a
+ * user namespace, for the locks. */
+static bool wants_stage(const struct plan *p, const struct mount_ent *m)
 {
-	return (m->flags & MS_BIND) && !(m->flags & MS_REMOUNT) && !m->symlink && !m->idmap && m->source && m->source[0] == '/';
+	if (m->idmap)
+		return true;
+	return (p->ns_new & CLONE_NEWUSER) && (m->flags & MS_BIND) && !(m->flags & MS_REMOUNT) && !m->symlink && m->source &&
+	       m->source[0] == '/';
 }
 
 /* The tmpfs, attached over the state directory (the exec fifo's), in our
@@ -94,47 +116,66 @@ out:
 	return mnt;
 }
 
-/* Entry i: a directory or a file, as the tree's root is, with the tree on it. */
+/* Entry i: a directory or a file, as the tree's root is, with the tree on
+ * it: a clone of the source, or the idmapped tree with its flags added.
+ * false with errno when it could not be staged. */
 static bool stage_one(int dir, size_t i, const struct mount_ent *m)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
-	int tree = open_tree(AT_FDCWD, m->source, flags);
+	int tree = m->idmap ? m->idmap->tree : open_tree(AT_FDCWD, m->source, flags);
 	struct stat st;
 	char name[24];
 	snprintf(name, sizeof(name), "%zu", i);
 	bool ok = tree >= 0 && fstat(tree, &st) == 0;
+	if (ok && m->idmap)
+		ok = add_lockable_flags(tree, m->remount_flags, m->attr_set) == 0;
 	if (ok && S_ISDIR(st.st_mode))
 		ok = mkdirat(dir, name, 0700) == 0;
 	else if (ok)
 		ok = mknodat(dir, name, S_IFREG | 0600, 0) == 0;
 	ok = ok && move_mount(tree, "", dir, name, MOVE_MOUNT_F_EMPTY_PATH) == 0;
-	if (!ok)
-		debugx("bind source %s for %s: not staged (%s); the init opens it itself", m->source, m->target, strerror(errno));
+	int err = errno;
 	if (tree >= 0)
 		close(tree);
+	if (m->idmap)
+		m->idmap->tree = -1; /* the init takes it from the entry */
+	errno = err;
 	return ok;
 }
 
+/* Stages what wants it; fatal for an idmapped bind that cannot be. */
 void bindsrc_prepare(const struct plan *p)
 {
 	/* Rootless, we have no more access than the init will (runc skips it
-	 * too); without a new user namespace the init is host root itself;
-	 * without a new mount namespace there is no copy to lock. */
-	if (!(p->ns_new & CLONE_NEWUSER) || !(p->ns_new & CLONE_NEWNS) || p->runtime_unprivileged || !p->exec_fifo)
+	 * too), and idmapped binds are refused; without a user namespace the
+	 * init is host root itself; without a new mount namespace there is no
+	 * copy to lock. */
+	if (!plan_has_userns(p) || !(p->ns_new & CLONE_NEWNS) || p->runtime_unprivileged || !p->exec_fifo)
 		return;
-	size_t want = 0;
-	for (size_t i = 0; i < p->n_mounts; i++)
-		want += wants_stage(&p->mounts[i]);
+	size_t want = 0, idmapped = 0;
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		want += wants_stage(p, &p->mounts[i]);
+		idmapped += p->mounts[i].idmap != NULL;
+	}
 	if (!want)
 		return;
 	int dir = stage_tmpfs(p);
+	if (dir < 0 && idmapped)
+		failx("idmapped bind mounts: no mount namespace to stage them in, where the container cannot clear their flags");
 	if (dir < 0)
 		return;
 	staged = xcalloc(p->n_mounts, sizeof(bool));
 	n_staged = p->n_mounts;
-	for (size_t i = 0; i < p->n_mounts; i++)
-		if (wants_stage(&p->mounts[i]))
-			staged[i] = stage_one(dir, i, &p->mounts[i]);
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct mount_ent *m = &p->mounts[i];
+		if (!wants_stage(p, m))
+			continue;
+		staged[i] = stage_one(dir, i, m);
+		if (!staged[i] && m->idmap)
+			fail("idmapped mount %s onto %s: stage it where the container cannot clear its flags", m->source, m->target);
+		if (!staged[i])
+			debugx("bind source %s for %s: not staged (%s); the init opens it itself", m->source, m->target, strerror(errno));
+	}
 	/* The init inherits it as its working directory (its own copy). */
 	if (fchdir(dir) < 0)
 		fail("bind sources: enter the staging directory");

@@ -1,11 +1,12 @@
 /* Bind sources staged by the launcher as host root, for the init to take
- * where its own lookup is refused (bindsrc.c says when and why). */
+ * where its own lookup is refused, and idmapped trees, staged so that their
+ * flags get locked (bindsrc.c says when and why). */
 #ifndef HAKO_BINDSRC_H
 #define HAKO_BINDSRC_H
 
 #include "plan.h"
 
-/* Launcher, after the joins, before it unshares a new user namespace. */
+/* Launcher, before the joins and before it unshares a new user namespace. */
 void bindsrc_prepare(const struct plan *p);
 /* Init, first thing (its working directory is the staging one). */
 void bindsrc_init(void);

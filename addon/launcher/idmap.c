@@ -1,6 +1,9 @@
 /* Idmapped bind mounts: a user namespace carrying the mount's maps, a
  * detached clone of the source with MOUNT_ATTR_IDMAP, made by the launcher;
- * the init configures and attaches it like any other bind (mounts.c). */
+ * the init configures and attaches it like any other bind (mounts.c). With
+ * a user namespace the launcher first stages it where the copy into that
+ * namespace locks its flags (bindsrc.c), and the init clones it from there:
+ * handed over detached, it was attached unlocked. */
 #define _GNU_SOURCE
 #include "idmap.h"
 

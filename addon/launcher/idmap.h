@@ -2,8 +2,9 @@
  * and gidMappings). The launcher prepares each one before it clones the init,
  * while it is still root in the initial user namespace (the kernel wants
  * CAP_SYS_ADMIN over the source's superblock, which an init in a new user
- * namespace lacks); the init takes the prepared tree as the bind's source
- * (mounts.c: its flags set, then attached onto the target). */
+ * namespace lacks); the init takes the prepared tree, or with a user
+ * namespace a clone of it staged where its flags got locked (bindsrc.c), as
+ * the bind's source (mounts.c: its flags set, then attached onto the target). */
 #ifndef HAKO_IDMAP_H
 #define HAKO_IDMAP_H
 
@@ -24,7 +25,7 @@ struct idmap {
 	struct idmap_line *uid, *gid;
 	size_t n_uid, n_gid;
 	char *userns; /* instead of the lines: a user namespace to take them from */
-	int tree;     /* the prepared detached mount, -1 until idmap_prepare */
+	int tree;     /* the prepared detached mount: -1 until idmap_prepare, and once staged */
 };
 
 /* Decodes the value of an M_IDMAP record; fatal on anything malformed. */

@@ -192,3 +192,27 @@ int set_bind_flags(int fd, unsigned long flags, const char **why)
 	return -1;
 }
 
+
+/* The lockable flags a bind asks for (read-only, nosuid, nodev, noexec: on
+ * its top, and those of its r* options on every mount of the tree), and the
+ * atime mode if it asks for one, added to a detached tree: nothing is
+ * cleared, so the flags the source's mounts have stay. For a tree made by
+ * host root (an idmapped bind's) in the mount namespace the container's is
+ * copied from: the copy locks them all (bindsrc.c). The atime mode is set
+ * as asked because the copy locks it too, which set_bind_flags would then
+ * refuse to change. 0 or -1 with errno. */
+int add_lockable_flags(int fd, unsigned long flags, uint64_t rec_set)
+{
+	uint64_t want = mount_attr_of(flags);
+	struct mount_attr a = {.attr_set = want & LOCK_ATTRS};
+	if (flags & ATIME_FLAGS) {
+		a.attr_set |= want & ATIME_ATTRS;
+		a.attr_clr = MOUNT_ATTR__ATIME;
+	}
+	if ((a.attr_set || a.attr_clr) && mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+		return -1;
+	struct mount_attr r = {.attr_set = rec_set & LOCK_ATTRS};
+	if (r.attr_set && mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &r, sizeof(r)) < 0)
+		return -1;
+	return 0;
+}

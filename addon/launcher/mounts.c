@@ -129,13 +129,19 @@ static bool is_dev_target(const char *t)
  * that what is checked (file or directory; procfs for /proc) is what is
  * cloned and mounted: renaming the name afterwards changes nothing. An
  * idmapped bind's source was cloned the same way by the launcher, and so
- * was a source beyond the user namespace's reach (bindsrc.c). */
+ * was a source beyond the user namespace's reach (bindsrc.c); with a user
+ * namespace both are cloned again from the launcher's staged copy. */
 static int open_source(struct rootctx *c, const struct mount_ent *m, const char *what)
 {
 	if (m->idmap) {
-		if (m->idmap->tree < 0)
+		/* Without a user namespace it is handed over as made; with
+		 * one, staged where its flags got locked (bindsrc.c). */
+		if (m->idmap->tree >= 0)
+			return m->idmap->tree;
+		int fd = bindsrc_open(c->p, m);
+		if (fd < 0)
 			failx("mount %s onto %s: the idmapped tree was not prepared", what, m->target);
-		return m->idmap->tree;
+		return fd;
 	}
 	int fd = open(m->source, O_PATH | O_CLOEXEC);
 	if (fd >= 0)
@@ -301,7 +307,7 @@ static int fs_make(const struct mount_ent *m, int tfd, bool existed, unsigned lo
  * the API is refused. */
 static int bind_make(const struct mount_ent *m, int src, const char *what)
 {
-	if (m->idmap) {
+	if (m->idmap && src == m->idmap->tree) {
 		m->idmap->tree = -1; /* ours now */
 		return src;
 	}

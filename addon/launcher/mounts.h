@@ -19,6 +19,9 @@ bool mount_setattr_allowed(void);
 /* A bind's flags on its mount's fd, as MS_REMOUNT|MS_BIND|flags would set
  * them, locked flags kept. 0 or -1 with errno; *why adds to the message. */
 int set_bind_flags(int fd, unsigned long flags, const char **why);
+/* The lockable flags of a bind (MS_* of its remount, MOUNT_ATTR_* of its r*
+ * options) added to a detached tree, the source's kept. 0 or -1 with errno. */
+int add_lockable_flags(int fd, unsigned long flags, uint64_t rec_set);
 
 /* mountclassic.c */
 /* mount(2) data from the mount's options (the covered tmpfs mode first). */

@@ -250,6 +250,13 @@ void nsenter_create(const struct plan *p, int syncfd)
 	apply_oom_score_adj(p);
 	apply_rlimits(p);
 
+	/* While we are still host root (a joined user namespace ends that):
+	 * sources only it may reach, idmapped trees where the copy into the
+	 * container's user namespace locks their flags (bindsrc.c). No mount
+	 * namespace is joined when one is made, so paths mean what they will
+	 * mean for the init. */
+	bindsrc_prepare(p);
+
 	/* A namespace we join may hold the container's processes (a shared
 	 * pid or network namespace): joining moves only us, non-dumpable, and
 	 * setns of a pid namespace only places our children. */
@@ -260,11 +267,8 @@ void nsenter_create(const struct plan *p, int syncfd)
 	}
 	free(nsfd);
 
-	if (p->ns_new & CLONE_NEWUSER) {
-		/* While we are still host root: sources only it may reach. */
-		bindsrc_prepare(p);
+	if (p->ns_new & CLONE_NEWUSER)
 		enter_new_userns(p, syncfd);
-	}
 	if (exe >= 0)
 		reexec_in_userns(p, syncfd, exe, fifo, timens);
 	clone_init(p, syncfd, fifo, timens);
