@@ -80,7 +80,12 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  renameSync(tmp, bin);
+  // The executable is bin/hako-engine; bin/hako is a small C program that
+  // execs it (src/cli/entry.c): Bun refuses to start in a deleted working
+  // directory, and hako must not.
+  const engineBin = join(root, 'bin/hako-engine');
+  renameSync(tmp, engineBin);
+  buildEntry(engineBin, bin);
 } else {
   if (wanted === 'bun-compile') {
     console.warn(`bundle: ${bunPkg} is missing (no bun package for ${process.platform}-${process.arch}?): bin/hako runs on ${process.execPath}`);
@@ -97,4 +102,17 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   }
   chmodSync(tmp, 0o755);
   renameSync(tmp, bin);
+}
+
+// bin/hako from src/cli/entry.c: static when the C library allows (no
+// dynamic loader to run before the engine's own start), else dynamic.
+function buildEntry(engineBin, out) {
+  const tmp = `${out}.${process.pid}.tmp`;
+  const args = ['-O2', '-Wall', '-Wextra', '-Werror', `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')];
+  try {
+    execFileSync('cc', ['-static', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch {
+    execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  renameSync(tmp, out);
 }
