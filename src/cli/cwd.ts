@@ -2,6 +2,7 @@
 // (bin/hako's entry, src/cli/entry.c, moved there already: the Bun engine
 // does not start otherwise), and a relative path on the command line is
 // refused rather than resolved against "/" (a pid file written to /p).
+import { statSync } from 'node:fs';
 import type { ParsedArgs } from './args.js';
 
 /** Set by src/cli/entry.c when it moved to "/" from a deleted directory. */
@@ -15,14 +16,19 @@ export const CWD_DELETED_ENV = 'HAKO_CWD_DELETED';
 export function leaveDeletedCwd(env: NodeJS.ProcessEnv = process.env): boolean {
   const marked = env[CWD_DELETED_ENV] === '1';
   delete env[CWD_DELETED_ENV];
-  if (marked) return true;
+  // The mark holds only where the entry left us: a caller's own
+  // HAKO_CWD_DELETED elsewhere changes nothing.
+  if (marked && process.cwd() === '/') return true;
+  // A removed directory has no links left; stat, unlike Node's
+  // process.cwd(), is never an answer cached from before.
+  let gone: boolean;
   try {
-    process.cwd();
-    return false;
+    gone = statSync('.').nlink === 0;
   } catch {
-    process.chdir('/');
-    return true;
+    gone = true;
   }
+  if (gone) process.chdir('/');
+  return gone;
 }
 
 type PathFlag = readonly [key: string, flag: string, dflt?: string];

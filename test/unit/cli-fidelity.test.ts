@@ -4,10 +4,10 @@
 // files that never make directories.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, UsageError } from '../../src/cli/args.js';
-import { relativePathFlags } from '../../src/cli/cwd.js';
+import { leaveDeletedCwd, relativePathFlags } from '../../src/cli/cwd.js';
 import { writePidFile } from '../../src/container/create.js';
 import { requireHostTerminal } from '../../src/container/terminal.js';
 import { HakoError } from '../../src/errors.js';
@@ -30,6 +30,28 @@ test('relativePathFlags: the paths a deleted working directory cannot resolve', 
   // "-" is stdin.
   assert.equal(rel('update', '-r', '-', 'x'), []);
   assert.equal(rel('update', '-r', 'res.json', 'x'), ['--resources res.json']);
+});
+
+test('leaveDeletedCwd: the entry\'s mark, trusted only in /, leaves the environment; a deleted directory is left for /', () => {
+  const before = process.cwd();
+  const dir = mkdtempSync('/tmp/hako-unit-cwd-');
+  try {
+    process.chdir(dir);
+    const env: NodeJS.ProcessEnv = { HAKO_CWD_DELETED: '1', OTHER: 'x' };
+    assert.is(leaveDeletedCwd(env), false, 'a mark given elsewhere than /');
+    assert.equal(env, { OTHER: 'x' });
+    assert.is(process.cwd(), dir);
+    process.chdir('/');
+    assert.is(leaveDeletedCwd({ HAKO_CWD_DELETED: '1' }), true);
+    assert.is(leaveDeletedCwd({}), false);
+    process.chdir(dir);
+    rmdirSync(dir);
+    assert.is(leaveDeletedCwd({}), true, 'the engine\'s own check');
+    assert.is(process.cwd(), '/');
+  } finally {
+    process.chdir(before);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('requireHostTerminal: only a foreground process with a terminal needs one of hako\'s', () => {
