@@ -11,8 +11,9 @@
  * that a relative path on the command line is refused, never resolved
  * against "/". With a working directory that exists it only execs.
  *
- * The engine is found next to this program's real path (a checkout moved
- * whole) or at the path it was built with (a copy of bin/hako elsewhere).
+ * The engine is found where it was built (a copy of bin/hako elsewhere, as
+ * src/native.ts finds build/Release), else next to this program's real path
+ * (a checkout moved whole).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,6 +42,9 @@ int main(int argc, char **argv) {
     }
   }
 
+  execve(HAKO_ENGINE_PATH, argv, environ);
+  int built_errno = errno;
+
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
@@ -49,10 +53,8 @@ int main(int argc, char **argv) {
     if (slash != NULL && (size_t)(slash + 1 - self) + sizeof ENGINE_NAME <= sizeof self) {
       strcpy(slash + 1, ENGINE_NAME);
       execve(self, argv, environ);
-      /* Not there (a copy of bin/hako alone): the built-in path below. */
     }
   }
-  execve(HAKO_ENGINE_PATH, argv, environ);
-  fprintf(stderr, "hako: cannot run %s: %s\n", HAKO_ENGINE_PATH, strerror(errno));
+  fprintf(stderr, "hako: cannot run %s: %s (nor %s next to this program)\n", HAKO_ENGINE_PATH, strerror(built_errno), ENGINE_NAME);
   return 1;
 }
