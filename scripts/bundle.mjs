@@ -104,15 +104,11 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   renameSync(tmp, bin);
 }
 
-// bin/hako from src/cli/entry.c: static when the C library allows (no
-// dynamic loader to run before the engine's own start), else dynamic.
+// bin/hako from src/cli/entry.c: static, without a C library (its
+// comment says why and what the flags are for).
 function buildEntry(engineBin, out) {
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O2', '-Wall', '-Wextra', '-Werror', `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')];
-  try {
-    execFileSync('cc', ['-static', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch {
-    execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  const flags = ['-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-tree-loop-distribute-patterns', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror'];
+  execFileSync('cc', [...flags, `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
   renameSync(tmp, out);
 }
