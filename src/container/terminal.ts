@@ -2,7 +2,7 @@
 // goes to the caller (conmon, containerd's shim) and hako never sees it; a
 // foreground `run`/`exec` with a terminal instead gets the master over a
 // socket pair of its own and proxies it to the user's terminal, as runc does.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import tty from 'node:tty';
 import { HakoError, describe } from '../errors.js';
 import { native } from '../native.js';
@@ -29,7 +29,8 @@ export type HostTerminalProbe = () => string | undefined;
 export const probeHostTerminal: HostTerminalProbe = () => {
   if (tty.isatty(0) || tty.isatty(1) || tty.isatty(2)) return undefined;
   try {
-    closeSync(openSync('/dev/tty', 'r+'));
+    // Non-blocking: a serial line without carrier would hold the open.
+    closeSync(openSync('/dev/tty', constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY));
     return undefined;
   } catch (e) {
     return describe(e);
