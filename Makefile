@@ -111,7 +111,7 @@ test-systemd: build
 	@./scripts/vm/test-systemd.sh
 
 clean:
-	rm -rf build out dist bin/hako .tmp bundles/*/rootfs
+	rm -rf build out dist bin/hako bin/hako-engine .tmp bundles/*/rootfs
 
 # Benchmarks and conformance (bench/README.md, conformance/README.md); run as root.
 RUNTIMES ?= $(HAKO) /usr/sbin/runc

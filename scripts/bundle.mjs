@@ -80,7 +80,12 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  renameSync(tmp, bin);
+  // The executable is bin/hako-engine; bin/hako is a small C program that
+  // execs it (src/cli/entry.c): Bun refuses to start in a deleted working
+  // directory, and hako must not.
+  const engineBin = join(root, 'bin/hako-engine');
+  renameSync(tmp, engineBin);
+  buildEntry(engineBin, bin);
 } else {
   if (wanted === 'bun-compile') {
     console.warn(`bundle: ${bunPkg} is missing (no bun package for ${process.platform}-${process.arch}?): bin/hako runs on ${process.execPath}`);
@@ -97,4 +102,13 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   }
   chmodSync(tmp, 0o755);
   renameSync(tmp, bin);
+}
+
+// bin/hako from src/cli/entry.c: static, without a C library (its
+// comment says why and what the flags are for).
+function buildEntry(engineBin, out) {
+  const tmp = `${out}.${process.pid}.tmp`;
+  const flags = ['-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-tree-loop-distribute-patterns', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror'];
+  execFileSync('cc', [...flags, `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  renameSync(tmp, out);
 }

@@ -35,39 +35,55 @@ export function clip(msg: string, max = MAX_LINE): string {
   return `${msg.slice(0, head)}…(${msg.length - keep} characters left out)…${msg.slice(msg.length - tail)}`;
 }
 
+// logrus's names, which runc writes and its callers read: "warning", not
+// hako's "warn".
+const LEVEL_NAMES: Readonly<Record<LogLevel, string>> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' };
+
 export class Logger {
   constructor(private readonly opts: LoggerOptions) {}
 
   line(level: LogLevel, msg: string): string {
     msg = clip(msg);
-    if (this.opts.format === 'json') return JSON.stringify({ level, msg, time: rfc3339() }) + '\n';
-    return `time="${rfc3339()}" level=${level} msg=${JSON.stringify(msg)}\n`;
+    const name = LEVEL_NAMES[level];
+    if (this.opts.format === 'json') return JSON.stringify({ level: name, msg, time: rfc3339() }) + '\n';
+    return `time="${rfc3339()}" level=${name} msg=${JSON.stringify(msg)}\n`;
   }
 
   log = (level: LogLevel, msg: string): void => {
     if (level === 'debug' && !this.opts.debug) return;
     if (level === 'info' && !this.opts.debug) return;
     const text = this.line(level, msg);
-    if (this.opts.file) {
-      try {
-        appendFileSync(this.opts.file, text);
-        return;
-      } catch {
-        /* fall back to stderr */
-      }
-    }
-    writeFd(2, level === 'error' ? `hako: ${clip(msg)}\n` : text);
+    if (this.opts.file && this.append(text)) return;
+    writeFd(2, level === 'error' ? this.onStderr(msg) : text);
   };
 
-  /** An error ends the command: logged to --log, and always the plain message on stderr. */
+  /**
+   * An error ends the command. As runc's: with --log, a line there and the
+   * bare message on stderr (podman shows it after its own "hako: ", so no
+   * prefix of ours); without, on stderr in the chosen format, a JSON line
+   * for json (every line one format for whoever parses it), and for text
+   * "hako: message", plainer than a logrus line for the people who read it.
+   */
   error(msg: string): void {
-    if (this.opts.file) {
-      try {
-        appendFileSync(this.opts.file, this.line('error', msg));
-      } catch {
-        /* stderr still gets it */
-      }
+    if (this.opts.file && this.append(this.line('error', msg))) {
+      writeFd(2, `${clip(msg)}\n`);
+      return;
     }
-    writeFd(2, `hako: ${clip(msg)}\n`);
+    writeFd(2, this.onStderr(msg));
+  }
+
+  /** An error line for stderr without --log. Some of runc's usage messages carry the program's name already. */
+  private onStderr(msg: string): string {
+    return this.opts.format === 'json' ? this.line('error', msg) : `${msg.startsWith('hako: ') ? '' : 'hako: '}${clip(msg)}\n`;
+  }
+
+  /** False when the log file cannot take it: stderr gets the line instead. */
+  private append(text: string): boolean {
+    try {
+      appendFileSync(this.opts.file!, text);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

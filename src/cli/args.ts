@@ -54,6 +54,9 @@ export class UsageError extends Error {
   ) {
     super(message);
   }
+
+  /** The global flags, once they parsed: how to log this error. */
+  global?: GlobalOptions;
 }
 
 // ---------------------------------------------------------------------------
@@ -1447,7 +1450,20 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     throw new UsageError(`invalid log-format: ${logFormat}`);
   }
 
-  const [name, ...cmdArgs] = gst.rest;
+  // From here on runc has set up its logging: an error is logged as the
+  // flags say (main.ts), in JSON with --log-format json.
+  try {
+    return parseCommand(gst.rest, base, prog);
+  } catch (e) {
+    if (e instanceof UsageError) e.global = global;
+    throw e;
+  }
+}
+
+function parseCommand(rest: readonly string[], base: ParsedBase, prog: string): ParsedArgs {
+  const appHelp = (): ParsedArgs => ({ ...base, help: true, command: undefined, options: {} });
+  const globalExplicit = base.explicit.global;
+  const [name, ...cmdArgs] = rest;
   // No command (or an empty one): urfave shows the app's help, exit 0.
   if (name === undefined || name === '') return appHelp();
   const cmd = findCommand(name, { includeHidden: true });

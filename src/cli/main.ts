@@ -1,13 +1,14 @@
 // The hako command: parse like runc, call the library, print like runc.
 // This is the only place that prints or exits.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs, parseBoolOrAuto, UsageError, type ParsedArgs, type CreateOptions as CliCreateOptions } from './args.js';
+import { parseArgs, parseBoolOrAuto, UsageError, type GlobalOptions, type ParsedArgs, type CreateOptions as CliCreateOptions } from './args.js';
 import type { CreateOptions } from '../container/create.js';
 import { helpFor, usageErrorText, versionText } from './help.js';
 import { parseSignal } from './signals.js';
+import { leaveDeletedCwd, relativePathFlags } from './cwd.js';
 import { HakoError, describe, systemReason } from '../errors.js';
-import { clip, Logger } from '../log.js';
+import { Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
 import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
@@ -50,7 +51,8 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     }
     case 'state': {
       const { state } = await import('../container/query.js');
-      out(JSON.stringify(state(ctx, id), null, '  ') + '\n');
+      // No newline after the closing brace: runc's has none.
+      out(JSON.stringify(state(ctx, id), null, '  '));
       return 0;
     }
     case 'list': {
@@ -93,6 +95,7 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     case 'spec': {
       const { defaultSpec, specJson } = await import('../spec/default.js');
       const dir = p.options.bundle || '.';
+      bundleDirectory(dir);
       const file = path.join(dir, 'config.json');
       if (existsSync(file)) throw new HakoError(`File ${file} exists. Remove it first`, 'usage');
       try {
@@ -195,6 +198,17 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
   }
 }
 
+/** spec's --bundle must be a directory that exists (runc's chdir into it fails otherwise). */
+function bundleDirectory(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new HakoError(`bundle directory ${dir}: ${systemReason(e)}`);
+  }
+  if (!isDir) throw new HakoError(`bundle directory ${dir}: not a directory`);
+}
+
 /** The flags create and run share, with paths made absolute as runc does. */
 function createOptions(o: CliCreateOptions): CreateOptions {
   return {
@@ -208,7 +222,18 @@ function createOptions(o: CliCreateOptions): CreateOptions {
   };
 }
 
+// The caller's working directory was deleted (src/cli/cwd.ts): hako is in
+// "/", and relative paths are refused.
+let cwdDeleted = false;
+
+function loggerFor(g: GlobalOptions): Logger {
+  // A relative --log from a deleted directory is nowhere: stderr gets it all.
+  const file = g.log && !(cwdDeleted && !g.log.startsWith('/')) ? g.log : undefined;
+  return new Logger({ file, format: g.logFormat === 'json' ? 'json' : 'text', debug: g.debug });
+}
+
 async function main(argv: string[]): Promise<number> {
+  cwdDeleted = leaveDeletedCwd();
   let p: ParsedArgs;
   // runc's default root: $XDG_RUNTIME_DIR/hako for an unprivileged user.
   const root0 = defaultRoot(process.env, identity(), DEFAULT_ROOT);
@@ -218,8 +243,9 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       const text = usageErrorText(e, { defaultRoot: root0.root });
       if (text) out(text);
-      // Some of runc's usage messages carry the program's name already.
-      stderr(`${e.message.startsWith('hako: ') ? '' : 'hako: '}${clip(e.message)}\n`);
+      // Logged as the global flags say once they parsed (runc's Before
+      // hook has run by then); plain text before.
+      (e.global ? loggerFor(e.global) : new Logger({ format: 'text', debug: false })).error(e.message);
       return e.exitCode;
     }
     throw e;
@@ -238,7 +264,7 @@ async function main(argv: string[]): Promise<number> {
     out(helpFor(p, { defaultRoot: root0.root }));
     return 0;
   }
-  const logger = new Logger({ file: p.global.log || undefined, format: p.global.logFormat === 'json' ? 'json' : 'text', debug: p.global.debug });
+  const logger = loggerFor(p.global);
   const ctx: RuntimeContext = {
     root: path.resolve(p.global.root || DEFAULT_ROOT),
     debug: p.global.debug,
@@ -254,6 +280,10 @@ async function main(argv: string[]): Promise<number> {
       } catch (e) {
         throw new HakoError(`state root ${ctx.root}: ${describe(e)}: the directory in $XDG_RUNTIME_DIR must be writable by the user`);
       }
+    }
+    const relative = cwdDeleted ? relativePathFlags(p) : [];
+    if (relative.length) {
+      throw new HakoError(`the working directory was deleted, so relative paths cannot be resolved: ${relative.join(', ')} (give absolute paths)`, 'usage');
     }
     if (p.command && USES_ROOTLESS.has(p.command)) {
       let flag: boolean | undefined;

@@ -1,7 +1,7 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
@@ -30,7 +30,7 @@ import { validateId } from './ids.js';
 import { procStat } from './proc.js';
 import { ociState } from './status.js';
 import { FIFO_FILE, Store, WriteError, type ContainerRecord } from './store.js';
-import { checkTerminal, connectConsoleSocket, connectPidfdSocket } from './terminal.js';
+import { checkTerminal, connectConsoleSocket, connectPidfdSocket, requireHostTerminal } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
 export { OCI_VERSION };
@@ -95,6 +95,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const terminal = spec.process?.terminal === true;
   try {
     checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
+    requireHostTerminal(terminal, !opts.foreground);
   } catch (e) {
     throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
   }
@@ -304,13 +305,13 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
 /**
  * The pid file: decimal, no newline (containerd rejects one), appears whole.
  * A failure leaves no temporary file and says which pid file and why, in
- * words ("is a directory"), not errno names.
+ * words ("is a directory"), not errno names. Its directory must exist: as
+ * runc, hako makes none (a mistyped path fails instead of growing a tree).
  */
 export function writePidFile(file: string, pid: number): void {
   const abs = path.resolve(file);
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
   try {
-    mkdirSync(path.dirname(abs), { recursive: true });
     writeFileSync(tmp, String(pid));
     renameSync(tmp, abs);
   } catch (e) {

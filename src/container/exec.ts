@@ -27,7 +27,7 @@ import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import { ociState, statusOf } from './status.js';
 import { storeFor, type ContainerRecord } from './store.js';
-import { checkTerminal, ConsoleProxy, connectConsoleSocket, connectPidfdSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
+import { checkTerminal, requireHostTerminal, ConsoleProxy, connectConsoleSocket, connectPidfdSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
 
 export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   /** The command and its arguments; ignored with `processFile`. */
@@ -148,6 +148,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
   let pid = 0;
+  let went = false;
   try {
     const rec: ContainerRecord | null = store.read(id);
     if (!rec) throw notFound(id);
@@ -162,6 +163,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     const proc = resolveProcess(spec, opts);
     const detach = opts.detach === true;
     checkTerminal(proc.terminal === true, detach, opts.consoleSocket);
+    requireHostTerminal(proc.terminal === true, detach);
 
     // The pidfd first, the start time second: then the pidfd is the init we
     // recorded, and setns through it cannot reach a recycled pid.
@@ -247,10 +249,15 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     // until `resume`, which needs the lock, as runc's exec waits then too.
     lock.release();
     await session.goExec();
+    went = true;
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return { pid, consoleEnd };
   } catch (e) {
-    if (pid > 0) {
+    if (went) {
+      // Running its command already (the pid file failed): as runc, the
+      // exec fails and takes the process with it, at once.
+      killAndReap(pid);
+    } else if (pid > 0) {
       // Its end of file first (it waits on the socket for MSG_GO or the
       // agent's answer), then the kill if it does not go (endAndReap).
       session?.close();

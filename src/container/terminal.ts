@@ -2,7 +2,7 @@
 // goes to the caller (conmon, containerd's shim) and hako never sees it; a
 // foreground `run`/`exec` with a terminal instead gets the master over a
 // socket pair of its own and proxies it to the user's terminal, as runc does.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import tty from 'node:tty';
 import { HakoError, describe } from '../errors.js';
 import { native } from '../native.js';
@@ -16,6 +16,39 @@ import { native } from '../native.js';
 export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
   if (detach && terminal && !consoleSocket) throw new HakoError('cannot allocate tty if hako will detach without setting console socket', 'usage');
   if ((!detach || !terminal) && consoleSocket) throw new HakoError('cannot use console socket if hako will not detach or allocate tty', 'usage');
+}
+
+/** Whether hako has a terminal of its own: why not, or undefined when it has. */
+export type HostTerminalProbe = () => string | undefined;
+
+/**
+ * runc's initHostConsole: one of stdin, stdout and stderr is a terminal, or
+ * /dev/tty (the controlling terminal) opens. Else the reason, in runc's
+ * words ("open /dev/tty: no such device or address").
+ */
+export const probeHostTerminal: HostTerminalProbe = () => {
+  if (tty.isatty(0) || tty.isatty(1) || tty.isatty(2)) return undefined;
+  try {
+    // Non-blocking: a serial line without carrier would hold the open.
+    closeSync(openSync('/dev/tty', constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY));
+    return undefined;
+  } catch (e) {
+    return describe(e);
+  }
+};
+
+/**
+ * A foreground run or exec with process.terminal proxies the container's
+ * pty to hako's own terminal: without one (a pipe, /dev/null, no
+ * controlling terminal) it fails at once, before anything is made, as
+ * runc's does, rather than hang with nobody to talk to.
+ */
+export function requireHostTerminal(terminal: boolean, detach: boolean, probe: HostTerminalProbe = probeHostTerminal): void {
+  if (!terminal || detach) return;
+  const why = probe();
+  if (why !== undefined) {
+    throw new HakoError(`${why}: process.terminal is true and hako has no terminal (stdin, stdout and stderr are none): run it from one, or detached with --console-socket`, 'usage');
+  }
 }
 
 /** Connects to the caller's console socket now, in the host's view of paths, for the launcher to inherit. */

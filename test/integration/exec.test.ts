@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { WITH_CTTY } from '../ctty.js';
 import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
 
 const t = suite('exec');
@@ -113,7 +114,7 @@ t('every capability asked for: the ones hako cannot grant are left out, with a w
     const r = env.hako(['--log', log, '--log-format', 'json', 'exec', '--process', proc, id]);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, `CapEff:\t${own.toString(16).padStart(16, '0')}\n`, 'every capability of our own bounding set');
-    if (own !== (1n << BigInt(last + 1)) - 1n) assert.match(readFileSync(log, 'utf8'), /"level":"warn","msg":"container .*cannot be granted here/);
+    if (own !== (1n << BigInt(last + 1)) - 1n) assert.match(readFileSync(log, 'utf8'), /"level":"warning","msg":"container .*cannot be granted here/);
   } finally {
     env.hako(['delete', '--force', id]);
   }
@@ -161,7 +162,7 @@ t('exec joins a user namespace (first) and a time namespace (for its child) too'
     const d = spawnSync('sh', ['-c', `grep ^Uid /proc/${pid}/status`], { encoding: 'utf8' });
     assert.match(d.stdout, /100000/, 'the init runs as host uid 100000');
     // The pty is made as the namespace's root and given to the user.
-    const t = spawnSync(HAKO, ['--root', env.root, 'exec', '-t', '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g" $(tty)'], { encoding: 'utf8', input: '' });
+    const t = spawnSync(WITH_CTTY[0]!, [...WITH_CTTY.slice(1), HAKO, '--root', env.root, 'exec', '-t', '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g" $(tty)'], { encoding: 'utf8', input: '' });
     assert.is(t.status, 0, t.stderr);
     assert.match(t.stdout, /^1000 5\r?$/m);
   } finally {

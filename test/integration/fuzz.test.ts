@@ -16,6 +16,7 @@ import path from 'node:path';
 import { BUSYBOX_BUNDLE, Env, HAKO } from '../helpers.js';
 import { caseSeed, mutateConfig, randomArgv, richConfig, Rng, type ArgvContext } from '../fuzz-lib.js';
 import { isValidId } from '../../src/container/ids.js';
+import { parseArgs, UsageError } from '../../src/cli/args.js';
 import { cgroupsNamed, LAUNCHER, mountsNaming, processesOf, runCaptured, tempFilesUnder } from '../leftovers.js';
 
 const SEED = process.env.HAKO_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.HAKO_FUZZ_SEED ?? 20261207);
@@ -102,15 +103,29 @@ function internalText(text: string): string[] {
   return INTERNAL.filter((re) => re.test(text)).map((re) => `internal text ${re}: ${JSON.stringify(text.slice(0, 300))}`);
 }
 
-/** stderr is logger lines (warnings, debug) and at most one `hako:` line, last; on failure exactly one. */
-function stderrProblems(stderr: string, status: number | null, allowBare = false, containerLines: readonly string[] = []): string[] {
+/**
+ * With --log given (`logged`), runc's error on stderr is the bare message
+ * (the log file has the line); else `hako: ...`, or a JSON error line with
+ * --log-format json.
+ */
+function logsToFile(argv: readonly string[]): boolean {
+  try {
+    return parseArgs(argv).global.log !== '';
+  } catch (e) {
+    return e instanceof UsageError && (e.global?.log ?? '') !== '';
+  }
+}
+
+/** stderr is logger lines (warnings, debug) and at most one error line, last; on failure exactly one. */
+function stderrProblems(stderr: string, status: number | null, allowBare = false, containerLines: readonly string[] = [], logged = false): string[] {
   const p: string[] = [...internalText(stderr)];
   const lines = stderr.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const isLog = (l: string) => /^time="[^"]*" level=(debug|info|warning|warn) msg=/.test(l) || /^\{"level":"(debug|info|warning|warn)"/.test(l);
-  const errs = lines.filter((l) => l.startsWith('hako: '));
+  const isLog = (l: string) => /^time="[^"]*" level=(debug|info|warning) msg=/.test(l) || /^\{"level":"(debug|info|warning)"/.test(l);
+  const isError = (l: string, i: number) => l.startsWith('hako: ') || /^\{"level":"error","msg":/.test(l) || (logged && status !== 0 && i === lines.length - 1 && !isLog(l));
+  const errs = lines.filter(isError);
   // Without a line of hako's, what exec or run print is the container's own.
-  const other = allowBare && errs.length === 0 ? [] : lines.filter((l) => !l.startsWith('hako: ') && !isLog(l) && !containerLines.includes(l));
+  const other = allowBare && errs.length === 0 ? [] : lines.filter((l, i) => !isError(l, i) && !isLog(l) && !containerLines.includes(l));
   if (other.length) p.push(`stray stderr lines: ${JSON.stringify(other.slice(0, 3))}`);
   if (status === 0 && errs.length) p.push('an error line on success');
   if (status !== 0 && errs.length !== 1 && !(allowBare && errs.length === 0)) p.push(`${errs.length} error lines on failure`);
@@ -288,7 +303,7 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
     if (res.timedOut) problems.push(`no answer in ${CASE_TIMEOUT_MS} ms`);
     // The container's own status and output: exec's `sh -c "exit 3"` and echo.
     const bare = (command === 'exec' || command === 'run') && !res.stderr.includes('hako: ');
-    problems.push(...stderrProblems(res.stderr, res.status, bare, ['err']));
+    problems.push(...stderrProblems(res.stderr, res.status, bare, ['err'], logsToFile(argv)));
     if (res.status !== 0) problems.push(...internalText(res.stdout));
     // runc refuses an id that is no single safe path component in every
     // command, before it looks for it.

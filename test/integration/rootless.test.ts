@@ -13,6 +13,7 @@ import { skip, skippable } from '../skip.js';
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { CTTY_SH } from '../ctty.js';
 import { HAKO, isRoot, processesUnder, uniqueId } from '../helpers.js';
 import { TestUser } from '../rootless-user.js';
 
@@ -239,7 +240,8 @@ test('a terminal, run in the foreground: the pty master crosses the launcher\'s 
   const n = uniqueId('in');
   const input = path.join(user.dir, `${n}.txt`);
   writeFileSync(input, 'tty; echo $((6*7)); exit 3\n');
-  const r = user.run(['sh', '-c', `exec ${HAKO} run --bundle ${bundle} ${uniqueId('tty')} < ${input}`]);
+  // A file for stdin, a controlling terminal (as runc, hako needs one).
+  const r = user.run(['sh', '-c', `exec ${CTTY_SH} ${HAKO} run --bundle ${bundle} ${uniqueId('tty')} < ${input}`]);
   assert.is(r.status, 3, r.stderr);
   assert.match(r.stdout, /^\/dev\/pts\/0\r?$/m);
   assert.match(r.stdout, /^42\r?$/m);

@@ -11,6 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import tty from 'node:tty';
 import { native } from '../../src/native.js';
+import { WITH_CTTY } from '../ctty.js';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
 const t = suite('terminal');
@@ -212,7 +213,8 @@ t('a terminal without a console socket: create and run -d refuse, nothing is lef
 
 /** Runs hako with its stdin a pipe and its stdout collected. */
 async function foreground(args: string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(HAKO, ['--root', env.root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Pipes for stdio, and a controlling terminal (WITH_CTTY), as runc needs.
+  const child = spawn(WITH_CTTY[0]!, [...WITH_CTTY.slice(1), HAKO, '--root', env.root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
