@@ -1,13 +1,13 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
 import { buildPlan, PlanError } from '../launch/plan.js';
-import { hostLsm } from '../launch/lsm.js';
+import { hostProcessFacts } from '../launch/host-facts.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
@@ -53,24 +53,6 @@ export interface Created {
   id: string;
   pid: number;
   spec: Spec;
-}
-
-function capLastCap(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
-}
-
-/** CapBnd of this process: capabilities outside it cannot be granted. */
-export function ownBoundingSet(): bigint | undefined {
-  try {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? BigInt('0x' + m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** LISTEN_FDS from systemd socket activation, as runc honours it. */
@@ -121,9 +103,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       preserveFds: opts.preserveFds ?? 0,
       listenFds: listenFds(),
       debug: ctx.debug,
-      capLastCap: capLastCap(),
-      hostCapBnd: ownBoundingSet(),
-      lsm: hostLsm(),
+      ...hostProcessFacts(),
       exists: existsSync,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
       cgroupDirs: cgm?.dirs,

@@ -7,6 +7,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { HakoError, describe, notFound } from '../errors.js';
 import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
+import { hostProcessFacts } from '../launch/host-facts.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
@@ -18,7 +19,7 @@ import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-c
 import { CgroupError } from '../cgroups/errors.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { endAndReap, killAndReap, ownBoundingSet, writePidFile } from './create.js';
+import { endAndReap, killAndReap, writePidFile } from './create.js';
 
 /** How long a failed exec's process may take to exit on its end of file before it is killed. */
 const EXEC_END_MS = 2000;
@@ -91,14 +92,6 @@ function readSetgroups(pid: number): boolean {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny';
   } catch {
     return false;
-  }
-}
-
-function capLastCap(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
   }
 }
 
@@ -187,9 +180,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
         setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
         seccomp,
         debug: ctx.debug,
-        capLastCap: capLastCap(),
-        hostCapBnd: ownBoundingSet(),
-        lsm: hostLsm(),
+        ...hostProcessFacts(),
       });
     } catch (e) {
       if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
