@@ -5,7 +5,7 @@
 // Returns the exit status the CLI should use.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { HakoError, describe, notFound } from '../errors.js';
-import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
+import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
@@ -13,7 +13,7 @@ import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
-import type { Process, Spec } from '../spec/types.js';
+import type { ContainerStatus, Process, Spec } from '../spec/types.js';
 import { cloneIntoFd, closeCloneIntoFd, containerCgroup, containerSubCgroup } from './cgroup.js';
 import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-cgroup.js';
 import { CgroupError } from '../cgroups/errors.js';
@@ -116,6 +116,62 @@ function subCgroupOf(rec: ContainerRecord, sub: SubCgroupPaths) {
   }
 }
 
+/** runc's refusals by the container's state. */
+function checkStatus(status: ContainerStatus, opts: ExecOptions, where: (m: string) => string): void {
+  if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
+  // Paused only exists once hako manages cgroups; the check is runc's.
+  if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
+  // Its mounts are not all there yet: nothing to join.
+  if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+}
+
+/** The container's seccomp filter and the launcher's exec-mode plan; their errors are the config's. */
+function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: Process, preserveFds: number, where: (m: string) => string): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
+  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+  let plan: ExecPlan;
+  let seccomp: CompiledSeccomp | undefined;
+  try {
+    seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    plan = buildExecPlan(spec, proc, {
+      id: rec.id,
+      rootfs: rec.rootfs,
+      joinNamespaces: namespacesToJoin(spec, rec.pid),
+      mountNamespace: types.has('mount'),
+      preserveFds,
+      noNewKeyring: rec.noNewKeyring === true,
+      setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
+      seccomp,
+      debug: ctx.debug,
+      ...hostProcessFacts(),
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
+    if (e instanceof HakoError) throw e;
+    throw new HakoError(where(describe(e)));
+  }
+  for (const w of plan.warnings) ctx.log('warn', where(w));
+  for (const d of plan.debug) ctx.log('debug', where(d));
+  return { plan, seccomp };
+}
+
+/**
+ * Into the container's cgroup before it runs anything of its own (it
+ * waits for MSG_GO): its limits and accounting hold from the start.
+ */
+function joinCgroup(ctx: RuntimeContext, session: InitSession, cg: ReturnType<typeof containerCgroup>, where: (m: string) => string): void {
+  try {
+    if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
+    else cg?.apply(session.pid);
+  } catch (e) {
+    // Rootless, moving a process needs write access to the common
+    // ancestor of both cgroups, which a caller from elsewhere (another
+    // session) may lack: runc goes on then; hako too, but says so.
+    const rootless = ctx.rootless ?? rootlessByDefault();
+    if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+    ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
+  }
+}
+
 interface Launched {
   pid: number;
   /** Our end of the terminal pair, for a foreground exec with a terminal. */
@@ -145,11 +201,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     const rec: ContainerRecord | null = store.read(id);
     if (!rec) throw notFound(id);
     const status = statusOf(rec, store.dir(id));
-    if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
-    // Paused only exists once hako manages cgroups; the check is runc's.
-    if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
-    // Its mounts are not all there yet: nothing to join.
-    if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+    checkStatus(status, opts, where);
 
     const spec = store.readConfig(id);
     const proc = resolveProcess(spec, opts);
@@ -165,30 +217,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     }
     if (!isAlive(rec.pid, rec.initStartTime)) throw new HakoError('cannot exec in a stopped container', 'state');
 
-    const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
-    let plan;
-    let seccomp: CompiledSeccomp | undefined;
-    try {
-      seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-      plan = buildExecPlan(spec, proc, {
-        id,
-        rootfs: rec.rootfs,
-        joinNamespaces: namespacesToJoin(spec, rec.pid),
-        mountNamespace: types.has('mount'),
-        preserveFds: opts.preserveFds ?? 0,
-        noNewKeyring: rec.noNewKeyring === true,
-        setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
-        seccomp,
-        debug: ctx.debug,
-        ...hostProcessFacts(),
-      });
-    } catch (e) {
-      if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
-      if (e instanceof HakoError) throw e;
-      throw new HakoError(where(describe(e)));
-    }
-    for (const w of plan.warnings) ctx.log('warn', where(w));
-    for (const d of plan.debug) ctx.log('debug', where(d));
+    const { plan, seccomp } = planExec(ctx, rec, spec, proc, opts.preserveFds ?? 0, where);
 
     const passFds: PassFd[] = [{ tag: 'EXEC_PIDFD', fd: pidfd }];
     if (proc.terminal) {
@@ -220,19 +249,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       seccompListener: handover?.listener,
     });
     pid = session.pid;
-    // Into the container's cgroup before it runs anything of its own (it
-    // waits for MSG_GO): its limits and accounting hold from the start.
-    try {
-      if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
-      else cg?.apply(pid);
-    } catch (e) {
-      // Rootless, moving a process needs write access to the common
-      // ancestor of both cgroups, which a caller from elsewhere (another
-      // session) may lack: runc goes on then; hako too, but says so.
-      const rootless = ctx.rootless ?? rootlessByDefault();
-      if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
-      ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
-    }
+    joinCgroup(ctx, session, cg, where);
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen
     // until `resume`, which needs the lock, as runc's exec waits then too.
