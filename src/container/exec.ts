@@ -116,6 +116,34 @@ function subCgroupOf(rec: ContainerRecord, sub: SubCgroupPaths) {
   }
 }
 
+/** `exec --cgroup` as given, parsed; its errors are the caller's. */
+function subCgroupArgs(args: readonly string[] | undefined): SubCgroupPaths | null {
+  try {
+    return parseSubCgroupArgs(args ?? []);
+  } catch (e) {
+    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
+  }
+}
+
+/**
+ * A pidfd of the container's init. The pidfd first, the start time second:
+ * then the pidfd is the init we recorded, and setns through it cannot
+ * reach a recycled pid.
+ */
+function openInit(rec: ContainerRecord): number {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(rec.pid);
+  } catch {
+    throw new HakoError('cannot exec in a stopped container', 'state');
+  }
+  if (!isAlive(rec.pid, rec.initStartTime)) {
+    native().close(pidfd);
+    throw new HakoError('cannot exec in a stopped container', 'state');
+  }
+  return pidfd;
+}
+
 /** runc's refusals by the container's state. */
 function checkStatus(status: ContainerStatus, opts: ExecOptions, where: (m: string) => string): void {
   if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
@@ -181,12 +209,7 @@ interface Launched {
 /** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
 async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  let subPaths: SubCgroupPaths | null;
-  try {
-    subPaths = parseSubCgroupArgs(opts.cgroup ?? []);
-  } catch (e) {
-    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
-  }
+  const subPaths = subCgroupArgs(opts.cgroup);
   const store = storeFor(ctx);
   const lock = store.lock(id);
   let pidfd = -1;
@@ -208,14 +231,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     const detach = opts.detach === true;
     checkTerminal(proc.terminal === true, detach, opts.consoleSocket);
 
-    // The pidfd first, the start time second: then the pidfd is the init we
-    // recorded, and setns through it cannot reach a recycled pid.
-    try {
-      pidfd = native().pidfdOpen(rec.pid);
-    } catch {
-      throw new HakoError('cannot exec in a stopped container', 'state');
-    }
-    if (!isAlive(rec.pid, rec.initStartTime)) throw new HakoError('cannot exec in a stopped container', 'state');
+    pidfd = openInit(rec);
 
     const { plan, seccomp } = planExec(ctx, rec, spec, proc, opts.preserveFds ?? 0, where);
 
