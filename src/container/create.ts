@@ -1,13 +1,13 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { chmodSync, existsSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, systemReason } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
-import { buildPlan, PlanError } from '../launch/plan.js';
-import { hostLsm } from '../launch/lsm.js';
+import { buildPlan, PlanError, type Plan } from '../launch/plan.js';
+import { hostProcessFacts } from '../launch/host-facts.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
@@ -58,32 +58,27 @@ export interface Created {
   spec: Spec;
 }
 
-function capLastCap(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
-}
-
-/** CapBnd of this process: capabilities outside it cannot be granted. */
-export function ownBoundingSet(): bigint | undefined {
-  try {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? BigInt('0x' + m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** LISTEN_FDS from systemd socket activation, as runc honours it. */
 function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS ?? '');
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-export async function create(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<Created> {
-  validateId(id);
+/** What create decided before anything exists: the config, its plan, its cgroup. */
+interface Prepared {
+  bundle: string;
+  spec: Spec;
+  where: (m: string) => string;
+  plan: Plan;
+  cgm: CgroupManager | null;
+  seccomp: CompiledSeccomp | undefined;
+  who: ReturnType<typeof identity>;
+  rootlessEuid: number | undefined;
+  maps: UserMapsPlan | undefined;
+}
+
+/** The bundle's config read and checked, and planned; nothing made yet. */
+function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string): Prepared {
   const bundle = path.resolve(opts.bundle ?? '.');
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   let spec: Spec;
@@ -92,53 +87,18 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   } catch (e) {
     throw new HakoError(where(describe(e)), 'config');
   }
-  const terminal = spec.process?.terminal === true;
   try {
+    const terminal = spec.process?.terminal === true;
     checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
     requireHostTerminal(terminal, !opts.foreground);
   } catch (e) {
     throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
   }
-  const store = new Store(ctx.root);
-  const dir = store.dir(id);
-  const fifoPath = path.join(dir, FIFO_FILE);
-  let plan;
-  let cgm: CgroupManager | null;
-  let seccomp: CompiledSeccomp | undefined;
   const who = identity();
   const rootlessEuid = who.euid !== 0 ? who.euid : undefined;
   const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   const maps: UserMapsPlan | undefined = newUserns ? userMapsPlan(spec, who) : undefined;
-  try {
-    const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
-    cgm = planned.manager;
-    for (const n of planned.notes) ctx.log('debug', where(n));
-    seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-    for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
-    plan = buildPlan(spec, {
-      seccomp,
-      id,
-      bundle,
-      fifoPath,
-      noPivot: opts.noPivot ?? false,
-      noNewKeyring: opts.noNewKeyring ?? false,
-      preserveFds: opts.preserveFds ?? 0,
-      listenFds: listenFds(),
-      debug: ctx.debug,
-      capLastCap: capLastCap(),
-      hostCapBnd: ownBoundingSet(),
-      lsm: hostLsm(),
-      exists: existsSync,
-      cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
-      cgroupDirs: cgm?.dirs,
-      rootlessEuid,
-      setgroupsDeny: maps?.setgroupsDeny,
-    });
-  } catch (e) {
-    if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
-    if (e instanceof HakoError) throw e;
-    throw new HakoError(where(describe(e)));
-  }
+  const { plan, cgm, seccomp } = planCreate(ctx, id, opts, { bundle, spec, where, fifoPath, rootlessEuid, setgroupsDeny: maps?.setgroupsDeny });
   for (const w of plan.warnings) ctx.log('warn', where(w));
   for (const d of plan.debug) ctx.log('debug', where(d));
   try {
@@ -147,6 +107,100 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describe(e);
     throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
   }
+  return { bundle, spec, where, plan, cgm, seccomp, who, rootlessEuid, maps };
+}
+
+interface PlanInput {
+  bundle: string;
+  spec: Spec;
+  where: (m: string) => string;
+  fifoPath: string;
+  rootlessEuid: number | undefined;
+  setgroupsDeny: boolean | undefined;
+}
+
+/** The cgroup to make, the seccomp filter and the launcher's plan; their errors are the config's. */
+function planCreate(ctx: RuntimeContext, id: string, opts: CreateOptions, i: PlanInput): { plan: Plan; cgm: CgroupManager | null; seccomp: CompiledSeccomp | undefined } {
+  const { spec, where } = i;
+  try {
+    const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
+    const cgm = planned.manager;
+    for (const n of planned.notes) ctx.log('debug', where(n));
+    const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
+    const plan = buildPlan(spec, {
+      seccomp,
+      id,
+      bundle: i.bundle,
+      fifoPath: i.fifoPath,
+      noPivot: opts.noPivot ?? false,
+      noNewKeyring: opts.noNewKeyring ?? false,
+      preserveFds: opts.preserveFds ?? 0,
+      listenFds: listenFds(),
+      debug: ctx.debug,
+      ...hostProcessFacts(),
+      exists: existsSync,
+      cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
+      cgroupDirs: cgm?.dirs,
+      rootlessEuid: i.rootlessEuid,
+      setgroupsDeny: i.setgroupsDeny,
+    });
+    return { plan, cgm, seccomp };
+  } catch (e) {
+    if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
+    if (e instanceof HakoError) throw e;
+    throw new HakoError(where(describe(e)));
+  }
+}
+
+/** The container's record as create first writes it: "creating", no init yet, its cgroup named. */
+function newRecord(id: string, p: Prepared, opts: CreateOptions, store: Store): ContainerRecord {
+  const me = procStat(process.pid);
+  const rec: ContainerRecord = {
+    ociVersion: p.spec.ociVersion ?? OCI_VERSION,
+    id,
+    pid: 0,
+    initStartTime: '',
+    bundle: p.bundle,
+    rootfs: p.plan.rootfs,
+    created: rfc3339Nano(),
+    owner: '',
+    annotations: (p.spec.annotations ?? {}) as Record<string, string>,
+    creating: { pid: process.pid, startTime: me?.startTime ?? '' },
+    newNamespaces: p.plan.newNamespaces,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+  };
+  // Recorded before it exists, so that a delete after a crash here finds it.
+  if (p.cgm) {
+    rec.cgroup = p.cgm.dirs;
+    const unit = unitRecord(p.cgm);
+    if (unit) rec.systemd = unit;
+    // The parents delete is to remove, decided before any mkdir (what
+    // exists is checked first, then the other records: a claim is in its
+    // record before its mkdirs).
+    const parents = p.cgm.parents();
+    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
+    if (ours.length) rec.cgroupParents = ours;
+  }
+  // Without a mount namespace the init mounts into ours: what is below the
+  // rootfs now is not create's to unmount, what appears there is.
+  if ((p.plan.newNamespaces & CLONE.NEWNS) === 0 && !p.plan.joined.mount) {
+    try {
+      rec.rootfsMounts = rootfsMountsBefore(realpathSync(p.plan.rootfs));
+    } catch (e) {
+      throw new HakoError(p.where(`cannot list the mounts below ${p.plan.rootfs}: ${describe(e)}`));
+    }
+  }
+  return rec;
+}
+
+export async function create(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<Created> {
+  validateId(id);
+  const store = new Store(ctx.root);
+  const fifoPath = path.join(store.dir(id), FIFO_FILE);
+  const prepared = prepare(ctx, id, opts, fifoPath);
+  const { spec, where, plan, cgm, seccomp, who, rootlessEuid, maps } = prepared;
+  const terminal = spec.process?.terminal === true;
 
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
@@ -155,42 +209,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let cgroupFd = -1;
   let pidFileWritten = false;
   let cgroupMade = false;
-  const me = procStat(process.pid);
-  const rec: ContainerRecord = {
-    ociVersion: spec.ociVersion ?? OCI_VERSION,
-    id,
-    pid: 0,
-    initStartTime: '',
-    bundle,
-    rootfs: plan.rootfs,
-    created: rfc3339Nano(),
-    owner: '',
-    annotations: (spec.annotations ?? {}) as Record<string, string>,
-    creating: { pid: process.pid, startTime: me?.startTime ?? '' },
-    newNamespaces: plan.newNamespaces,
-    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
-  };
-  // Recorded before it exists, so that a delete after a crash here finds it.
-  if (cgm) {
-    rec.cgroup = cgm.dirs;
-    const unit = unitRecord(cgm);
-    if (unit) rec.systemd = unit;
-    // The parents delete is to remove, decided before any mkdir (what
-    // exists is checked first, then the other records: a claim is in its
-    // record before its mkdirs).
-    const parents = cgm.parents();
-    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
-    if (ours.length) rec.cgroupParents = ours;
-  }
-  // Without a mount namespace the init mounts into ours: what is below the
-  // rootfs now is not create's to unmount, what appears there is.
-  if ((plan.newNamespaces & CLONE.NEWNS) === 0 && !plan.joined.mount) {
-    try {
-      rec.rootfsMounts = rootfsMountsBefore(realpathSync(plan.rootfs));
-    } catch (e) {
-      throw new HakoError(where(`cannot list the mounts below ${plan.rootfs}: ${describe(e)}`));
-    }
-  }
+  const rec = newRecord(id, prepared, opts, store);
   // The directory appears with the record and the config in it, or not at
   // all (store.ts): a create killed before this leaves nothing in the way.
   const lock = store.claim(id, { record: rec, config: JSON.stringify(spec) }, rootlessEuid);
@@ -199,11 +218,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       cgroupMade = true;
       for (const w of createCgroup(cgm, spec, { skipDevices: who.euid !== 0 || who.inUserns })) ctx.log('warn', where(w));
     }
-    native().mkfifo(fifoPath, 0o622);
-    // Whatever our umask: the init may have switched to any uid before it
-    // opens the fifo for writing (through its O_PATH fd, so only the fifo's
-    // own mode is checked).
-    chmodSync(fifoPath, 0o622);
+    makeExecFifo(fifoPath);
 
     const passFds: PassFd[] = [];
     if (terminal) {
@@ -226,41 +241,10 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       passFds,
       onWarning: (t, level) => ctx.log(level, where(t)),
       seccompListener: handover?.listener,
-      // The launcher makes the user namespace itself and waits for its
-      // maps before it clones the init (addon/launcher/nsenter.c).
-      onUserns: maps
-        ? (launcherPid) => {
-            try {
-              writeUserMaps(launcherPid, spec, maps);
-            } catch (e) {
-              throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
-            }
-          }
-        : undefined,
+      onUserns: maps ? userMapsWriter(spec, maps, where) : undefined,
     });
-    rec.pid = session.pid;
-    rec.initStartTime = procStat(session.pid)?.startTime ?? '';
-    // The init exists: recorded at once (still "creating"), so that should
-    // this create die, delete can tell the init by its start time and stop
-    // it even without a cgroup.
-    store.write(rec);
-    // The init waits for MSG_GO before it runs anything of the container's:
-    // joining the cgroup now is before any container code. Under systemd
-    // this is when the unit is made (around this pid) and limited.
-    if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
-    else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
-
-    // The status each kind is told, and why: src/hooks/kinds.ts.
-    await runHooks('prestart', spec.hooks?.prestart, JSON.stringify(ociState(rec, HOOK_STATUS.prestart)));
-    await runHooks('createRuntime', spec.hooks?.createRuntime, JSON.stringify(ociState(rec, HOOK_STATUS.createRuntime)));
-    // createContainer and startContainer hooks run inside the container:
-    // they get the init's pid as seen there, as runc gives it.
-    const inside = (status: ContainerStatus) => {
-      const st = ociState(rec, status);
-      if ((plan.newNamespaces & 0x20000000) !== 0) st.pid = 1;
-      return JSON.stringify(st);
-    };
-    await session.go(inside(HOOK_STATUS.createContainer), inside(HOOK_STATUS.startContainer));
+    recordInit(ctx, store, rec, session, cgm, where);
+    await runCreateHooks(session, spec, rec, plan.newNamespaces);
 
     delete rec.creating;
     if (rec.rootfsMounts) rec.rootfsMounts = withMade(rec.rootfsMounts);
@@ -300,6 +284,56 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     session?.close();
     lock.release();
   }
+}
+
+/** exec.fifo, which start opens to let the init exec. */
+function makeExecFifo(fifoPath: string): void {
+  native().mkfifo(fifoPath, 0o622);
+  // Whatever our umask: the init may have switched to any uid before it
+  // opens the fifo for writing (through its O_PATH fd, so only the fifo's
+  // own mode is checked).
+  chmodSync(fifoPath, 0o622);
+}
+
+/** The launcher makes the user namespace itself and waits for its maps before it clones the init (addon/launcher/nsenter.c). */
+function userMapsWriter(spec: Spec, maps: UserMapsPlan, where: (m: string) => string): (launcherPid: number) => void {
+  return (launcherPid) => {
+    try {
+      writeUserMaps(launcherPid, spec, maps);
+    } catch (e) {
+      throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
+    }
+  };
+}
+
+/** The init exists: its pid recorded, and it put in its cgroup. */
+function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, session: InitSession, cgm: CgroupManager | null, where: (m: string) => string): void {
+  rec.pid = session.pid;
+  rec.initStartTime = procStat(session.pid)?.startTime ?? '';
+  // Recorded at once (still "creating"), so that should this create die,
+  // delete can tell the init by its start time and stop it even without a
+  // cgroup.
+  store.write(rec);
+  // The init waits for MSG_GO before it runs anything of the container's:
+  // joining the cgroup now is before any container code. Under systemd
+  // this is when the unit is made (around this pid) and limited.
+  if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
+  else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
+}
+
+/** prestart and createRuntime here, then MSG_GO with the states the init's own hooks get. */
+async function runCreateHooks(session: InitSession, spec: Spec, rec: ContainerRecord, newNamespaces: number): Promise<void> {
+  // The status each kind is told, and why: src/hooks/kinds.ts.
+  await runHooks('prestart', spec.hooks?.prestart, JSON.stringify(ociState(rec, HOOK_STATUS.prestart)));
+  await runHooks('createRuntime', spec.hooks?.createRuntime, JSON.stringify(ociState(rec, HOOK_STATUS.createRuntime)));
+  // createContainer and startContainer hooks run inside the container:
+  // they get the init's pid as seen there, as runc gives it.
+  const inside = (status: ContainerStatus) => {
+    const st = ociState(rec, status);
+    if ((newNamespaces & 0x20000000) !== 0) st.pid = 1;
+    return JSON.stringify(st);
+  };
+  await session.go(inside(HOOK_STATUS.createContainer), inside(HOOK_STATUS.startContainer));
 }
 
 /**

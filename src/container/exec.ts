@@ -5,20 +5,21 @@
 // Returns the exit status the CLI should use.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { HakoError, describe, notFound } from '../errors.js';
-import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags } from '../launch/exec-plan.js';
+import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
+import { hostProcessFacts } from '../launch/host-facts.js';
 import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
 import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
-import type { Process, Spec } from '../spec/types.js';
+import type { ContainerStatus, Process, Spec } from '../spec/types.js';
 import { cloneIntoFd, closeCloneIntoFd, containerCgroup, containerSubCgroup } from './cgroup.js';
 import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-cgroup.js';
 import { CgroupError } from '../cgroups/errors.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { endAndReap, killAndReap, ownBoundingSet, writePidFile } from './create.js';
+import { endAndReap, killAndReap, writePidFile } from './create.js';
 
 /** How long a failed exec's process may take to exit on its end of file before it is killed. */
 const EXEC_END_MS = 2000;
@@ -94,14 +95,6 @@ function readSetgroups(pid: number): boolean {
   }
 }
 
-function capLastCap(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
-}
-
 function resolveProcess(spec: Spec, opts: ExecOptions): Process {
   const checks = { selinuxEnabled: hostLsm().selinux };
   try {
@@ -123,6 +116,90 @@ function subCgroupOf(rec: ContainerRecord, sub: SubCgroupPaths) {
   }
 }
 
+/** `exec --cgroup` as given, parsed; its errors are the caller's. */
+function subCgroupArgs(args: readonly string[] | undefined): SubCgroupPaths | null {
+  try {
+    return parseSubCgroupArgs(args ?? []);
+  } catch (e) {
+    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
+  }
+}
+
+/**
+ * A pidfd of the container's init. The pidfd first, the start time second:
+ * then the pidfd is the init we recorded, and setns through it cannot
+ * reach a recycled pid.
+ */
+function openInit(rec: ContainerRecord): number {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(rec.pid);
+  } catch {
+    throw new HakoError('cannot exec in a stopped container', 'state');
+  }
+  if (!isAlive(rec.pid, rec.initStartTime)) {
+    native().close(pidfd);
+    throw new HakoError('cannot exec in a stopped container', 'state');
+  }
+  return pidfd;
+}
+
+/** runc's refusals by the container's state. */
+function checkStatus(status: ContainerStatus, opts: ExecOptions, where: (m: string) => string): void {
+  if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
+  // Paused only exists once hako manages cgroups; the check is runc's.
+  if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
+  // Its mounts are not all there yet: nothing to join.
+  if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+}
+
+/** The container's seccomp filter and the launcher's exec-mode plan; their errors are the config's. */
+function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: Process, preserveFds: number, where: (m: string) => string): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
+  const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+  let plan: ExecPlan;
+  let seccomp: CompiledSeccomp | undefined;
+  try {
+    seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
+    plan = buildExecPlan(spec, proc, {
+      id: rec.id,
+      rootfs: rec.rootfs,
+      joinNamespaces: namespacesToJoin(spec, rec.pid),
+      mountNamespace: types.has('mount'),
+      preserveFds,
+      noNewKeyring: rec.noNewKeyring === true,
+      setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
+      seccomp,
+      debug: ctx.debug,
+      ...hostProcessFacts(),
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
+    if (e instanceof HakoError) throw e;
+    throw new HakoError(where(describe(e)));
+  }
+  for (const w of plan.warnings) ctx.log('warn', where(w));
+  for (const d of plan.debug) ctx.log('debug', where(d));
+  return { plan, seccomp };
+}
+
+/**
+ * Into the container's cgroup before it runs anything of its own (it
+ * waits for MSG_GO): its limits and accounting hold from the start.
+ */
+function joinCgroup(ctx: RuntimeContext, session: InitSession, cg: ReturnType<typeof containerCgroup>, where: (m: string) => string): void {
+  try {
+    if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
+    else cg?.apply(session.pid);
+  } catch (e) {
+    // Rootless, moving a process needs write access to the common
+    // ancestor of both cgroups, which a caller from elsewhere (another
+    // session) may lack: runc goes on then; hako too, but says so.
+    const rootless = ctx.rootless ?? rootlessByDefault();
+    if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
+    ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
+  }
+}
+
 interface Launched {
   pid: number;
   /** Our end of the terminal pair, for a foreground exec with a terminal. */
@@ -132,12 +209,7 @@ interface Launched {
 /** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
 async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  let subPaths: SubCgroupPaths | null;
-  try {
-    subPaths = parseSubCgroupArgs(opts.cgroup ?? []);
-  } catch (e) {
-    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
-  }
+  const subPaths = subCgroupArgs(opts.cgroup);
   const store = storeFor(ctx);
   const lock = store.lock(id);
   let pidfd = -1;
@@ -153,11 +225,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     const rec: ContainerRecord | null = store.read(id);
     if (!rec) throw notFound(id);
     const status = statusOf(rec, store.dir(id));
-    if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
-    // Paused only exists once hako manages cgroups; the check is runc's.
-    if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
-    // Its mounts are not all there yet: nothing to join.
-    if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+    checkStatus(status, opts, where);
 
     const spec = store.readConfig(id);
     const proc = resolveProcess(spec, opts);
@@ -165,41 +233,9 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
     checkTerminal(proc.terminal === true, detach, opts.consoleSocket);
     requireHostTerminal(proc.terminal === true, detach);
 
-    // The pidfd first, the start time second: then the pidfd is the init we
-    // recorded, and setns through it cannot reach a recycled pid.
-    try {
-      pidfd = native().pidfdOpen(rec.pid);
-    } catch {
-      throw new HakoError('cannot exec in a stopped container', 'state');
-    }
-    if (!isAlive(rec.pid, rec.initStartTime)) throw new HakoError('cannot exec in a stopped container', 'state');
+    pidfd = openInit(rec);
 
-    const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
-    let plan;
-    let seccomp: CompiledSeccomp | undefined;
-    try {
-      seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-      plan = buildExecPlan(spec, proc, {
-        id,
-        rootfs: rec.rootfs,
-        joinNamespaces: namespacesToJoin(spec, rec.pid),
-        mountNamespace: types.has('mount'),
-        preserveFds: opts.preserveFds ?? 0,
-        noNewKeyring: rec.noNewKeyring === true,
-        setgroupsDeny: types.has('user') && readSetgroups(rec.pid),
-        seccomp,
-        debug: ctx.debug,
-        capLastCap: capLastCap(),
-        hostCapBnd: ownBoundingSet(),
-        lsm: hostLsm(),
-      });
-    } catch (e) {
-      if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
-      if (e instanceof HakoError) throw e;
-      throw new HakoError(where(describe(e)));
-    }
-    for (const w of plan.warnings) ctx.log('warn', where(w));
-    for (const d of plan.debug) ctx.log('debug', where(d));
+    const { plan, seccomp } = planExec(ctx, rec, spec, proc, opts.preserveFds ?? 0, where);
 
     const passFds: PassFd[] = [{ tag: 'EXEC_PIDFD', fd: pidfd }];
     if (proc.terminal) {
@@ -231,19 +267,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       seccompListener: handover?.listener,
     });
     pid = session.pid;
-    // Into the container's cgroup before it runs anything of its own (it
-    // waits for MSG_GO): its limits and accounting hold from the start.
-    try {
-      if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
-      else cg?.apply(pid);
-    } catch (e) {
-      // Rootless, moving a process needs write access to the common
-      // ancestor of both cgroups, which a caller from elsewhere (another
-      // session) may lack: runc goes on then; hako too, but says so.
-      const rootless = ctx.rootless ?? rootlessByDefault();
-      if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
-      ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
-    }
+    joinCgroup(ctx, session, cg, where);
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen
     // until `resume`, which needs the lock, as runc's exec waits then too.

@@ -4,12 +4,13 @@
 // everything here is decided without touching the system, and unit-tested.
 import type { Process, Spec } from '../spec/types.js';
 import { validateProcess } from '../spec/load.js';
-import { PERSONA, RLIMITS } from './linux-consts.js';
-import { capMask, capNames, containerPath, grantableCaps, NS_FLAGS, PlanError } from './plan.js';
+import { NS_FLAGS } from './namespaces.js';
+import { PlanError } from './plan-error.js';
+import { processPlan, type ProcessPlan, type ProcessPlanContext } from './process-plan.js';
 import { rec, type Rec } from './tlv.js';
-import { toUint64 } from '../spec/numbers.js';
-import { processLsmRecs, type HostLsm } from './lsm.js';
-import { ioPriorityRecs, schedulerRecs } from './sched.js';
+import type { HostLsm } from './lsm.js';
+
+export { dedupEnv } from './process-plan.js';
 
 /** A problem with what the exec caller asked for (flags or process.json), in runc's words. */
 export class ExecRequestError extends Error {
@@ -109,26 +110,6 @@ export function processFromDocument(doc: unknown, checks: ProcessChecks = {}, fi
   return checkProcess(validateProcess(doc, file), checks);
 }
 
-/**
- * Duplicates removed, the last value of each name kept, in the order of
- * those last values (runc's prepareEnv): `exec -e FOO=2` overrides the
- * container's FOO=1 for every getenv, which finds the first one.
- */
-export function dedupEnv(env: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (let i = env.length - 1; i >= 0; i--) {
-    const kv = env[i]!;
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new ExecRequestError(eq < 0 ? `invalid environment variable ${JSON.stringify(kv)}: missing '='` : 'invalid environment variable: name cannot be empty');
-    const name = kv.slice(0, eq);
-    if (seen.has(name)) continue;
-    seen.add(name);
-    out.push(kv);
-  }
-  return out.reverse();
-}
-
 export interface ExecPlanOptions {
   id: string;
   /** The container's root on the host (for a container without a mount namespace). */
@@ -161,8 +142,6 @@ export interface ExecPlan {
 
 /** The launcher's exec-mode plan for `proc` in the container configured by `spec`. */
 export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions): ExecPlan {
-  const warnings: string[] = [];
-  const debug: string[] = [];
   const r: Rec[] = [rec('MODE', 2)];
   if (opts.debug) r.push(rec('LOG_LEVEL', 1));
   let known = 0;
@@ -170,83 +149,23 @@ export function buildExecPlan(spec: Spec, proc: Process, opts: ExecPlanOptions):
   if ((opts.joinNamespaces & ~known) !== 0) throw new PlanError('/linux/namespaces', `unknown namespace flags ${opts.joinNamespaces.toString(16)}`);
   if (opts.joinNamespaces) r.push(rec('EXEC_NS', opts.joinNamespaces));
   if (!opts.mountNamespace) r.push(rec('ROOT_CHROOT', true), rec('ROOTFS', opts.rootfs));
-
-  if (!proc.args?.length) throw new PlanError('/process/args', 'must name the program to run');
-  for (const a of proc.args) r.push(rec('ARG', a));
-  for (const e of dedupEnv(proc.env ?? [])) r.push(rec('ENV', e));
-  if (!proc.cwd?.startsWith('/')) throw new PlanError('/process/cwd', 'must be an absolute path');
-  r.push(rec('CWD', containerPath(proc.cwd, '/process/cwd')));
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  r.push(rec('UID', user.uid), rec('GID', user.gid));
-  // Dropping them silently would run the process with fewer rights than
-  // asked, or (with negative group permissions) more.
-  if (opts.setgroupsDeny && user.additionalGids?.length) throw new PlanError('/process/user/additionalGids', 'cannot be set: setgroups(2) is denied in the container\'s user namespace (a rootless container whose gid map was written without newgidmap)');
-  for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
-  if (user.umask !== undefined) r.push(rec('UMASK', user.umask));
-  const seen = new Set<string>();
-  (proc.rlimits ?? []).forEach((l, i) => {
-    const n = RLIMITS[l.type];
-    if (n === undefined) throw new PlanError(`/process/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(l.type)}`);
-    if (seen.has(l.type)) throw new PlanError(`/process/rlimits/${i}/type`, `${l.type} given twice`);
-    seen.add(l.type);
-    const soft = toUint64(l.soft);
-    const hard = toUint64(l.hard);
-    if (soft > hard) throw new PlanError(`/process/rlimits/${i}`, `${l.type}: soft limit above hard limit`);
-    r.push(rec('RLIMIT', [rec('RL_TYPE', n), rec('RL_SOFT', soft), rec('RL_HARD', hard)]));
-  });
-  if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
-  r.push(...schedulerRecs(proc.scheduler), ...ioPriorityRecs(proc.ioPriority));
-  // The container's execution domain is the container's, for every process in it.
-  const persona = spec.linux?.personality;
-  if (persona) {
-    const base = persona.domain === 'LINUX' ? PERSONA.LINUX : persona.domain === 'LINUX32' ? PERSONA.LINUX32 : -1;
-    if (base < 0) throw new PlanError('/linux/personality/domain', `unknown domain ${JSON.stringify(persona.domain)}`);
-    r.push(rec('PERSONALITY', base));
-  }
-
-  const caps = proc.capabilities ?? {};
-  const last = opts.capLastCap ?? 40;
-  const mask = (set: keyof typeof caps) => {
-    const where = `/process/capabilities/${set}`;
-    return grantableCaps(capMask(caps[set], where, warnings, last), opts.hostCapBnd, where, warnings);
-  };
-  const permitted = mask('permitted');
-  const inheritable = mask('inheritable');
-  let ambient = mask('ambient');
-  const unraisable = ambient & ~(permitted & inheritable);
-  if (unraisable) {
-    debug.push(`/process/capabilities/ambient: ${capNames(unraisable).join(', ')} not both permitted and inheritable: not raised`);
-    ambient &= permitted & inheritable;
-  }
-  r.push(
-    rec('CAP_BOUNDING', mask('bounding')),
-    rec('CAP_EFFECTIVE', mask('effective')),
-    rec('CAP_PERMITTED', permitted),
-    rec('CAP_INHERITABLE', inheritable),
-    rec('CAP_AMBIENT', ambient),
-  );
-  if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
-  if (opts.seccomp) r.push(rec('SECCOMP_BPF', opts.seccomp.bpf), rec('SECCOMP_FLAGS', opts.seccomp.flags));
-  // A process that names no profile or label gets the container's, as in
-  // runc and crun: leaving them out of a process.json must not be a way
-  // out of the container's confinement.
-  const labels = {
-    apparmorProfile: proc.apparmorProfile || spec.process?.apparmorProfile,
-    selinuxLabel: proc.selinuxLabel || spec.process?.selinuxLabel,
-    noNewPrivileges: proc.noNewPrivileges,
-  };
-  r.push(...processLsmRecs(labels, opts.lsm ?? { apparmor: false, selinux: false, apparmorConfined: false }));
-  r.push(rec('PRESERVE_FDS', opts.preserveFds ?? 0));
-  if (!opts.noNewKeyring) r.push(rec('NEW_KEYRING', true), rec('KEYRING_NAME', `_ses.${opts.id}`));
-  r.push(rec('SETSID', true));
-  if (opts.setgroupsDeny) r.push(rec('SETGROUPS_DENY', true));
-  if (proc.terminal) r.push(...consoleSizeRecs(proc));
-  return { records: r, warnings, debug };
+  const p: ProcessPlan = processPlan(proc, execProcessContext(spec, opts));
+  return { records: [...r, ...p.records], warnings: p.warnings, debug: p.debug };
 }
 
-/** CONSOLE_WIDTH/HEIGHT from process.consoleSize (meaningful with a terminal only). */
-function consoleSizeRecs(proc: Process): Rec[] {
-  const s = proc.consoleSize;
-  if (!s || !s.width || !s.height) return [];
-  return [rec('CONSOLE_WIDTH', s.width), rec('CONSOLE_HEIGHT', s.height)];
+/** The process translation's context for an exec'd process (process-plan.ts lists how it differs from the init's). */
+export function execProcessContext(spec: Spec, opts: ExecPlanOptions): ProcessPlanContext {
+  return {
+    role: { kind: 'exec' },
+    id: opts.id,
+    personality: spec.linux?.personality,
+    containerProcess: spec.process,
+    preserveFds: opts.preserveFds,
+    noNewKeyring: opts.noNewKeyring,
+    setgroupsDeny: opts.setgroupsDeny,
+    seccomp: opts.seccomp,
+    capLastCap: opts.capLastCap,
+    hostCapBnd: opts.hostCapBnd,
+    lsm: opts.lsm,
+  };
 }

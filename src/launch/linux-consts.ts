@@ -124,3 +124,25 @@ export const CAPS: Readonly<Record<string, number>> = {
 
 /** personality(2) domains the spec names. */
 export const PERSONA = { LINUX: 0x0000, LINUX32: 0x0008 } as const;
+
+/**
+ * Mount propagation by the names config.md uses, both for a mount's options
+ * and for linux.rootfsPropagation: MS_* flags for mount(2), MS_REC for the
+ * recursive ("r") forms.
+ */
+export const PROPAGATION: Readonly<Record<string, number>> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/**
+ * The last capability assumed when /proc/sys/kernel/cap_last_cap cannot be
+ * read (CAP_CHECKPOINT_RESTORE, Linux 5.9): the newest hako knows by name.
+ */
+export const DEFAULT_CAP_LAST_CAP = 40;

@@ -1,7 +1,7 @@
 // OCI mount options → mount(2) flags, propagation, mount_setattr attributes
 // and filesystem data. Pure: the table is config.md's "Mount Options"; the
 // launcher only performs the result.
-import { MOUNT_ATTR, MS } from './linux-consts.js';
+import { MOUNT_ATTR, MS, PROPAGATION } from './linux-consts.js';
 
 export interface MountFlags {
   /** MS_* flags for mount(2). */
@@ -62,17 +62,6 @@ const FLAG_OPTS: Readonly<Record<string, [set: boolean, flag: number]>> = {
   noacl: [false, MS.POSIXACL],
 };
 
-const PROPAGATION_OPTS: Readonly<Record<string, number>> = {
-  private: MS.PRIVATE,
-  rprivate: MS.PRIVATE | MS.REC,
-  shared: MS.SHARED,
-  rshared: MS.SHARED | MS.REC,
-  slave: MS.SLAVE,
-  rslave: MS.SLAVE | MS.REC,
-  unbindable: MS.UNBINDABLE,
-  runbindable: MS.UNBINDABLE | MS.REC,
-};
-
 // Recursive (mount_setattr) options: [set, attr]. The atime family is a
 // field, not a bit: setting one clears the whole MOUNT_ATTR__ATIME mask.
 const RECURSIVE_OPTS: Readonly<Record<string, [set: boolean, attr: number]>> = {
@@ -101,7 +90,7 @@ const RECURSIVE_ATIME: Readonly<Record<string, number>> = {
 /** Every option name hako understands (for the features document). */
 export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
   ...Object.keys(FLAG_OPTS),
-  ...Object.keys(PROPAGATION_OPTS),
+  ...Object.keys(PROPAGATION),
   ...Object.keys(RECURSIVE_OPTS),
   ...Object.keys(RECURSIVE_ATIME),
   'bind',
@@ -141,7 +130,7 @@ export function parseMountOptions(options: readonly string[] | undefined): Mount
       }
       continue;
     }
-    const p = PROPAGATION_OPTS[opt];
+    const p = PROPAGATION[opt];
     if (p !== undefined) {
       r.propagation.push(p);
       continue;

@@ -32,6 +32,14 @@ t('user, groups, cwd, env, umask', () => {
   assert.is(umask, '0027');
 });
 
+t('env: a name given twice has its last value, once (runc\'s prepareEnv, as exec does)', () => {
+  const r = env.sh('echo "FOO=$FOO"; env | grep -c ^FOO=', (c) => {
+    c.process.env.push('FOO=first', 'BAR=1', 'FOO=second');
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), ['FOO=second', '1']);
+});
+
 t('rlimits, oom_score_adj', () => {
   const r = env.sh('cat /proc/self/limits; cat /proc/self/oom_score_adj', (c) => {
     c.process.rlimits = [

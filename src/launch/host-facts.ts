@@ -1,0 +1,37 @@
+// What the process translation (process-plan.ts) needs to know about this
+// host and this hako process, read in one place for create and exec alike.
+// Not pure (it reads /proc); the translation it feeds is.
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CAP_LAST_CAP } from './linux-consts.js';
+import { hostLsm, type HostLsm } from './lsm.js';
+
+/** The kernel's last capability (/proc/sys/kernel/cap_last_cap): newer ones are warned about and left out. */
+export function capLastCap(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    return Number.isInteger(n) && n >= 0 ? n : DEFAULT_CAP_LAST_CAP;
+  } catch {
+    return DEFAULT_CAP_LAST_CAP;
+  }
+}
+
+/** CapBnd of this process: capabilities outside it cannot be granted. */
+export function ownBoundingSet(): bigint | undefined {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? BigInt('0x' + m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostProcessFacts {
+  capLastCap: number;
+  hostCapBnd: bigint | undefined;
+  lsm: HostLsm;
+}
+
+/** The host facts of ProcessPlanContext, as create and exec both pass them. */
+export function hostProcessFacts(): HostProcessFacts {
+  return { capLastCap: capLastCap(), hostCapBnd: ownBoundingSet(), lsm: hostLsm() };
+}
