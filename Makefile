@@ -82,7 +82,8 @@ test-security:
 # use bin/hako; they are installed from Debian when missing. Daemons the tests
 # start live in temporary directories and are stopped by pid. catatonit (only
 # recommended by podman) is what podman builds a pod's infra image from.
-CLIENT_PACKAGES := podman conmon catatonit containerd docker.io runc
+# containernetworking-plugins: the CNI bridge the CRI test's Pods use.
+CLIENT_PACKAGES := podman conmon catatonit containerd docker.io runc containernetworking-plugins
 $(STAMP)/apt-clients:
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(CLIENT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
