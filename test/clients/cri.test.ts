@@ -110,10 +110,6 @@ async function until(what: string, f: () => Promise<boolean>): Promise<void> {
   }
 }
 
-async function running(id: string): Promise<void> {
-  await until(`container ${id} running`, async () => (await env.cri.containerStatus(id)).state === STATE.RUNNING);
-}
-
 async function exited(id: string): Promise<{ exitCode: number; reason: string }> {
   await until(`container ${id} to exit`, async () => (await env.cri.containerStatus(id)).state === STATE.EXITED);
   return env.cri.containerStatus(id);
@@ -123,6 +119,15 @@ async function execOut(id: string, script: string): Promise<string> {
   const r = await env.cri.execSync(id, ['sh', '-c', script], 60);
   assert.is(r.exitCode, 0, `exec ${script}: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/**
+ * Until `ps` in container `id` shows a process whose arguments contain
+ * `what`. A SERVER's sleep shows that its shell has set its TERM trap (the
+ * task runs as soon as the shell is exec'd, before it has read a line).
+ */
+async function seen(id: string, what: string): Promise<void> {
+  await until(`${what} in ${id}`, async () => (await execOut(id, 'ps -o args')).includes(what));
 }
 
 for (const h of HANDLERS) {
@@ -147,10 +152,8 @@ for (const h of HANDLERS) {
     const pod = await Pod.run(h, podConfig('shared-pid', { pid: NS.POD }));
     const a = await pod.start(shell('a', SERVER('2001'), { namespaces: { pid: NS.POD } }));
     const b = await pod.start(shell('b', SERVER('2002'), { namespaces: { pid: NS.POD } }));
-    await running(a);
-    await running(b);
-    assert.match(await execOut(a, 'ps -o args'), /sleep 2002/, 'a sees b');
-    assert.match(await execOut(b, 'ps -o args'), /sleep 2001/, 'b sees a');
+    await seen(a, 'sleep 2002'); // a sees b
+    await seen(b, 'sleep 2001'); // b sees a
     assert.is(await execOut(a, 'cat /proc/1/cmdline | tr "\\0" " "'), '/pause', 'pid 1 is the Pod\'s pause');
     // A process an ExecSync started and left running in each container.
     for (const c of [a, b]) await execOut(c, 'sleep 2099 >/dev/null 2>&1 </dev/null & echo started');
@@ -160,7 +163,7 @@ for (const h of HANDLERS) {
   t(`${h}: the host's pid namespace; ExecSync; a stopped container's exec'd process goes with it`, async () => {
     const pod = await Pod.run(h, podConfig('host-pid', { pid: NS.NODE }));
     const a = await pod.start(shell('a', SERVER('3001'), { namespaces: { pid: NS.NODE } }));
-    await running(a);
+    await seen(a, 'sleep 3001');
     assert.is(await execOut(a, `test -d /proc/${process.pid} && echo host`), 'host', 'the container sees the host\'s processes');
     await execOut(a, 'sleep 3099 >/dev/null 2>&1 </dev/null & echo started');
     await env.cri.stopContainer(a, 10, KUBELET_TIMEOUT_MS);
@@ -172,8 +175,8 @@ for (const h of HANDLERS) {
     const pod = await Pod.run(h, podConfig('grace'));
     const polite = await pod.start(shell('polite', `trap 'exit 42' TERM; while :; do sleep 4001 & wait $!; done`));
     const deaf = await pod.start(shell('deaf', `trap '' TERM; while :; do sleep 4002 & wait $!; done`));
-    await running(polite);
-    await running(deaf);
+    await seen(polite, 'sleep 4001');
+    await seen(deaf, 'sleep 4002');
     await env.cri.stopContainer(polite, 30, KUBELET_TIMEOUT_MS);
     assert.is((await exited(polite)).exitCode, 42, 'its TERM trap ran');
     await env.cri.stopContainer(deaf, 1, KUBELET_TIMEOUT_MS);
@@ -190,7 +193,7 @@ for (const h of HANDLERS) {
     assert.is(first.exitCode, 3);
     // The kubelet's restart: a new container, attempt + 1, in the same Pod.
     const app1 = await pod.start(shell('app', SERVER('5001'), { attempt: 1 }));
-    await running(app1);
+    await seen(app1, 'sleep 5001');
     const listed = await env.cri.listContainers(pod.id);
     assert.equal(
       listed.map((c) => [c.id, c.state]).sort(),
@@ -209,7 +212,7 @@ for (const h of HANDLERS) {
   t(`${h}: UpdateContainerResources reaches the container's cgroup`, async () => {
     const pod = await Pod.run(h, podConfig('update'));
     const a = await pod.start(shell('a', SERVER('6001'), { resources: { memoryLimitInBytes: 256 << 20, cpuPeriod: 100_000, cpuQuota: 50_000 } }));
-    await running(a);
+    await seen(a, 'sleep 6001');
     assert.equal(limits(a), { memory: String(256 << 20), quota: '50000' });
     await env.cri.updateContainerResources(a, { memoryLimitInBytes: 128 << 20, cpuPeriod: 100_000, cpuQuota: 20_000 });
     assert.equal(limits(a), { memory: String(128 << 20), quota: '20000' });
@@ -219,7 +222,7 @@ for (const h of HANDLERS) {
   t(`${h}: a Pod stopped while an ExecSync still runs in it (shared pid namespace)`, async () => {
     const pod = await Pod.run(h, podConfig('busy-exec', { pid: NS.POD }));
     const a = await pod.start(shell('a', SERVER('7001'), { namespaces: { pid: NS.POD } }));
-    await running(a);
+    await seen(a, 'sleep 7001');
     const exec = env.cri.execSync(a, ['sleep', '7099'], 0, KUBELET_TIMEOUT_MS).then(
       (r) => `exit ${r.exitCode}`,
       (e: Error) => e.message,
