@@ -184,6 +184,11 @@ export class CriClient {
     return { stdout: r.str(1), stderr: r.str(2), exitCode: r.int(3) };
   }
 
+  /** Exec: the streaming server's URL for this command, with stdout and stderr (no stdin, no tty). */
+  async exec(id: string, cmd: string[]): Promise<string> {
+    return (await this.rt('Exec', new Writer().str(1, id).strs(2, cmd).bool(5, true).bool(6, true))).str(1);
+  }
+
   async updateContainerResources(id: string, res: Resources): Promise<void> {
     await this.rt('UpdateContainerResources', new Writer().str(1, id).msg(2, resources(res)));
   }

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { isRoot } from '../helpers.js';
 import { NS, STATE, type ContainerConfig, type PodConfig } from './cri-client.js';
 import { BUSYBOX_REF, CriEnv, HANDLERS, type Handler } from './cri-env.js';
+import { execStream } from './cri-stream.js';
 import { cgroupMounts, waitFor } from './host-state.js';
 
 const t = suite('Kubernetes CRI (containerd 1.6) runs Pods on hako');
@@ -131,7 +132,7 @@ async function seen(id: string, what: string): Promise<void> {
 }
 
 for (const h of HANDLERS) {
-  t(`${h}: two containers share the Pod's network, IPC and UTS namespaces; ExecSync into each`, async () => {
+  t(`${h}: two containers share the Pod's network, IPC and UTS namespaces; ExecSync and streaming Exec into each`, async () => {
     const pod = await Pod.run(h, podConfig('shared-net'));
     const a = await pod.start(shell('a', SERVER('1001')));
     const b = await pod.start(shell('b', SERVER('1002')));
@@ -145,6 +146,10 @@ for (const h of HANDLERS) {
     assert.match(await execOut(a, 'ip -4 addr show eth0'), /inet 10\.231\./, 'the CNI bridge gave the Pod its address');
     const r = await env.cri.execSync(b, ['sh', '-c', 'echo out; echo err >&2; exit 3'], 60);
     assert.equal(r, { stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+    // kubectl exec's path: Exec, then the streaming server's WebSocket.
+    const s = await execStream(await env.cri.exec(a, ['sh', '-c', 'echo out; echo err >&2; exit 5']));
+    assert.equal([s.stdout, s.stderr, s.exitCode], ['out\n', 'err\n', 5], JSON.stringify(s.status));
+    assert.is((await execStream(await env.cri.exec(b, ['hostname']))).stdout, 'shared-net\n');
     await pod.end(h);
   });
 
