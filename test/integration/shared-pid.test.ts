@@ -11,6 +11,7 @@
 //   - `delete` (not forced): exit 0, and it SIGKILLs what is left first
 //     (runc's destroy does, for a container without a pid namespace of its
 //     own), leaving no cgroup;
+//   - `delete --force`: the same;
 //   - `kill --all` of a stopped container with nothing left: exit 0.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -126,6 +127,16 @@ t('host pid namespace: a plain delete kills what the init left, as runc does', a
   assert.is(d.status, 0);
   assert.not.ok(isAlive(c.child) || isAlive(c.execd), 'the leftovers are killed');
   assertNothingLeft(env.root, c.cgroups, c.bundle, 'delete');
+});
+
+t('host pid namespace: delete --force of such a container kills what the init left too', async () => {
+  const c = await withLeftovers();
+  await killInit(c.id);
+  const d = env.hako(['delete', '--force', c.id]);
+  assert.is(d.stderr, '');
+  assert.is(d.status, 0);
+  assert.not.ok(isAlive(c.child) || isAlive(c.execd), 'the leftovers are killed');
+  assertNothingLeft(env.root, c.cgroups, c.bundle, 'delete --force');
 });
 
 t("a Pod's shared pid namespace (joined by path): kill --all after the init's exit reaches the exec, and not the Pod", async () => {
