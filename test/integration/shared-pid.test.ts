@@ -15,9 +15,10 @@
 //   - `kill --all` of a stopped container with nothing left: exit 0.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Env, isRoot, uniqueId } from '../helpers.js';
+import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
 import { isAlive } from '../../src/container/proc.js';
 import { assertNothingLeft, cgroupDirs } from './state-lib.js';
 
@@ -169,6 +170,57 @@ t('own pid namespace: kill --all of a stopped container exits 0, kill exits 1', 
   assert.is(env.hako(['kill', id, 'KILL']).status, 1);
   assert.is(env.hako(['delete', id]).status, 0);
   assertNothingLeft(env.root, cgroups, bundle, 'delete');
+});
+
+const RUNC = '/usr/sbin/runc';
+
+/**
+ * The answers of `runtime` (hako, or runc for comparison) in the story
+ * above: a host-pid container whose init is killed while its child and an
+ * exec'd process live on. Exit statuses and what state says; whether
+ * `kill --all` reached the leftovers; whether `delete` then worked.
+ */
+async function answers(runtime: string): Promise<Record<string, unknown>> {
+  const root = path.join(env.dir, `answers-${path.basename(runtime)}`);
+  // Only `state` is read: the others' stdio is /dev/null, since the
+  // container would hold pipes open long after the runtime has exited.
+  const run = (args: string[]) =>
+    spawnSync(runtime, ['--root', root, ...args], { encoding: 'utf8', stdio: ['ignore', args[0] === 'state' ? 'pipe' : 'ignore', 'ignore'], timeout: 60_000 });
+  const bundle = env.bundle((c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+    c.root.readonly = false;
+    c.process.args = ['sh', '-c', 'sleep 1000 & touch /started; exec sleep 1000'];
+  });
+  const id = uniqueId('answers');
+  const execPid = path.join(env.dir, `${id}.exec.pid`);
+  try {
+    assert.is(run(['create', '--bundle', bundle, id]).status, 0, `${runtime} create`);
+    assert.is(run(['start', id]).status, 0, `${runtime} start`);
+    assert.is(run(['exec', '-d', '--pid-file', execPid, id, 'sleep', '1000']).status, 0, `${runtime} exec`);
+    await until(() => existsSync(path.join(bundle, 'rootfs/started')), `${runtime}: the init child`);
+    const stateOf = () => JSON.parse(run(['state', id]).stdout);
+    const execd = hostPid(execPid);
+    assert.is(run(['kill', id, 'KILL']).status, 0);
+    await until(() => stateOf().status === 'stopped', `${runtime}: the init to die`);
+    const { status, pid } = stateOf();
+    const kill = run(['kill', id, 'TERM']).status;
+    const killAll = run(['kill', '--all', id, 'TERM']).status;
+    await until(() => !isAlive(execd), `${runtime}: kill --all to reach the exec'd process`);
+    const del = run(['delete', id]).status;
+    return { status, pid, kill, killAll, del, stateAfter: run(['state', id]).status };
+  } finally {
+    run(['delete', '--force', id]);
+  }
+}
+
+t('the same answers as runc 1.1.5, side by side', async () => {
+  if (!existsSync(RUNC)) {
+    console.log(`${RUNC} missing (Debian package runc, a client package): comparison skipped`);
+    return;
+  }
+  const runc = await answers(RUNC);
+  assert.equal(runc, { status: 'stopped', pid: 0, kill: 1, killAll: 0, del: 0, stateAfter: 1 }, "runc's answers, as this file says");
+  assert.equal(await answers(HAKO), runc);
 });
 
 t.run();
