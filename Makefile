@@ -85,7 +85,8 @@ test-security:
 # start live in temporary directories and are stopped by pid. catatonit (only
 # recommended by podman) is what podman builds a pod's infra image from.
 # test/clients/docs.test.ts runs README.md and docs/*.md with these too.
-CLIENT_PACKAGES := podman conmon catatonit containerd docker.io
+# containernetworking-plugins: the CNI bridge the CRI test's Pods use.
+CLIENT_PACKAGES := podman conmon catatonit containerd docker.io containernetworking-plugins
 $(STAMP)/apt-clients:
 	@mkdir -p $(STAMP)
 	@missing=""; for p in $(CLIENT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

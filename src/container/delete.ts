@@ -16,6 +16,7 @@ import { removeParents } from './cgroup-parents.js';
 import { unmountCreated } from './rootfs-mounts.js';
 import { containerCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { native } from '../native.js';
+import { CLONE } from '../launch/linux-consts.js';
 import { isAlive } from './proc.js';
 import { rootlessByDefault } from './rootless.js';
 import { ociState, statusOf } from './status.js';
@@ -57,6 +58,12 @@ function cgroupPids(cg: CgroupManager | null): number[] {
   }
 }
 
+/**
+ * The container did not make its own pid namespace (it runs in the host's
+ * or joined one by path): its processes do not die with its init.
+ */
+const sharesPidNamespace = (rec: ContainerRecord | undefined) => rec !== undefined && (rec.newNamespaces & CLONE.NEWPID) === 0;
+
 /** The recorded init, told by its start time (never a recycled pid). */
 const initAlive = (rec: ContainerRecord | undefined) => rec !== undefined && isAlive(rec.pid, rec.initStartTime);
 
@@ -76,7 +83,10 @@ async function stopAll(id: string, rec: ContainerRecord | undefined, cg: CgroupM
   }
   // The init is reaped by its parent (the caller's subreaper); dead is
   // enough for us: a zombie counts as stopped.
-  for (let i = 0; i < 1000 && initAlive(rec); i++) await sleep(i < 20 ? 1 : 10);
+  // The others only need to be on their way out for the cgroup's removal,
+  // which waits for the last ones.
+  const busy = () => initAlive(rec) || cgroupPids(cg).length > 0;
+  for (let i = 0; i < 1000 && busy(); i++) await sleep(i < 20 ? 1 : 10);
   if (initAlive(rec)) throw new HakoError(`container ${JSON.stringify(id)}: init ${rec!.pid} did not die after SIGKILL`);
 }
 
@@ -118,9 +128,11 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     const leftover = rec?.creating !== undefined && status === 'stopped';
     const running = initAlive(rec) || cgroupPids(cg).length > 0;
     if (running) {
-      // Processes outlived the init (no pid namespace), or the record no
-      // longer names it: say so at once rather than wait on a busy cgroup.
-      if (!opts.force && !leftover) {
+      // Processes outlived the init of a container in a shared pid
+      // namespace: runc's delete kills them (its destroy does), and the
+      // runc shim counts on it. Else the record no longer names the init:
+      // say so at once rather than wait on a busy cgroup.
+      if (!opts.force && !leftover && !(status === 'stopped' && sharesPidNamespace(rec))) {
         throw new HakoError(where('cannot delete a container that is not stopped: processes are still in its cgroup (use delete --force)'), 'state');
       }
       if (rec) {

@@ -75,6 +75,20 @@ export function onlyInitReachable(rec: ContainerRecord): string | null {
   return `container ${JSON.stringify(rec.id)}: no cgroup and no pid namespace of its own: only the init is signalled, processes it started may be left (give the user a delegated cgroup, or use a pid namespace)`;
 }
 
+/**
+ * `kill --all` of a stopped container, as runc does it: whatever is left in
+ * its cgroup is signalled, and no cgroup (or an empty one) is success. A
+ * container that shares a pid namespace (the host's, or a Pod's) keeps
+ * running processes after its init died: the exec'd ones, the init's
+ * children. containerd's runc shim sends exactly this when such an init
+ * exits, and its task delete sends it again, waiting for those processes;
+ * a refusal left the CRI's StopContainer waiting for ever.
+ */
+function signalLeftovers(rec: ContainerRecord, sig: number): void {
+  const cg = containerCgroup(rec);
+  if (cg?.exists()) cg.killAll(sig);
+}
+
 export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts: KillOptions = {}): void {
   const store = storeFor(ctx);
   const lock = opts.locked ? null : store.lock(id);
@@ -82,6 +96,10 @@ export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts
     const rec = store.read(id);
     if (!rec) throw notFound(id);
     const status = statusOf(rec, store.dir(id));
+    if (status === 'stopped' && opts.all) {
+      signalLeftovers(rec, sig);
+      return;
+    }
     if (status === 'stopped' || status === 'creating') {
       throw new HakoError(`container ${JSON.stringify(id)}: container not running`, 'state');
     }

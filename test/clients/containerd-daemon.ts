@@ -42,6 +42,8 @@ export function criRuntimesSnippet(hako: string): string {
 export interface ContainerdOptions {
   /** Enable the CRI plugin with this extra TOML (runtimes); its CNI directories go to the temp dir. */
   cri?: string;
+  /** Keys of the CRI plugin's own table (`key = value` lines: sandbox_image, ...). */
+  criKeys?: string;
 }
 
 export class Containerd {
@@ -82,7 +84,7 @@ disabled_plugins = ${JSON.stringify(disabled)}
       toml += `
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
-  [plugins."io.containerd.grpc.v1.cri".cni]
+${this.opts.criKeys ?? ''}  [plugins."io.containerd.grpc.v1.cri".cni]
     conf_dir = "${this.dir}/cni/net.d"
     bin_dir = "${this.dir}/cni/bin"
 ${this.opts.cri}`;

@@ -62,20 +62,20 @@ function writeBlob(blobs: string, data: Buffer): Blob {
   return b;
 }
 
-/** Builds both archives in `dir` (which must exist and be empty). */
-export function buildImages(dir: string): Images {
-  const rootfs = path.join(BUSYBOX_BUNDLE, 'rootfs');
-  try {
-    statSync(path.join(rootfs, 'bin/busybox'));
-  } catch {
-    throw new Error(`${rootfs}: no busybox rootfs (run make build)`);
-  }
-  const work = path.join(dir, 'work');
-  mkdirSync(work);
-  const layerTar = path.join(work, 'layer.tar');
-  tar(rootfs, readdirSync(rootfs).filter((n) => !NOT_IN_IMAGE.has(n)), layerTar);
-  const layerData = readFileSync(layerTar);
+/** The image config's `config` part: what the container runs by default. */
+export interface RunConfig {
+  Env: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir: string;
+}
 
+/**
+ * An OCI image layout tar (for `ctr image import`) of one uncompressed
+ * layer, named `ref`; written under `work` (a scratch directory), the tar
+ * at `out`. Returns the config blob, which a docker-archive shares.
+ */
+export function writeOciArchive(work: string, out: string, layerData: Buffer, ref: string, run: RunConfig, createdBy: string): { config: Blob; configData: Buffer; layer: Blob } {
   const ociDir = path.join(work, 'oci');
   const blobs = path.join(ociDir, 'blobs/sha256');
   mkdirSync(blobs, { recursive: true });
@@ -86,10 +86,10 @@ export function buildImages(dir: string): Images {
     created: epoch,
     architecture,
     os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+    config: run,
     // The layer is not compressed: its digest is its diff id.
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
-    history: [{ created: epoch, created_by: 'hako test/clients/image.ts: bundles/busybox/rootfs' }],
+    history: [{ created: epoch, created_by: createdBy }],
   };
   const configData = Buffer.from(JSON.stringify(configDoc));
   const config = writeBlob(blobs, configData);
@@ -102,7 +102,7 @@ export function buildImages(dir: string): Images {
     }),
   );
   const manifest = writeBlob(blobs, manifestData);
-  const tag = IMAGE_REF.slice(IMAGE_REF.lastIndexOf(':') + 1);
+  const tag = ref.slice(ref.lastIndexOf(':') + 1);
   writeFileSync(path.join(ociDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(
     path.join(ociDir, 'index.json'),
@@ -117,13 +117,38 @@ export function buildImages(dir: string): Images {
           platform: { architecture, os: 'linux' },
           // containerd names the image from the first (a full reference);
           // the second is the image-spec's tag, for other OCI tools.
-          annotations: { 'io.containerd.image.name': IMAGE_REF, 'org.opencontainers.image.ref.name': tag },
+          annotations: { 'io.containerd.image.name': ref, 'org.opencontainers.image.ref.name': tag },
         },
       ],
     }),
   );
+  tar(ociDir, ['blobs', 'index.json', 'oci-layout'], out);
+  return { config, configData, layer };
+}
+
+/** A layer tar of `names` inside `dir`, read back. */
+export function layerOf(work: string, dir: string, names: string[]): Buffer {
+  const layerTar = path.join(work, 'layer.tar');
+  tar(dir, names, layerTar);
+  const data = readFileSync(layerTar);
+  rmSync(layerTar);
+  return data;
+}
+
+/** Builds both archives in `dir` (which must exist and be empty). */
+export function buildImages(dir: string): Images {
+  const rootfs = path.join(BUSYBOX_BUNDLE, 'rootfs');
+  try {
+    statSync(path.join(rootfs, 'bin/busybox'));
+  } catch {
+    throw new Error(`${rootfs}: no busybox rootfs (run make build)`);
+  }
+  const work = path.join(dir, 'work');
+  mkdirSync(work);
+  const layerData = layerOf(work, rootfs, readdirSync(rootfs).filter((n) => !NOT_IN_IMAGE.has(n)));
   const oci = path.join(dir, 'busybox-oci.tar');
-  tar(ociDir, ['blobs', 'index.json', 'oci-layout'], oci);
+  const run = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' };
+  const { config, configData, layer } = writeOciArchive(work, oci, layerData, IMAGE_REF, run, 'hako test/clients/image.ts: bundles/busybox/rootfs');
 
   // docker-archive: the same config and layer under the names `docker save` uses.
   const dockerDir = path.join(work, 'docker');
