@@ -4,6 +4,8 @@
 // refused rather than resolved against "/" (a pid file written to /p).
 import { statSync } from 'node:fs';
 import type { ParsedArgs } from './args.js';
+import type { PathFlag } from './command.js';
+import { findCommand } from './commands/index.js';
 
 /** Set by src/cli/entry.c when it moved to "/" from a deleted directory. */
 export const CWD_DELETED_ENV = 'HAKO_CWD_DELETED';
@@ -31,26 +33,6 @@ export function leaveDeletedCwd(env: NodeJS.ProcessEnv = process.env): boolean {
   return gone;
 }
 
-type PathFlag = readonly [key: string, flag: string, dflt?: string];
-
-// The flags that name files, per command; a default of "." counts (the
-// bundle is the working directory unless given).
-const CREATE_PATHS: readonly PathFlag[] = [
-  ['bundle', '--bundle', '.'],
-  ['pidFile', '--pid-file'],
-  ['consoleSocket', '--console-socket'],
-];
-const PATH_FLAGS: Readonly<Record<string, readonly PathFlag[]>> = {
-  create: CREATE_PATHS,
-  run: CREATE_PATHS,
-  exec: [
-    ['process', '--process'],
-    ['pidFile', '--pid-file'],
-    ['consoleSocket', '--console-socket'],
-  ],
-  spec: [['bundle', '--bundle', '.']],
-  update: [['resources', '--resources']],
-};
 const GLOBAL_PATHS: readonly PathFlag[] = [
   ['root', '--root'],
   ['log', '--log'],
@@ -68,7 +50,8 @@ export function relativePathFlags(p: ParsedArgs): string[] {
     }
   };
   check(p.global, GLOBAL_PATHS);
-  const own = p.command === undefined ? undefined : PATH_FLAGS[p.command];
+  // Each command lists its own (commands/<name>.ts).
+  const own = p.command === undefined ? undefined : findCommand(p.command, { includeHidden: true })?.pathFlags;
   if (own) check(p.options, own);
   return found;
 }

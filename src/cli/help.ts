@@ -1,4 +1,4 @@
-// Help and usage text, generated from the command table in args.ts and laid
+// Help and usage text, generated from the command table (commands/index.ts) and laid
 // out like runc's (urfave/cli v1 templates), with "hako" for "runc".
 // Pure: returns strings, the caller prints them (runc prints help on stdout).
 

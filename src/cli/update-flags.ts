@@ -17,7 +17,7 @@
 //  - Intel RDT (`--l3-cache-schema`, `--mem-bw-schema`): hako has no RDT
 //    support, so they fail with runc's words for a host without it.
 import type { LinuxResources } from '../spec/types.js';
-import type { UpdateOptions } from './args.js';
+import type { UpdateOptions } from './commands/update.js';
 
 export class UpdateFlagError extends Error {
   constructor(message: string) {

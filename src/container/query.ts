@@ -5,11 +5,13 @@
 // pid, and a one-line warning says what is wrong and that `delete --force`
 // removes it: one bad entry never makes `list` fail for the whole root,
 // and `state` tells a client what `delete` will find.
+import path from 'node:path';
 import { describe, notFound } from '../errors.js';
 import type { RuntimeContext } from './context.js';
 import { ociState, statusOf, type OciState } from './status.js';
 import { OCI_VERSION } from '../spec/version.js';
 import { damagedError, storeFor, type Entry, type Store } from './store.js';
+import { ownerName, ownerUid } from './rootless.js';
 
 type QueryContext = Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>;
 
@@ -49,4 +51,16 @@ export function list(ctx: QueryContext): OciState[] {
     }
   }
   return out;
+}
+
+/**
+ * list() with OWNER as runc's list shows it: a record without an owner gets
+ * whoever owns its state directory (so a rootless user's containers show
+ * that user), "#uid" without a passwd entry.
+ */
+export function listWithOwners(ctx: QueryContext): OciState[] {
+  return list(ctx).map((s) => {
+    const uid = ownerUid(path.join(ctx.root, s.id));
+    return { ...s, owner: s.owner || (uid === undefined ? '' : ownerName(uid)) };
+  });
 }

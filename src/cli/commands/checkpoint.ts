@@ -1,0 +1,86 @@
+// `hako checkpoint`: runc's flags are accepted, but hako has no criu
+// support yet, so it refuses (and says so to podman's --help probe).
+import { HakoError } from '../../errors.js';
+import { stderr } from '../../output.js';
+import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
+import type { Command } from '../command.js';
+import {
+  TCP_ESTABLISHED,
+  EXT_UNIX_SK,
+  SHELL_JOB,
+  LAZY_PAGES,
+  FILE_LOCKS,
+  MANAGE_CGROUPS_MODE,
+  EMPTY_NS,
+  AUTO_DEDUP,
+  WORK_PATH,
+} from './shared-flags.js';
+
+export const CHECKPOINT_FLAGS = [
+  f({ name: 'image-path', type: 'string', help: 'path for saving criu image files' }),
+  WORK_PATH,
+  f({ name: 'parent-path', type: 'string', help: 'path for previous criu image files in pre-dump' }),
+  f({ name: 'leave-running', type: 'bool', help: 'leave the process running after checkpointing' }),
+  TCP_ESTABLISHED,
+  EXT_UNIX_SK,
+  SHELL_JOB,
+  LAZY_PAGES,
+  f({
+    name: 'status-fd',
+    type: 'int',
+    default: -1,
+    help: 'criu writes \\0 to this FD once lazy-pages is ready',
+  }),
+  f({ name: 'page-server', type: 'string', help: 'ADDRESS:PORT of the page server' }),
+  FILE_LOCKS,
+  f({
+    name: 'pre-dump',
+    type: 'bool',
+    help: "dump container's memory information only, leave the container running after this",
+  }),
+  MANAGE_CGROUPS_MODE,
+  EMPTY_NS,
+  AUTO_DEDUP,
+] as const satisfies readonly FlagSpec[];
+
+export interface CheckpointOptions {
+  imagePath: string;
+  workPath: string;
+  parentPath: string;
+  leaveRunning: boolean;
+  tcpEstablished: boolean;
+  extUnixSk: boolean;
+  shellJob: boolean;
+  lazyPages: boolean;
+  /** -1 when not given. */
+  statusFd: number;
+  pageServer: string;
+  fileLocks: boolean;
+  preDump: boolean;
+  manageCgroupsMode: string;
+  emptyNs: string[];
+  autoDedup: boolean;
+}
+
+export type _CheckpointTableMatchesInterface = Assert<Equal<CheckpointOptions, OptionsOf<typeof CHECKPOINT_FLAGS>>>;
+
+export const checkpointCommand: Command<CheckpointOptions> = {
+  name: 'checkpoint',
+  usage: 'checkpoint a running container (needs criu; not supported yet)',
+  argsUsage: `<container-id>
+
+Where "<container-id>" is the name for the instance of the container to be
+checkpointed.`,
+  description: 'The checkpoint command saves the state of the container instance.',
+  flags: CHECKPOINT_FLAGS,
+  arity: { exact: 1 },
+  async run() {
+    throw new HakoError('checkpoint is not supported', 'usage');
+  },
+  // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
+  // means yes): hako cannot yet, so it says so rather than print help.
+  onHelpFlag() {
+    stderr('hako: checkpoint is not supported (hako has no criu support yet)\n');
+    return 1;
+  },
+};

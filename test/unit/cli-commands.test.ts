@@ -1,0 +1,76 @@
+// The command table (src/cli/commands/index.ts): one file per command,
+// each with its own help, and src/cli kept in small functions.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { COMMANDS } from '../../src/cli/args.js';
+import { commandHelp } from '../../src/cli/help.js';
+import { REPO } from '../helpers.js';
+
+const CLI = path.join(REPO, 'src/cli');
+
+// runc's command set plus help; init is runc's internal step (hidden here).
+const RUNC_COMMANDS = [
+  'checkpoint', 'create', 'delete', 'events', 'exec', 'features', 'help', 'init', 'kill', 'list',
+  'pause', 'ps', 'restore', 'resume', 'run', 'spec', 'start', 'state', 'update',
+];
+
+test('the table has runc command set, each name once', () => {
+  assert.equal(COMMANDS.map((c) => c.name).sort(), RUNC_COMMANDS);
+});
+
+test('every command lives in its own file, which exports it', async () => {
+  for (const c of COMMANDS) {
+    const mod = (await import(`../../src/cli/commands/${c.name}.js`)) as Record<string, unknown>;
+    assert.ok(Object.values(mod).includes(c), `src/cli/commands/${c.name}.ts exports the "${c.name}" entry`);
+  }
+});
+
+test('every command has its own help text', () => {
+  const seen = new Set<string>();
+  for (const c of COMMANDS) {
+    assert.ok(c.usage.length > 0, `${c.name}: usage`);
+    if (c.hidden) continue;
+    const h = commandHelp(c.name);
+    assert.ok(h.startsWith(`NAME:\n   hako ${c.name} - ${c.usage}\n`), c.name);
+    assert.not.ok(seen.has(h), `${c.name}: help of its own`);
+    seen.add(h);
+  }
+});
+
+test('every command but help runs; help is answered before anything runs', () => {
+  for (const c of COMMANDS) assert.is(typeof c.run === 'function', c.name !== 'help', c.name);
+});
+
+test('checkpoint and restore refuse the --help probe; others print help', () => {
+  for (const c of COMMANDS) {
+    assert.is(c.onHelpFlag !== undefined, c.name === 'checkpoint' || c.name === 'restore', c.name);
+  }
+});
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
+}
+
+test('no function in src/cli is over 100 lines', () => {
+  const long: string[] = [];
+  for (const file of tsFiles(CLI)) {
+    const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isFunctionLike(node) && 'body' in node && node.body !== undefined) {
+        const first = src.getLineAndCharacterOfPosition(node.getStart(src)).line;
+        const last = src.getLineAndCharacterOfPosition(node.getEnd()).line;
+        if (last - first + 1 > 100) long.push(`${path.relative(REPO, file)}:${first + 1} (${last - first + 1} lines)`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(src);
+  }
+  assert.equal(long, []);
+});
+
+test.run();
