@@ -21,6 +21,7 @@ import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents
 import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
+import { checkNetDevices, moveNetDevices } from './netdevices.js';
 import { writeUserMaps } from './usermaps.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import type { ContainerStatus, Spec } from '../spec/types.js';
@@ -147,6 +148,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describe(e);
     throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
   }
+  try {
+    checkNetDevices(plan.netDevices, plan.joined.network);
+  } catch (e) {
+    throw new HakoError(where(describe(e)), e instanceof PlanError ? 'config' : 'system');
+  }
 
   let session: InitSession | null = null;
   let handover: ListenerHandover | undefined;
@@ -249,6 +255,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     // this is when the unit is made (around this pid) and limited.
     if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
     else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
+    moveNetDevices(session.pid, plan.netDevices, (m) => ctx.log('debug', where(m)));
 
     // The status each kind is told, and why: src/hooks/kinds.ts.
     await runHooks('prestart', spec.hooks?.prestart, JSON.stringify(ociState(rec, HOOK_STATUS.prestart)));

@@ -13,6 +13,7 @@ import { labelMount, mountLabelOf, processLsmRecs, type HostLsm } from './lsm.js
 import type { CgroupLayout } from '../cgroups/host.js';
 import { rootlessChecks } from './rootless.js';
 import { ioPriorityRecs, memoryPolicyRecs, schedulerRecs } from './sched.js';
+import { netDevicesPlan, type NetDeviceMove } from './netdevices.js';
 
 export { PlanError };
 
@@ -74,6 +75,8 @@ export interface Plan {
   joined: Record<string, string>;
   userns: boolean;
   rootfs: string;
+  /** linux.netDevices: moved by the runtime once the init exists (src/container/netdevices.ts). */
+  netDevices: NetDeviceMove[];
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -224,7 +227,6 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   // something to skip. These are not implemented yet.
   const unsupported: Array<[unknown, string]> = [
     [proc.execCPUAffinity, '/process/execCPUAffinity'],
-    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, '/linux/netDevices'],
     [linux.intelRdt, '/linux/intelRdt'],
   ];
   for (const [v, pointer] of unsupported) {
@@ -276,6 +278,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   // "loopback" network, added for every new netns) and crun bring it up, and
   // programs in the box expect 127.0.0.1 to answer.
   if ((newNs & CLONE.NEWNET) !== 0) r.push(rec('LOOPBACK_UP', true));
+  const netDevices = netDevicesPlan(linux.netDevices, { newNet: (newNs & CLONE.NEWNET) !== 0, joinedNet: joined.network, rootless: opts.rootlessEuid !== undefined });
 
   // Identity.
   if (spec.hostname !== undefined && spec.hostname !== '') {
@@ -437,7 +440,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   r.push(...hookRecs('HOOK_CREATE_CONTAINER', spec.hooks?.createContainer));
   r.push(...hookRecs('HOOK_START_CONTAINER', spec.hooks?.startContainer));
 
-  return { records: r, warnings, debug, newNamespaces: newNs, joined, userns, rootfs };
+  return { records: r, warnings, debug, newNamespaces: newNs, joined, userns, rootfs, netDevices };
 }
 
 const MAX_MAJOR = 0xfff;
