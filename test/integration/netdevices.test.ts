@@ -100,8 +100,8 @@ test('a veth end moves in renamed, with its permanent global addresses, up; gone
   assert.is(onHost(a), false);
 });
 
-test('a name with the kernel\'s %d template, in a container with its own user namespace', () => {
-  const { a } = vethPair();
+test('a name with the kernel\'s %d template, in a container with its own user namespace; gone when it exits', () => {
+  const { a, b } = vethPair();
   const r = env.sh('ip -o link; id -u', (c) => {
     c.linux.netDevices = { [a]: { name: 'net%d' } };
     c.linux.namespaces.push({ type: 'user' });
@@ -112,6 +112,9 @@ test('a name with the kernel\'s %d template, in a container with its own user na
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /: net0@[^:]*: <[^>]*\bUP\b/);
   assert.match(r.stdout, /\n0\n$/);
+  // The container ended by itself (no delete of a running one): its
+  // namespace went with its last process, and the veth pair with it.
+  waitGone(b);
 });
 
 test('a dummy device (when the kernel has them) moves in with its address', () => {
