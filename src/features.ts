@@ -27,7 +27,7 @@ export const CGROUP_FEATURES = { v1: true, v2: true, systemd: true, systemdUser:
  * Parts of config.json that buildPlan refuses as not implemented
  * (src/launch/plan.ts, "not supported by hako yet").
  */
-export const NOT_IMPLEMENTED = { intelRdt: true, netDevices: true } as const;
+export const NOT_IMPLEMENTED = { intelRdt: true } as const;
 
 export function features(): Features {
   return {
@@ -52,7 +52,8 @@ export function features(): Features {
       // Idmapped bind mounts (mount_setattr, Linux 5.12; whether a given
       // filesystem supports them is the kernel's answer at create time).
       mountExtensions: { idmap: { enabled: true } },
-      netDevices: { enabled: !NOT_IMPLEMENTED.netDevices },
+      // Moved in at create by the runtime (src/container/netdevices.ts).
+      netDevices: { enabled: true },
       // set_mempolicy(2) modes and flags hako passes on (src/launch/sched.ts).
       memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAG) },
     },

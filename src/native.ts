@@ -239,6 +239,19 @@ export interface Native {
   /** bpf(BPF_PROG_DETACH, BPF_CGROUP_DEVICE) of one program. */
   bpfDetachDeviceFilter(cgroupFd: number, progFd: number): void;
 
+  /**
+   * A NETLINK_ROUTE socket (close-on-exec) in our network namespace, or in
+   * the one `netnsFd` names (made by a short-lived thread of the addon that
+   * joins it; nothing else runs there).
+   */
+  netlinkSocket(netnsFd?: number): number;
+  /**
+   * Sends one netlink request (NLM_F_ACK or NLM_F_DUMP set, its seq the
+   * caller's) and returns the replies before the ACK or NLMSG_DONE, whole
+   * messages. A NLMSG_ERROR answer throws a NativeError (syscall "netlink").
+   */
+  netlinkTalk(sock: number, request: Uint8Array): Uint8Array[];
+
   readonly constants: NativeConstants;
 }
 

@@ -21,6 +21,7 @@ import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents
 import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
+import { checkNetDevices, moveNetDevices } from './netdevices.js';
 import { writeUserMaps } from './usermaps.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
 import type { ContainerStatus, Spec } from '../spec/types.js';
@@ -106,6 +107,11 @@ function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath:
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describe(e);
     throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
+  }
+  try {
+    checkNetDevices(plan.netDevices, plan.joined.network);
+  } catch (e) {
+    throw new HakoError(where(describe(e)), e instanceof PlanError ? 'config' : 'system');
   }
   return { bundle, spec, where, plan, cgm, seccomp, who, rootlessEuid, maps };
 }
@@ -244,6 +250,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       onUserns: maps ? userMapsWriter(spec, maps, where) : undefined,
     });
     recordInit(ctx, store, rec, session, cgm, where);
+    // Before any hook, as runc: the devices are there when prestart runs.
+    moveNetDevices(session.pid, plan.netDevices, (m) => ctx.log('debug', where(m)));
     await runCreateHooks(session, spec, rec, plan.newNamespaces);
 
     delete rec.creating;

@@ -17,6 +17,8 @@ import { maskRecs, mountsRecs, rootfsRecs } from './rootfs-plan.js';
 import { memoryPolicyRecs } from './sched.js';
 import { sysctlRecs } from './sysctl-plan.js';
 import { rec, type Rec } from './tlv.js';
+import { CLONE } from './linux-consts.js';
+import { netDevicesPlan, type NetDeviceMove } from './netdevices.js';
 
 export { PlanError };
 export { NS_FLAGS } from './namespaces.js';
@@ -65,6 +67,8 @@ export interface Plan {
   joined: Record<string, string>;
   userns: boolean;
   rootfs: string;
+  /** linux.netDevices: moved by the runtime once the init exists (src/container/netdevices.ts). */
+  netDevices: NetDeviceMove[];
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -87,7 +91,6 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
 // neither: process-plan.ts refuses it, for exec too).
 function refuseUnsupported(linux: Linux): void {
   const unsupported: Array<[unknown, string]> = [
-    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, '/linux/netDevices'],
     [linux.intelRdt, '/linux/intelRdt'],
   ];
   for (const [v, pointer] of unsupported) {
@@ -124,6 +127,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   if (opts.debug) r.push(rec('LOG_LEVEL', 1));
   const ns = readNamespaces(linux);
   r.push(...namespaceRecs(linux, ns, opts.rootlessEuid !== undefined), ...utsRecs(spec, ns));
+  const netDevices = netDevicesPlan(linux.netDevices, { newNet: (ns.newNs & CLONE.NEWNET) !== 0, joinedNet: ns.joined.network, rootless: opts.rootlessEuid !== undefined });
   const rootfs = path.resolve(opts.bundle, spec.root.path);
   const mounts = spec.mounts ?? [];
   r.push(...rootfsRecs(spec.root, rootfs, linux, ns, opts.noPivot === true));
@@ -139,5 +143,5 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   r.push(...hookRecs('HOOK_CREATE_CONTAINER', spec.hooks?.createContainer));
   r.push(...hookRecs('HOOK_START_CONTAINER', spec.hooks?.startContainer));
 
-  return { records: r, warnings: p.warnings, debug: p.debug, newNamespaces: ns.newNs, joined: ns.joined, userns, rootfs };
+  return { records: r, warnings: p.warnings, debug: p.debug, newNamespaces: ns.newNs, joined: ns.joined, userns, rootfs, netDevices };
 }

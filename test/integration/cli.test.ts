@@ -77,7 +77,7 @@ t('features is a valid document naming what hako supports', () => {
   // Both hierarchies and the systemd driver are driven (src/cgroups).
   assert.equal(f.linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true });
   assert.ok(f.mountOptions.includes('acl') && f.mountOptions.includes('noacl'));
-  assert.equal(f.linux.netDevices, { enabled: false });
+  assert.equal(f.linux.netDevices, { enabled: true });
 });
 
 t('a successful command prints nothing on stderr', () => {
