@@ -43,6 +43,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSeccompNotify(env, exports);
   InitBpf(env, exports);
   InitPtyProxy(env, exports);
+  InitExitWatch(env, exports);
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -48,5 +48,6 @@ void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitSeccompNotify(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
 void InitPtyProxy(Napi::Env env, Napi::Object exports);
+void InitExitWatch(Napi::Env env, Napi::Object exports);
 
 }  // namespace hako
