@@ -37,7 +37,13 @@ export interface SeccompListener {
   deliver(fd: number): void;
 }
 
+/** The process's fds 0, 1 and 2: ours, /dev/null, or an fd of ours. */
+export type LauncherStdio = readonly [LauncherStdioEntry, LauncherStdioEntry, LauncherStdioEntry];
+export type LauncherStdioEntry = 'inherit' | 'ignore' | number;
+
 export interface LaunchOptions {
+  /** Default: ours (the CLI's behaviour). */
+  stdio?: LauncherStdio;
   /** Extra fds 3.. passed to the container at the same numbers. */
   extraFds: number;
   /** Our fds the launcher gets after the sync socket (never the container's). */
@@ -175,7 +181,7 @@ export class InitSession {
         throw new LaunchError(`fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`);
       }
     }
-    const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+    const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
     for (let i = 0; i < n; i++) stdio.push(3 + i);
     stdio.push('pipe');
     const syncFd = 3 + n;
