@@ -15,7 +15,7 @@ import { launchExec, type ExecOptions as CoreExecOptions } from '../container/ex
 import { processes as containerProcesses } from '../container/ps.js';
 import { pause as pauseContainer, resume as resumeContainer } from '../container/pause.js';
 import { update as updateContainer, type UpdateOptions } from '../container/update.js';
-import { isAlive } from '../container/proc.js';
+import { isAlive, procStat } from '../container/proc.js';
 import { storeFor, type ContainerRecord } from '../container/store.js';
 import type { OciState } from '../container/status.js';
 import { statsEvent, streamEvents, type StreamOptions } from '../container/events.js';
@@ -85,6 +85,18 @@ function record(ctx: RuntimeContext, id: string): ContainerRecord | null {
   return storeFor(ctx).load(id)?.rec ?? null;
 }
 
+/**
+ * An init that became our child another way: its creator exited and this
+ * process is the subreaper it was reparented to (PR_SET_CHILD_SUBREAPER).
+ * Reaped like our own from now on; its status from now on too.
+ */
+function adoptOrphan(rec: ContainerRecord): Promise<ExitStatus> | undefined {
+  const st = procStat(rec.pid);
+  if (!st || st.ppid !== process.pid || st.startTime !== rec.initStartTime) return undefined;
+  adopt(rec.pid, true);
+  return exitOf(rec.pid, rec.initStartTime);
+}
+
 /** Creates the container; its init waits for start. */
 export function create(ctx: RuntimeContext, id: string, opts: CreateOptions = {}): Promise<Container> {
   return serial(ctx, id, async () => {
@@ -143,7 +155,7 @@ export function wait(ctx: RuntimeContext, id: string): Promise<ExitStatus> {
   return guarded(async () => {
     const rec = record(ctx, id);
     if (!rec) throw new HakoError(`container ${JSON.stringify(id)} does not exist`, 'not-found');
-    const ours = exitOf(rec.pid, rec.initStartTime);
+    const ours = exitOf(rec.pid, rec.initStartTime) ?? adoptOrphan(rec);
     if (ours) return ours;
     await whenExited(rec.pid, rec.initStartTime, () => isAlive(rec.pid, rec.initStartTime));
     return { exitCode: null, signal: null };
@@ -154,6 +166,7 @@ export function wait(ctx: RuntimeContext, id: string): Promise<ExitStatus> {
 export function remove(ctx: RuntimeContext, id: string, opts: DeleteOptions = {}): Promise<void> {
   return serial(ctx, id, async () => {
     const rec = record(ctx, id);
+    if (rec) adoptOrphan(rec);
     await deleteContainer(ctx, id, opts);
     if (!rec) return;
     if (isAdopted(rec.pid)) await exitOf(rec.pid, rec.initStartTime);
