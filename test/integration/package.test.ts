@@ -10,6 +10,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Env, REPO, uniqueId } from '../helpers.js';
+import { parseBlocks } from '../docs-blocks.js';
 
 const t = suite('package');
 let env: Env;
@@ -78,6 +79,34 @@ t('a JavaScript program runs a container through the API', () => {
   copyFileSync(path.join(FIXTURES, 'consumer.mjs'), path.join(app, 'consumer.mjs'));
   const out = sh('node', ['consumer.mjs', env.root, sleeper(), uniqueId('pkg-js')], { cwd: app });
   assert.equal(JSON.parse(out), EXPECTED);
+});
+
+/** README's library examples: the ```ts blocks it says this test runs. */
+function readmeExamples(): string[] {
+  const blocks = parseBlocks('README.md', readFileSync(path.join(REPO, 'README.md'), 'utf8'));
+  return blocks.filter((b) => b.lang === 'ts' && b.action.kind === 'skip' && b.action.reason.includes('package.test.ts')).map((b) => b.body);
+}
+
+t("README's library examples compile with strict and run", () => {
+  const examples = readmeExamples();
+  assert.is(examples.length, 2);
+  const exitBundle = env.bundle((c) => {
+    c.process.args = ['true'];
+    c.process.terminal = false;
+  });
+  // Their paths, made this test's own.
+  const local = (src: string) => src.replaceAll("'/run/hako'", JSON.stringify(env.root)).replaceAll("'/srv/bundle'", JSON.stringify(exitBundle)).replaceAll("'/srv/sleeper'", JSON.stringify(sleeper()));
+  const files = examples.map((src, i) => {
+    writeFileSync(path.join(app, `example${i + 1}.ts`), local(src));
+    return `example${i + 1}.ts`;
+  });
+  const tsconfig = JSON.parse(readFileSync(path.join(FIXTURES, 'tsconfig.json'), 'utf8'));
+  tsconfig.compilerOptions.typeRoots = [path.join(REPO, 'node_modules/@types')];
+  tsconfig.files = files;
+  writeFileSync(path.join(app, 'tsconfig.examples.json'), JSON.stringify(tsconfig));
+  sh(path.join(REPO, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.examples.json'], { cwd: app });
+  assert.is(sh('node', ['example1.js'], { cwd: app }), "job1 ended: { exitCode: 0, signal: null }\n");
+  assert.match(sh('node', ['example2.js'], { cwd: app }), /out: '[^']+\\n',\s+err: '',\s+status: \{ exitCode: 0, signal: null \}/);
 });
 
 t("the package's hako command runs a container", () => {
