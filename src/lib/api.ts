@@ -4,7 +4,7 @@
 // order, calls for different ones run side by side. The CLI uses
 // src/container/* directly.
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
+import { HakoError, describe, notFound } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
 import { create as createContainer, type CreateOptions as CoreCreateOptions, type Created } from '../container/create.js';
 import { start as startContainer } from '../container/start.js';
@@ -154,7 +154,7 @@ export function kill(ctx: RuntimeContext, id: string, signal: Signal = 'SIGTERM'
 export function wait(ctx: RuntimeContext, id: string): Promise<ExitStatus> {
   return guarded(async () => {
     const rec = record(ctx, id);
-    if (!rec) throw new HakoError(`container ${JSON.stringify(id)} does not exist`, 'not-found');
+    if (!rec) throw notFound(id);
     const ours = exitOf(rec.pid, rec.initStartTime) ?? adoptOrphan(rec);
     if (ours) return ours;
     await whenExited(rec.pid, rec.initStartTime, () => isAlive(rec.pid, rec.initStartTime));
