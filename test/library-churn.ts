@@ -1,13 +1,15 @@
 // A long-running library user in miniature (test/integration/library.test.ts):
 // runs N containers through the API, `concurrency` at a time, each created,
 // started, waited for and deleted; half of them exit by themselves (status
-// 7), half are killed (by name or by number). Then it reports what it is
-// left with: its children (any zombie would be one) and its open fds,
-// counted before (after one warm-up container) and after.
+// 7, after a line on a stdout pipe), half are killed (by name or by
+// number). Then it reports what it is left with: its children (any zombie
+// would be one) and its open fds, counted before (after one warm-up
+// container) and after.
 //
 // Usage: node out/test/library-churn.js ROOT EXIT_BUNDLE SLEEP_BUNDLE N CONCURRENCY
 //        node out/test/library-churn.js ROOT EXIT_BUNDLE SLEEP_BUNDLE core
 import { readFileSync, readdirSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
 import * as hako from '../src/index.js';
 
 const [root, exitBundle, sleepBundle, nText, cText] = process.argv.slice(2) as [string, string, string, string, string];
@@ -37,12 +39,13 @@ const fds = () => readdirSync('/proc/self/fd').length;
 async function one(i: number, tag: string): Promise<string> {
   const id = `churn-${process.pid}-${tag}-${i}`;
   const killed = i % 2 === 1;
-  await hako.run(ctx, id, { bundle: killed ? sleepBundle : exitBundle, stdio: ['ignore', 'ignore', 'ignore'] });
+  // The ones that exit say something first, through a pipe read here.
+  const c = await hako.run(ctx, id, { bundle: killed ? sleepBundle : exitBundle, stdio: ['ignore', killed ? 'ignore' : 'pipe', 'ignore'] });
   const sig = KILLS[(i >> 1) % KILLS.length]!;
   if (killed) await hako.kill(ctx, id, sig);
-  const s = await hako.wait(ctx, id);
+  const [s, out] = await Promise.all([hako.wait(ctx, id), c.stdout ? text(c.stdout) : '']);
   await hako.remove(ctx, id);
-  return killed ? `${String(sig)}:${s.signal}` : `exit:${s.exitCode}`;
+  return killed ? `${String(sig)}:${s.signal}` : `exit:${s.exitCode}:${out.trim()}`;
 }
 
 /**

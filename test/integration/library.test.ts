@@ -31,7 +31,7 @@ const bundleOf = (args: string[]) =>
   });
 
 function churn(mode: string): any {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'out/test/library-churn.js'), env.root, bundleOf(['sh', '-c', 'exit 7']), bundleOf(['sleep', '1000']), ...mode.split(' ')], {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'out/test/library-churn.js'), env.root, bundleOf(['sh', '-c', 'echo out; exit 7']), bundleOf(['sleep', '1000']), ...mode.split(' ')], {
     encoding: 'utf8',
     timeout: 300_000,
   });
@@ -45,7 +45,7 @@ t(`${CHURN} containers created, started, waited for and deleted leave no zombie 
   assert.is(r.after, r.before, 'open fds');
   assert.equal(r.left, [], 'no container left');
   const kills = ['KILL', 'SIGKILL', '9', 'sigkill'];
-  const want = Array.from({ length: CHURN }, (_, i) => (i % 2 === 0 ? 'exit:7' : `${kills[(i >> 1) % 4]}:SIGKILL`));
+  const want = Array.from({ length: CHURN }, (_, i) => (i % 2 === 0 ? 'exit:7:out' : `${kills[(i >> 1) % 4]}:SIGKILL`));
   assert.equal(r.results, want, 'every exit status, by name or number');
 });
 
