@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the C and TypeScript views of addon/plan.tags, the single
 // definition of the launcher protocol, so the two sides cannot drift.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,4 +59,6 @@ function writeIfChanged(file, text) {
   if (old !== text) writeFileSync(file, text);
 }
 writeIfChanged(join(root, 'addon/launcher/plan_tags.h'), h);
-writeIfChanged(join(root, 'src/launch/plan-tags.ts'), ts);
+// An installed package (npm's install script) has no src/: its compiled
+// view is in out/src/launch/plan-tags.js already; only the C header is made.
+if (existsSync(join(root, 'src/launch'))) writeIfChanged(join(root, 'src/launch/plan-tags.ts'), ts);

@@ -1,22 +1,45 @@
-// hako as a library: the same operations the CLI performs, for TypeScript
-// programs. Nothing here prints or exits; failures are HakoErrors.
+// hako as a library: the operations the CLI performs, for Node programs
+// (a long-running one too: see src/lib/api.ts). Every operation returns a
+// Promise; nothing prints or exits; failures are HakoErrors whose `kind`
+// says what went wrong.
 export { HakoError, type ErrorKind } from './errors.js';
 export type { RuntimeContext, LogLevel } from './container/context.js';
-export { create, OCI_VERSION, type CreateOptions, type Created } from './container/create.js';
-export { start } from './container/start.js';
-export { killContainer as kill, type KillOptions } from './container/kill.js';
-export { deleteContainer as delete, deleteContainer, type DeleteOptions } from './container/delete.js';
-export { state, list } from './container/query.js';
-export { run, type RunOptions } from './container/run.js';
-export { exec } from './container/exec.js';
-export { processes } from './container/ps.js';
-export { pause, resume } from './container/pause.js';
-export { update } from './container/update.js';
-export { statsEvent, streamEvents } from './container/events.js';
+export {
+  create,
+  start,
+  run,
+  state,
+  list,
+  kill,
+  wait,
+  remove,
+  remove as delete,
+  exec,
+  processes,
+  pause,
+  resume,
+  update,
+  stats,
+  events,
+  type CreateOptions,
+  type Container,
+  type ExecOptions,
+  type ExecProcess,
+  type KillOptions,
+  type DeleteOptions,
+  type ExitStatus,
+  type Signal,
+  type StdioOption,
+  type StdioStreams,
+  type StreamOptions,
+} from './lib/api.js';
+export { signalNumber } from './lib/signals.js';
+export { OCI_VERSION } from './container/create.js';
 export { DEFAULT_ROOT } from './container/store.js';
 export type { OciState, Status } from './container/status.js';
 export { loadSpec } from './spec/load.js';
-export type { Spec } from './spec/types.js';
+export { defaultSpec, type DefaultSpecOptions } from './spec/default.js';
+export type { Spec, LinuxResources, Process } from './spec/types.js';
 export { buildPlan, type Plan, type PlanOptions } from './launch/plan.js';
 
 import type { RuntimeContext } from './container/context.js';

@@ -21,6 +21,9 @@ export interface WaitResult {
   signal: number | null;
 }
 
+/** An exit watch of the addon's (opaque). */
+export type ExitWatchHandle = { readonly __exitWatch: unique symbol };
+
 export interface Winsize {
   rows: number;
   cols: number;
@@ -128,6 +131,15 @@ export interface Native {
    * CLONE_PARENT. Rejects with a NativeError (ECHILD...).
    */
   waitpidAsync(pid: number): Promise<WaitResult>;
+  /**
+   * Calls `callback` once, on the event loop, when the pidfd turns readable
+   * (its process exited). Node only (a uv_poll): Bun has no libuv. The watch
+   * holds the event loop open until exitWatchRef(w, false) or exitUnwatch.
+   */
+  exitWatch(pidfd: number, callback: () => void): ExitWatchHandle;
+  exitWatchRef(watch: ExitWatchHandle, on: boolean): void;
+  /** Stops and frees the watch (never use it again); the pidfd stays open. */
+  exitUnwatch(watch: ExitWatchHandle): void;
   /** prctl(PR_SET_CHILD_SUBREAPER). */
   setChildSubreaper(on: boolean): void;
   /** prctl(PR_GET_CHILD_SUBREAPER). */

@@ -44,6 +44,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBpf(env, exports);
   InitPtyProxy(env, exports);
   InitNetlink(env, exports);
+  InitExitWatch(env, exports);
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -49,5 +49,6 @@ void InitSeccompNotify(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
 void InitPtyProxy(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);
+void InitExitWatch(Napi::Env env, Napi::Object exports);
 
 }  // namespace hako

@@ -8,7 +8,7 @@ import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
 import { buildPlan, PlanError, type Plan } from '../launch/plan.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
-import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
+import { InitSession, LaunchError, type LauncherStdio, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
@@ -51,6 +51,8 @@ export interface CreateOptions {
   /** Foreground `run`: hako stays attached, and the pty master (if the
    * config asks for a terminal) comes to this socket for it to proxy. */
   foreground?: { consoleFd: number };
+  /** The init's fds 0, 1, 2 (default: ours); the library's 'pipe' is an fd here. */
+  stdio?: LauncherStdio;
 }
 
 export interface Created {
@@ -243,6 +245,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {
+      stdio: opts.stdio,
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
       passFds,
       onWarning: (t, level) => ctx.log(level, where(t)),

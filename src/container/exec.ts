@@ -8,7 +8,7 @@ import { HakoError, describe, notFound } from '../errors.js';
 import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
-import { InitSession, LaunchError, type PassFd } from '../launch/launcher.js';
+import { InitSession, LaunchError, type LauncherStdio, type PassFd } from '../launch/launcher.js';
 import { NS_FLAGS, PlanError } from '../launch/plan.js';
 import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
@@ -45,6 +45,8 @@ export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   pidFile?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** The process's fds 0, 1, 2 (default: ours); the library's 'pipe' is an fd here. */
+  stdio?: LauncherStdio;
 }
 
 // /proc/PID/ns names of the OCI namespace types.
@@ -206,8 +208,13 @@ interface Launched {
   consoleEnd: number;
 }
 
-/** Everything up to the process having called execve; under the container's lock until it is in the container's cgroup. */
-async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
+/**
+ * Everything up to the process having called execve; under the container's
+ * lock until it is in the container's cgroup. The process is the caller's
+ * child (CLONE_PARENT), to reap. With `detach` (the library's way) a
+ * terminal needs a console socket.
+ */
+export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   const subPaths = subCgroupArgs(opts.cgroup);
   const store = storeFor(ctx);
@@ -260,6 +267,7 @@ async function launch(ctx: RuntimeContext, id: string, opts: ExecOptions): Promi
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {
+      stdio: opts.stdio,
       extraFds: opts.preserveFds ?? 0,
       passFds,
       exec: true,
@@ -307,7 +315,7 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const signals = opts.detach ? null : new SignalForwarder();
   let launched: Launched;
   try {
-    launched = await launch(ctx, id, opts);
+    launched = await launchExec(ctx, id, opts);
   } catch (e) {
     signals?.stop();
     throw e;

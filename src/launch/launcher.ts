@@ -37,7 +37,13 @@ export interface SeccompListener {
   deliver(fd: number): void;
 }
 
+/** The process's fds 0, 1 and 2: ours, /dev/null, or an fd of ours. */
+export type LauncherStdio = readonly [LauncherStdioEntry, LauncherStdioEntry, LauncherStdioEntry];
+export type LauncherStdioEntry = 'inherit' | 'ignore' | number;
+
 export interface LaunchOptions {
+  /** Default: ours (the CLI's behaviour). */
+  stdio?: LauncherStdio;
   /** Extra fds 3.. passed to the container at the same numbers. */
   extraFds: number;
   /** Our fds the launcher gets after the sync socket (never the container's). */
@@ -106,7 +112,15 @@ function reapOrphans(pid: number, since: string): void {
   for (const p of launcherChildren(since)) wait(p);
 }
 
-/** Our children running the launcher's binary, started at `since` or later. */
+/**
+ * Launchers of ours that Node spawned and has not yet seen exit. In a
+ * process that launches several containers at once (the library), they
+ * match the search below too, but they are Node's to reap: reaping one
+ * here would leave its launch waiting for an exit Node never sees.
+ */
+const spawnedLaunchers = new Set<number>();
+
+/** Our children running the launcher's binary, started at `since` or later, not spawned by Node. */
 function launcherChildren(since: string): number[] {
   const found: number[] = [];
   let names: string[];
@@ -118,7 +132,7 @@ function launcherChildren(since: string): number[] {
   for (const name of names) {
     if (!/^[0-9]+$/.test(name)) continue;
     const st = procStat(Number(name));
-    if (!st || st.ppid !== process.pid || !LAUNCHER_COMM.test(st.comm)) continue;
+    if (!st || st.ppid !== process.pid || !LAUNCHER_COMM.test(st.comm) || spawnedLaunchers.has(Number(name))) continue;
     if (since !== '' && BigInt(st.startTime || '0') < BigInt(since)) continue;
     found.push(Number(name));
   }
@@ -175,7 +189,7 @@ export class InitSession {
         throw new LaunchError(`fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`);
       }
     }
-    const stdio: StdioOptions = ['inherit', 'inherit', 'inherit'];
+    const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
     for (let i = 0; i < n; i++) stdio.push(3 + i);
     stdio.push('pipe');
     const syncFd = 3 + n;
@@ -192,6 +206,9 @@ export class InitSession {
     });
     const exited = new Promise<LauncherExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     await spawned;
+    const launcherPid = child.pid!;
+    spawnedLaunchers.add(launcherPid);
+    void exited.then(() => spawnedLaunchers.delete(launcherPid));
     const startTime = procStartTime(child.pid ?? 0);
     const sock = child.stdio[syncFd] as Socket;
     const s = new InitSession(sock, child, opts.onWarning ?? (() => {}), opts.seccompListener);

@@ -84,13 +84,16 @@ t('the library API: create, start, state, kill, delete without the CLI', async (
   const id = uniqueId('lib');
   const created = await hako.create(ctx, id, { bundle: b });
   assert.ok(created.pid > 0);
-  assert.is(hako.state(ctx, id).status, 'created');
+  assert.is((await hako.state(ctx, id)).status, 'created');
   await hako.start(ctx, id);
-  assert.is(hako.state(ctx, id).status, 'running');
-  assert.ok(hako.list(ctx).some((s: any) => s.id === id));
-  hako.kill(ctx, id, 9);
+  assert.is((await hako.state(ctx, id)).status, 'running');
+  assert.ok((await hako.list(ctx)).some((s: any) => s.id === id));
+  await hako.kill(ctx, id, 9);
   await hako.delete(ctx, id, { force: true });
-  assert.throws(() => hako.state(ctx, id), /does not exist/);
+  await hako.state(ctx, id).then(
+    () => assert.unreachable(),
+    (e: any) => assert.match(e.message, /does not exist/),
+  );
   try {
     await hako.create(ctx, 'bad/id', { bundle: b });
     assert.unreachable();
