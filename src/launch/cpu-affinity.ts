@@ -70,9 +70,12 @@ export type AffinityRole = 'init' | 'exec';
  * CPU_AFFINITY_FINAL (addon/plan.tags), none for the init. `container`:
  * config.json's process, whose lists an exec'd process naming none takes.
  */
-export function cpuAffinityRecs(proc: Process, role: AffinityRole, container: Process | undefined, possible: number | undefined): Rec[] {
+export function cpuAffinityRecs(proc: Process, role: AffinityRole, container: Process | undefined, possible: number | undefined, debug: string[] = []): Rec[] {
   const own = parseAffinity(proc.execCPUAffinity, possible);
-  if (role === 'init') return [];
+  if (role === 'init') {
+    if (own) debug.push('process.execCPUAffinity: not applied to the init (runtime-spec: not applicable to it); the default of every exec');
+    return [];
+  }
   const aff = own ?? parseAffinity(container?.execCPUAffinity, possible);
   if (!aff) return [];
   const r: Rec[] = [];

@@ -80,7 +80,7 @@ export function processPlan(proc: Process, ctx: ProcessPlanContext): ProcessPlan
   ];
   if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
   r.push(...schedulerRecs(proc.scheduler), ...ioPriorityRecs(proc.ioPriority));
-  r.push(...cpuAffinityRecs(proc, ctx.role.kind, ctx.containerProcess, ctx.cpuPossible));
+  r.push(...cpuAffinityRecs(proc, ctx.role.kind, ctx.containerProcess, ctx.cpuPossible, debug));
   r.push(...personalityRecs(ctx.personality));
   r.push(...capabilityRecs(proc.capabilities, ctx, warnings, debug));
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));

@@ -75,6 +75,9 @@ test('records: the exec\'d process\'s lists, else the container\'s, never the in
   assert.equal(tags(proc(), undefined), []);
   // The init: checked, but no records (config.md: not applicable to it).
   assert.equal(tags(container, container, 'init'), []);
+  const debug: string[] = [];
+  cpuAffinityRecs(container, 'init', container, 4, debug);
+  assert.match(debug.join('\n'), /execCPUAffinity: not applied to the init/);
   assert.throws(() => cpuAffinityRecs(proc({ initial: '4' }), 'init', undefined, 4), (e: unknown) => e instanceof PlanError && e.pointer === W);
 });
 
