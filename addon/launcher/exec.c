@@ -94,10 +94,11 @@ static __attribute__((noreturn)) void exec_child(const struct plan *p, int syncf
 	pidfd_send_self(p, "setns");
 
 	/* In the container's cgroup now (cloned there, or moved before
-	 * MSG_GO): its final CPUs (execCPUAffinity.final), after the setup
-	 * that is the runtime's business, before the scheduler policy
+	 * MSG_GO): its final CPUs (execCPUAffinity.final), after the runtime's
+	 * own setup (keyring, pty, pidfd), before the scheduler policy
 	 * (SCHED_DEADLINE checks the affinity it is given) and before any
-	 * seccomp filter of the container could refuse the call. */
+	 * seccomp filter of the container could refuse the call. Without it
+	 * the kernel's choice stands (the spec's SHOULD NOT change). */
 	apply_cpu_final(p);
 	set_personality(p);
 	apply_sched(p);
