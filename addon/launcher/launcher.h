@@ -105,6 +105,12 @@ void write_sysctls(struct rootctx *c);
 /* sched.c: SCHED, IOPRIO and MEMPOLICY, before the capabilities go. */
 void apply_sched(const struct plan *p);
 
+/* affinity.c: CPU_AFFINITY_INITIAL on the launcher before it joins the
+ * container (the exec'd process inherits it), CPU_AFFINITY_FINAL on the
+ * process once it is in the container's cgroup; each a no-op without its tag. */
+void apply_cpu_initial(const struct plan *p);
+void apply_cpu_final(const struct plan *p);
+
 /* net.c */
 void loopback_up(void);
 

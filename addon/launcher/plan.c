@@ -221,6 +221,19 @@ static void decode_mempolicy(struct plan *p, const struct rec *top)
 		failx("plan: MEMPOLICY without MP_MODE");
 }
 
+/* A CPU_AFFINITY_* mask: whole unsigned longs, at least one CPU. */
+static unsigned long *decode_cpu_mask(const struct rec *r, size_t *size, const char *what)
+{
+	if (r->len == 0 || r->len % sizeof(unsigned long))
+		failx("plan: %s of %u bytes is not a non-empty whole number of unsigned longs", what, (unsigned)r->len);
+	unsigned long *set = xcalloc(1, r->len);
+	memcpy(set, r->val, r->len);
+	*size = r->len;
+	if (CPU_COUNT_S(r->len, (cpu_set_t *)set) == 0)
+		failx("plan: %s names no CPU", what);
+	return set;
+}
+
 static void decode_rlimit(struct plan *p, const struct rec *top)
 {
 	struct rlimit_ent *l = PUSH(p->rlimits, p->n_rlimits);
@@ -322,6 +335,8 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		case PT_SCHED: decode_sched(p, &r); break;
 		case PT_IOPRIO: p->ioprio = rec_u32(&r); p->has_ioprio = true; break;
 		case PT_MEMPOLICY: decode_mempolicy(p, &r); break;
+		case PT_CPU_AFFINITY_INITIAL: p->cpu_initial = decode_cpu_mask(&r, &p->cpu_initial_size, "CPU_AFFINITY_INITIAL"); break;
+		case PT_CPU_AFFINITY_FINAL: p->cpu_final = decode_cpu_mask(&r, &p->cpu_final_size, "CPU_AFFINITY_FINAL"); break;
 		case PT_OOM_SCORE_ADJ: p->oom_score_adj = rec_i32(&r); p->has_oom_score_adj = true; break;
 		case PT_PERSONALITY: p->personality = rec_u64(&r); p->has_personality = true; break;
 		case PT_CAP_BOUNDING: p->cap_bounding = rec_u64(&r); break;
@@ -371,6 +386,9 @@ void plan_decode(struct plan *p, const uint8_t *buf, size_t len)
 		need("EXEC_FIFO", p->exec_fifo, "plan");
 		if (p->exec_pidfd >= 0 || p->exec_ns)
 			failx("plan: EXEC_PIDFD and EXEC_NS belong to exec mode");
+		/* The spec: execCPUAffinity is not the init's. */
+		if (p->cpu_initial || p->cpu_final)
+			failx("plan: CPU_AFFINITY_INITIAL and CPU_AFFINITY_FINAL belong to exec mode");
 	} else {
 		if (p->exec_pidfd < 0)
 			failx("plan: exec mode without EXEC_PIDFD");

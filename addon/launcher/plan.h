@@ -127,6 +127,10 @@ struct plan {
 	uint32_t mempolicy_mode;
 	unsigned long *mempolicy_nodes; /* NULL with no nodes */
 	size_t mempolicy_words;
+	/* CPU_AFFINITY_INITIAL/FINAL (exec mode): cpu_set_t masks (unsigned
+	 * longs), NULL when absent; sizes in bytes (affinity.c). */
+	unsigned long *cpu_initial, *cpu_final;
+	size_t cpu_initial_size, cpu_final_size;
 	bool has_oom_score_adj;
 	int32_t oom_score_adj;
 	bool has_personality;

@@ -132,6 +132,8 @@ export interface ExecPlanOptions {
   hostCapBnd?: bigint;
   /** Which LSMs the host has enabled (src/launch/lsm.ts); none when absent. */
   lsm?: HostLsm;
+  /** The host's possible CPUs (highest + 1), for process.execCPUAffinity's check. */
+  cpuPossible?: number;
 }
 
 export interface ExecPlan {
@@ -167,5 +169,6 @@ export function execProcessContext(spec: Spec, opts: ExecPlanOptions): ProcessPl
     capLastCap: opts.capLastCap,
     hostCapBnd: opts.hostCapBnd,
     lsm: opts.lsm,
+    cpuPossible: opts.cpuPossible,
   };
 }

@@ -2,6 +2,7 @@
 // host and this hako process, read in one place for create and exec alike.
 // Not pure (it reads /proc); the translation it feeds is.
 import { readFileSync } from 'node:fs';
+import { cpuCountOfList } from './cpu-affinity.js';
 import { DEFAULT_CAP_LAST_CAP } from './linux-consts.js';
 import { hostLsm, type HostLsm } from './lsm.js';
 
@@ -25,13 +26,23 @@ export function ownBoundingSet(): bigint | undefined {
   }
 }
 
+/** The host's possible CPUs (highest + 1; those that are or may be plugged in), undefined if sysfs does not say. */
+export function cpuPossible(): number | undefined {
+  try {
+    return cpuCountOfList(readFileSync('/sys/devices/system/cpu/possible', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface HostProcessFacts {
   capLastCap: number;
   hostCapBnd: bigint | undefined;
   lsm: HostLsm;
+  cpuPossible: number | undefined;
 }
 
 /** The host facts of ProcessPlanContext, as create and exec both pass them. */
 export function hostProcessFacts(): HostProcessFacts {
-  return { capLastCap: capLastCap(), hostCapBnd: ownBoundingSet(), lsm: hostLsm() };
+  return { capLastCap: capLastCap(), hostCapBnd: ownBoundingSet(), lsm: hostLsm(), cpuPossible: cpuPossible() };
 }

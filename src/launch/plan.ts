@@ -42,6 +42,8 @@ export interface PlanOptions {
   lsm?: HostLsm;
   /** hako's own bounding set (CapBnd of /proc/self/status): what it can grant. */
   hostCapBnd?: bigint;
+  /** The host's possible CPUs (highest + 1), for process.execCPUAffinity's check. */
+  cpuPossible?: number;
   /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
   exists?: (p: string) => boolean;
   /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
@@ -87,8 +89,7 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
 }
 
 // runtime.md#create: a property that cannot be applied is an error, not
-// something to skip. These are not implemented yet (process.execCPUAffinity
-// neither: process-plan.ts refuses it, for exec too).
+// something to skip. These are not implemented yet.
 function refuseUnsupported(linux: Linux): void {
   const unsupported: Array<[unknown, string]> = [
     [linux.intelRdt, '/linux/intelRdt'],
@@ -112,6 +113,7 @@ export function initProcessContext(spec: Spec, opts: PlanOptions): ProcessPlanCo
     capLastCap: opts.capLastCap,
     hostCapBnd: opts.hostCapBnd,
     lsm: opts.lsm,
+    cpuPossible: opts.cpuPossible,
   };
 }
 

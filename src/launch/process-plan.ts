@@ -9,6 +9,9 @@
 //    or its process.json are applied before this translation
 //    (processFromFlags, processFromDocument in exec-plan.ts); what comes
 //    here is the whole process either way.
+//  - process.execCPUAffinity: an exec'd process's only, checked for the
+//    init too (cpu-affinity.ts); an exec'd process naming none takes the
+//    container's.
 //  - Socket activation (role 'init', listenFds): LISTEN_FDS/LISTEN_PID
 //    join the environment and the fds join PRESERVE_FDS. Only the init: it
 //    is pid 1 of its namespace, the pid LISTEN_PID must name in advance.
@@ -21,6 +24,7 @@
 import type { LinuxPersonality, POSIXRlimit, Process, User } from '../spec/types.js';
 import { toUint64 } from '../spec/numbers.js';
 import { capabilityRecs, type CapHost } from './caps.js';
+import { cpuAffinityRecs } from './cpu-affinity.js';
 import { PERSONA, RLIMITS } from './linux-consts.js';
 import { processLsmRecs, type HostLsm, type ProcessLabels } from './lsm.js';
 import { PlanError } from './plan-error.js';
@@ -49,6 +53,8 @@ export interface ProcessPlanContext extends CapHost {
   seccomp?: { bpf: Uint8Array; flags: number };
   /** Which LSMs the host has enabled (src/launch/lsm.ts); none when absent. */
   lsm?: HostLsm;
+  /** The host's possible CPUs (highest + 1): execCPUAffinity may name no other. Unknown: the kernel's limit. */
+  cpuPossible?: number;
 }
 
 export interface ProcessPlan {
@@ -74,6 +80,7 @@ export function processPlan(proc: Process, ctx: ProcessPlanContext): ProcessPlan
   ];
   if (proc.oomScoreAdj !== undefined) r.push(rec('OOM_SCORE_ADJ', proc.oomScoreAdj));
   r.push(...schedulerRecs(proc.scheduler), ...ioPriorityRecs(proc.ioPriority));
+  r.push(...cpuAffinityRecs(proc, ctx.role.kind, ctx.containerProcess, ctx.cpuPossible, debug));
   r.push(...personalityRecs(ctx.personality));
   r.push(...capabilityRecs(proc.capabilities, ctx, warnings, debug));
   if (proc.noNewPrivileges) r.push(rec('NO_NEW_PRIVS', true));
@@ -87,10 +94,6 @@ export function processPlan(proc: Process, ctx: ProcessPlanContext): ProcessPlan
 function checkProcess(proc: Process): void {
   if (!proc.args?.length) throw new PlanError('/process/args', 'must name the program to run');
   if (!proc.cwd?.startsWith('/')) throw new PlanError('/process/cwd', 'must be an absolute path');
-  // runtime.md#create: a property that cannot be applied is an error, not
-  // something to skip.
-  const affinity: unknown = proc.execCPUAffinity;
-  if (affinity !== undefined && affinity !== null && affinity !== '') throw new PlanError('/process/execCPUAffinity', 'is not supported by hako yet');
 }
 
 /**

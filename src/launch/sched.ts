@@ -125,16 +125,24 @@ export function memoryPolicyRecs(mp: LinuxMemoryPolicy | undefined, where = '/li
   if (takesNone && nodes.length) throw new PlanError(`${where}/nodes`, `${mp.mode} takes no nodes`);
   if (!takesNone && mp.mode !== 'MPOL_PREFERRED' && !nodes.length) throw new PlanError(`${where}/nodes`, `${mp.mode} needs at least one node`);
   if (takesNone && flags) throw new PlanError(`${where}/flags`, `${mp.mode} takes no flags`);
-  // The mask as set_mempolicy reads it: 64-bit unsigned longs in host byte
-  // order, bit n = node n.
-  const words = nodes.length ? Math.floor(nodes[nodes.length - 1]! / 64) + 1 : 0;
+  return [rec('MEMPOLICY', [rec('MP_MODE', mode | flags), rec('MP_NODES', hostBitmask(nodes))])];
+}
+
+/**
+ * A kernel bitmap as set_mempolicy(2) and sched_setaffinity(2) read it
+ * (a nodemask, a cpu_set_t): 64-bit unsigned longs in host byte order,
+ * bit n = node or CPU n; as many words as the highest bit needs, none for
+ * no bits.
+ */
+export function hostBitmask(ids: readonly number[]): Buffer {
+  const words = ids.length ? Math.floor(Math.max(...ids) / 64) + 1 : 0;
   const bits = new BigUint64Array(words);
-  for (const n of nodes) {
+  for (const n of ids) {
     const w = Math.floor(n / 64);
     bits[w] = (bits[w] ?? 0n) | (1n << BigInt(n % 64));
   }
   const le = endianness() === 'LE';
   const mask = Buffer.alloc(words * 8);
   bits.forEach((w, i) => (le ? mask.writeBigUInt64LE(w, i * 8) : mask.writeBigUInt64BE(w, i * 8)));
-  return [rec('MEMPOLICY', [rec('MP_MODE', mode | flags), rec('MP_NODES', mask)])];
+  return mask;
 }

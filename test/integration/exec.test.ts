@@ -411,4 +411,107 @@ t('a terminal without a console socket in detached mode is refused', () => {
   }
 });
 
+// process.execCPUAffinity (runtime-spec config.md): `initial` for the
+// runtime's side of the exec until the process is in the container's cgroup,
+// `final` after. Two CPUs of our own (the launcher's cpuset is ours).
+function twoCpus(): [number, number] {
+  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+  const cpus = list.split(',').flatMap((p) => {
+    const [a, b] = p.split('-').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+  });
+  assert.ok(cpus.length >= 2, `these tests need two CPUs, we may run on ${list}`);
+  return [cpus[0]!, cpus[1]!];
+}
+const allowedList = (text: string) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(text)?.[1];
+
+t('execCPUAffinity: initial on the launcher first, then final on the process in the cgroup', () => {
+  const [a, b] = twoCpus();
+  const { id } = running();
+  const file = path.join(env.dir, `${id}-process.json`);
+  const trace = path.join(env.dir, `${id}-strace`);
+  writeFileSync(file, JSON.stringify({ args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], cwd: '/', env: ['PATH=/bin'], execCPUAffinity: { initial: String(a), final: String(b) } }));
+  try {
+    const r = env.hako(['exec', '--process', file, id]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(allowedList(r.stdout), String(b), 'the final CPUs');
+    // The order of the calls, and by whom: the launcher, then the process it cloned.
+    const s = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sched_setaffinity', '-o', trace, HAKO, '--root', env.root, 'exec', '--process', file, id], { encoding: 'utf8' });
+    assert.is(s.status, 0, s.stderr);
+    const calls = readFileSync(trace, 'utf8')
+      .split('\n')
+      .map((l) => /^(\d+) +sched_setaffinity\(0, \d+, \[([\d ,-]+)\]\) += 0$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => ({ pid: m[1], cpus: m[2] }));
+    assert.equal(calls.map((c) => c.cpus), [String(a), String(b)], readFileSync(trace, 'utf8'));
+    assert.is.not(calls[0]!.pid, calls[1]!.pid, 'initial by the launcher, final by the exec\'d process');
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(trace, { force: true });
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t("execCPUAffinity in config.json: not the init's, every exec's unless its process.json names its own", () => {
+  const [a, b] = twoCpus();
+  const { id, pid } = running((c) => (c.process.execCPUAffinity = { initial: String(b), final: String(a) }));
+  const file = path.join(env.dir, `${id}-process.json`);
+  const grep = { args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], cwd: '/', env: ['PATH=/bin'] };
+  try {
+    // The spec: "not applicable to the container's init process".
+    assert.is(allowedList(readFileSync(`/proc/${pid}/status`, 'utf8')), allowedList(readFileSync('/proc/self/status', 'utf8')), 'the init keeps what it inherited');
+    const flags = env.hako(['exec', id, 'grep', 'Cpus_allowed_list', '/proc/self/status']);
+    assert.is(flags.status, 0, flags.stderr);
+    assert.is(allowedList(flags.stdout), String(a), "exec's flags: config.json's final");
+    writeFileSync(file, JSON.stringify(grep));
+    const none = env.hako(['exec', '--process', file, id]);
+    assert.is(none.status, 0, none.stderr);
+    assert.is(allowedList(none.stdout), String(a), "a process.json naming none: config.json's");
+    writeFileSync(file, JSON.stringify({ ...grep, execCPUAffinity: { initial: String(a), final: String(b) } }));
+    const own = env.hako(['exec', '--process', file, id]);
+    assert.is(own.status, 0, own.stderr);
+    assert.is(allowedList(own.stdout), String(b), 'its own');
+  } finally {
+    rmSync(file, { force: true });
+    env.hako(['delete', '--force', id]);
+  }
+});
+
+t('execCPUAffinity refused with its JSON path: malformed lists, CPUs the host cannot have, CPUs outside the cpuset', () => {
+  const [a, b] = twoCpus();
+  const possible = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+  const beyond = Math.max(...possible.split(/[,-]/).map(Number)) + 1;
+  // create: config.json's lists are checked although the init does not use them.
+  const bundle = env.bundle((c) => (c.process.execCPUAffinity = { initial: `${b}-${a}` }));
+  const refused = uniqueId('ex');
+  const bad = env.hako(['create', '--bundle', bundle, refused]);
+  assert.is(bad.status, 1, bad.stderr);
+  assert.match(bad.stderr, `/process/execCPUAffinity/initial: "${b}-${a}": the range ${b}-${a} goes down`);
+  assert.is.not(env.hako(['state', refused]).status, 0, 'no container left behind');
+  // A container whose cpuset is one CPU.
+  const { id } = running((c) => (c.linux.resources = { ...(c.linux.resources ?? {}), cpu: { cpus: String(a), mems: '0' } }));
+  const file = path.join(env.dir, `${id}-process.json`);
+  const exec = (aff: unknown) => {
+    writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', execCPUAffinity: aff }));
+    return env.hako(['exec', '--process', file, id]);
+  };
+  try {
+    const far = exec({ final: `${a},${beyond}` });
+    assert.is(far.status, 255);
+    assert.match(far.stderr, `/process/execCPUAffinity/final: "${a},${beyond}": CPU ${beyond} is beyond this host's possible CPUs (0-${beyond - 1})`);
+    const word = exec({ initial: 'x' });
+    assert.is(word.status, 255);
+    assert.match(word.stderr, 'process.json: /execCPUAffinity/initial: must be a CPU list such as 0-3,7');
+    const outside = exec({ initial: String(a), final: String(b) });
+    assert.is(outside.status, 255);
+    assert.match(outside.stderr, `process.execCPUAffinity.final: sched_setaffinity(${b}): none of these CPUs is online and in the container's cpuset`);
+    // Within it, initial outside: the launcher runs there, the process then in its cpuset.
+    const ok = exec({ initial: String(b), final: String(a) });
+    assert.is(ok.status, 0, ok.stderr);
+  } finally {
+    rmSync(file, { force: true });
+    env.hako(['delete', '--force', id]);
+  }
+});
+
 t.run();
