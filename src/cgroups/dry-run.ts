@@ -74,7 +74,8 @@ export class DryRunFs implements CgroupFs {
   /** A controller file below the root has the same files as its parent, unless the parent is the root (which lacks most). */
   private parentHasOrIsRoot(dir: string, name: string): boolean {
     const parent = path.dirname(dir);
-    const parentIsRoot = !this.made.has(parent) && !this.host.exists(path.join(parent, 'cgroup.type'));
+    // The root cgroup is the one whose parent directory is no cgroup.
+    const parentIsRoot = !this.made.has(parent) && !this.host.exists(path.join(path.dirname(parent), 'cgroup.controllers'));
     return parentIsRoot || this.exists(path.join(parent, name));
   }
 
