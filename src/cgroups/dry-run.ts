@@ -11,9 +11,11 @@
 //    cpuset.mems start empty, the other values are inherited (devices.list
 //    included).
 // Written values are kept: cgroup.subtree_control collects "+c" words.
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DeviceFilterAttacher } from './bpf-attach.js';
 import { hostFs, type CgroupFs } from './fs.js';
+import type { CgroupLayout } from './host.js';
 
 /** One thing create would do to the cgroup filesystem, in order. */
 export type DryRunOp =
@@ -32,7 +34,14 @@ export class DryRunFs implements CgroupFs {
   private readonly made = new Set<string>();
   private readonly written = new Map<string, string>();
 
-  constructor(private readonly host: CgroupFs = hostFs) {}
+  /**
+   * @param layout the host's hierarchies: which controllers a v1 root has
+   *   (a root cgroup may show none of its files), else its files tell.
+   */
+  constructor(
+    private readonly host: CgroupFs = hostFs,
+    private readonly layout?: CgroupLayout,
+  ) {}
 
   /** The device filter loader to pass with this fs (ManagerDeps.deviceFilter): it records the program's size. */
   readonly deviceFilter: DeviceFilterAttacher = {
@@ -65,18 +74,30 @@ export class DryRunFs implements CgroupFs {
     const dir = path.dirname(p);
     if (!this.made.has(dir)) return this.host.exists(p);
     const name = path.basename(p);
-    if (!this.isV2(dir)) return this.exists(path.join(path.dirname(dir), name));
-    if (name.startsWith('cgroup.')) return true;
+    const parent = path.dirname(dir);
+    if (name.startsWith('cgroup.') || name === 'tasks' || name === 'notify_on_release') return true;
     const controller = name.slice(0, name.indexOf('.'));
-    return this.read(path.join(dir, 'cgroup.controllers')).split(/\s+/).includes(controller) && this.parentHasOrIsRoot(dir, name);
+    if (this.isV2(dir) && !this.read(path.join(dir, 'cgroup.controllers')).split(/\s+/).includes(controller)) return false;
+    // A child has its parent's files; the root cgroup lacks the limits
+    // (pids.max, memory.max...), which every child of a controller has.
+    if (this.exists(path.join(parent, name))) return true;
+    return this.isRoot(parent) && this.rootHasController(parent, controller);
   }
 
-  /** A controller file below the root has the same files as its parent, unless the parent is the root (which lacks most). */
-  private parentHasOrIsRoot(dir: string, name: string): boolean {
-    const parent = path.dirname(dir);
-    // The root cgroup is the one whose parent directory is no cgroup.
-    const parentIsRoot = !this.made.has(parent) && !this.host.exists(path.join(path.dirname(parent), 'cgroup.controllers'));
-    return parentIsRoot || this.exists(path.join(parent, name));
+  /** The root cgroup of a hierarchy: its parent directory is no cgroup. */
+  private isRoot(dir: string): boolean {
+    return !this.made.has(dir) && !this.host.exists(path.join(path.dirname(dir), 'cgroup.procs'));
+  }
+
+  private rootHasController(root: string, controller: string): boolean {
+    if (this.isV2(root)) return true; // enabled: checked above
+    const h = this.layout?.hierarchies.find((x) => x.mountpoint === root);
+    if (h) return h.controllers.includes(controller);
+    try {
+      return readdirSync(root).some((f) => f.startsWith(controller + '.'));
+    } catch {
+      return false;
+    }
   }
 
   write(file: string, value: string): void {

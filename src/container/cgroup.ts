@@ -118,9 +118,10 @@ export interface CgroupDryRun {
  * records: the cgroup half of `hako explain`.
  */
 export function dryRunCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?: boolean } = {}): CgroupDryRun {
-  const fs = new DryRunFs();
+  const layout = readLayout();
+  const fs = new DryRunFs(undefined, layout);
   const sd = m instanceof SystemdManager ? m : undefined;
-  const dry = loadManager(readLayout(), sd ? sd.fs.dirs : m.dirs, { fs, deviceFilter: fs.deviceFilter, sleep: () => {} });
+  const dry = loadManager(layout, sd ? sd.fs.dirs : m.dirs, { fs, deviceFilter: fs.deviceFilter, sleep: () => {} });
   // Under systemd, start() writes the prepared resources (default devices included) to the unit's cgroup.
   const warnings = createCgroup(dry, spec, sd ? {} : opts);
   return {

@@ -113,7 +113,7 @@ function compare(mkFake: () => FakeCgroupFs, cgroupsPath: string, resources: any
   m.create();
   const warnReal = m.set(resources);
   const before = mkFake();
-  const dry = new DryRunFs(before);
+  const dry = new DryRunFs(before, before.layout());
   const d = newManager(before.layout(), resolveCgroupPath({ cgroupsPath, id: 'x' }), { fs: dry, deviceFilter: dry.deviceFilter, sleep: () => {} });
   d.create();
   const warnDry = d.set(resources);
