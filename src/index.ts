@@ -21,6 +21,7 @@ export {
   update,
   stats,
   events,
+  explain,
   type CreateOptions,
   type Container,
   type ExecOptions,
@@ -32,6 +33,8 @@ export {
   type StdioOption,
   type StdioStreams,
   type StreamOptions,
+  type Explanation,
+  type ExplainOptions,
 } from './lib/api.js';
 export { signalNumber } from './lib/signals.js';
 export { OCI_VERSION } from './container/create.js';

@@ -111,6 +111,11 @@ export class SystemdManager implements CgroupManager {
     };
   }
 
+  /** What prepare() decided systemd will be told besides the unit's own properties (`hako explain` shows it). */
+  get preparedProperties(): readonly Property[] {
+    return this.prepared?.properties ?? [];
+  }
+
   /**
    * The parents in the v1 hierarchies systemd does not manage (freezer,
    * cpuset, net_cls, ...), where hako makes the slice directories itself.

@@ -68,7 +68,7 @@ function listenFds(): number {
 }
 
 /** What create decided before anything exists: the config, its plan, its cgroup. */
-interface Prepared {
+export interface Prepared {
   bundle: string;
   spec: Spec;
   where: (m: string) => string;
@@ -80,16 +80,21 @@ interface Prepared {
   maps: UserMapsPlan | undefined;
 }
 
-/** The bundle's config read and checked, and planned; nothing made yet. */
-function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string): Prepared {
-  const bundle = path.resolve(opts.bundle ?? '.');
+/** The bundle's config.json, read and validated; its errors are the config's. */
+export function loadBundle(id: string, bundleOpt: string | undefined): Pick<Prepared, 'bundle' | 'spec' | 'where'> {
+  const bundle = path.resolve(bundleOpt ?? '.');
   const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  let spec: Spec;
   try {
-    spec = loadSpec(bundle);
+    return { bundle, spec: loadSpec(bundle), where };
   } catch (e) {
     throw new HakoError(where(describe(e)), 'config');
   }
+}
+
+/** The bundle's config read and checked, and planned; nothing made yet. */
+function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string): Prepared {
+  const loaded = loadBundle(id, opts.bundle);
+  const { spec, where } = loaded;
   try {
     const terminal = spec.process?.terminal === true;
     checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
@@ -97,6 +102,17 @@ function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath:
   } catch (e) {
     throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
   }
+  return planContainer(ctx, id, opts, fifoPath, loaded);
+}
+
+/**
+ * Everything create decides from a loaded config before it makes anything
+ * (`hako explain` prints it): who writes the user namespace's maps, the
+ * cgroup, the seccomp filter, the launcher's plan, and the checks of the
+ * rootfs and the network devices. Reads the host, changes nothing.
+ */
+export function planContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string, loaded: Pick<Prepared, 'bundle' | 'spec' | 'where'>): Prepared {
+  const { bundle, spec, where } = loaded;
   const who = identity();
   const rootlessEuid = who.euid !== 0 ? who.euid : undefined;
   const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);

@@ -97,7 +97,8 @@ function readSetgroups(pid: number): boolean {
   }
 }
 
-function resolveProcess(spec: Spec, opts: ExecOptions): Process {
+/** The process an exec runs: its process.json, or the container's process with the flags applied; errors are the caller's or the document's. */
+export function resolveProcess(spec: Spec, opts: ExecFlags & { processFile?: string }): Process {
   const checks = { selinuxEnabled: hostLsm().selinux };
   try {
     if (opts.processFile) return processFromDocument(readJsonFile(opts.processFile, 'process.json'), checks);

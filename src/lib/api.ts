@@ -20,11 +20,12 @@ import { storeFor, type ContainerRecord } from '../container/store.js';
 import type { OciState } from '../container/status.js';
 import { statsEvent, streamEvents, type StreamOptions } from '../container/events.js';
 import type { LinuxResources } from '../spec/types.js';
+import { explainBundle, type Explanation, type ExplainOptions } from '../explain/explain.js';
 import { adopt, exitOf, forget, isAdopted, whenExited, type ExitStatus } from './reaper.js';
 import { signalNumber, type Signal } from './signals.js';
 import { openStdio, type StdioOption, type StdioStreams } from './stdio.js';
 
-export type { ExitStatus, Signal, StdioOption, StdioStreams, DeleteOptions, StreamOptions };
+export type { ExitStatus, Signal, StdioOption, StdioStreams, DeleteOptions, StreamOptions, Explanation, ExplainOptions };
 
 export interface CreateOptions extends Omit<CoreCreateOptions, 'foreground' | 'stdio'> {
   /** The init's stdin, stdout, stderr (default: this process's). */
@@ -221,4 +222,13 @@ export function stats(ctx: RuntimeContext, id: string): Promise<{ type: string; 
 /** `hako events`: stats every interval and oom events, to `emit`, until the container stops or `signal` aborts. */
 export function events(ctx: RuntimeContext, id: string, opts: StreamOptions): Promise<void> {
   return guarded(() => streamEvents(ctx, id, opts));
+}
+
+/**
+ * What `create` (or, with `processFile`, an `exec` of that process.json)
+ * would do with a bundle, as data: the launcher's plan by section, the
+ * cgroup writes, the seccomp summary, the hooks. Does none of it (src/explain).
+ */
+export async function explain(ctx: RuntimeContext, opts: ExplainOptions = {}): Promise<Explanation> {
+  return guarded(() => explainBundle(ctx, opts));
 }

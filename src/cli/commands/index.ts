@@ -8,6 +8,7 @@ import { createCommand, type CreateOptions } from './create.js';
 import { deleteCommand, type DeleteOptions } from './delete.js';
 import { eventsCommand, type EventsOptions } from './events.js';
 import { execCommand, type ExecOptions } from './exec.js';
+import { explainCommand, type ExplainOptions } from './explain.js';
 import { featuresCommand } from './features.js';
 import { helpCommand } from './help.js';
 import { initCommand } from './init.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   stateCommand,
   updateCommand,
   featuresCommand,
+  explainCommand,
   helpCommand,
 ];
 
@@ -65,6 +67,7 @@ export interface CommandOptionsMap {
   state: NoOptions;
   update: UpdateOptions;
   features: NoOptions;
+  explain: ExplainOptions;
   help: NoOptions;
 }
 
