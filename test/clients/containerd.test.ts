@@ -230,6 +230,15 @@ t('ctr task kill: a signal to the init, --all to every process, TERM ends it', a
   assert.match(logOf(main), 'init got TERM');
 });
 
+// The shim sends kill --all for a task whose init has exited (its KillAll,
+// and the CRI's task delete): runc answers 0, signalling what is left in the
+// cgroup; a runtime that says "container not running" fails the call.
+t('ctr task kill --all of the stopped task: succeeds, as with runc', () => {
+  assert.is(taskStatus(main), 'STOPPED');
+  const r = ctr(['task', 'kill', '--all', '-s', 'SIGKILL', main]);
+  assert.is(r.status, 0, r.all);
+});
+
 t('ctr task delete: the exit status, then hako\'s state and cgroup are gone', () => {
   const d = ctr(['task', 'delete', main]);
   assert.is(d.status, 0, d.all);
