@@ -37,7 +37,7 @@ export {
   type ExplainOptions,
 } from './lib/api.js';
 export { signalNumber } from './lib/signals.js';
-export { OCI_VERSION } from './container/create.js';
+export { OCI_VERSION } from './spec/version.js';
 export { DEFAULT_ROOT } from './container/store.js';
 export type { OciState, Status } from './container/status.js';
 export { loadSpec } from './spec/load.js';

@@ -76,93 +76,12 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
 
   if (r.pids?.limit !== undefined) b.push('pids', 'pids.max', pidsValue(r.pids.limit), 'pids/limit');
 
-  const m = r.memory;
-  if (m) {
-    const limit = memoryValue(b, m.limit, 'memory/limit');
-    const reservation = memoryValue(b, m.reservation, 'memory/reservation');
-    const swap = memoryValue(b, m.swap, 'memory/swap');
-    if (limit !== 0n || reservation !== 0n || swap !== 0n) {
-      // v1 refuses a limit below the current usage; v2 takes it and
-      // OOM-kills. checkBeforeUpdate asks for v1's behaviour.
-      const usage = facts.memoryUsage;
-      if (m.checkBeforeUpdate && usage !== undefined) {
-        if (swap > 0n && swap <= usage) b.fail('memory/swap', `${swap} is not above the current usage of ${usage} bytes (checkBeforeUpdate)`);
-        if (limit > 0n && limit <= usage) b.fail('memory/limit', `${limit} is not above the current usage of ${usage} bytes (checkBeforeUpdate)`);
-      }
-      const v2swap = swapForV2(b, swap, limit);
-      // swap == limit leaves no room for swap: write "0", not nothing.
-      const swapStr = v2swap === 0n ? (swap > 0n ? '0' : '') : maxOrNumber(v2swap);
-      if (swapStr !== '') {
-        // Without swap accounting there is no memory.swap.max; "max" and
-        // "0" then already hold (runc ignores them the same way).
-        const quiet = swapStr === 'max' || swapStr === '0';
-        b.push('memory', 'memory.swap.max', swapStr, 'memory/swap', {
-          ifMissing: quiet ? 'skip' : 'error',
-          missing: 'swap accounting is not available on this host (memory.swap.max is missing)',
-        });
-      }
-      if (limit !== 0n) b.push('memory', 'memory.max', maxOrNumber(limit), 'memory/limit');
-      if (reservation !== 0n) b.push('memory', 'memory.low', maxOrNumber(reservation), 'memory/reservation');
-    }
-    const sw = swappinessValue(b, m.swappiness);
-    if (sw !== undefined) {
-      b.push('memory', 'memory.swappiness', String(sw), 'memory/swappiness', { ifMissing: 'warn', missing: 'ignored: cgroup v2 has no per-cgroup swappiness' });
-    }
-    if (m.disableOOMKiller) b.warn('memory/disableOOMKiller', 'ignored: the OOM killer cannot be disabled on cgroup v2');
-    if (m.kernel !== undefined) b.warn('memory/kernel', 'ignored: kernel memory limits are deprecated and not supported');
-    if (m.kernelTCP !== undefined) b.warn('memory/kernelTCP', 'ignored: cgroup v2 has no TCP kernel memory limit (socket buffers count in memory.max)');
-  }
+  if (r.memory) v2Memory(b, r.memory, facts);
 
-  const io = r.blockIO;
-  if (io) {
-    const bfq = facts.ioBfqWeight !== undefined;
-    // Per-device BFQ weights (kernel 5.4) show as "default N" lines; an
-    // older io.bfq.weight holds just the number.
-    const bfqPerDevice = bfq && !/^\s*\d+\s*$/.test(facts.ioBfqWeight ?? '');
-    if (io.weight !== undefined && io.weight !== 0) {
-      if (bfq) b.push('io', 'io.bfq.weight', String(io.weight), 'blockIO/weight');
-      else b.push('io', 'io.weight', String(blkioWeightToIoWeight(io.weight)), 'blockIO/weight');
-    }
-    if (io.leafWeight !== undefined) b.warn('blockIO/leafWeight', 'ignored: cgroup v2 has no leaf weights');
-    io.weightDevice?.forEach((d, i) => {
-      const rel = `blockIO/weightDevice/${i}`;
-      const dev = devNum(b, d.major, d.minor, rel);
-      if (d.weight !== undefined && d.weight !== 0) {
-        // runc skips per-device weights without BFQ; io.weight takes
-        // "MAJ:MIN WEIGHT" too, so use it rather than drop the setting.
-        if (bfqPerDevice) b.push('io', 'io.bfq.weight', `${dev} ${d.weight}`, `${rel}/weight`);
-        else b.push('io', 'io.weight', `${dev} ${blkioWeightToIoWeight(d.weight)}`, `${rel}/weight`);
-      }
-      if (d.leafWeight !== undefined) b.warn(`${rel}/leafWeight`, 'ignored: cgroup v2 has no leaf weights');
-    });
-    const throttle = (list: typeof io.throttleReadBpsDevice, field: string, key: string) =>
-      list?.forEach((t, i) => b.push('io', 'io.max', `${devNum(b, t.major, t.minor, `blockIO/${field}/${i}`)} ${key}=${u64(t.rate)}`, `blockIO/${field}/${i}`));
-    throttle(io.throttleReadBpsDevice, 'throttleReadBpsDevice', 'rbps');
-    throttle(io.throttleWriteBpsDevice, 'throttleWriteBpsDevice', 'wbps');
-    throttle(io.throttleReadIOPSDevice, 'throttleReadIOPSDevice', 'riops');
-    throttle(io.throttleWriteIOPSDevice, 'throttleWriteIOPSDevice', 'wiops');
-  }
+  if (r.blockIO) v2BlockIO(b, r.blockIO, facts);
 
   const c = r.cpu;
-  if (c) {
-    const quota = c.quota === undefined ? 0n : i64(c.quota);
-    const period = c.period === undefined ? 0n : u64(c.period);
-    if (c.idle !== undefined) b.push('cpu', 'cpu.idle', String(i64(c.idle)), 'cpu/idle');
-    if (c.shares !== undefined && c.shares !== 0) b.push('cpu', 'cpu.weight', String(cpuSharesToWeight(u64(c.shares))), 'cpu/shares');
-    // A burst above the current quota is refused until the new quota is in.
-    if (c.burst !== undefined) b.push('cpu', 'cpu.max.burst', String(u64(c.burst)), 'cpu/burst', { retryOnEinval: quota !== 0n });
-    if (quota !== 0n || period !== 0n) {
-      // cpu.max is "QUOTA PERIOD"; the kernel's default period is 100ms.
-      b.push('cpu', 'cpu.max', `${quota > 0n ? String(quota) : 'max'} ${period === 0n ? '100000' : String(period)}`, quota !== 0n ? 'cpu/quota' : 'cpu/period');
-    }
-    const rtMissing = 'ignored: this kernel has no realtime group scheduling in cgroup v2';
-    if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) {
-      b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', { ifMissing: 'warn', missing: rtMissing, retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0 });
-    }
-    if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) {
-      b.push('cpu', 'cpu.rt_runtime_us', String(i64(c.realtimeRuntime)), 'cpu/realtimeRuntime', { ifMissing: 'warn', missing: rtMissing });
-    }
-  }
+  if (c) v2Cpu(b, c);
 
   let deviceProgram: Uint8Array | undefined;
   if (r.devices && r.devices.length > 0) {
@@ -199,6 +118,94 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
   }
 
   return { ...b.result(), ...(deviceProgram ? { deviceProgram } : {}) };
+}
+
+/** linux.resources.memory: memory.max, memory.low, memory.swap.max; what v2 lacks is warned about. */
+function v2Memory(b: Builder, m: NonNullable<LinuxResources['memory']>, facts: V2Facts): void {
+  const limit = memoryValue(b, m.limit, 'memory/limit');
+  const reservation = memoryValue(b, m.reservation, 'memory/reservation');
+  const swap = memoryValue(b, m.swap, 'memory/swap');
+  if (limit !== 0n || reservation !== 0n || swap !== 0n) {
+    // v1 refuses a limit below the current usage; v2 takes it and
+    // OOM-kills. checkBeforeUpdate asks for v1's behaviour.
+    const usage = facts.memoryUsage;
+    if (m.checkBeforeUpdate && usage !== undefined) {
+      if (swap > 0n && swap <= usage) b.fail('memory/swap', `${swap} is not above the current usage of ${usage} bytes (checkBeforeUpdate)`);
+      if (limit > 0n && limit <= usage) b.fail('memory/limit', `${limit} is not above the current usage of ${usage} bytes (checkBeforeUpdate)`);
+    }
+    const v2swap = swapForV2(b, swap, limit);
+    // swap == limit leaves no room for swap: write "0", not nothing.
+    const swapStr = v2swap === 0n ? (swap > 0n ? '0' : '') : maxOrNumber(v2swap);
+    if (swapStr !== '') {
+      // Without swap accounting there is no memory.swap.max; "max" and
+      // "0" then already hold (runc ignores them the same way).
+      const quiet = swapStr === 'max' || swapStr === '0';
+      b.push('memory', 'memory.swap.max', swapStr, 'memory/swap', {
+        ifMissing: quiet ? 'skip' : 'error',
+        missing: 'swap accounting is not available on this host (memory.swap.max is missing)',
+      });
+    }
+    if (limit !== 0n) b.push('memory', 'memory.max', maxOrNumber(limit), 'memory/limit');
+    if (reservation !== 0n) b.push('memory', 'memory.low', maxOrNumber(reservation), 'memory/reservation');
+  }
+  const sw = swappinessValue(b, m.swappiness);
+  if (sw !== undefined) {
+    b.push('memory', 'memory.swappiness', String(sw), 'memory/swappiness', { ifMissing: 'warn', missing: 'ignored: cgroup v2 has no per-cgroup swappiness' });
+  }
+  if (m.disableOOMKiller) b.warn('memory/disableOOMKiller', 'ignored: the OOM killer cannot be disabled on cgroup v2');
+  if (m.kernel !== undefined) b.warn('memory/kernel', 'ignored: kernel memory limits are deprecated and not supported');
+  if (m.kernelTCP !== undefined) b.warn('memory/kernelTCP', 'ignored: cgroup v2 has no TCP kernel memory limit (socket buffers count in memory.max)');
+}
+
+/** linux.resources.blockIO: io.weight (or io.bfq.weight) and io.max. */
+function v2BlockIO(b: Builder, io: NonNullable<LinuxResources['blockIO']>, facts: V2Facts): void {
+  const bfq = facts.ioBfqWeight !== undefined;
+  // Per-device BFQ weights (kernel 5.4) show as "default N" lines; an
+  // older io.bfq.weight holds just the number.
+  const bfqPerDevice = bfq && !/^\s*\d+\s*$/.test(facts.ioBfqWeight ?? '');
+  if (io.weight !== undefined && io.weight !== 0) {
+    if (bfq) b.push('io', 'io.bfq.weight', String(io.weight), 'blockIO/weight');
+    else b.push('io', 'io.weight', String(blkioWeightToIoWeight(io.weight)), 'blockIO/weight');
+  }
+  if (io.leafWeight !== undefined) b.warn('blockIO/leafWeight', 'ignored: cgroup v2 has no leaf weights');
+  io.weightDevice?.forEach((d, i) => {
+    const rel = `blockIO/weightDevice/${i}`;
+    const dev = devNum(b, d.major, d.minor, rel);
+    if (d.weight !== undefined && d.weight !== 0) {
+      // runc skips per-device weights without BFQ; io.weight takes
+      // "MAJ:MIN WEIGHT" too, so use it rather than drop the setting.
+      if (bfqPerDevice) b.push('io', 'io.bfq.weight', `${dev} ${d.weight}`, `${rel}/weight`);
+      else b.push('io', 'io.weight', `${dev} ${blkioWeightToIoWeight(d.weight)}`, `${rel}/weight`);
+    }
+    if (d.leafWeight !== undefined) b.warn(`${rel}/leafWeight`, 'ignored: cgroup v2 has no leaf weights');
+  });
+  const throttle = (list: typeof io.throttleReadBpsDevice, field: string, key: string) =>
+    list?.forEach((t, i) => b.push('io', 'io.max', `${devNum(b, t.major, t.minor, `blockIO/${field}/${i}`)} ${key}=${u64(t.rate)}`, `blockIO/${field}/${i}`));
+  throttle(io.throttleReadBpsDevice, 'throttleReadBpsDevice', 'rbps');
+  throttle(io.throttleWriteBpsDevice, 'throttleWriteBpsDevice', 'wbps');
+  throttle(io.throttleReadIOPSDevice, 'throttleReadIOPSDevice', 'riops');
+  throttle(io.throttleWriteIOPSDevice, 'throttleWriteIOPSDevice', 'wiops');
+}
+
+/** linux.resources.cpu, but cpus and mems (cpuset's, written after the device filter). */
+function v2Cpu(b: Builder, c: NonNullable<LinuxResources['cpu']>): void {
+  const quota = c.quota === undefined ? 0n : i64(c.quota);
+  const period = c.period === undefined ? 0n : u64(c.period);
+  if (c.idle !== undefined) b.push('cpu', 'cpu.idle', String(i64(c.idle)), 'cpu/idle');
+  if (c.shares !== undefined && c.shares !== 0) b.push('cpu', 'cpu.weight', String(cpuSharesToWeight(u64(c.shares))), 'cpu/shares');
+  // A burst above the current quota is refused until the new quota is in.
+  if (c.burst !== undefined) b.push('cpu', 'cpu.max.burst', String(u64(c.burst)), 'cpu/burst', { retryOnEinval: quota !== 0n });
+  if (quota !== 0n || period !== 0n) {
+    // cpu.max is "QUOTA PERIOD"; the kernel's default period is 100ms.
+    b.push('cpu', 'cpu.max', `${quota > 0n ? String(quota) : 'max'} ${period === 0n ? '100000' : String(period)}`, quota !== 0n ? 'cpu/quota' : 'cpu/period');
+  }
+  const rtMissing = 'ignored: this kernel has no realtime group scheduling in cgroup v2';
+  if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) {
+    b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', { ifMissing: 'warn', missing: rtMissing, retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0 });
+  }
+  if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) {
+    b.push('cpu', 'cpu.rt_runtime_us', String(i64(c.realtimeRuntime)), 'cpu/realtimeRuntime', { ifMissing: 'warn', missing: rtMissing });
+  }
 }
 
 /** Page sizes as the hugetlb files name them: "2MB", "1GB", "64KB". */

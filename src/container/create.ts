@@ -1,9 +1,9 @@
 // `create`: validate, plan, launch the init, run the runtime-side hooks,
 // release it, and record it. Any failure undoes everything it did: no
 // state directory, no process, no pid file is left behind.
-import { chmodSync, existsSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe, systemReason } from '../errors.js';
+import { HakoError, describe } from '../errors.js';
 import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
 import { buildPlan, PlanError, type Plan } from '../launch/plan.js';
@@ -29,12 +29,12 @@ import { rfc3339Nano } from '../time.js';
 import { OCI_VERSION } from '../spec/version.js';
 import { validateId } from './ids.js';
 import { procStat } from './proc.js';
+import { removePidFile, writePidFile } from './pid-file.js';
+import { killAndReap } from './reap.js';
 import { ociState } from './status.js';
 import { FIFO_FILE, Store, WriteError, type ContainerRecord } from './store.js';
 import { checkTerminal, connectConsoleSocket, connectPidfdSocket, requireHostTerminal } from './terminal.js';
 import type { RuntimeContext } from './context.js';
-
-export { OCI_VERSION };
 
 export interface CreateOptions {
   bundle?: string;
@@ -293,7 +293,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       }
     }
     if (rec.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', where(`after a failed create: ${w}`));
-    if (pidFileWritten && opts.pidFile) rmQuiet(opts.pidFile);
+    if (pidFileWritten && opts.pidFile) removePidFile(opts.pidFile);
     store.remove(id);
     // runtime.md#lifecycle: a failed create hook stops the container and the
     // lifecycle goes on at delete, whose poststop hooks still run.
@@ -361,66 +361,4 @@ async function runCreateHooks(session: InitSession, spec: Spec, rec: ContainerRe
     return JSON.stringify(st);
   };
   await session.go(inside(HOOK_STATUS.createContainer), inside(HOOK_STATUS.startContainer));
-}
-
-/**
- * The pid file: decimal, no newline (containerd rejects one), appears whole.
- * A failure leaves no temporary file and says which pid file and why, in
- * words ("is a directory"), not errno names. Its directory must exist: as
- * runc, hako makes none (a mistyped path fails instead of growing a tree).
- */
-export function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, String(pid));
-    renameSync(tmp, abs);
-  } catch (e) {
-    rmQuiet(tmp);
-    throw new Error(`pid file ${abs}: ${systemReason(e)}`);
-  }
-}
-
-function rmQuiet(p: string): void {
-  try {
-    unlinkSync(p);
-  } catch {
-    /* already gone */
-  }
-}
-
-/**
- * A process of ours (CLONE_PARENT) that waits on the sync socket, whose end
- * of file the caller has just given it: let it exit by itself for up to
- * `ms`, then kill it; reaped either way. Exiting by itself matters for an
- * exec'd process caught mid seccomp handover: it first reaps the helper it
- * forked, which a SIGKILL would orphan to the container's init (a process of
- * the container's that need not reap: a zombie there for good).
- */
-export function endAndReap(pid: number, ms: number): void {
-  const n = native();
-  let fd = -1;
-  try {
-    fd = n.pidfdOpen(pid);
-    n.poll(fd, n.constants.POLLIN, ms);
-  } catch {
-    /* gone already, or not ours to watch: the kill below settles it */
-  } finally {
-    if (fd >= 0) n.close(fd);
-  }
-  killAndReap(pid);
-}
-
-/** The init is our child (CLONE_PARENT): kill it and reap it so no zombie outlives create. */
-export function killAndReap(pid: number): void {
-  try {
-    native().kill(pid, 9);
-  } catch {
-    return;
-  }
-  try {
-    native().waitpid(pid, false);
-  } catch {
-    /* not our child (after a restart of the caller) */
-  }
 }

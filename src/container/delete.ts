@@ -11,7 +11,7 @@ import { runHooksAll } from '../hooks/run.js';
 import type { Spec } from '../spec/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import type { RuntimeContext } from './context.js';
-import { containerPids, onlyInitReachable, signalPid } from './kill.js';
+import { containerPids, onlyInitReachable, signalPid } from './pids.js';
 import { removeParents } from './cgroup-parents.js';
 import { unmountCreated } from './rootfs-mounts.js';
 import { containerCgroup, plannedCgroup, unitRecord } from './cgroup.js';

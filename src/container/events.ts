@@ -11,35 +11,26 @@
 //
 // Nothing is locked: events only reads, and must not keep `delete` or
 // `kill` waiting.
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { statsEventJson, toJson } from '../cgroups/stats.js';
-import { containerCgroup } from './cgroup.js';
+import { ownCgroup, withContainer } from './access.js';
 import type { RuntimeContext } from './context.js';
 import { statusOf } from './status.js';
-import { storeFor, type Store } from './store.js';
+import type { Store } from './store.js';
 
 /** How often the OOM counter and the container's status are checked while streaming (at most). */
 export const POLL_MS = 200;
 
 function openContainer(ctx: Pick<RuntimeContext, 'root'>, id: string, intervalMs: number): { store: Store; cg: CgroupManager } {
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   // runc checks the interval before anything else, even with --stats.
   if (!(intervalMs > 0)) throw new HakoError('duration interval must be greater than 0', 'usage');
-  const store = storeFor(ctx);
-  const rec = store.read(id);
-  if (!rec) throw notFound(id);
-  const status = statusOf(rec, store.dir(id));
   // runc's words.
-  if (status === 'stopped') throw new HakoError(`container with id ${id} is not running`, 'state');
-  let cg: CgroupManager | null;
-  try {
-    cg = containerCgroup(rec);
-  } catch (e) {
-    throw new HakoError(where(describe(e)));
-  }
-  if (!cg || !cg.exists()) throw new HakoError(where('the container has no cgroup of its own, so there are no statistics'), 'state');
-  return { store, cg };
+  const refuse = () => `container with id ${id} is not running`;
+  return withContainer(ctx, id, { lock: false, allow: ['creating', 'created', 'running', 'paused'], refuse }, (c) => ({
+    store: c.store,
+    cg: ownCgroup(c, 'the container has no cgroup of its own, so there are no statistics', (why) => why),
+  }));
 }
 
 function statsLine(id: string, cg: CgroupManager): string {

@@ -4,7 +4,7 @@
 // the caller's process.json) say, with the container's seccomp filter.
 // Returns the exit status the CLI should use.
 import { readFileSync, readlinkSync } from 'node:fs';
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe } from '../errors.js';
 import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
@@ -19,15 +19,17 @@ import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-c
 import { CgroupError } from '../cgroups/errors.js';
 import { rootlessByDefault } from './rootless.js';
 import type { RuntimeContext } from './context.js';
-import { endAndReap, killAndReap, writePidFile } from './create.js';
+import { writePidFile } from './pid-file.js';
+import { endAndReap, killAndReap } from './reap.js';
 
 /** How long a failed exec's process may take to exit on its end of file before it is killed. */
 const EXEC_END_MS = 2000;
 import { SignalForwarder } from './forward.js';
 import { isAlive } from './proc.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
-import { ociState, statusOf } from './status.js';
-import { storeFor, type ContainerRecord } from './store.js';
+import { ociState } from './status.js';
+import type { ContainerRecord } from './store.js';
+import { withContainer, type Opened } from './access.js';
 import { checkTerminal, requireHostTerminal, ConsoleProxy, connectConsoleSocket, connectPidfdSocket, PTY_DRAIN_MS, receiveMaster } from './terminal.js';
 
 export interface ExecOptions extends Omit<ExecFlags, 'args'> {
@@ -148,12 +150,12 @@ function openInit(rec: ContainerRecord): number {
 }
 
 /** runc's refusals by the container's state. */
-function checkStatus(status: ContainerStatus, opts: ExecOptions, where: (m: string) => string): void {
-  if (status === 'stopped') throw new HakoError('cannot exec in a stopped container', 'state');
+function execRefusal(status: ContainerStatus, where: (m: string) => string): string {
+  if (status === 'stopped') return 'cannot exec in a stopped container';
   // Paused only exists once hako manages cgroups; the check is runc's.
-  if (status === 'paused' && !opts.ignorePaused) throw new HakoError('cannot exec in a paused container (use --ignore-paused to override)', 'state');
+  if (status === 'paused') return 'cannot exec in a paused container (use --ignore-paused to override)';
   // Its mounts are not all there yet: nothing to join.
-  if (status === 'creating') throw new HakoError(where('cannot exec in a container that is still being created'), 'state');
+  return where('cannot exec in a container that is still being created');
 }
 
 /** The container's seccomp filter and the launcher's exec-mode plan; their errors are the config's. */
@@ -216,10 +218,14 @@ interface Launched {
  * terminal needs a console socket.
  */
 export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<Launched> {
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
   const subPaths = subCgroupArgs(opts.cgroup);
-  const store = storeFor(ctx);
-  const lock = store.lock(id);
+  const allow = opts.ignorePaused ? (['created', 'running', 'paused'] as const) : (['created', 'running'] as const);
+  return withContainer(ctx, id, { lock: true, allow, refuse: execRefusal }, (c) => launchIn(ctx, c, opts, subPaths));
+}
+
+/** launchExec on the container as found: locked, in a status exec runs in. */
+async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPaths: SubCgroupPaths | null): Promise<Launched> {
+  const { id, store, rec, status, where } = c;
   let pidfd = -1;
   let consoleFd = -1;
   let pidfdSockFd = -1;
@@ -230,11 +236,6 @@ export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOpti
   let pid = 0;
   let went = false;
   try {
-    const rec: ContainerRecord | null = store.read(id);
-    if (!rec) throw notFound(id);
-    const status = statusOf(rec, store.dir(id));
-    checkStatus(status, opts, where);
-
     const spec = store.readConfig(id);
     const proc = resolveProcess(spec, opts);
     const detach = opts.detach === true;
@@ -280,7 +281,7 @@ export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOpti
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen
     // until `resume`, which needs the lock, as runc's exec waits then too.
-    lock.release();
+    c.unlock();
     await session.goExec();
     went = true;
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -307,7 +308,6 @@ export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOpti
     closeCloneIntoFd(cgroupFd);
     handover?.close();
     session?.close();
-    lock.release();
   }
 }
 

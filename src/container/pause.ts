@@ -7,42 +7,22 @@
 // status reads exec.fifo before the freezer (a frozen created container
 // would still say `created`, and `start` could not run it). Neither podman
 // nor containerd pauses a created container.
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { containerCgroup } from './cgroup.js';
+import { ownCgroup, withContainer, type Opened } from './access.js';
 import type { RuntimeContext } from './context.js';
-import { statusOf, type Status } from './status.js';
-import { storeFor, type ContainerRecord } from './store.js';
+import type { Status } from './status.js';
 
-function withContainer(ctx: RuntimeContext, id: string, verb: string, fn: (rec: ContainerRecord, status: Status, cg: () => CgroupManager) => void): void {
-  const store = storeFor(ctx);
-  const lock = store.lock(id);
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  try {
-    const rec = store.read(id);
-    if (!rec) throw notFound(id);
-    const status = statusOf(rec, store.dir(id));
-    fn(rec, status, () => {
-      let cg: CgroupManager | null;
-      try {
-        cg = containerCgroup(rec);
-      } catch (e) {
-        throw new HakoError(where(`cannot ${verb}: ${describe(e)}`));
-      }
-      if (!cg || !cg.exists()) throw new HakoError(where(`cannot ${verb}: the container has no cgroup of its own`), 'state');
-      return cg;
-    });
-  } finally {
-    lock.release();
-  }
+/** The container's cgroup, which pause and resume need. */
+function manager(c: Opened, verb: string): CgroupManager {
+  return ownCgroup(c, `cannot ${verb}: the container has no cgroup of its own`, (why) => `cannot ${verb}: ${why}`);
 }
 
 export function pause(ctx: RuntimeContext, id: string): void {
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  withContainer(ctx, id, 'pause', (_rec, status, manager) => {
-    // runc's words (ErrNotRunning); podman and containerd match them.
-    if (status !== 'running') throw new HakoError(where(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`), 'state');
-    const cg = manager();
+  // runc's words (ErrNotRunning); podman and containerd match them.
+  const refuse = (status: Status, where: (m: string) => string) => where(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`);
+  withContainer(ctx, id, { lock: true, allow: ['running'], refuse }, (c) => {
+    const cg = manager(c, 'pause');
     try {
       cg.freeze();
     } catch (e) {
@@ -53,20 +33,18 @@ export function pause(ctx: RuntimeContext, id: string): void {
       } catch {
         /* report the freeze error */
       }
-      throw new HakoError(where(describe(e)));
+      throw new HakoError(c.where(describe(e)));
     }
   });
 }
 
 export function resume(ctx: RuntimeContext, id: string): void {
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  withContainer(ctx, id, 'resume', (_rec, status, manager) => {
-    if (status !== 'paused') throw new HakoError(where(`container not paused (it is ${status})`), 'state');
-    const cg = manager();
+  withContainer(ctx, id, { lock: true, allow: ['paused'], refuse: (status, where) => where(`container not paused (it is ${status})`) }, (c) => {
+    const cg = manager(c, 'resume');
     try {
       cg.thaw();
     } catch (e) {
-      throw new HakoError(where(describe(e)));
+      throw new HakoError(c.where(describe(e)));
     }
   });
 }

@@ -1,17 +1,14 @@
 // `ps`: the container's processes, as host pids (what containerd's shim
 // reads with --format json) or as the rows of ps(1) that belong to them.
 import { spawnSync } from 'node:child_process';
-import { HakoError, notFound } from '../errors.js';
+import { HakoError } from '../errors.js';
+import { withContainer } from './access.js';
 import type { RuntimeContext } from './context.js';
-import { containerPids } from './kill.js';
-import { storeFor } from './store.js';
+import { containerPids } from './pids.js';
 
-/** Host pids of the container's processes; empty once it has stopped. */
+/** Host pids of the container's processes; empty once it has stopped. Read-only: no lock. */
 export function processes(ctx: Pick<RuntimeContext, 'root'>, id: string): number[] {
-  const store = storeFor(ctx);
-  const rec = store.read(id);
-  if (!rec) throw notFound(id);
-  return containerPids(rec);
+  return withContainer(ctx, id, { lock: false }, ({ rec }) => containerPids(rec));
 }
 
 /** runc's JSON: Go's encoding of a nil slice when nothing runs. */

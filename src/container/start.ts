@@ -3,14 +3,15 @@
 // reason it could not run); then the poststart hooks.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe } from '../errors.js';
 import { runHooks } from '../hooks/run.js';
+import { withContainer } from './access.js';
 import type { RuntimeContext } from './context.js';
 import { killContainer } from './kill.js';
-import { ociState, statusOf } from './status.js';
+import { ociState, type Status } from './status.js';
 import { isAlive } from './proc.js';
 import { native } from '../native.js';
-import { FIFO_FILE, storeFor } from './store.js';
+import { FIFO_FILE } from './store.js';
 
 /**
  * Opens exec.fifo without blocking (a dead init would leave a blocking open
@@ -58,16 +59,9 @@ function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => s
 }
 
 export async function start(ctx: RuntimeContext, id: string): Promise<void> {
-  const store = storeFor(ctx);
-  const lock = store.lock(id);
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  try {
-    const rec = store.read(id);
-    if (!rec) throw notFound(id);
-    const dir = store.dir(id);
-    const status = statusOf(rec, dir);
-    if (status === 'stopped') throw new HakoError(where('cannot start a container that has stopped'), 'state');
-    if (status !== 'created') throw new HakoError(where(`cannot start an already ${status} container`), 'state');
+  const refuse = (status: Status, where: (m: string) => string) =>
+    where(status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`);
+  await withContainer(ctx, id, { lock: true, allow: ['created'], refuse }, async ({ store, rec, dir, where }) => {
     // Read before the init is released: a damaged config fails start with
     // the container still waiting, not after it runs.
     const spec = store.readConfig(id);
@@ -98,7 +92,5 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
         throw new HakoError(where(describe(e)));
       }
     }
-  } finally {
-    lock.release();
-  }
+  });
 }

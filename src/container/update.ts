@@ -26,15 +26,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CgroupError } from '../cgroups/errors.js';
-import { HakoError, describe, systemReason, notFound } from '../errors.js';
+import { HakoError, describe, systemReason } from '../errors.js';
 import { SpecError } from '../spec/errors.js';
 import { decodeUtf8, parseJson } from '../spec/json.js';
 import { validateResources } from '../spec/load.js';
 import type { LinuxBlockIO, LinuxResources, Spec } from '../spec/types.js';
-import { containerCgroup } from './cgroup.js';
+import { ownCgroup, requireStatus, withContainer } from './access.js';
 import type { RuntimeContext } from './context.js';
-import { statusOf } from './status.js';
-import { CONFIG_FILE, storeFor, writeAtomic } from './store.js';
+import { CONFIG_FILE, writeAtomic } from './store.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = 'stdin';
@@ -202,22 +201,15 @@ export interface UpdateOptions {
  * ctx.log.
  */
 export function update(ctx: RuntimeContext, id: string, request: LinuxResources | (() => LinuxResources), opts: UpdateOptions): void {
-  const store = storeFor(ctx);
-  const lock = store.lock(id);
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
-  try {
-    const rec = store.read(id);
-    if (!rec) throw notFound(id);
+  withContainer(ctx, id, { lock: true }, (c) => {
+    const { store, where } = c;
     // As runc: the container must exist before the document is read (so
     // `-r -` does not wait on stdin for nothing), the document must be
-    // right before the container's status matters.
+    // right before the container's status matters (so it is checked here,
+    // not by withContainer).
     const req = typeof request === 'function' ? request() : request;
-    const status = statusOf(rec, store.dir(id));
-    if (status === 'stopped' || status === 'creating') {
-      throw new HakoError(where(`container not running: a ${status} container cannot be updated`), 'state');
-    }
-    const cg = containerCgroup(rec);
-    if (!cg || !cg.exists()) throw new HakoError(where('the container has no cgroup of its own, so its resources cannot be updated'), 'state');
+    requireStatus(c, ['created', 'running', 'paused'], (status) => where(`container not running: a ${status} container cannot be updated`));
+    const cg = ownCgroup(c, 'the container has no cgroup of its own, so its resources cannot be updated');
 
     let spec: Spec;
     try {
@@ -255,7 +247,5 @@ export function update(ctx: RuntimeContext, id: string, request: LinuxResources 
       }
       throw new HakoError(where(`cannot record the new resources: ${describe(e)}`));
     }
-  } finally {
-    lock.release();
-  }
+  });
 }

@@ -185,24 +185,50 @@ export class Writer {
   }
 
   value(t: TypeNode, v: DBusValue): void {
-    const bad = (what: string): never => {
-      throw new DBusWireError(`cannot marshal ${describeValue(v)} as ${JSON.stringify(t.text)}: ${what}`);
-    };
-    const int = (min: number, max: number): number => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`expected an integer in ${min}..${max}`);
-      return v as number;
-    };
-    const big = (min: bigint, max: bigint): bigint => {
-      const n = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
-      if (typeof n !== 'bigint' || n < min || n > max) bad(`expected an integer in ${min}..${max}`);
-      return n as bigint;
-    };
-    const str = (): Buffer => {
-      if (typeof v !== 'string') bad('expected a string');
-      const b = Buffer.from(v as string, 'utf8');
-      if (b.includes(0)) bad('strings cannot contain NUL');
-      return b;
-    };
+    const c = checks(t, v);
+    switch (t.code) {
+      case 'y':
+      case 'b':
+      case 'n':
+      case 'q':
+      case 'i':
+      case 'u':
+      case 'h':
+      case 'x':
+      case 't':
+      case 'd':
+        this.fixedValue(t, v, c);
+        return;
+      case 's':
+      case 'o': {
+        const b = c.str();
+        if (t.code === 'o' && !OBJECT_PATH.test(v as string)) c.bad('not a valid object path');
+        this.u32(b.length);
+        this.bytes(b);
+        this.u8(0);
+        return;
+      }
+      case 'g': {
+        const b = c.str();
+        parseSignature(v as string);
+        this.u8(b.length);
+        this.bytes(b);
+        this.u8(0);
+        return;
+      }
+      case 'v':
+      case 'a':
+      case '(':
+      case '{':
+        this.containerValue(t, v, c.bad);
+        return;
+      default:
+        c.bad('unknown type');
+    }
+  }
+
+  /** The fixed-size types: integers, booleans, doubles. */
+  private fixedValue(t: TypeNode, v: DBusValue, { bad, int, big }: ValueChecks): void {
     switch (t.code) {
       case 'y':
         this.u8(int(0, 255));
@@ -248,23 +274,12 @@ export class Writer {
         this.buf.writeDoubleLE(v as number, this.len);
         this.len += 8;
         return;
-      case 's':
-      case 'o': {
-        const b = str();
-        if (t.code === 'o' && !OBJECT_PATH.test(v as string)) bad('not a valid object path');
-        this.u32(b.length);
-        this.bytes(b);
-        this.u8(0);
-        return;
-      }
-      case 'g': {
-        const b = str();
-        parseSignature(v as string);
-        this.u8(b.length);
-        this.bytes(b);
-        this.u8(0);
-        return;
-      }
+    }
+  }
+
+  /** Variants, arrays, structs and dict entries. */
+  private containerValue(t: TypeNode, v: DBusValue, bad: (what: string) => never): void {
+    switch (t.code) {
       case 'v': {
         if (!(v instanceof Variant)) bad('expected a Variant');
         const vv = v as Variant;
@@ -293,10 +308,38 @@ export class Writer {
         t.children.forEach((c, i) => this.value(c, (v as DBusValue[])[i]!));
         return;
       }
-      default:
-        bad('unknown type');
     }
   }
+}
+
+interface ValueChecks {
+  bad: (what: string) => never;
+  int: (min: number, max: number) => number;
+  big: (min: bigint, max: bigint) => bigint;
+  str: () => Buffer;
+}
+
+/** The checks of `v` against `t`, each failing with one error naming both. */
+function checks(t: TypeNode, v: DBusValue): ValueChecks {
+  const bad = (what: string): never => {
+    throw new DBusWireError(`cannot marshal ${describeValue(v)} as ${JSON.stringify(t.text)}: ${what}`);
+  };
+  const int = (min: number, max: number): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`expected an integer in ${min}..${max}`);
+    return v as number;
+  };
+  const big = (min: bigint, max: bigint): bigint => {
+    const n = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+    if (typeof n !== 'bigint' || n < min || n > max) bad(`expected an integer in ${min}..${max}`);
+    return n as bigint;
+  };
+  const str = (): Buffer => {
+    if (typeof v !== 'string') bad('expected a string');
+    const b = Buffer.from(v as string, 'utf8');
+    if (b.includes(0)) bad('strings cannot contain NUL');
+    return b;
+  };
+  return { bad, int, big, str };
 }
 
 function describeValue(v: unknown): string {

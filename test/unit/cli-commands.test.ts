@@ -1,15 +1,9 @@
 // The command table (src/cli/commands/index.ts): one file per command,
-// each with its own help, and src/cli kept in small functions.
+// each with its own help. (function-length.test.ts keeps src/ in small functions.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import ts from 'typescript';
 import { COMMANDS } from '../../src/cli/args.js';
 import { commandHelp } from '../../src/cli/help.js';
-import { REPO } from '../helpers.js';
-
-const CLI = path.join(REPO, 'src/cli');
 
 // runc's command set plus help; init is runc's internal step (hidden here).
 const RUNC_COMMANDS = [
@@ -50,29 +44,6 @@ test('checkpoint and restore refuse the --help probe; others print help', () => 
   for (const c of COMMANDS) {
     assert.is(c.onHelpFlag !== undefined, c.name === 'checkpoint' || c.name === 'restore', c.name);
   }
-});
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-  );
-}
-
-test('no function in src/cli is over 100 lines', () => {
-  const long: string[] = [];
-  for (const file of tsFiles(CLI)) {
-    const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-    const visit = (node: ts.Node): void => {
-      if (ts.isFunctionLike(node) && 'body' in node && node.body !== undefined) {
-        const first = src.getLineAndCharacterOfPosition(node.getStart(src)).line;
-        const last = src.getLineAndCharacterOfPosition(node.getEnd()).line;
-        if (last - first + 1 > 100) long.push(`${path.relative(REPO, file)}:${first + 1} (${last - first + 1} lines)`);
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(src);
-  }
-  assert.equal(long, []);
 });
 
 test.run();

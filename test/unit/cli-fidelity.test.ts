@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:f
 import path from 'node:path';
 import { parseArgs, UsageError } from '../../src/cli/args.js';
 import { leaveDeletedCwd, relativePathFlags } from '../../src/cli/cwd.js';
-import { writePidFile } from '../../src/container/create.js';
+import { writePidFile } from '../../src/container/pid-file.js';
 import { requireHostTerminal } from '../../src/container/terminal.js';
 import { HakoError } from '../../src/errors.js';
 import { Logger } from '../../src/log.js';
