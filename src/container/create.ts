@@ -242,8 +242,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     rec.initStartTime = procStat(session.pid)?.startTime ?? '';
     // The init exists: recorded at once (still "creating"), so that should
     // this create die, delete can tell the init by its start time and stop
-    // it even without a cgroup.
-    store.write(rec);
+    // it even without a cgroup. Interim: the write below replaces it.
+    store.write(rec, { interim: true });
     // The init waits for MSG_GO before it runs anything of the container's:
     // joining the cgroup now is before any container code. Under systemd
     // this is when the unit is made (around this pid) and limited.
