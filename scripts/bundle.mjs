@@ -83,7 +83,9 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   // with the baseline JIT cost more than it saved: about 1.5 ms of CPU and
   // 100 page faults per command, 7 ms per create (bench/README.md). The
   // long-lived modes (a foreground run or exec forwarding output, events)
-  // spend their time in system calls, not in JavaScript.
+  // spend their time in system calls, not in JavaScript. bin/hako (the
+  // entry) turns the JIT off altogether (src/cli/entry.c); this is for the
+  // engine started some other way.
   const jit = ['--compile-jit-policy=1000'];
   execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, ...jit, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
