@@ -9,6 +9,7 @@
 // temporary directory, which is removed at the end with every container
 // created (delete --force; inits reaped: this process is the subreaper).
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +56,8 @@ interface Options {
   rssRounds: number;
   out: string | null;
   bundle: string;
+  /** The --root directories on the disk under /tmp rather than on a tmpfs of their own. */
+  stateOnDisk: boolean;
 }
 
 const ALL = ['engine', 'lifecycle', 'run', 'exec', 'throughput', 'population', 'rss', 'memlimit'] as const;
@@ -62,7 +65,7 @@ const ALL = ['engine', 'lifecycle', 'run', 'exec', 'throughput', 'population', '
 function usage(): never {
   console.error(`usage: node out/bench/main.js [--runtimes "A B"] [--only ${ALL.join(',')}]
        [--quick] [--iterations N] [--population N] [--population-budget SECONDS]
-       [--rounds N] [--concurrency N] [--out FILE]
+       [--rounds N] [--concurrency N] [--out FILE] [--state-on-disk]
 (RUNTIMES in the environment works like --runtimes)`);
   process.exit(2);
 }
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]): Options {
     rssRounds: 5,
     out: null,
     bundle: path.join(REPO, 'bundles/busybox'),
+    stateOnDisk: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -121,6 +125,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--bundle':
         o.bundle = path.resolve(val());
+        break;
+      case '--state-on-disk':
+        o.stateOnDisk = true;
         break;
       case '--quick':
         o.iterations = 5;
@@ -863,6 +870,14 @@ function report(rts: Runtime[], o: Options): string {
 
 // ------------------------------------------------------------ main
 
+/** A tmpfs for the runtimes' --root directories, at <tmp>/state. */
+function mountStateFs(tmp: string): string {
+  const dir = path.join(tmp, 'state');
+  mkdirSync(dir);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=0700,size=256m', 'hako-bench-state', dir]);
+  return dir;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) {
@@ -878,14 +893,23 @@ async function main(): Promise<void> {
   const scratch = path.join(tmp, 'scratch');
   mkdirSync(scratch);
   setScratch(scratch);
+  // The --root directories on a tmpfs, as /run (the runtimes' default
+  // roots) is on a real host: on a disk the state files' fsyncs and renames
+  // wait for the journal, which measures the disk (tens of ms on a busy
+  // one), not the runtime. --state-on-disk measures that instead.
+  const stateFs = o.stateOnDisk ? null : mountStateFs(tmp);
   const rts: Runtime[] = [];
   let interrupted = false;
+  const removeTmp = (): void => {
+    if (stateFs) execFileSync('umount', [stateFs]);
+    rmSync(tmp, { recursive: true, force: true });
+  };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
     log(`${sig}: cleaning up`);
     void cleanupAll(rts).finally(() => {
-      rmSync(tmp, { recursive: true, force: true });
+      removeTmp();
       process.exit(130);
     });
   };
@@ -894,7 +918,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     const taken = new Set<string>();
-    for (const bin of o.runtimes) rts.push(await makeRuntime(bin, tmp, taken, o.bundle));
+    for (const bin of o.runtimes) rts.push(await makeRuntime(bin, tmp, taken, o.bundle, stateFs ?? undefined));
     for (const rt of rts) log(`${rt.name}: ${rt.bin} (${rt.version})`);
     const base = loadConfig(o.bundle);
     const bundles = new Map<Runtime, Record<string, string>>();
@@ -926,7 +950,7 @@ async function main(): Promise<void> {
       // A state dir left behind means a runtime did not clean up after delete.
       if (existsSync(rt.root) && readdirSync(rt.root).length) log(`${rt.name}: --root not empty after cleanup: ${readdirSync(rt.root).join(' ')}`);
     }
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
   }
   const text = report(rts, o);
   const date = new Date();
@@ -946,6 +970,7 @@ async function main(): Promise<void> {
   const m = machine();
   console.log(`# ${date.toISOString()} on ${m.cpu as string}, ${m.cores as number} cores, ${m.memTotalMiB as number} MiB, Linux ${m.kernel as string}, cgroup ${m.cgroup as string}, node ${process.version}`);
   for (const rt of rts) console.log(`# ${rt.name}: ${rt.bin}: ${rt.version}`);
+  console.log(`# --root directories ${o.stateOnDisk ? 'on the disk (--state-on-disk)' : 'on a tmpfs, as /run'}`);
   console.log(text);
   console.log(`\n(${doc.seconds} s; JSON: ${path.relative(process.cwd(), out) || out})`);
 }

@@ -26,12 +26,14 @@ export function loadConfig(bundle: string): Config {
   return JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Config;
 }
 
-export async function makeRuntime(bin: string, base: string, taken: Set<string>, srcBundle: string): Promise<Runtime> {
+/** `stateBase`: where the --root goes (the benchmark's tmpfs); else in the runtime's directory. */
+export async function makeRuntime(bin: string, base: string, taken: Set<string>, srcBundle: string, stateBase?: string): Promise<Runtime> {
   let name = path.basename(bin);
   for (let i = 2; taken.has(name); i++) name = `${path.basename(bin)}#${i}`;
   taken.add(name);
-  const dir = path.join(base, name.replace(/[^A-Za-z0-9._-]/g, '_'));
-  const root = path.join(dir, 'state');
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  const dir = path.join(base, safe);
+  const root = stateBase ? path.join(stateBase, safe) : path.join(dir, 'state');
   const rootfs = path.join(dir, 'rootfs');
   mkdirSync(dir, { recursive: true });
   cpSync(path.join(srcBundle, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });

@@ -77,7 +77,17 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   // shim) at start, and either could set HAKO_ADDON or preload a script:
   // code run as root, chosen by whoever writes that directory.
   const noAutoload = ['--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json'];
-  execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
+  // --compile-jit-policy: JavaScriptCore's tier-up thresholds times 1000.
+  // A hako command runs each function a few times and exits; compiling the
+  // busier ones (the argument parser, Bun's node:fs set-up, the validator)
+  // with the baseline JIT cost more than it saved: about 1.5 ms of CPU and
+  // 100 page faults per command, 7 ms per create (bench/README.md). The
+  // long-lived modes (a foreground run or exec forwarding output, events)
+  // spend their time in system calls, not in JavaScript. bin/hako (the
+  // entry) turns the JIT off altogether (src/cli/entry.c); this is for the
+  // engine started some other way.
+  const jit = ['--compile-jit-policy=1000'];
+  execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, ...jit, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   // The executable is bin/hako-engine; bin/hako is a small C program that

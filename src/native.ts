@@ -4,12 +4,14 @@
 //
 // The addon is loaded on first use only: `hako state`, `list`, `spec` and
 // `--version` never need it, and dlopen-ing a shared object linked against
-// libseccomp is a measurable part of their startup.
+// libseccomp is a measurable part of their startup. It is loaded with
+// process.dlopen, not require: Bun's require resolves the path through its
+// module resolver, which reads every directory from / down to the addon's
+// and the executable's (about 1 ms and 1.5 MiB of every command that locks
+// a container), and node:module and node:url cost their own loading.
 
 import { existsSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddonCompiled, CompiledInput } from './seccomp/compile.js';
 
 export type FlockOp = 'sh' | 'ex' | 'un';
@@ -300,7 +302,8 @@ declare const __HAKO_RELEASE_DIR__: string | undefined;
 function* candidates(file: string): Generator<string> {
   if (typeof __HAKO_RELEASE_DIR__ === 'string') yield resolve(__HAKO_RELEASE_DIR__, file);
   const url = import.meta.url;
-  if (url.startsWith('file:')) for (const d of BUILD_DIRS) yield fileURLToPath(new URL(d + file, url));
+  // A file: URL's path, percent-decoded (what fileURLToPath gives on Linux).
+  if (url.startsWith('file:')) for (const d of BUILD_DIRS) yield decodeURIComponent(new URL(d + file, url).pathname);
   yield resolve(dirname(realpathSync(process.execPath)), '../build/Release', file);
 }
 
@@ -332,8 +335,9 @@ let loaded: Native | undefined;
 /** The addon, loaded on the first call. */
 export function native(): Native {
   if (loaded === undefined) {
-    const require = createRequire(import.meta.url);
-    loaded = require(addonPath()) as Native;
+    const m = { exports: {} as Native };
+    process.dlopen(m, addonPath());
+    loaded = m.exports;
   }
   return loaded;
 }

@@ -19,6 +19,15 @@
  * -ffreestanding -fno-stack-protector (no TLS, so no stack canary) and
  * without loop-to-memcpy rewriting (no memcpy to call).
  *
+ * It also starts the engine without JavaScriptCore's JIT
+ * (BUN_JSC_useJIT=0, unless the caller's environment sets BUN_JSC_useJIT
+ * itself): a hako command runs its code a few times and exits, and setting
+ * up the JIT's executable memory cost more than it saved, about 1-2 ms of
+ * CPU and 2 MiB of peak RSS per command (bench/README.md). hako removes the
+ * variable from its environment at start (src/cli/main.ts), so nothing it
+ * runs inherits it. No JIT also means no writable code pages in a process
+ * that runs as root.
+ *
  * The engine is found where it was built (a copy of bin/hako elsewhere, as
  * src/native.ts finds build/Release), else next to this program's real path
  * (a checkout moved whole).
@@ -29,6 +38,7 @@
 
 #define ENGINE_NAME "hako-engine"
 #define MARK "HAKO_CWD_DELETED="
+#define JIT_VAR "BUN_JSC_useJIT="
 #define AT_FDCWD (-100)
 #define ENOENT 2
 #define BUF 4096
@@ -93,21 +103,25 @@ __attribute__((used, noreturn)) void entry(long *sp) {
   char buf[BUF];
 
   unsigned long n = 0;
-  while (envp[n]) n++;
-  /* Room for the environment, the mark and the end. */
-  char *env[n + 2];
-  if (sys4(NR_getcwd, (long)buf, BUF, 0, 0) == -ENOENT) {
+  int jit_set = 0;
+  for (; envp[n]; n++)
+    if (starts_with(envp[n], JIT_VAR)) jit_set = 1;
+  /* Room for the environment, the mark, the JIT setting and the end. */
+  char *env[n + 3];
+  unsigned long k = 0;
+  int cwd_gone = sys4(NR_getcwd, (long)buf, BUF, 0, 0) == -ENOENT;
+  if (cwd_gone) {
     if (sys4(NR_chdir, (long)"/", 0, 0, 0) != 0) {
       say("hako: the working directory was deleted and / is unusable\n");
       sys4(NR_exit_group, 1, 0, 0, 0);
     }
-    unsigned long k = 0;
     env[k++] = MARK "1";
-    for (unsigned long i = 0; i < n; i++)
-      if (!starts_with(envp[i], MARK)) env[k++] = envp[i];
-    env[k] = 0;
-    envp = env;
   }
+  if (!jit_set) env[k++] = JIT_VAR "0";
+  for (unsigned long i = 0; i < n; i++)
+    if (!cwd_gone || !starts_with(envp[i], MARK)) env[k++] = envp[i];
+  env[k] = 0;
+  envp = env;
 
   run(HAKO_ENGINE_PATH, argv, envp);
   long got = sys4(NR_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)buf, BUF - 1);

@@ -102,6 +102,10 @@ async function main(argv: string[]): Promise<number> {
 // A handler, unlike SIG_IGN, is not inherited by the launcher or hooks.
 process.on('SIGPIPE', () => {});
 
+// The engine's JIT setting from the entry (src/cli/entry.c): read by the
+// engine at its start, and nobody else's business (ps, newuidmap).
+delete process.env.BUN_JSC_useJIT;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -339,8 +339,8 @@ function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, ses
   rec.initStartTime = procStat(session.pid)?.startTime ?? '';
   // Recorded at once (still "creating"), so that should this create die,
   // delete can tell the init by its start time and stop it even without a
-  // cgroup.
-  store.write(rec);
+  // cgroup. Interim: the write after the hooks replaces it.
+  store.write(rec, { interim: true });
   // The init waits for MSG_GO before it runs anything of the container's:
   // joining the cgroup now is before any container code. Under systemd
   // this is when the unit is made (around this pid) and limited.

@@ -3,9 +3,22 @@
 // foreground `run`/`exec` with a terminal instead gets the master over a
 // socket pair of its own and proxies it to the user's terminal, as runc does.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import tty from 'node:tty';
 import { HakoError, describe } from '../errors.js';
 import { native } from '../native.js';
+
+/**
+ * isatty(3), which is tcgetattr succeeding. Not node:tty's: loading that
+ * module costs every create, run and exec about 0.5 ms of CPU and 1.6 MiB
+ * (bench/README.md), and create needs it only with a terminal.
+ */
+function isatty(fd: number): boolean {
+  try {
+    native().getTermios(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * runc's checkTerminal: a detached process with a terminal needs someone to
@@ -27,7 +40,7 @@ export type HostTerminalProbe = () => string | undefined;
  * words ("open /dev/tty: no such device or address").
  */
 export const probeHostTerminal: HostTerminalProbe = () => {
-  if (tty.isatty(0) || tty.isatty(1) || tty.isatty(2)) return undefined;
+  if (isatty(0) || isatty(1) || isatty(2)) return undefined;
   try {
     // Non-blocking: a serial line without carrier would hold the open.
     closeSync(openSync('/dev/tty', constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOCTTY));
@@ -99,8 +112,8 @@ export class ConsoleProxy {
 
   constructor(private readonly fd: number) {
     const n = native();
-    if (tty.isatty(0)) this.saved = n.makeRaw(0);
-    if (tty.isatty(0) || tty.isatty(1)) {
+    if (isatty(0)) this.saved = n.makeRaw(0);
+    if (isatty(0) || isatty(1)) {
       this.resize();
       process.on('SIGWINCH', this.onWinch);
     }

@@ -106,6 +106,40 @@ t('process.terminal without a terminal: run and exec -t fail at once with runc\'
   }
 });
 
+/** The environments execve gave the entry and the engine (strace), in order. */
+function execEnvs(args: string[], extraEnv: string[]): string[][] {
+  const log = path.join(env.dir, `${uniqueId('execve')}.strace`);
+  const r = runCaptured(['env', ...extraEnv, 'strace', '-f', '-qq', '-e', 'trace=execve', '-v', '-s', '256', '-o', log, HAKO, '--root', env.root, ...args], env.dir, 60_000);
+  assert.is(r.status, 0, r.stderr);
+  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => / execve\("/.test(l) && !/ENOENT/.test(l));
+  rmSync(log, { force: true });
+  return lines.map((l) => [...(/\[([^\]]*)\]\) = 0$/.exec(l.replace(/ \/\* \d+ vars \*\//, ''))?.[1] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!));
+}
+
+t('the entry starts the engine without the JIT unless the caller says otherwise; nothing hako runs inherits the setting', () => {
+  const [entry, engine] = execEnvs(['--version'], []);
+  assert.ok(entry && engine, 'the entry execs the engine');
+  assert.is(entry!.filter((e) => e.startsWith('BUN_JSC_useJIT=')).length, 0);
+  assert.equal(engine!.filter((e) => e.startsWith('BUN_JSC_useJIT=')), ['BUN_JSC_useJIT=0']);
+  const [, engine1] = execEnvs(['--version'], ['BUN_JSC_useJIT=1']);
+  assert.equal(engine1!.filter((e) => e.startsWith('BUN_JSC_useJIT=')), ['BUN_JSC_useJIT=1'], "the caller's own setting, once");
+
+  // `ps` is run with hako's own environment: a stand-in on PATH records it.
+  const { id } = running();
+  try {
+    const bin = mkdtempSync(path.join(env.dir, 'psbin-'));
+    const seen = path.join(bin, 'env.txt');
+    writeFileSync(path.join(bin, 'ps'), `#!/bin/sh\nenv > '${seen}'\necho 'UID PID PPID C STIME TTY TIME CMD'\n`, { mode: 0o755 });
+    const r = runCaptured(['env', `PATH=${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HAKO, '--root', env.root, 'ps', id], env.dir, 60_000);
+    assert.is(r.status, 0, r.stderr);
+    const got = readFileSync(seen, 'utf8');
+    assert.ok(/^PATH=/m.test(got), 'the stand-in ran with an environment');
+    assert.not.match(got, /^BUN_JSC_useJIT=/m);
+  } finally {
+    env.hako(['delete', '--force', id]);
+  }
+});
+
 /** hako started in a directory deleted just before (sh can rmdir its own cwd). */
 function fromDeletedDir(args: string[]): Result {
   const d = mkdtempSync(path.join(env.dir, 'gone-'));
