@@ -118,8 +118,16 @@ __attribute__((used, noreturn)) void entry(long *sp) {
     env[k++] = MARK "1";
   }
   if (!jit_set) env[k++] = JIT_VAR "0";
-  for (unsigned long i = 0; i < n; i++)
-    if (!cwd_gone || !starts_with(envp[i], MARK)) env[k++] = envp[i];
+  for (unsigned long i = 0; i < n; i++) {
+    if (cwd_gone && starts_with(envp[i], MARK)) continue;
+    /* The engine reads BUN_* variables as options of its own: BUN_OPTIONS
+     * takes --preload (code of anyone's choosing run in a root process,
+     * like LD_PRELOAD), BUN_INSPECT opens a debugger. A runtime does what
+     * its command line says, whatever its caller's environment: none of
+     * them reach the engine but the JIT setting above. */
+    if (starts_with(envp[i], "BUN_") && !starts_with(envp[i], JIT_VAR)) continue;
+    env[k++] = envp[i];
+  }
   env[k] = 0;
   envp = env;
 

@@ -140,6 +140,22 @@ t('the entry starts the engine without the JIT unless the caller says otherwise;
   }
 });
 
+t("the engine's own BUN_* options from the caller's environment do not reach it (BUN_OPTIONS=--preload would run any code as root)", () => {
+  const dir = mkdtempSync(path.join(env.dir, 'preload-'));
+  const canary = path.join(dir, 'canary');
+  const preload = path.join(dir, 'preload.js');
+  writeFileSync(preload, `require('node:fs').writeFileSync(${JSON.stringify(canary)}, 'ran');\n`);
+  const [, engine] = execEnvs(['--version'], [`BUN_OPTIONS=--preload ${preload}`, 'BUN_INSPECT=ws://127.0.0.1:1/x']);
+  assert.equal(engine!.filter((e) => e.startsWith('BUN_')), ['BUN_JSC_useJIT=0']);
+  const r = runCaptured(['env', `BUN_OPTIONS=--preload ${preload}`, HAKO, '--version'], env.dir, 60_000);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(existsSync(canary), false, 'the preload ran');
+  // The control: the engine run directly honours it.
+  const c = runCaptured(['env', `BUN_OPTIONS=--preload ${preload}`, `${HAKO}-engine`, '--version'], env.dir, 60_000);
+  assert.is(c.status, 0, c.stderr);
+  assert.is(existsSync(canary), true, 'the control: the engine itself takes BUN_OPTIONS');
+});
+
 /** hako started in a directory deleted just before (sh can rmdir its own cwd). */
 function fromDeletedDir(args: string[]): Result {
   const d = mkdtempSync(path.join(env.dir, 'gone-'));
