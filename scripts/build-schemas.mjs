@@ -211,7 +211,7 @@ for (const { name, type, fragments, nulls } of TARGETS) {
 
   const types = [type, ...Object.values(fragments)];
   let dts = `// ${banner(name)}\n`;
-  dts += `import type { SchemaValidator } from '../errors.js';\n`;
+  dts += `import type { SchemaValidator } from '../spec-error.js';\n`;
   dts += `import type { ${types.join(', ')} } from './${name}.js';\n\n`;
   dts += `export declare const validate${type}: SchemaValidator<${type}>;\n`;
   for (const [fn, def] of Object.entries(fragments)) dts += `export declare const ${fn}: SchemaValidator<${def}>;\n`;

@@ -20,6 +20,59 @@ export class HakoError extends Error {
   }
 }
 
+/**
+ * An error from code that does not know which container (or which command)
+ * it is about: the plan, the cgroup managers, the launcher, hooks, the
+ * state store. It carries its kind; the operation that called it places it
+ * with {@link toHakoError}, which is the one translation point.
+ */
+export class InnerError extends HakoError {
+  constructor(message: string, kind: ErrorKind = 'system') {
+    super(message, kind);
+    this.name = 'InnerError';
+  }
+}
+
+/** How {@link toHakoError} classifies. */
+export interface Classify {
+  /** Replaces the kind an inner error carries, where the caller knows better (exec --cgroup: the caller's argument). Not applied to other errors. */
+  kind?: ErrorKind;
+  /** The kind of anything thrown that is not a HakoError (default 'system'). */
+  fallback?: ErrorKind;
+}
+
+/**
+ * Anything thrown, as the HakoError a user is shown. A HakoError already
+ * placed passes unchanged; an {@link InnerError} gets `prefix` (usually the
+ * container, "container "x": ") and keeps its kind; anything else is
+ * described in one line ({@link describe}) and prefixed.
+ */
+export function toHakoError(e: unknown, prefix: (m: string) => string = (m) => m, classify: Classify = {}): HakoError {
+  if (e instanceof InnerError) return new HakoError(prefix(e.message), classify.kind ?? e.kind, e.exitCode);
+  if (e instanceof HakoError) return e;
+  return new HakoError(prefix(describe(e)), classify.fallback ?? 'system');
+}
+
+/** The prefix that names a container in a message: `container "x": <message>`. */
+export function inContainer(id: string): (m: string) => string {
+  return (m) => `container ${JSON.stringify(id)}: ${m}`;
+}
+
+/**
+ * The one way to say where in an input document a problem is:
+ * `<file>: <pointer>: <reason>`, or `<file>: <reason>` for the document as
+ * a whole (pointer ""). `file` is the document as the user knows it
+ * ("config.json", "process.json", "--resources"); `pointer` a JSON pointer.
+ */
+export function atLocation(file: string, pointer: string, reason: string): string {
+  return pointer === '' ? `${file}: ${reason}` : `${file}: ${pointer}: ${reason}`;
+}
+
+/** JSON pointer escaping of one reference token (RFC 6901). */
+export function pointerToken(key: string | number): string {
+  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
 export function notFound(id: string): HakoError {
   // Clients match "does not exist" (podman, containerd): keep the words.
   return new HakoError(`container ${JSON.stringify(id)} does not exist`, 'not-found');

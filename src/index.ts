@@ -47,7 +47,7 @@ export { buildPlan, type Plan, type PlanOptions } from './launch/plan.js';
 
 import type { RuntimeContext } from './container/context.js';
 import { DEFAULT_ROOT } from './container/store.js';
-import { defaultRoot, identity } from './container/rootless.js';
+import { defaultRoot, identity } from './container/rootless-identity.js';
 
 /**
  * A context with defaults: state under /run/hako (an unprivileged user's

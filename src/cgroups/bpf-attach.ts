@@ -6,7 +6,7 @@
 // wider than either rule set during the swap.
 import { native, isNativeError } from '../native.js';
 import { DEVICE_FILTER_LICENSE } from './devices-bpf.js';
-import { CgroupError } from './errors.js';
+import { CgroupError } from './cgroup-error.js';
 
 export interface DeviceFilterAttacher {
   /** Makes `program` the only device filter hako has on the cgroup `dir`. */

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { nativeDeviceFilterAttacher, type DeviceFilterAttacher } from './bpf-attach.js';
-import { CgroupError, errnoCode, errnoText } from './errors.js';
+import { CgroupError, errnoCode, errnoText } from './cgroup-error.js';
 import { hostFs, type CgroupFs } from './fs.js';
 import { hugePageSizesFrom, parseUint, type Reader } from './stats.js';
 import type { CgroupManager } from './manager.js';

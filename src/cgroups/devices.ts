@@ -18,7 +18,7 @@
 //    runc (which always appends its default device rules; see
 //    runcDefaultDeviceRules).
 import type { LinuxDeviceCgroup } from '../spec/types.js';
-import { CgroupError, settingError } from './errors.js';
+import { CgroupError, settingError } from './cgroup-error.js';
 
 export type DeviceType = 'a' | 'c' | 'b';
 
@@ -115,8 +115,8 @@ export class DeviceEmulator {
     return this.defaultAllow && this.exceptions.size === 0;
   }
 
-  /** @param where names the rule in errors (`config.json: /linux/resources/devices/3`). */
-  apply(rule: DeviceRule, where = 'device rule'): void {
+  /** @param location names the rule in errors (`config.json: /linux/resources/devices/3`). */
+  apply(rule: DeviceRule, location = 'device rule'): void {
     if (rule.type === 'a') {
       this.defaultAllow = rule.allow;
       this.exceptions.clear();
@@ -136,7 +136,7 @@ export class DeviceEmulator {
       const w = this.exceptions.get(key(rule.type, mj, mn));
       if (w && (w.access & rule.access) !== 0) {
         throw new CgroupError(
-          `${where}: ${rule.allow ? 'allowing' : 'denying'} ${ruleString(rule)} cannot take effect: an earlier rule ${rule.allow ? 'denies' : 'allows'} ${ruleString(w)}, and the device cgroup cannot punch a hole in a wildcard rule`,
+          `${location}: ${rule.allow ? 'allowing' : 'denying'} ${ruleString(rule)} cannot take effect: an earlier rule ${rule.allow ? 'denies' : 'allows'} ${ruleString(w)}, and the device cgroup cannot punch a hole in a wildcard rule`,
         );
       }
     }

@@ -15,7 +15,7 @@
 // share is in common.ts.
 import type { LinuxResources } from '../spec/types.js';
 import type { ManagerDeps } from './common.js';
-import { CgroupError } from './errors.js';
+import { CgroupError } from './cgroup-error.js';
 import type { CgroupLayout, Hierarchy } from './host.js';
 import { HybridManager } from './hybrid.js';
 import { cgroupDir, type CgroupPath } from './path.js';

@@ -21,7 +21,7 @@
 // getting a directory named "system.slice:docker:abc". (The systemd
 // driver's own paths are in systemd-unit.ts.)
 import path from 'node:path';
-import { settingError } from './errors.js';
+import { settingError } from './cgroup-error.js';
 import { selfPath, type CgroupLayout, type Hierarchy } from './host.js';
 
 export interface CgroupPath {

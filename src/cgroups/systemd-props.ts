@@ -23,7 +23,7 @@ import type { SystemdUnitPath } from './systemd-unit.js';
 import { v1Writes } from './v1-resources.js';
 import { v2Writes, type V2Facts } from './v2-resources.js';
 import { Variant } from '../dbus/wire.js';
-import { settingError } from './errors.js';
+import { settingError } from './cgroup-error.js';
 import type { CgroupWrite, TranslateOptions } from './writes.js';
 
 const INFINITY = (1n << 64n) - 1n; // systemd's USEC_INFINITY / CGROUP_LIMIT_MAX

@@ -16,7 +16,7 @@
 // Unit names keep to systemd's alphabet (letters, digits, ":-_.\") and
 // 255 bytes; anything else is refused here, naming the JSON path, rather
 // than by systemd at create.
-import { settingError } from './errors.js';
+import { settingError } from './cgroup-error.js';
 
 export interface SystemdUnitPath {
   /** The parent slice unit: "system.slice". */

@@ -21,7 +21,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { LinuxResources } from '../spec/types.js';
 import { DBusConnectionError, DBusError, Systemd1, prop, type Property, type SystemdClient } from '../dbus/systemd1.js';
-import { CgroupError } from './errors.js';
+import { CgroupError } from './cgroup-error.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseProcCgroup } from './host.js';
 import type { CgroupStats } from './stats.js';

@@ -3,7 +3,7 @@
 // freezer controller for pause and kill --all.
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
-import { CgroupError, errnoCode, errnoText } from './errors.js';
+import { CgroupError, errnoCode, errnoText } from './cgroup-error.js';
 import { deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, type Deps, type ManagerDeps, type Target } from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v1Stats, type CgroupStats, type V1StatDirs } from './stats.js';

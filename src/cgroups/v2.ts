@@ -4,7 +4,7 @@
 // hybrid host (hybrid.ts), where it enables only what a setting needs.
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
-import { CgroupError, errnoCode, errnoText } from './errors.js';
+import { CgroupError, errnoCode, errnoText } from './cgroup-error.js';
 import { SIGKILL, deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, words, type Deps, type ManagerDeps, type Target } from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v2Stats, type CgroupStats } from './stats.js';

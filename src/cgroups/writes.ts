@@ -4,7 +4,7 @@
 // current state (the current memory limit, whether BFQ is there...), the
 // manager reads those facts first and passes them in.
 import { toInt64, toUint64 } from '../spec/numbers.js';
-import { pointerToken, settingError } from './errors.js';
+import { pointerToken, settingError } from './cgroup-error.js';
 
 export interface CgroupWrite {
   /**
@@ -63,16 +63,16 @@ export class Builder {
   }
 
   /** `config.json: /linux/resources/<rel>` */
-  where(rel: string): string {
+  location(rel: string): string {
     return `${this.source}: ${this.at}/${rel}`;
   }
 
   push(controller: string, file: string, value: string, rel: string, extra: Partial<CgroupWrite> = {}): void {
-    this.writes.push({ controller, file, value, from: this.where(rel), ...extra });
+    this.writes.push({ controller, file, value, from: this.location(rel), ...extra });
   }
 
   warn(rel: string, why: string): void {
-    this.warnings.push(`${this.where(rel)}: ${why}`);
+    this.warnings.push(`${this.location(rel)}: ${why}`);
   }
 
   fail(rel: string, why: string): never {

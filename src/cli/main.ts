@@ -13,7 +13,7 @@ import { HakoError, describe } from '../errors.js';
 import { Logger } from '../log.js';
 import type { RuntimeContext } from '../container/context.js';
 import { DEFAULT_ROOT } from '../container/store.js';
-import { defaultRoot, identity, rootlessCgroups } from '../container/rootless.js';
+import { defaultRoot, identity, rootlessCgroups } from '../container/rootless-identity.js';
 import { stderr, stdout } from '../output.js';
 
 // The caller's working directory was deleted (src/cli/cwd.ts): hako is in

@@ -18,10 +18,12 @@
 //    support, so they fail with runc's words for a host without it.
 import type { LinuxResources } from '../spec/types.js';
 import type { UpdateOptions } from './commands/update.js';
+import { InnerError } from '../errors.js';
 
-export class UpdateFlagError extends Error {
+/** A flag of `hako update` that cannot be used: a usage error. */
+export class UpdateFlagError extends InnerError {
   constructor(message: string) {
-    super(message);
+    super(message, 'usage');
     this.name = 'UpdateFlagError';
   }
 }

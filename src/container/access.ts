@@ -4,7 +4,7 @@
 // there is none), derive its status and refuse the statuses the operation
 // cannot run in. One place, so that every operation refuses the same way
 // and none forgets to release the lock.
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe, inContainer, notFound } from '../errors.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { containerCgroup } from './cgroup.js';
 import type { RuntimeContext } from './context.js';
@@ -22,8 +22,8 @@ export type AccessOptions = {
   | {
       /** The statuses the operation runs in; any other is refused before it starts. */
       allow: readonly Status[];
-      /** The whole message of that refusal (runc's words where clients match them); `where` prefixes the container. */
-      refuse: (status: Status, where: (m: string) => string) => string;
+      /** The whole message of that refusal (runc's words where clients match them); `prefix` names the container. */
+      refuse: (status: Status, prefix: (m: string) => string) => string;
     }
 );
 
@@ -37,14 +37,14 @@ export interface Opened {
   /** Derived when first asked (status.ts: from the world, not the record), then fixed. */
   readonly status: Status;
   /** A message about this container: `container "id": m`. */
-  where(m: string): string;
+  prefix(m: string): string;
   /** Releases the lock early (exec, once its process is in); releasing again is harmless. */
   unlock(): void;
 }
 
 /** Refuses (kind 'state') the container's status unless it is in `allow`. */
-export function requireStatus(c: Opened, allow: readonly Status[], refuse: (status: Status, where: (m: string) => string) => string): void {
-  if (!allow.includes(c.status)) throw new HakoError(refuse(c.status, c.where), 'state');
+export function requireStatus(c: Opened, allow: readonly Status[], refuse: (status: Status, prefix: (m: string) => string) => string): void {
+  if (!allow.includes(c.status)) throw new HakoError(refuse(c.status, c.prefix), 'state');
 }
 
 /**
@@ -68,7 +68,7 @@ export function withContainer<T>(ctx: Pick<RuntimeContext, 'root'> & Partial<Pic
       get status() {
         return (status ??= statusOf(rec, dir));
       },
-      where: (m) => `container ${JSON.stringify(id)}: ${m}`,
+      prefix: inContainer(id),
       unlock: () => lock?.release(),
     };
     if (opts.allow) requireStatus(c, opts.allow, opts.refuse);
@@ -95,8 +95,8 @@ export function ownCgroup(c: Opened, missing: string, failed?: (why: string) => 
     cg = containerCgroup(c.rec);
   } catch (e) {
     if (!failed) throw e;
-    throw new HakoError(c.where(failed(describe(e))));
+    throw new HakoError(c.prefix(failed(describe(e))));
   }
-  if (!cg || !cg.exists()) throw new HakoError(c.where(missing), 'state');
+  if (!cg || !cg.exists()) throw new HakoError(c.prefix(missing), 'state');
   return cg;
 }

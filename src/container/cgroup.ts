@@ -8,14 +8,14 @@
 // driver the container was created with.
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import type { Spec } from '../spec/types.js';
-import { CgroupError } from '../cgroups/errors.js';
+import { CgroupError } from '../cgroups/cgroup-error.js';
 import { readLayout } from '../cgroups/host.js';
 import { loadManager, newManager, type CgroupDirs, type CgroupManager } from '../cgroups/manager.js';
 import { DryRunFs, type DryRunOp } from '../cgroups/dry-run.js';
 import type { Property } from '../dbus/systemd1.js';
 import { resolveCgroupPath } from '../cgroups/path.js';
 import { runcDefaultDeviceRules } from '../cgroups/devices.js';
-import { rootlessCgroup } from '../cgroups/rootless.js';
+import { rootlessCgroup } from '../cgroups/rootless-cgroups.js';
 import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
 import { V2Manager } from '../cgroups/v2.js';
 import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
@@ -23,7 +23,7 @@ import type { ContainerRecord } from './store.js';
 import { subCgroupDirs, type SubCgroupPaths } from './sub-cgroup.js';
 
 export interface CgroupPlanOptions {
-  /** --rootless (resolved): cgroups this user may not write are left out (src/cgroups/rootless.ts). */
+  /** --rootless (resolved): cgroups this user may not write are left out (src/cgroups/rootless-cgroups.ts). */
   rootless?: boolean;
   /** --systemd-cgroup: the cgroup is a systemd unit named by linux.cgroupsPath. */
   systemd?: boolean;

@@ -8,8 +8,8 @@ export interface RuntimeContext {
   log: (level: LogLevel, msg: string) => void;
   /**
    * --rootless, resolved: cgroups this user may not write are skipped when
-   * nothing is asked of them (src/cgroups/rootless.ts). Undefined: auto, as
-   * runc decides it (src/container/rootless.ts).
+   * nothing is asked of them (src/cgroups/rootless-cgroups.ts). Undefined: auto, as
+   * runc decides it (src/container/rootless-identity.ts).
    */
   rootless?: boolean;
 }

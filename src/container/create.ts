@@ -3,24 +3,24 @@
 // state directory, no process, no pid file is left behind.
 import { chmodSync, existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
-import { runHooks, runHooksAll, HookError } from '../hooks/run.js';
+import { HakoError, describe, inContainer, toHakoError } from '../errors.js';
+import { runHooks, runHooksAll } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
-import { buildPlan, PlanError, type Plan } from '../launch/plan.js';
+import { buildPlan, type Plan } from '../launch/plan.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
-import { InitSession, LaunchError, type LauncherStdio, type PassFd } from '../launch/launcher.js';
+import { InitSession, type LauncherStdio, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import { readLayout } from '../cgroups/host.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
-import { CgroupError } from '../cgroups/errors.js';
+import { CgroupError } from '../cgroups/cgroup-error.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { CLONE } from '../launch/linux-consts.js';
 import { rootfsMountsBefore, unmountCreated, withMade } from './rootfs-mounts.js';
 import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents.js';
 import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
-import { identity, rootlessByDefault } from './rootless.js';
-import { userMapsPlan, type UserMapsPlan } from '../launch/rootless.js';
+import { identity, rootlessByDefault } from './rootless-identity.js';
+import { userMapsPlan, type UserMapsPlan } from '../launch/rootless-checks.js';
 import { checkNetDevices, moveNetDevices } from './netdevices.js';
 import { writeUserMaps } from './usermaps.js';
 import { listenerHandover, type ListenerHandover } from './seccomp-listener.js';
@@ -32,7 +32,7 @@ import { procStat } from './proc.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { killAndReap } from './reap.js';
 import { ociState } from './status.js';
-import { FIFO_FILE, Store, WriteError, type ContainerRecord } from './store.js';
+import { FIFO_FILE, Store, type ContainerRecord } from './store.js';
 import { checkTerminal, connectConsoleSocket, connectPidfdSocket, requireHostTerminal } from './terminal.js';
 import type { RuntimeContext } from './context.js';
 
@@ -71,7 +71,7 @@ function listenFds(): number {
 export interface Prepared {
   bundle: string;
   spec: Spec;
-  where: (m: string) => string;
+  prefix: (m: string) => string;
   plan: Plan;
   cgm: CgroupManager | null;
   seccomp: CompiledSeccomp | undefined;
@@ -81,26 +81,27 @@ export interface Prepared {
 }
 
 /** The bundle's config.json, read and validated; its errors are the config's. */
-export function loadBundle(id: string, bundleOpt: string | undefined): Pick<Prepared, 'bundle' | 'spec' | 'where'> {
+export function loadBundle(id: string, bundleOpt: string | undefined): Pick<Prepared, 'bundle' | 'spec' | 'prefix'> {
   const bundle = path.resolve(bundleOpt ?? '.');
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  const prefix = inContainer(id);
   try {
-    return { bundle, spec: loadSpec(bundle), where };
+    return { bundle, spec: loadSpec(bundle), prefix };
   } catch (e) {
-    throw new HakoError(where(describe(e)), 'config');
+    throw toHakoError(e, prefix, { fallback: 'config' });
   }
 }
 
 /** The bundle's config read and checked, and planned; nothing made yet. */
 function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string): Prepared {
   const loaded = loadBundle(id, opts.bundle);
-  const { spec, where } = loaded;
+  const { spec, prefix } = loaded;
   try {
     const terminal = spec.process?.terminal === true;
     checkTerminal(terminal, !opts.foreground, opts.consoleSocket);
     requireHostTerminal(terminal, !opts.foreground);
   } catch (e) {
-    throw e instanceof HakoError ? new HakoError(where(e.message), e.kind) : e;
+    // Placed in the container here, though exec shows the same refusals without it.
+    throw e instanceof HakoError ? new HakoError(prefix(e.message), e.kind) : e;
   }
   return planContainer(ctx, id, opts, fifoPath, loaded);
 }
@@ -111,33 +112,33 @@ function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath:
  * cgroup, the seccomp filter, the launcher's plan, and the checks of the
  * rootfs and the network devices. Reads the host, changes nothing.
  */
-export function planContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string, loaded: Pick<Prepared, 'bundle' | 'spec' | 'where'>): Prepared {
-  const { bundle, spec, where } = loaded;
+export function planContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string, loaded: Pick<Prepared, 'bundle' | 'spec' | 'prefix'>): Prepared {
+  const { bundle, spec, prefix } = loaded;
   const who = identity();
   const rootlessEuid = who.euid !== 0 ? who.euid : undefined;
   const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   const maps: UserMapsPlan | undefined = newUserns ? userMapsPlan(spec, who) : undefined;
-  const { plan, cgm, seccomp } = planCreate(ctx, id, opts, { bundle, spec, where, fifoPath, rootlessEuid, setgroupsDeny: maps?.setgroupsDeny });
-  for (const w of plan.warnings) ctx.log('warn', where(w));
-  for (const d of plan.debug) ctx.log('debug', where(d));
+  const { plan, cgm, seccomp } = planCreate(ctx, id, opts, { bundle, spec, prefix, fifoPath, rootlessEuid, setgroupsDeny: maps?.setgroupsDeny });
+  for (const w of plan.warnings) ctx.log('warn', prefix(w));
+  for (const d of plan.debug) ctx.log('debug', prefix(d));
   try {
     if (!statSync(plan.rootfs).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describe(e);
-    throw new HakoError(where(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
+    throw new HakoError(prefix(`config.json: /root/path: ${plan.rootfs}: ${why}`), 'config');
   }
   try {
     checkNetDevices(plan.netDevices, plan.joined.network);
   } catch (e) {
-    throw new HakoError(where(describe(e)), e instanceof PlanError ? 'config' : 'system');
+    throw toHakoError(e, prefix);
   }
-  return { bundle, spec, where, plan, cgm, seccomp, who, rootlessEuid, maps };
+  return { bundle, spec, prefix, plan, cgm, seccomp, who, rootlessEuid, maps };
 }
 
 interface PlanInput {
   bundle: string;
   spec: Spec;
-  where: (m: string) => string;
+  prefix: (m: string) => string;
   fifoPath: string;
   rootlessEuid: number | undefined;
   setgroupsDeny: boolean | undefined;
@@ -145,13 +146,13 @@ interface PlanInput {
 
 /** The cgroup to make, the seccomp filter and the launcher's plan; their errors are the config's. */
 function planCreate(ctx: RuntimeContext, id: string, opts: CreateOptions, i: PlanInput): { plan: Plan; cgm: CgroupManager | null; seccomp: CompiledSeccomp | undefined } {
-  const { spec, where } = i;
+  const { spec, prefix } = i;
   try {
     const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
     const cgm = planned.manager;
-    for (const n of planned.notes) ctx.log('debug', where(n));
+    for (const n of planned.notes) ctx.log('debug', prefix(n));
     const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
-    for (const name of seccomp?.skipped ?? []) ctx.log('debug', where(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
+    for (const name of seccomp?.skipped ?? []) ctx.log('debug', prefix(`seccomp: syscall ${name} is unknown to libseccomp, skipped`));
     const plan = buildPlan(spec, {
       seccomp,
       id,
@@ -171,9 +172,8 @@ function planCreate(ctx: RuntimeContext, id: string, opts: CreateOptions, i: Pla
     });
     return { plan, cgm, seccomp };
   } catch (e) {
-    if (e instanceof PlanError || e instanceof CgroupError) throw new HakoError(where(e.message), 'config');
-    if (e instanceof HakoError) throw e;
-    throw new HakoError(where(describe(e)));
+    // Whatever the cgroup refuses before anything exists is the config's.
+    throw toHakoError(e, prefix, e instanceof CgroupError ? { kind: 'config' } : {});
   }
 }
 
@@ -212,7 +212,7 @@ function newRecord(id: string, p: Prepared, opts: CreateOptions, store: Store): 
     try {
       rec.rootfsMounts = rootfsMountsBefore(realpathSync(p.plan.rootfs));
     } catch (e) {
-      throw new HakoError(p.where(`cannot list the mounts below ${p.plan.rootfs}: ${describe(e)}`));
+      throw new HakoError(p.prefix(`cannot list the mounts below ${p.plan.rootfs}: ${describe(e)}`));
     }
   }
   return rec;
@@ -223,7 +223,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   const store = new Store(ctx.root);
   const fifoPath = path.join(store.dir(id), FIFO_FILE);
   const prepared = prepare(ctx, id, opts, fifoPath);
-  const { spec, where, plan, cgm, seccomp, who, rootlessEuid, maps } = prepared;
+  const { spec, prefix, plan, cgm, seccomp, who, rootlessEuid, maps } = prepared;
   const terminal = spec.process?.terminal === true;
 
   let session: InitSession | null = null;
@@ -240,7 +240,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   try {
     if (cgm) {
       cgroupMade = true;
-      for (const w of createCgroup(cgm, spec, { skipDevices: who.euid !== 0 || who.inUserns })) ctx.log('warn', where(w));
+      for (const w of createCgroup(cgm, spec, { skipDevices: who.euid !== 0 || who.inUserns })) ctx.log('warn', prefix(w));
     }
     makeExecFifo(fifoPath);
 
@@ -257,20 +257,20 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
     if (seccomp?.notify) {
       // The init loads the filter after MSG_GO, once rec.pid is known.
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', where(m)));
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', prefix(m)));
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {
       stdio: opts.stdio,
       extraFds: (opts.preserveFds ?? 0) + listenFds(),
       passFds,
-      onWarning: (t, level) => ctx.log(level, where(t)),
+      onWarning: (t, level) => ctx.log(level, prefix(t)),
       seccompListener: handover?.listener,
-      onUserns: maps ? userMapsWriter(spec, maps, where) : undefined,
+      onUserns: maps ? userMapsWriter(spec, maps, prefix) : undefined,
     });
-    recordInit(ctx, store, rec, session, cgm, where);
+    recordInit(ctx, store, rec, session, cgm, prefix);
     // Before any hook, as runc: the devices are there when prestart runs.
-    moveNetDevices(session.pid, plan.netDevices, (m) => ctx.log('debug', where(m)));
+    moveNetDevices(session.pid, plan.netDevices, (m) => ctx.log('debug', prefix(m)));
     await runCreateHooks(session, spec, rec, plan.newNamespaces);
 
     delete rec.creating;
@@ -289,20 +289,18 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
         cgm.destroy();
         removeParents(rec.cgroupParents);
       } catch (d) {
-        ctx.log('warn', where(`removing the cgroup after a failed create: ${describe(d)}`));
+        ctx.log('warn', prefix(`removing the cgroup after a failed create: ${describe(d)}`));
       }
     }
-    if (rec.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', where(`after a failed create: ${w}`));
+    if (rec.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', prefix(`after a failed create: ${w}`));
     if (pidFileWritten && opts.pidFile) removePidFile(opts.pidFile);
     store.remove(id);
     // runtime.md#lifecycle: a failed create hook stops the container and the
     // lifecycle goes on at delete, whose poststop hooks still run.
     if (rec.pid > 0 && spec.hooks?.poststop?.length) {
-      for (const w of await runHooksAll('poststop', spec.hooks.poststop, JSON.stringify(ociState(rec, 'stopped')))) ctx.log('warn', where(w.message));
+      for (const w of await runHooksAll('poststop', spec.hooks.poststop, JSON.stringify(ociState(rec, 'stopped')))) ctx.log('warn', prefix(w.message));
     }
-    if (e instanceof HakoError) throw e;
-    if (e instanceof LaunchError || e instanceof HookError || e instanceof WriteError) throw new HakoError(where(e.message));
-    throw new HakoError(where(describe(e)));
+    throw toHakoError(e, prefix);
   } finally {
     if (consoleFd >= 0) native().close(consoleFd);
     if (pidfdSockFd >= 0) native().close(pidfdSockFd);
@@ -323,18 +321,18 @@ function makeExecFifo(fifoPath: string): void {
 }
 
 /** The launcher makes the user namespace itself and waits for its maps before it clones the init (addon/launcher/nsenter.c). */
-function userMapsWriter(spec: Spec, maps: UserMapsPlan, where: (m: string) => string): (launcherPid: number) => void {
+function userMapsWriter(spec: Spec, maps: UserMapsPlan, prefix: (m: string) => string): (launcherPid: number) => void {
   return (launcherPid) => {
     try {
       writeUserMaps(launcherPid, spec, maps);
     } catch (e) {
-      throw new HakoError(where(describe(e)), e instanceof HakoError ? e.kind : 'system');
+      throw toHakoError(e, prefix);
     }
   };
 }
 
 /** The init exists: its pid recorded, and it put in its cgroup. */
-function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, session: InitSession, cgm: CgroupManager | null, where: (m: string) => string): void {
+function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, session: InitSession, cgm: CgroupManager | null, prefix: (m: string) => string): void {
   rec.pid = session.pid;
   rec.initStartTime = procStat(session.pid)?.startTime ?? '';
   // Recorded at once (still "creating"), so that should this create die,
@@ -344,8 +342,8 @@ function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, ses
   // The init waits for MSG_GO before it runs anything of the container's:
   // joining the cgroup now is before any container code. Under systemd
   // this is when the unit is made (around this pid) and limited.
-  if (session.inCgroup) ctx.log('debug', where('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
-  else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', where(w));
+  if (session.inCgroup) ctx.log('debug', prefix('the init was cloned into its cgroup (CLONE_INTO_CGROUP)'));
+  else if (cgm) for (const w of enterCgroup(cgm, session.pid)) ctx.log('warn', prefix(w));
 }
 
 /** prestart and createRuntime here, then MSG_GO with the states the init's own hooks get. */

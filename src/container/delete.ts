@@ -6,7 +6,7 @@
 // half-way (its record still says "creating", its creator is gone) is
 // removed by a plain delete too, with whatever it had made: it never
 // became a container anyone else manages.
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, describe, inContainer, notFound } from '../errors.js';
 import { runHooksAll } from '../hooks/run.js';
 import type { Spec } from '../spec/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
@@ -18,7 +18,7 @@ import { containerCgroup, plannedCgroup, unitRecord } from './cgroup.js';
 import { native } from '../native.js';
 import { CLONE } from '../launch/linux-consts.js';
 import { isAlive } from './proc.js';
-import { rootlessByDefault } from './rootless.js';
+import { rootlessByDefault } from './rootless-identity.js';
 import { ociState, statusOf } from './status.js';
 import { storeFor, type ContainerRecord } from './store.js';
 
@@ -92,7 +92,7 @@ async function stopAll(id: string, rec: ContainerRecord | undefined, cg: CgroupM
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, opts: DeleteOptions = {}): Promise<void> {
   const store = storeFor(ctx);
-  const where = (m: string) => `container ${JSON.stringify(id)}: ${m}`;
+  const prefix = inContainer(id);
   store.dir(id); // the id is checked before anything else
   // Work directories of creates and deletes killed half-way.
   store.sweep();
@@ -112,7 +112,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     }
     const rec = entry.rec;
     if (entry.warning) ctx.log('warn', entry.warning);
-    if (entry.damage !== undefined) ctx.log('warn', where(`its state cannot be read (${entry.damage}); removing what its config and id name`));
+    if (entry.damage !== undefined) ctx.log('warn', prefix(`its state cannot be read (${entry.damage}); removing what its config and id name`));
     let spec: Spec | null = null;
     try {
       spec = store.readConfig(id);
@@ -122,7 +122,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     const cg = rec ? containerCgroup(rec) : derivedCgroup(spec, id, ctx);
     const status = rec ? statusOf(rec, store.dir(id)) : 'stopped';
     if (status !== 'stopped' && !opts.force) {
-      throw new HakoError(where(`cannot delete a container that is not stopped: ${status}`), 'state');
+      throw new HakoError(prefix(`cannot delete a container that is not stopped: ${status}`), 'state');
     }
     // A create that died half-way: nobody else will finish or undo it.
     const leftover = rec?.creating !== undefined && status === 'stopped';
@@ -133,7 +133,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       // runc shim counts on it. Else the record no longer names the init:
       // say so at once rather than wait on a busy cgroup.
       if (!opts.force && !leftover && !(status === 'stopped' && sharesPidNamespace(rec))) {
-        throw new HakoError(where('cannot delete a container that is not stopped: processes are still in its cgroup (use delete --force)'), 'state');
+        throw new HakoError(prefix('cannot delete a container that is not stopped: processes are still in its cgroup (use delete --force)'), 'state');
       }
       if (rec) {
         const w = onlyInitReachable(rec);
@@ -145,17 +145,17 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     // systemd unit can outlive its cgroup (a failed scope stays loaded
     // until it is reset).
     // The mounts it made in our mount table (no mount namespace of its own).
-    if (rec?.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', where(w));
+    if (rec?.rootfsMounts) for (const w of unmountCreated(rec.rootfsMounts)) ctx.log('warn', prefix(w));
     cg?.destroy();
     // Parents it made for a nested cgroupsPath, unless in use by now.
     removeParents(rec?.cgroupParents);
     store.remove(id);
     if (spec?.hooks?.poststop?.length) {
       if (!rec) {
-        ctx.log('warn', where('poststop hooks not run: there is no record to give them'));
+        ctx.log('warn', prefix('poststop hooks not run: there is no record to give them'));
       } else {
         const errors = await runHooksAll('poststop', spec.hooks.poststop, JSON.stringify(ociState(rec, 'stopped')));
-        for (const e of errors) ctx.log('warn', where(e.message));
+        for (const e of errors) ctx.log('warn', prefix(e.message));
       }
     }
   } finally {

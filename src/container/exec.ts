@@ -4,20 +4,19 @@
 // the caller's process.json) say, with the container's seccomp filter.
 // Returns the exit status the CLI should use.
 import { readFileSync, readlinkSync } from 'node:fs';
-import { HakoError, describe } from '../errors.js';
-import { buildExecPlan, ExecRequestError, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
+import { HakoError, describe, inContainer, toHakoError } from '../errors.js';
+import { buildExecPlan, processFromDocument, processFromFlags, type ExecFlags, type ExecPlan } from '../launch/exec-plan.js';
 import { hostLsm } from '../launch/lsm.js';
 import { hostProcessFacts } from '../launch/host-facts.js';
-import { InitSession, LaunchError, type LauncherStdio, type PassFd } from '../launch/launcher.js';
-import { NS_FLAGS, PlanError } from '../launch/plan.js';
+import { InitSession, type LauncherStdio, type PassFd } from '../launch/launcher.js';
+import { NS_FLAGS } from '../launch/plan.js';
 import { native } from '../native.js';
 import { compileSeccomp, type CompiledSeccomp } from '../seccomp/compile.js';
 import { readJsonFile } from '../spec/load.js';
 import type { ContainerStatus, Process, Spec } from '../spec/types.js';
 import { cloneIntoFd, closeCloneIntoFd, containerCgroup, containerSubCgroup } from './cgroup.js';
-import { parseSubCgroupArgs, SubCgroupError, type SubCgroupPaths } from './sub-cgroup.js';
-import { CgroupError } from '../cgroups/errors.js';
-import { rootlessByDefault } from './rootless.js';
+import { parseSubCgroupArgs, type SubCgroupPaths } from './sub-cgroup.js';
+import { rootlessByDefault } from './rootless-identity.js';
 import type { RuntimeContext } from './context.js';
 import { writePidFile } from './pid-file.js';
 import { endAndReap, killAndReap } from './reap.js';
@@ -106,8 +105,7 @@ export function resolveProcess(spec: Spec, opts: ExecFlags & { processFile?: str
     if (opts.processFile) return processFromDocument(readJsonFile(opts.processFile, 'process.json'), checks);
     return processFromFlags(spec, opts, checks);
   } catch (e) {
-    if (e instanceof ExecRequestError) throw new HakoError(e.message, 'usage');
-    throw new HakoError(describe(e), 'config');
+    throw toHakoError(e, undefined, { fallback: 'config' });
   }
 }
 
@@ -116,8 +114,8 @@ function subCgroupOf(rec: ContainerRecord, sub: SubCgroupPaths) {
   try {
     return containerSubCgroup(rec, sub);
   } catch (e) {
-    if (e instanceof SubCgroupError || e instanceof CgroupError) throw new HakoError(`container ${JSON.stringify(rec.id)}: ${e.message}`, 'usage');
-    throw e;
+    // What the cgroup managers refuse here is in the caller's --cgroup.
+    throw toHakoError(e, inContainer(rec.id), { kind: 'usage' });
   }
 }
 
@@ -126,7 +124,7 @@ function subCgroupArgs(args: readonly string[] | undefined): SubCgroupPaths | nu
   try {
     return parseSubCgroupArgs(args ?? []);
   } catch (e) {
-    throw e instanceof SubCgroupError ? new HakoError(e.message, 'usage') : e;
+    throw toHakoError(e);
   }
 }
 
@@ -150,16 +148,16 @@ function openInit(rec: ContainerRecord): number {
 }
 
 /** runc's refusals by the container's state. */
-function execRefusal(status: ContainerStatus, where: (m: string) => string): string {
+function execRefusal(status: ContainerStatus, prefix: (m: string) => string): string {
   if (status === 'stopped') return 'cannot exec in a stopped container';
   // Paused only exists once hako manages cgroups; the check is runc's.
   if (status === 'paused') return 'cannot exec in a paused container (use --ignore-paused to override)';
   // Its mounts are not all there yet: nothing to join.
-  return where('cannot exec in a container that is still being created');
+  return prefix('cannot exec in a container that is still being created');
 }
 
 /** The container's seccomp filter and the launcher's exec-mode plan; their errors are the config's. */
-function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: Process, preserveFds: number, where: (m: string) => string): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
+function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: Process, preserveFds: number, prefix: (m: string) => string): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
   const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
   let plan: ExecPlan;
   let seccomp: CompiledSeccomp | undefined;
@@ -178,12 +176,10 @@ function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: P
       ...hostProcessFacts(),
     });
   } catch (e) {
-    if (e instanceof PlanError) throw new HakoError(where(e.message), 'config');
-    if (e instanceof HakoError) throw e;
-    throw new HakoError(where(describe(e)));
+    throw toHakoError(e, prefix);
   }
-  for (const w of plan.warnings) ctx.log('warn', where(w));
-  for (const d of plan.debug) ctx.log('debug', where(d));
+  for (const w of plan.warnings) ctx.log('warn', prefix(w));
+  for (const d of plan.debug) ctx.log('debug', prefix(d));
   return { plan, seccomp };
 }
 
@@ -191,17 +187,17 @@ function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: P
  * Into the container's cgroup before it runs anything of its own (it
  * waits for MSG_GO): its limits and accounting hold from the start.
  */
-function joinCgroup(ctx: RuntimeContext, session: InitSession, cg: ReturnType<typeof containerCgroup>, where: (m: string) => string): void {
+function joinCgroup(ctx: RuntimeContext, session: InitSession, cg: ReturnType<typeof containerCgroup>, prefix: (m: string) => string): void {
   try {
-    if (session.inCgroup) ctx.log('debug', where('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
+    if (session.inCgroup) ctx.log('debug', prefix('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
     else cg?.apply(session.pid);
   } catch (e) {
     // Rootless, moving a process needs write access to the common
     // ancestor of both cgroups, which a caller from elsewhere (another
     // session) may lack: runc goes on then; hako too, but says so.
     const rootless = ctx.rootless ?? rootlessByDefault();
-    if (!rootless) throw new HakoError(where(`joining the container's cgroup: ${describe(e)}`));
-    ctx.log('warn', where(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
+    if (!rootless) throw new HakoError(prefix(`joining the container's cgroup: ${describe(e)}`));
+    ctx.log('warn', prefix(`exec: the process could not join the container's cgroup (${describe(e)}) and runs outside its limits`));
   }
 }
 
@@ -225,7 +221,7 @@ export async function launchExec(ctx: RuntimeContext, id: string, opts: ExecOpti
 
 /** launchExec on the container as found: locked, in a status exec runs in. */
 async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPaths: SubCgroupPaths | null): Promise<Launched> {
-  const { id, store, rec, status, where } = c;
+  const { id, store, rec, status, prefix } = c;
   let pidfd = -1;
   let consoleFd = -1;
   let pidfdSockFd = -1;
@@ -244,7 +240,7 @@ async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPa
 
     pidfd = openInit(rec);
 
-    const { plan, seccomp } = planExec(ctx, rec, spec, proc, opts.preserveFds ?? 0, where);
+    const { plan, seccomp } = planExec(ctx, rec, spec, proc, opts.preserveFds ?? 0, prefix);
 
     const passFds: PassFd[] = [{ tag: 'EXEC_PIDFD', fd: pidfd }];
     if (proc.terminal) {
@@ -265,7 +261,7 @@ async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPa
     if (seccomp?.notify) {
       // runc sends the exec'd process's listener too, with the container's
       // state (not "creating": the container is there already).
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }), (m) => ctx.log('debug', where(m)));
+      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }), (m) => ctx.log('debug', prefix(m)));
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {
@@ -273,11 +269,11 @@ async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPa
       extraFds: opts.preserveFds ?? 0,
       passFds,
       exec: true,
-      onWarning: (t, level) => ctx.log(level, where(t)),
+      onWarning: (t, level) => ctx.log(level, prefix(t)),
       seccompListener: handover?.listener,
     });
     pid = session.pid;
-    joinCgroup(ctx, session, cg, where);
+    joinCgroup(ctx, session, cg, prefix);
     // From here on the process is the container's: a delete would kill it
     // with the rest. In a paused container (--ignore-paused) it is frozen
     // until `resume`, which needs the lock, as runc's exec waits then too.
@@ -298,9 +294,7 @@ async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPa
       endAndReap(pid, EXEC_END_MS);
     }
     if (consoleEnd >= 0) native().close(consoleEnd);
-    if (e instanceof HakoError) throw e;
-    if (e instanceof LaunchError) throw new HakoError(where(e.message));
-    throw new HakoError(where(describe(e)));
+    throw toHakoError(e, prefix);
   } finally {
     if (pidfd >= 0) native().close(pidfd);
     if (consoleFd >= 0) native().close(consoleFd);

@@ -30,7 +30,7 @@ function signalLeftovers(rec: ContainerRecord, sig: number): void {
 export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts: KillOptions = {}): void {
   // A stopped container's leftovers are signalled with --all only.
   const allow = opts.all ? (['created', 'running', 'paused', 'stopped'] as const) : (['created', 'running', 'paused'] as const);
-  withContainer(ctx, id, { lock: !opts.locked, allow, refuse: (_s, where) => where('container not running') }, ({ rec, status, where }) => {
+  withContainer(ctx, id, { lock: !opts.locked, allow, refuse: (_s, prefix) => prefix('container not running') }, ({ rec, status, prefix }) => {
     if (status === 'stopped') {
       signalLeftovers(rec, sig);
       return;
@@ -51,7 +51,7 @@ export function killContainer(ctx: RuntimeContext, id: string, sig: number, opts
     for (const [i, pid] of pids.entries()) {
       any = signalPid(pid, i === 0 ? rec.initStartTime : undefined, sig) || any;
     }
-    if (!any) throw new HakoError(where('container not running'), 'state');
+    if (!any) throw new HakoError(prefix('container not running'), 'state');
     // On cgroup v1 a frozen process dies of SIGKILL only once thawed: a
     // killed paused container is thawed, as runc does.
     if (sig === 9 && status === 'paused') {

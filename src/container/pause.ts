@@ -20,7 +20,7 @@ function manager(c: Opened, verb: string): CgroupManager {
 
 export function pause(ctx: RuntimeContext, id: string): void {
   // runc's words (ErrNotRunning); podman and containerd match them.
-  const refuse = (status: Status, where: (m: string) => string) => where(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`);
+  const refuse = (status: Status, prefix: (m: string) => string) => prefix(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`);
   withContainer(ctx, id, { lock: true, allow: ['running'], refuse }, (c) => {
     const cg = manager(c, 'pause');
     try {
@@ -33,18 +33,18 @@ export function pause(ctx: RuntimeContext, id: string): void {
       } catch {
         /* report the freeze error */
       }
-      throw new HakoError(c.where(describe(e)));
+      throw new HakoError(c.prefix(describe(e)));
     }
   });
 }
 
 export function resume(ctx: RuntimeContext, id: string): void {
-  withContainer(ctx, id, { lock: true, allow: ['paused'], refuse: (status, where) => where(`container not paused (it is ${status})`) }, (c) => {
+  withContainer(ctx, id, { lock: true, allow: ['paused'], refuse: (status, prefix) => prefix(`container not paused (it is ${status})`) }, (c) => {
     const cg = manager(c, 'resume');
     try {
       cg.thaw();
     } catch (e) {
-      throw new HakoError(c.where(describe(e)));
+      throw new HakoError(c.prefix(describe(e)));
     }
   });
 }

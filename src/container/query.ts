@@ -11,7 +11,7 @@ import type { RuntimeContext } from './context.js';
 import { ociState, statusOf, type OciState } from './status.js';
 import { OCI_VERSION } from '../spec/version.js';
 import { damagedError, storeFor, type Entry, type Store } from './store.js';
-import { ownerName, ownerUid } from './rootless.js';
+import { ownerName, ownerUid } from './rootless-identity.js';
 
 type QueryContext = Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>;
 

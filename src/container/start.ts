@@ -25,13 +25,13 @@ import { FIFO_FILE } from './store.js';
  * gone), so poll waits for the init to open its end, however late; the
  * timeout only lets us notice an init that died before it did.
  */
-function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => string): string {
+function releaseInit(fifo: string, alive: () => boolean, prefix: (m: string) => string): string {
   const n = native();
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new HakoError(where(`cannot open ${fifo}: ${describe(e)}`));
+    throw new HakoError(prefix(`cannot open ${fifo}: ${describe(e)}`));
   }
   try {
     const chunks: Buffer[] = [];
@@ -47,7 +47,7 @@ function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => s
         got = readSync(fd, buf, 0, buf.length, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        throw new HakoError(where(`cannot read ${fifo}: ${describe(e)}`));
+        throw new HakoError(prefix(`cannot read ${fifo}: ${describe(e)}`));
       }
       if (got === 0) break;
       chunks.push(Buffer.from(buf.subarray(0, got)));
@@ -59,14 +59,14 @@ function releaseInit(fifo: string, alive: () => boolean, where: (m: string) => s
 }
 
 export async function start(ctx: RuntimeContext, id: string): Promise<void> {
-  const refuse = (status: Status, where: (m: string) => string) =>
-    where(status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`);
-  await withContainer(ctx, id, { lock: true, allow: ['created'], refuse }, async ({ store, rec, dir, where }) => {
+  const refuse = (status: Status, prefix: (m: string) => string) =>
+    prefix(status === 'stopped' ? 'cannot start a container that has stopped' : `cannot start an already ${status} container`);
+  await withContainer(ctx, id, { lock: true, allow: ['created'], refuse }, async ({ store, rec, dir, prefix }) => {
     // Read before the init is released: a damaged config fails start with
     // the container still waiting, not after it runs.
     const spec = store.readConfig(id);
     const fifo = path.join(dir, FIFO_FILE);
-    const said = releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), where);
+    const said = releaseInit(fifo, () => isAlive(rec.pid, rec.initStartTime), prefix);
     try {
       unlinkSync(fifo);
     } catch {
@@ -77,7 +77,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     // the last setup step failed. Nothing: the init died.
     if (said !== '0') {
       const why = said === '' ? 'the container init exited before start' : said.startsWith('0') ? said.slice(1) : said;
-      throw new HakoError(where(why.trim()));
+      throw new HakoError(prefix(why.trim()));
     }
     if (spec.hooks?.poststart?.length) {
       try {
@@ -89,7 +89,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
         } catch {
           /* already gone */
         }
-        throw new HakoError(where(describe(e)));
+        throw new HakoError(prefix(describe(e)));
       }
     }
   });

@@ -23,8 +23,8 @@
 //    --force` works from the config and the id (src/container/delete.ts).
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { errnoCode, errnoText } from '../cgroups/errors.js';
-import { HakoError, notFound } from '../errors.js';
+import { errnoCode, errnoText } from '../cgroups/cgroup-error.js';
+import { HakoError, InnerError, inContainer, notFound, toHakoError } from '../errors.js';
 import type { RuntimeContext } from './context.js';
 import { native } from '../native.js';
 import { validateId, isValidId } from './ids.js';
@@ -93,13 +93,13 @@ export interface StoreOptions {
 }
 
 /** A write of state that did not land whole: `cannot write FILE: CAUSE`. */
-export class WriteError extends Error {
-  override readonly name = 'WriteError';
+export class WriteError extends InnerError {
   constructor(
     readonly file: string,
     cause: unknown,
   ) {
-    super(`cannot write ${file}: ${cause instanceof WriteError ? cause.message : errnoText(cause)}`);
+    super(`cannot write ${file}: ${cause instanceof WriteError ? cause.message : errnoText(cause)}`, 'system');
+    this.name = 'WriteError';
   }
 }
 
@@ -219,8 +219,8 @@ export class Store {
       lock?.release();
       if (placed) this.remove(id);
       else rmSync(work, { recursive: true, force: true });
-      if (e instanceof WriteError) throw new HakoError(`container ${q(id)}: ${e.message}`);
-      throw e;
+      // A write that did not land is placed in the container; what claim itself threw (cannot()) already is.
+      throw e instanceof InnerError ? toHakoError(e, inContainer(id)) : e;
     }
   }
 

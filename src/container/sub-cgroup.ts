@@ -6,10 +6,12 @@
 // runc). Pure functions: the caller finds the directories and moves the process.
 import path from 'node:path';
 import type { CgroupDirs } from '../cgroups/manager.js';
+import { InnerError } from '../errors.js';
 
-export class SubCgroupError extends Error {
+/** An `exec --cgroup` argument that cannot be used: a usage error. */
+export class SubCgroupError extends InnerError {
   constructor(message: string) {
-    super(message);
+    super(message, 'usage');
     this.name = 'SubCgroupError';
   }
 }

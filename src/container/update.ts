@@ -25,9 +25,8 @@
 // sections are written back, as runc does, and nothing is recorded.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CgroupError } from '../cgroups/errors.js';
-import { HakoError, describe, systemReason } from '../errors.js';
-import { SpecError } from '../spec/errors.js';
+import { HakoError, describe, systemReason, toHakoError } from '../errors.js';
+import { SpecError } from '../spec/spec-error.js';
 import { decodeUtf8, parseJson } from '../spec/json.js';
 import { validateResources } from '../spec/load.js';
 import type { LinuxBlockIO, LinuxResources, Spec } from '../spec/types.js';
@@ -202,24 +201,24 @@ export interface UpdateOptions {
  */
 export function update(ctx: RuntimeContext, id: string, request: LinuxResources | (() => LinuxResources), opts: UpdateOptions): void {
   withContainer(ctx, id, { lock: true }, (c) => {
-    const { store, where } = c;
+    const { store, prefix } = c;
     // As runc: the container must exist before the document is read (so
     // `-r -` does not wait on stdin for nothing), the document must be
     // right before the container's status matters (so it is checked here,
     // not by withContainer).
     const req = typeof request === 'function' ? request() : request;
-    requireStatus(c, ['created', 'running', 'paused'], (status) => where(`container not running: a ${status} container cannot be updated`));
+    requireStatus(c, ['created', 'running', 'paused'], (status) => prefix(`container not running: a ${status} container cannot be updated`));
     const cg = ownCgroup(c, 'the container has no cgroup of its own, so its resources cannot be updated');
 
     let spec: Spec;
     try {
       spec = JSON.parse(store.readConfigText(id)) as Spec;
     } catch (e) {
-      throw new HakoError(where(`cannot read the recorded config (${path.join(store.dir(id), CONFIG_FILE)}): ${describe(e)}`));
+      throw new HakoError(prefix(`cannot read the recorded config (${path.join(store.dir(id), CONFIG_FILE)}): ${describe(e)}`));
     }
     const m = mergeResources(spec.linux?.resources ?? {}, req);
-    for (const w of m.warnings) ctx.log('warn', where(w));
-    for (const i of m.ignored) ctx.log('debug', where(`update ignores ${i}`));
+    for (const w of m.warnings) ctx.log('warn', prefix(w));
+    for (const i of m.ignored) ctx.log('debug', prefix(`update ignores ${i}`));
     if (Object.keys(m.apply).length === 0) return;
 
     const translate = { source: opts.source, at: '' };
@@ -230,11 +229,11 @@ export function update(ctx: RuntimeContext, id: string, request: LinuxResources 
       try {
         cg.set(m.restore, { source: 'the recorded config.json', at: '/linux/resources' });
       } catch (r) {
-        ctx.log('warn', where(`restoring the previous limits after a failed update: ${describe(r)}`));
+        ctx.log('warn', prefix(`restoring the previous limits after a failed update: ${describe(r)}`));
       }
-      throw new HakoError(where(describe(e)), e instanceof SpecError || (e instanceof CgroupError && e.code === undefined) ? 'config' : 'system');
+      throw toHakoError(e, prefix);
     }
-    for (const w of warnings) ctx.log('warn', where(w));
+    for (const w of warnings) ctx.log('warn', prefix(w));
 
     spec.linux = { ...(spec.linux ?? {}), resources: m.merged };
     try {
@@ -245,7 +244,7 @@ export function update(ctx: RuntimeContext, id: string, request: LinuxResources 
       } catch {
         /* report the recording error */
       }
-      throw new HakoError(where(`cannot record the new resources: ${describe(e)}`));
+      throw new HakoError(prefix(`cannot record the new resources: ${describe(e)}`));
     }
   });
 }

@@ -1,12 +1,12 @@
-// Writing a new user namespace's maps from outside it, as src/launch/rootless.ts
+// Writing a new user namespace's maps from outside it, as src/launch/rootless-checks.ts
 // decided: by hako itself, or by newuidmap/newgidmap for ranges beyond the
 // caller's own id. The init waits for MSG_GO, so it does nothing before
 // the maps are there.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
-import { helperArgs, mapText, type MapWriter, type UserMapsPlan } from '../launch/rootless.js';
+import { InnerError, atLocation, describe, type ErrorKind } from '../errors.js';
+import { helperArgs, mapText, type MapWriter, type UserMapsPlan } from '../launch/rootless-checks.js';
 import type { Spec } from '../spec/types.js';
 
 // podman calls the runtime with an empty environment: look where the
@@ -28,15 +28,16 @@ export function findHelper(name: string, pathEnv = process.env.PATH || DEFAULT_P
   return undefined;
 }
 
-function pointer(kind: 'uid' | 'gid'): string {
-  return `config.json: /linux/${kind}Mappings`;
+/** An error about the maps, placed by the caller in the container. */
+function mapsError(kind: 'uid' | 'gid', reason: string, errorKind: ErrorKind = 'system'): InnerError {
+  return new InnerError(atLocation('config.json', `/linux/${kind}Mappings`, reason), errorKind);
 }
 
 function writeDirect(pid: number, file: string, data: string, kind: 'uid' | 'gid'): void {
   try {
     writeFileSync(`/proc/${pid}/${file}`, data);
   } catch (e) {
-    throw new HakoError(`${pointer(kind)}: writing ${file}: ${describe(e)}`, 'config');
+    throw mapsError(kind, `writing ${file}: ${describe(e)}`, 'config');
   }
 }
 
@@ -45,14 +46,14 @@ function runHelper(tool: MapWriter, pid: number, spec: Spec, kind: 'uid' | 'gid'
   const exe = findHelper(tool);
   const sub = kind === 'uid' ? '/etc/subuid' : '/etc/subgid';
   if (!exe) {
-    throw new HakoError(`${pointer(kind)}: mapping more than hako's own ${kind} needs ${tool} (Debian package uidmap) and a range for the user in ${sub}; ${tool} was not found in $PATH`, 'config');
+    throw mapsError(kind, `mapping more than hako's own ${kind} needs ${tool} (Debian package uidmap) and a range for the user in ${sub}; ${tool} was not found in $PATH`, 'config');
   }
   const args = helperArgs(pid, maps);
   const r = spawnSync(exe, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-  if (r.error) throw new HakoError(`${pointer(kind)}: running ${exe}: ${describe(r.error)}`);
+  if (r.error) throw mapsError(kind, `running ${exe}: ${describe(r.error)}`);
   if (r.status !== 0) {
     const said = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).pop() ?? `exit status ${r.status}`;
-    throw new HakoError(`${pointer(kind)}: ${tool} ${args.join(' ')} failed: ${said} (the ranges must be in ${sub} for this user)`, 'config');
+    throw mapsError(kind, `${tool} ${args.join(' ')} failed: ${said} (the ranges must be in ${sub} for this user)`, 'config');
   }
 }
 

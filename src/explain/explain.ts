@@ -10,7 +10,7 @@
 // mount, no process.
 import { readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { HakoError, describe } from '../errors.js';
+import { toHakoError } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
 import { loadBundle, planContainer, type Prepared } from '../container/create.js';
 import { dryRunCgroup, type CgroupDryRun } from '../container/cgroup.js';
@@ -95,7 +95,7 @@ function sameNamespace(p: string, type: string): boolean {
 
 /** The exec of `processFile` in the container `p` describes: its plan, as exec builds it. */
 function execPlanOf(p: Prepared, id: string, opts: ExplainOptions): { view: PlanView; warnings: string[]; debug: string[] } {
-  const { spec, where } = p;
+  const { spec, prefix } = p;
   const proc = resolveProcess(spec, { args: [], processFile: opts.processFile });
   const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
   try {
@@ -110,9 +110,9 @@ function execPlanOf(p: Prepared, id: string, opts: ExplainOptions): { view: Plan
       seccomp: p.seccomp,
       ...hostProcessFacts(),
     });
-    return { view: planView(plan.records), warnings: plan.warnings.map(where), debug: plan.debug.map(where) };
+    return { view: planView(plan.records), warnings: plan.warnings.map(prefix), debug: plan.debug.map(prefix) };
   } catch (e) {
-    throw e instanceof PlanError ? new HakoError(where(e.message), 'config') : e;
+    throw e instanceof PlanError ? toHakoError(e, prefix) : e;
   }
 }
 
@@ -122,7 +122,7 @@ function cgroupOf(p: Prepared, exec: boolean): Explanation['cgroup'] {
   try {
     return dryRunCgroup(p.cgm, p.spec, { skipDevices: p.who.euid !== 0 || p.who.inUserns });
   } catch (e) {
-    throw e instanceof HakoError ? e : new HakoError(p.where(describe(e)));
+    throw toHakoError(e, p.prefix);
   }
 }
 
@@ -151,7 +151,7 @@ export function explainBundle(ctx: RuntimeContext, opts: ExplainOptions = {}): E
     debug.push(...e.debug);
   }
   const cgroup = cgroupOf(p, exec);
-  if (cgroup && 'warnings' in cgroup) warnings.push(...cgroup.warnings.map(p.where));
+  if (cgroup && 'warnings' in cgroup) warnings.push(...cgroup.warnings.map(p.prefix));
   const hooks = p.spec.hooks ?? {};
   const initPlan = exec ? planView(p.plan.records) : plan;
   return {

@@ -3,7 +3,7 @@
 // and env, a timeout. Output is captured, like runc, and shown on failure.
 import { spawn } from 'node:child_process';
 import type { Hook } from '../spec/types.js';
-import { describe } from '../errors.js';
+import { describe, InnerError } from '../errors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -11,13 +11,14 @@ import type { HookKind } from './kinds.js';
 
 export type { HookKind };
 
-export class HookError extends Error {
+/** A hook failed (a system error); the operation names the container. */
+export class HookError extends InnerError {
   constructor(
-    readonly kind: HookKind,
+    readonly hook: HookKind,
     readonly index: number,
     message: string,
   ) {
-    super(message);
+    super(message, 'system');
     this.name = 'HookError';
   }
 }
@@ -37,7 +38,7 @@ function tail(b: Buffer): string {
 }
 
 export function runHook(kind: HookKind, index: number, hook: Hook, stateJson: string): Promise<void> {
-  const where = `${kind} hook #${index} (${hook.path})`;
+  const which = `${kind} hook #${index} (${hook.path})`;
   return new Promise((resolve, reject) => {
     const args = hook.args && hook.args.length ? hook.args : [hook.path];
     const child = spawn(hook.path, args.slice(1), {
@@ -64,16 +65,16 @@ export function runHook(kind: HookKind, index: number, hook: Hook, stateJson: st
         : null;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
-      reject(new HookError(kind, index, `${where}: ${describe(e)}`));
+      reject(new HookError(kind, index, `${which}: ${describe(e)}`));
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (timedOut) return reject(new HookError(kind, index, `${where}: timed out after ${hook.timeout}s`));
+      if (timedOut) return reject(new HookError(kind, index, `${which}: timed out after ${hook.timeout}s`));
       if (code === 0) return resolve();
       const why = signal ? `killed by ${signal}` : `exit status ${code}`;
       const o = tail(Buffer.concat(out));
       const e = tail(Buffer.concat(err));
-      reject(new HookError(kind, index, `${where}: ${why}${o ? `, stdout: ${o}` : ''}${e ? `, stderr: ${e}` : ''}`));
+      reject(new HookError(kind, index, `${which}: ${why}${o ? `, stdout: ${o}` : ''}${e ? `, stderr: ${e}` : ''}`));
     });
   });
 }

@@ -8,14 +8,15 @@ import { NS_FLAGS } from './namespaces.js';
 import { PlanError } from './plan-error.js';
 import { processPlan, type ProcessPlan, type ProcessPlanContext } from './process-plan.js';
 import { rec, type Rec } from './tlv.js';
+import { InnerError } from '../errors.js';
 import type { HostLsm } from './lsm.js';
 
 export { dedupEnv } from './process-plan.js';
 
-/** A problem with what the exec caller asked for (flags or process.json), in runc's words. */
-export class ExecRequestError extends Error {
+/** A problem with what the exec caller asked for (flags or process.json), in runc's words: a usage error. */
+export class ExecRequestError extends InnerError {
   constructor(message: string) {
-    super(message);
+    super(message, 'usage');
     this.name = 'ExecRequestError';
   }
 }

@@ -5,16 +5,18 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import type { Socket } from 'node:net';
 import { fstatSync, readdirSync } from 'node:fs';
 import { launcherPath, native } from '../native.js';
+import { InnerError } from '../errors.js';
 import { procStat } from '../container/proc.js';
 import { T, TAG_NAME } from './plan-tags.js';
 import { encode, field, rec, splitRecords, type Rec } from './tlv.js';
 
-export class LaunchError extends Error {
+/** The launcher or the init failed (a system error); the operation names the container. */
+export class LaunchError extends InnerError {
   constructor(
     message: string,
     readonly errno = 0,
   ) {
-    super(message);
+    super(message, 'system');
     this.name = 'LaunchError';
   }
 }

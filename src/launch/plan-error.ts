@@ -1,10 +1,12 @@
-/** A config.json value that cannot be turned into a plan; `pointer` is its JSON path. */
-export class PlanError extends Error {
+import { InnerError, atLocation } from '../errors.js';
+
+/** A config.json value that cannot be turned into a plan (a config error); `pointer` is its JSON path. */
+export class PlanError extends InnerError {
   constructor(
     readonly pointer: string,
     readonly reason: string,
   ) {
-    super(`config.json: ${pointer}: ${reason}`);
+    super(atLocation('config.json', pointer, reason), 'config');
     this.name = 'PlanError';
   }
 }

@@ -12,7 +12,7 @@ import type { HostLsm } from './lsm.js';
 import { namespaceRecs, readNamespaces, utsRecs } from './namespaces.js';
 import { PlanError } from './plan-error.js';
 import { processPlan, type ProcessPlanContext } from './process-plan.js';
-import { rootlessChecks } from './rootless.js';
+import { rootlessChecks } from './rootless-checks.js';
 import { maskRecs, mountsRecs, rootfsRecs } from './rootfs-plan.js';
 import { memoryPolicyRecs } from './sched.js';
 import { sysctlRecs } from './sysctl-plan.js';
@@ -54,7 +54,7 @@ export interface PlanOptions {
   seccomp?: { bpf: Uint8Array; flags: number };
   /** hako's effective uid when it is not 0 (rootless EUID): the config is checked for what an unprivileged user can do. */
   rootlessEuid?: number;
-  /** The new user namespace's /proc/PID/setgroups will say "deny" (src/launch/rootless.ts): the init skips setgroups(2). */
+  /** The new user namespace's /proc/PID/setgroups will say "deny" (src/launch/rootless-checks.ts): the init skips setgroups(2). */
   setgroupsDeny?: boolean;
 }
 

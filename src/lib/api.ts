@@ -4,7 +4,7 @@
 // order, calls for different ones run side by side. The CLI uses
 // src/container/* directly.
 import path from 'node:path';
-import { HakoError, describe, notFound } from '../errors.js';
+import { HakoError, notFound, toHakoError } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
 import { create as createContainer, type CreateOptions as CoreCreateOptions, type Created } from '../container/create.js';
 import { start as startContainer } from '../container/start.js';
@@ -52,9 +52,9 @@ export interface KillOptions {
   all?: boolean;
 }
 
-/** Anything thrown, as a HakoError (kind 'system' unless it is one). */
+/** Anything thrown, as a HakoError (kind 'system' unless it carries one). */
 function asHakoError(e: unknown): HakoError {
-  return e instanceof HakoError ? e : new HakoError(describe(e), 'system');
+  return toHakoError(e);
 }
 
 async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {

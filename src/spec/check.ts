@@ -4,7 +4,7 @@
 // container (namespaces needed for hostname or sysctl, user namespace
 // mappings) is decided by the plan builder in src/launch/plan.ts.
 
-import { SpecError, pointerToken } from './errors.js';
+import { SpecError, pointerToken } from './spec-error.js';
 import type { LinuxResources, LinuxSeccomp, Mount, Process, Spec } from './generated/config.js';
 import { checkOciVersion } from './version.js';
 

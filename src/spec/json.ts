@@ -2,7 +2,7 @@
 // always give a position (`Unexpected token '}', "..." is not valid JSON`),
 // so on failure the text is scanned again to find line and column.
 
-import { SpecError, pointerToken } from './errors.js';
+import { SpecError, pointerToken } from './spec-error.js';
 
 /** How deep a document may nest: far beyond any OCI document, far below what the engines' recursive JSON code survives. */
 export const MAX_DEPTH = 1000;

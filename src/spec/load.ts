@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SpecError, schemaError } from './errors.js';
+import { SpecError, schemaError } from './spec-error.js';
 import { decodeUtf8, parseJson } from './json.js';
 import { checkProcess, checkResources, checkSpec } from './check.js';
 import { compareVersions, parseVersion } from './version.js';

@@ -9,7 +9,7 @@
 // are which comes from the schema itself (scripts/build-schemas.mjs,
 // nullShapes), not from a list kept here.
 
-import { SpecError, pointerToken } from './errors.js';
+import { SpecError, pointerToken } from './spec-error.js';
 
 /** What a schema says about nulls in one place of a document (generated; see build-schemas.mjs). */
 export interface NullShape {

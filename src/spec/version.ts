@@ -1,6 +1,6 @@
 // Which runtime-spec versions hako reads and writes.
 
-import { SpecError } from './errors.js';
+import { SpecError } from './spec-error.js';
 
 /** The version hako implements: written by `hako spec`, in state and as features' ociVersionMax. */
 export const OCI_VERSION = '1.3.0';

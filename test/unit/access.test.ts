@@ -53,7 +53,7 @@ test('a container that does not exist: the clients\' words, with and without the
 
 test('the record, its directory and status reach the operation; its result comes back', () => {
   const dir = make('run1', 'running');
-  const got = withContainer(ctx, 'run1', { lock: false }, (c) => [c.id, c.rec.pid, c.dir, c.status, c.where('x')]);
+  const got = withContainer(ctx, 'run1', { lock: false }, (c) => [c.id, c.rec.pid, c.dir, c.status, c.prefix('x')]);
   assert.equal(got, ['run1', process.pid, dir, 'running', 'container "run1": x']);
   make('made1', 'created');
   make('gone1', 'stopped');
@@ -64,7 +64,7 @@ test('the record, its directory and status reach the operation; its result comes
 test('a status not allowed is refused with the given words, kind state, before the operation runs', () => {
   make('gone2', 'stopped');
   let ran = false;
-  const refuse = (s: string, where: (m: string) => string) => where(`not ${s}`);
+  const refuse = (s: string, prefix: (m: string) => string) => prefix(`not ${s}`);
   assert.throws(
     () => withContainer(ctx, 'gone2', { lock: true, allow: ['running'], refuse }, () => (ran = true)),
     (e: unknown) => refusal(e, 'container "gone2": not stopped', 'state'),

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ACC, DeviceEmulator, normalizeDeviceRules, ruleString, runcDefaultDeviceRules, v1DeviceWrites } from '../../src/cgroups/devices.js';
 import { native } from '../../src/native.js';
 import { BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DEVICE_FILTER_LICENSE, OP, decodeInsns, deviceFilterInsns, deviceFilterProgram, encodeInsns, type BpfInsn } from '../../src/cgroups/devices-bpf.js';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { v1Writes } from '../../src/cgroups/v1-resources.js';
 import { v2Writes } from '../../src/cgroups/v2-resources.js';
 import type { LinuxDeviceCgroup } from '../../src/spec/types.js';

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { HybridManager, V1Manager, V2Manager, loadManager, newManager, type CgroupManager, type ManagerDeps } from '../../src/cgroups/manager.js';
 import { resolveCgroupPath } from '../../src/cgroups/path.js';
 import { statsEventJson } from '../../src/cgroups/stats.js';

@@ -2,7 +2,7 @@
 // decides, with ".." escapes and the systemd form refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { layoutOf, parseMountinfo, parseProcCgroup } from '../../src/cgroups/host.js';
 import { cgroupDir, resolveCgroupPath } from '../../src/cgroups/path.js';
 

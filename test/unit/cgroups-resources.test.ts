@@ -4,7 +4,7 @@
 // drivers), and the errors for what cannot be done.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { blkioWeightToIoWeight, cpuSharesToWeight, v2Writes } from '../../src/cgroups/v2-resources.js';
 import { v1Writes } from '../../src/cgroups/v1-resources.js';
 import type { CgroupWrite } from '../../src/cgroups/writes.js';

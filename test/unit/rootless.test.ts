@@ -3,16 +3,16 @@
 // runtime, and which cgroups a user without delegation gets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { defaultRoot, honorXdgRuntimeDir, ownerName, rootlessCgroups, uidMapIsInitial, type Identity } from '../../src/container/rootless.js';
-import { helperArgs, mapText, rootlessChecks, userMapsPlan } from '../../src/launch/rootless.js';
+import { defaultRoot, honorXdgRuntimeDir, ownerName, rootlessCgroups, uidMapIsInitial, type Identity } from '../../src/container/rootless-identity.js';
+import { helperArgs, mapText, rootlessChecks, userMapsPlan } from '../../src/launch/rootless-checks.js';
 import { buildPlan, PlanError } from '../../src/launch/plan.js';
 import { buildExecPlan } from '../../src/launch/exec-plan.js';
 import { T } from '../../src/launch/plan-tags.js';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { layoutOf, parseMountinfo, parseProcCgroup } from '../../src/cgroups/host.js';
 import { newManager } from '../../src/cgroups/manager.js';
 import { resolveCgroupPath } from '../../src/cgroups/path.js';
-import { mayUse, requestedLimits, rootlessCgroup } from '../../src/cgroups/rootless.js';
+import { mayUse, requestedLimits, rootlessCgroup } from '../../src/cgroups/rootless-cgroups.js';
 import { findHelper } from '../../src/container/usermaps.js';
 
 const user: Identity = { euid: 1000, egid: 1000, inUserns: false };

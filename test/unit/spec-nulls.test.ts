@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateProcess, validateResources, validateSpec } from '../../src/spec/load.js';
-import { SpecError } from '../../src/spec/errors.js';
+import { SpecError } from '../../src/spec/spec-error.js';
 import { dropOptionalNulls } from '../../src/spec/nulls.js';
 import { buildPlan } from '../../src/launch/plan.js';
 import { resolveSeccomp } from '../../src/seccomp/compile.js';

@@ -17,7 +17,7 @@ import {
   validateSpec,
   validateState,
 } from '../../src/spec/load.js';
-import { SpecError } from '../../src/spec/errors.js';
+import { SpecError } from '../../src/spec/spec-error.js';
 import { defaultSpec, specJson } from '../../src/spec/default.js';
 import { toInt64, toUint64 } from '../../src/spec/numbers.js';
 import { OCI_VERSION } from '../../src/spec/version.js';

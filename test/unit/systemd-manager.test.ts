@@ -5,7 +5,7 @@
 // that never got its unit stops nothing, and delete stops and resets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import type { CgroupManager } from '../../src/cgroups/manager.js';
 import { SystemdManager, type SystemdDeps } from '../../src/cgroups/systemd.js';
 import { resolveSystemdPath } from '../../src/cgroups/systemd-unit.js';

@@ -2,7 +2,7 @@
 // as systemd's properties, derived from the same cgroup writes hako makes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import {
   annotationProperties,
   deviceProperties,

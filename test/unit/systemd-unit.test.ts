@@ -1,7 +1,7 @@
 // slice:prefix:name → the systemd unit and its cgroup, by runc's rules.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CgroupError } from '../../src/cgroups/errors.js';
+import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { expandSlice, resolveSystemdPath } from '../../src/cgroups/systemd-unit.js';
 
 function throws(fn: () => unknown, message: string | RegExp): void {

@@ -1,6 +1,6 @@
 // `hako exec`: run another process in a running container.
 import path from 'node:path';
-import { HakoError, describe } from '../../errors.js';
+import { HakoError, describe, toHakoError } from '../../errors.js';
 import type { ExecOptions as ExecRequest } from '../../container/exec.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
 import { containerId, type Command } from '../command.js';
@@ -101,7 +101,7 @@ following will output a list of processes running in the container:
     } catch (e) {
       // runc's words and status for anything that keeps the process from
       // running; podman and Docker look for the cause's text in it.
-      throw new HakoError(`exec failed: ${describe(e)}`, e instanceof HakoError ? e.kind : 'system', 255);
+      throw new HakoError(`exec failed: ${describe(e)}`, toHakoError(e).kind, 255);
     }
   },
 };

@@ -1,6 +1,6 @@
 // `hako update`: change the resource limits of a container, from flags
 // (src/cli/update-flags.ts reads them) or a JSON document.
-import { HakoError } from '../../errors.js';
+import { toHakoError } from '../../errors.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
 import { containerId, type Command } from '../command.js';
 
@@ -107,13 +107,14 @@ export const updateCommand: Command<UpdateOptions> = {
   usesRootless: true,
   pathFlags: [['resources', '--resources']],
   async run(ctx, inv) {
-    const { updateRequest, UpdateFlagError } = await import('../update-flags.js');
+    const { updateRequest } = await import('../update-flags.js');
     const { update, readResourcesDocument, STDIN_NAME } = await import('../../container/update.js');
     let req;
     try {
       req = updateRequest(inv.options, inv.explicit.options);
     } catch (e) {
-      throw e instanceof UpdateFlagError ? new HakoError(e.message, 'usage') : e;
+      // UpdateFlagError is a usage error; anything else is described.
+      throw toHakoError(e);
     }
     for (const w of req.warnings) ctx.log('warn', w);
     const file = req.file;

@@ -1,26 +1,28 @@
 // Every cgroup failure is a CgroupError with a one-line message naming what
 // the user can act on: the JSON path of the setting, the controller, or the
 // cgroup file and what the kernel said. The library never prints.
+import { InnerError, atLocation, pointerToken } from '../errors.js';
 
-export class CgroupError extends Error {
+export { pointerToken };
+
+/**
+ * A cgroup failure. Without an errno it is a setting that cannot be
+ * honoured (a config error); with one, the kernel refused (a system error).
+ */
+export class CgroupError extends InnerError {
   constructor(
     message: string,
     /** errno name when the kernel refused ('EBUSY', 'EINVAL', ...). */
     readonly code?: string,
   ) {
-    super(message.replace(/\s*\n\s*/g, '; '));
+    super(message.replace(/\s*\n\s*/g, '; '), code === undefined ? 'config' : 'system');
     this.name = 'CgroupError';
   }
 }
 
-/** A setting that cannot be honoured: `<file>: <pointer>: <reason>`, like SpecError. */
+/** A setting that cannot be honoured: `<file>: <pointer>: <reason>` ({@link atLocation}). */
 export function settingError(source: string, pointer: string, reason: string): CgroupError {
-  return new CgroupError(`${source}: ${pointer}: ${reason}`);
-}
-
-/** JSON pointer escaping of one reference token (RFC 6901). */
-export function pointerToken(key: string | number): string {
-  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+  return new CgroupError(atLocation(source, pointer, reason));
 }
 
 // The kernel's words for the errors cgroup files give, shorter than Node's

@@ -1,5 +1,5 @@
 // What a config must satisfy when hako's effective uid is not 0 (rootless
-// EUID, src/container/rootless.ts), and how the new user namespace's maps
+// EUID, src/container/rootless-identity.ts), and how the new user namespace's maps
 // get written. Pure: create.ts performs the result.
 //
 // An unprivileged process may write a child's uid_map (gid_map) itself only

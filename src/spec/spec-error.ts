@@ -1,13 +1,16 @@
 // Errors about OCI documents (config.json, state, features). One line each,
 // naming the file and the JSON pointer, because that is what a user needs to
 // find the mistake, and what conmon/containerd show from the last log line.
+import { InnerError, atLocation, pointerToken } from '../errors.js';
+
+export { pointerToken };
 
 /**
- * A document does not satisfy the spec. `message` is
- * `<file>: <path>: <detail>`, or `<file>: <detail>` when the problem is the
- * document as a whole (path "").
+ * A document does not satisfy the spec: a config error, worded by
+ * {@link atLocation} (`<file>: <path>: <detail>`, or `<file>: <detail>`
+ * when the problem is the document as a whole, path "").
  */
-export class SpecError extends Error {
+export class SpecError extends InnerError {
   constructor(
     /** The document as the user knows it, e.g. "config.json". */
     readonly file: string,
@@ -16,7 +19,7 @@ export class SpecError extends Error {
     /** The cause, without file and path. */
     readonly detail: string,
   ) {
-    super(path === '' ? `${file}: ${detail}` : `${file}: ${path}: ${detail}`);
+    super(atLocation(file, path, detail), 'config');
     this.name = 'SpecError';
   }
 }
@@ -59,11 +62,6 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   array: 'an array',
   null: 'null',
 };
-
-/** JSON pointer escaping of one reference token. */
-export function pointerToken(key: string | number): string {
-  return String(key).replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /**
  * Turns the first schema violation into a SpecError. ajv stops at the first

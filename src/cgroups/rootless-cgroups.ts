@@ -11,7 +11,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
-import { settingError, pointerToken } from './errors.js';
+import { settingError, pointerToken } from './cgroup-error.js';
 import { loadManager, type CgroupDirs, type CgroupManager } from './manager.js';
 import type { CgroupLayout } from './host.js';
 

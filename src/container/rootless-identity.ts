@@ -3,10 +3,10 @@
 //  - rootless EUID: hako's effective uid is not 0. The container then needs
 //    a user namespace of its own, its maps are written by hako (one line:
 //    the caller's own id) or by newuidmap/newgidmap (anything more), and
-//    nothing that needs a host capability is attempted (src/launch/rootless.ts).
+//    nothing that needs a host capability is attempted (src/launch/rootless-checks.ts).
 //  - rootless cgroups (--rootless true|false|auto): cgroups the user may not
 //    write are skipped instead of failing, unless limits are asked for
-//    (src/cgroups/rootless.ts). auto: an unprivileged euid, or euid 0 in a
+//    (src/cgroups/rootless-cgroups.ts). auto: an unprivileged euid, or euid 0 in a
 //    user namespace that is not the initial one (rootless podman, rootlesskit),
 //    where hako cannot know whether the cgroup tree is its to change.
 //
