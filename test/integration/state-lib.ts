@@ -2,7 +2,7 @@
 // any state root, a container's cgroup directories, and the check that
 // nothing of a container is left.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { HAKO, processesUnder, uniqueId, type Env, type Result } from '../helpers.js';
@@ -35,7 +35,47 @@ export function cgroupDirs(root: string, id: string): string[] {
 }
 
 /** Nothing of the container is left: no entry at all in its state root (no state or work directory, no temporary file), no cgroup, no process, no mount. */
+/** Processes holding an fd to a path under `dir` (the init of a create killed before its record holds its exec.fifo there). */
+export function holdersOf(dir: string): number[] {
+  const pids: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      if (readdirSync(`/proc/${n}/fd`).some((fd) => readlinkSync(`/proc/${n}/fd/${fd}`).startsWith(`${dir}/`))) pids.push(Number(n));
+    } catch {
+      /* gone, or not ours to see */
+    }
+  }
+  return pids;
+}
+
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * The init of a create killed before it recorded the init is in no record
+ * and no cgroup: it ends by itself when it sees the runtime's end of the
+ * sync socket close. Waits for that (a deadline, not a timing assertion):
+ * one still there then is stuck (stopped, or deaf to the close).
+ */
+function assertNoHolders(root: string, what: string): void {
+  let left = holdersOf(root);
+  for (let i = 0; i < 200 && left.length; i++) {
+    pause(50);
+    left = holdersOf(root);
+  }
+  const state = (p: number) => {
+    try {
+      const st = readFileSync(`/proc/${p}/stat`, 'latin1');
+      return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+    } catch {
+      return 'gone';
+    }
+  };
+  assert.equal(left.map((p) => `${p} ${state(p)}`), [], `${what}: no process holds a file of the state root ${root}`);
+}
+
 export function assertNothingLeft(root: string, dirs: readonly string[], bundle: string, what: string): void {
+  assertNoHolders(root, what);
   const entries = existsSync(root) ? readdirSync(root) : [];
   assert.equal(entries, [], `${what}: state root ${root} is empty`);
   for (const d of dirs) assert.not.ok(existsSync(d), `${what}: cgroup ${d} is gone`);
