@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build rootfs demo test test-unit test-integration test-security test-clients clean test-v2 test-systemd
+.PHONY: all setup deps build rootfs demo docs test test-unit test-integration test-security test-clients clean test-v2 test-systemd
 
 all: build
 
@@ -56,6 +56,14 @@ build: deps
 
 rootfs: deps
 	@./scripts/mk-busybox-bundle.sh
+
+# The library's API reference, from the doc comments of what src/index.ts
+# exports (TypeDoc, docs/api/typedoc.json), as HTML in out/docs/api/ (open
+# index.html). test/unit/api-docs.test.ts checks that none is missing.
+docs: deps
+	node scripts/gen-plan-tags.mjs
+	node scripts/build-schemas.mjs
+	npx typedoc --options docs/api/typedoc.json
 
 demo: build
 	@echo "# hako run --bundle bundles/busybox (prints hostname, id and ps from inside the box)"

@@ -33,6 +33,7 @@ export {
   type StdioOption,
   type StdioStreams,
   type StreamOptions,
+  type StatsEvent,
   type Explanation,
   type ExplainOptions,
 } from './lib/api.js';

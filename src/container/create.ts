@@ -37,10 +37,15 @@ import { checkTerminal, connectConsoleSocket, connectPidfdSocket, requireHostTer
 import type { RuntimeContext } from './context.js';
 
 export interface CreateOptions {
+  /** --bundle: the directory with config.json (default: the current directory). */
   bundle?: string;
+  /** --pid-file: where the init's host pid is written. */
   pidFile?: string;
+  /** --no-pivot: the root is changed without pivot_root (for a rootfs on a ramdisk, where pivot_root fails). */
   noPivot?: boolean;
+  /** --no-new-keyring: the init keeps this process's session keyring. */
   noNewKeyring?: boolean;
+  /** --preserve-fds: this many fds from 3 on pass to the init as well. */
   preserveFds?: number;
   /** --console-socket: where the pty master goes when process.terminal is set. */
   consoleSocket?: string;
@@ -56,8 +61,11 @@ export interface CreateOptions {
 }
 
 export interface Created {
+  /** The container's id. */
   id: string;
+  /** Its init's host pid. */
   pid: number;
+  /** Its config.json, as validated. */
   spec: Spec;
 }
 

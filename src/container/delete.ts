@@ -22,7 +22,9 @@ import { rootlessByDefault } from './rootless-identity.js';
 import { ociState, statusOf } from './status.js';
 import { storeFor, type ContainerRecord } from './store.js';
 
+/** How `remove` (`delete`) treats a container that is not stopped. */
 export interface DeleteOptions {
+  /** --force: a container still running is killed (SIGKILL) and removed; without it, one that is not stopped is refused (kind 'state'). */
   force?: boolean;
 }
 

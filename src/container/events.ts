@@ -47,7 +47,9 @@ export function statsEvent(ctx: Pick<RuntimeContext, 'root'>, id: string, interv
   return statsLine(id, cg);
 }
 
+/** What `events` streams, to where, until when. */
 export interface StreamOptions {
+  /** Milliseconds between stats events (the CLI's --interval; 5000 there); more than 0. */
   intervalMs: number;
   /** Receives each event, a JSON line without the newline. */
   emit: (line: string) => void;

@@ -36,6 +36,7 @@ export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   args: readonly string[];
   /** --process: a process.json replacing the container's settings and every flag above. */
   processFile?: string;
+  /** --console-socket: where the terminal's master goes, with `tty`. */
   consoleSocket?: string;
   /** --pidfd-socket: where a pidfd of the process goes (runc 1.2). */
   pidfdSocket?: string;
@@ -44,7 +45,9 @@ export interface ExecOptions extends Omit<ExecFlags, 'args'> {
   detach?: boolean;
   /** Absolute; written once the process runs, without a newline. */
   pidFile?: string;
+  /** --preserve-fds: this many fds from 3 on pass to the process as well. */
   preserveFds?: number;
+  /** --ignore-paused: exec into a paused container (the process waits with it until resume). */
   ignorePaused?: boolean;
   /** The process's fds 0, 1, 2 (default: ours); the library's 'pipe' is an fd here. */
   stdio?: LauncherStdio;

@@ -7,6 +7,7 @@ import { isAlive } from './proc.js';
 import { FIFO_FILE, type ContainerRecord } from './store.js';
 import { containerCgroup } from './cgroup.js';
 
+/** A container's status, the OCI runtime-spec's and 'paused' (runc's). */
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 function isFrozen(rec: ContainerRecord): boolean {
@@ -31,14 +32,23 @@ export function statusOf(rec: ContainerRecord, dir: string): Status {
 
 /** The OCI state document, as `state` prints it (runc's field order). */
 export interface OciState {
+  /** The runtime-spec version the container was created under. */
   ociVersion: string;
+  /** The container's id. */
   id: string;
+  /** Its init's host pid; 0 once it has stopped. */
   pid: number;
+  /** Where it is in its lifecycle. */
   status: Status;
+  /** Its bundle, absolute. */
   bundle: string;
+  /** Its root filesystem on the host, absolute. */
   rootfs: string;
+  /** When it was created, RFC 3339 with nanoseconds (as runc's). */
   created: string;
+  /** The name of the user who created it (runc's `owner`). */
   owner: string;
+  /** config.json's annotations. */
   annotations?: Record<string, string>;
 }
 

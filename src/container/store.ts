@@ -33,6 +33,7 @@ import { RecordError, parseRecord } from './record.js';
 import type { Spec } from '../spec/types.js';
 import type { RootfsMounts } from './rootfs-mounts.js';
 
+/** Where state lives when no root is given (root's; an unprivileged user's is under $XDG_RUNTIME_DIR). */
 export const DEFAULT_ROOT = '/run/hako';
 export const STATE_FILE = 'state.json';
 /** The record's second copy: written after state.json, read when state.json is unusable. */

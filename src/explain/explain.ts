@@ -25,14 +25,19 @@ import type { Hook, LinuxIDMapping, Spec } from '../spec/types.js';
 import { seccompSummary, type SeccompSummary } from './seccomp.js';
 import { planView, type HookView, type PlanView } from './view.js';
 
+/** Which bundle `explain` reads, and the flags create (or exec) would be given. */
 export interface ExplainOptions {
+  /** The directory with config.json (default: the current directory). */
   bundle?: string;
   /** The container id create would be given: it names the cgroup and the session keyring. */
   id?: string;
   /** Explain `exec --process FILE` in the container the bundle makes, instead of create. */
   processFile?: string;
+  /** --no-pivot. */
   noPivot?: boolean;
+  /** --no-new-keyring. */
   noNewKeyring?: boolean;
+  /** --preserve-fds. */
   preserveFds?: number;
   /** --systemd-cgroup. */
   systemdCgroup?: boolean;
@@ -47,22 +52,48 @@ export interface HooksView {
   poststop: HookView[];
 }
 
+/** What `explain` found a create (or exec) would do, by section. */
 export interface Explanation {
+  /** What is explained: the container's create, or an exec of `processFile`. */
   operation: 'create' | 'exec';
+  /** The container id it was explained for. */
   id: string;
+  /** The bundle, absolute. */
   bundle: string;
   /** config.json as validated. */
   config: Spec;
   /** The launcher's plan, by section (create's, or the exec's). */
   plan: PlanView;
   /** create: the cgroup made and limited; exec: the one joined. null: none (rootless without a writable cgroup). */
-  cgroup: CgroupDryRun | { join: Record<string, string> } | null;
+  cgroup:
+    | CgroupDryRun
+    | {
+        /** The container's cgroup directories the process joins, by hierarchy ("" for a cgroup2 tree, the v1 controllers otherwise). */
+        join: Record<string, string>;
+      }
+    | null;
+  /** linux.seccomp as compiled: its default action and rules (absent without one). */
   seccomp?: SeccompSummary;
   /** Every hook, by kind in the order the lifecycle runs them (the runtime's and the container's). */
   hooks: HooksView;
+  /** linux.netDevices: the host's devices moved into the container's network namespace. */
   netDevices: NetDeviceMove[];
-  userNamespace?: { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[]; uidMapWrittenBy: string; gidMapWrittenBy: string; setgroups: 'allow' | 'deny' };
+  /** The new user namespace's mappings, and who writes them (absent without one). */
+  userNamespace?: {
+    /** linux.uidMappings. */
+    uidMappings: LinuxIDMapping[];
+    /** linux.gidMappings. */
+    gidMappings: LinuxIDMapping[];
+    /** 'kernel' (a write to /proc/PID/uid_map) or 'newuidmap' (rootless, more than one's own id). */
+    uidMapWrittenBy: string;
+    /** 'kernel' or 'newgidmap', as for uids. */
+    gidMapWrittenBy: string;
+    /** What /proc/PID/setgroups says in the container. */
+    setgroups: 'allow' | 'deny';
+  };
+  /** What create would warn of, one line each. */
   warnings: string[];
+  /** What create would note with --debug. */
   debug: string[];
 }
 

@@ -25,18 +25,23 @@ export class ExecRequestError extends InnerError {
 export interface ExecFlags {
   /** The command and its arguments (what follows the container id). */
   args: readonly string[];
+  /** --cwd: the working directory in the container (default: process.cwd of config.json). */
   cwd?: string;
   /** Added to the container's environment; a name given again wins. */
   env?: readonly string[];
+  /** --tty: the process gets a terminal, whose master goes to the `consoleSocket`. */
   tty?: boolean;
   /** "uid[:gid]", numeric. */
   user?: string;
+  /** --additional-gids: supplementary groups. */
   additionalGids?: readonly number[];
   /** Added to the bounding, effective and permitted sets. */
   caps?: readonly string[];
   /** undefined: the container's process.noNewPrivileges. */
   noNewPrivs?: boolean;
+  /** --apparmor: the AppArmor profile (default: the container's). */
   apparmor?: string;
+  /** --process-label: the SELinux label (default: the container's). */
   processLabel?: string;
 }
 

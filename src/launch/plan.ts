@@ -25,16 +25,23 @@ export { NS_FLAGS } from './namespaces.js';
 export { containerPath } from './paths.js';
 export { capMask, capNames, grantableCaps } from './caps.js';
 
+/** What {@link buildPlan} needs besides config.json: the container and what is known of the host. */
 export interface PlanOptions {
+  /** The container's id. */
   id: string;
+  /** Its bundle, absolute: root.path and bind sources are resolved against it. */
   bundle: string;
+  /** The exec FIFO the init waits on until `start`. */
   fifoPath: string;
+  /** --no-pivot. */
   noPivot?: boolean;
+  /** --no-new-keyring. */
   noNewKeyring?: boolean;
   /** Extra fds (3..) passed through: --preserve-fds plus LISTEN_FDS. */
   preserveFds?: number;
   /** Set when the caller passes socket-activation fds (LISTEN_FDS). */
   listenFds?: number;
+  /** --debug: the launcher logs what it does. */
   debug?: boolean;
   /** Kernel's last capability (/proc/sys/kernel/cap_last_cap). */
   capLastCap?: number;
@@ -51,15 +58,23 @@ export interface PlanOptions {
   /** The container's cgroup directories: what a cgroup mount shows without a cgroup namespace. */
   cgroupDirs?: Record<string, string>;
   /** linux.seccomp compiled to BPF (src/seccomp), loaded by the init last. */
-  seccomp?: { bpf: Uint8Array; flags: number };
+  seccomp?: {
+    /** The filter program. */
+    bpf: Uint8Array;
+    /** SECCOMP_FILTER_FLAG_* for seccomp(2). */
+    flags: number;
+  };
   /** hako's effective uid when it is not 0 (rootless EUID): the config is checked for what an unprivileged user can do. */
   rootlessEuid?: number;
   /** The new user namespace's /proc/PID/setgroups will say "deny" (src/launch/rootless-checks.ts): the init skips setgroups(2). */
   setgroupsDeny?: boolean;
 }
 
+/** The launcher's plan: what it does, in order, to make the container's init. */
 export interface Plan {
+  /** The plan protocol's records (addon/plan.tags), as sent to the launcher. */
   records: Rec[];
+  /** What the config asks for that is ignored or weakened here, one line each. */
   warnings: string[];
   /** Notes for --debug only. */
   debug: string[];
@@ -67,7 +82,9 @@ export interface Plan {
   newNamespaces: number;
   /** Paths of namespaces joined, by type. */
   joined: Record<string, string>;
+  /** Whether the container gets a new user namespace. */
   userns: boolean;
+  /** root.path resolved against the bundle. */
   rootfs: string;
   /** linux.netDevices: moved by the runtime once the init exists (src/container/netdevices.ts). */
   netDevices: NetDeviceMove[];
@@ -117,6 +134,11 @@ export function initProcessContext(spec: Spec, opts: PlanOptions): ProcessPlanCo
   };
 }
 
+/**
+ * config.json as the launcher's plan, checked: does nothing itself (the
+ * container's create sends it to the launcher). Throws where the config
+ * cannot be carried out, naming its JSON path.
+ */
 export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   const linux = spec.linux ?? {};
   const proc = spec.process;

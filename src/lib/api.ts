@@ -27,6 +27,7 @@ import { openStdio, type StdioOption, type StdioStreams } from './stdio.js';
 
 export type { ExitStatus, Signal, StdioOption, StdioStreams, DeleteOptions, StreamOptions, Explanation, ExplainOptions };
 
+/** How `create` and `run` make the container: the CLI's create flags, and its stdio. */
 export interface CreateOptions extends Omit<CoreCreateOptions, 'foreground' | 'stdio'> {
   /** The init's stdin, stdout, stderr (default: this process's). */
   stdio?: readonly StdioOption[];
@@ -35,6 +36,7 @@ export interface CreateOptions extends Omit<CoreCreateOptions, 'foreground' | 's
 /** A created container: its init's pid, its config, and the 'pipe' ends. */
 export interface Container extends Created, StdioStreams {}
 
+/** What `exec` runs and how: the CLI's exec flags, and its stdio. */
 export interface ExecOptions extends Omit<CoreExecOptions, 'detach' | 'stdio'> {
   /** The process's stdin, stdout, stderr (default: this process's). */
   stdio?: readonly StdioOption[];
@@ -42,11 +44,13 @@ export interface ExecOptions extends Omit<CoreExecOptions, 'detach' | 'stdio'> {
 
 /** A process started in a container. */
 export interface ExecProcess extends StdioStreams {
+  /** Its host pid. */
   pid: number;
   /** Its exit status, once it has exited (it is reaped either way). */
   wait(): Promise<ExitStatus>;
 }
 
+/** Which processes `kill` signals. */
 export interface KillOptions {
   /** Every process of the container, not only its init. */
   all?: boolean;
@@ -201,21 +205,45 @@ export function processes(ctx: RuntimeContext, id: string): Promise<number[]> {
   return serial(ctx, id, () => containerProcesses(ctx, id));
 }
 
+/** Freezes every process of the container (its cgroup's freezer). */
 export function pause(ctx: RuntimeContext, id: string): Promise<void> {
   return serial(ctx, id, () => pauseContainer(ctx, id));
 }
 
+/** Thaws a paused container. */
 export function resume(ctx: RuntimeContext, id: string): Promise<void> {
   return serial(ctx, id, () => resumeContainer(ctx, id));
 }
 
-/** Changes the container's resource limits (`hako update -r`). */
+/**
+ * Changes a created, running or paused container's resource limits
+ * (`hako update -r`): `resources` is merged onto what the container has
+ * (a 0 leaves a limit as it is, as in runc), written to its cgroup, and
+ * recorded for later updates.
+ *
+ * @param opts `source` names the request in error messages (default 'resources').
+ */
 export function update(ctx: RuntimeContext, id: string, resources: LinuxResources, opts: Partial<UpdateOptions> = {}): Promise<void> {
   return serial(ctx, id, () => updateContainer(ctx, id, resources, { source: opts.source ?? 'resources' }));
 }
 
-/** One stats event (`hako events --stats`), parsed: { type: 'stats', id, data }. */
-export function stats(ctx: RuntimeContext, id: string): Promise<{ type: string; id: string; data: Record<string, unknown> }> {
+/**
+ * A stats event, in runc's shape: `stats`'s result, and what `events` gives
+ * `emit` every interval (as a JSON line). `events` also gives
+ * `{"type":"oom","id":...}` each time the OOM killer kills one of the
+ * container's processes.
+ */
+export interface StatsEvent {
+  /** 'stats'. */
+  type: string;
+  /** The container's id. */
+  id: string;
+  /** The container's statistics, as runc's: `cpu`, `memory`, `pids`, `blkio`, `hugetlb`... */
+  data: Record<string, unknown>;
+}
+
+/** One stats event (`hako events --stats`), parsed: `{ type: 'stats', id, data }`. */
+export function stats(ctx: RuntimeContext, id: string): Promise<StatsEvent> {
   return guarded(() => JSON.parse(statsEvent(ctx, id)));
 }
 

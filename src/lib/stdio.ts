@@ -8,12 +8,19 @@ import { HakoError } from '../errors.js';
 import { native } from '../native.js';
 import type { LauncherStdio } from '../launch/launcher.js';
 
+/**
+ * One of a process's stdin, stdout, stderr: this process's own ('inherit'),
+ * /dev/null ('ignore'), a stream of the caller's ('pipe'), or an fd.
+ */
 export type StdioOption = 'inherit' | 'ignore' | 'pipe' | number;
 
 /** The caller's ends of the 'pipe' entries; null for the others. */
 export interface StdioStreams {
+  /** The process's stdin, when it was 'pipe'. */
   stdin: Writable | null;
+  /** The process's stdout, when it was 'pipe'. */
   stdout: Readable | null;
+  /** The process's stderr, when it was 'pipe'. */
   stderr: Readable | null;
 }
 

@@ -7,6 +7,7 @@ import type { Spec } from './generated/config.js';
 import type { LoadedSpec } from './load.js';
 import { OCI_VERSION } from './version.js';
 
+/** What `hako spec` is told. */
 export interface DefaultSpecOptions {
   /** As `runc spec --rootless`: a user namespace mapping the caller to root, no network namespace, no cgroup limits. */
   rootless: boolean;
@@ -18,6 +19,7 @@ export interface DefaultSpecOptions {
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
+/** The config.json `hako spec` writes (runc's): a shell in a rootfs/ beside it, with a terminal. */
 export function defaultSpec(opts: DefaultSpecOptions): LoadedSpec {
   const { rootless } = opts;
   const devpts = ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'];

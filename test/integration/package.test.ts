@@ -81,7 +81,7 @@ t('a JavaScript program runs a container through the API', () => {
   assert.equal(JSON.parse(out), EXPECTED);
 });
 
-/** README's library examples: the ```ts blocks it says this test runs. */
+/** README's library examples (run and wait; exec with output captured; stats and events; update): the ```ts blocks it says this test runs. */
 function readmeExamples(): string[] {
   const blocks = parseBlocks('README.md', readFileSync(path.join(REPO, 'README.md'), 'utf8'));
   return blocks.filter((b) => b.lang === 'ts' && b.action.kind === 'skip' && b.action.reason.includes('package.test.ts')).map((b) => b.body);
@@ -89,7 +89,7 @@ function readmeExamples(): string[] {
 
 t("README's library examples compile with strict and run", () => {
   const examples = readmeExamples();
-  assert.is(examples.length, 2);
+  assert.is(examples.length, 4);
   const exitBundle = env.bundle((c) => {
     c.process.args = ['true'];
     c.process.terminal = false;
@@ -110,6 +110,10 @@ t("README's library examples compile with strict and run", () => {
   delete plain.FORCE_COLOR;
   assert.is(sh('node', ['example1.js'], { cwd: app, env: plain }), "job1 ended: { exitCode: 0, signal: null }\n");
   assert.match(sh('node', ['example2.js'], { cwd: app, env: plain }), /out: '[^']+\\n',\s+err: '',\s+status: \{ exitCode: 0, signal: null \}/);
+  // stats, then events until the first stats event aborts the stream.
+  assert.match(sh('node', ['example3.js'], { cwd: app, env: plain }), /^processes: 1\nmemory in use: [1-9]\d* bytes\n$/);
+  // update, read back through stats.
+  assert.is(sh('node', ['example4.js'], { cwd: app, env: plain }), 'limits: 268435456 64\n');
 });
 
 t("the package's hako command runs a container", () => {
