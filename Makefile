@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build rootfs demo docs test test-unit test-integration test-security test-clients clean test-v2 test-systemd
+.PHONY: all setup deps build rootfs demo docs check test test-unit test-integration test-security test-clients clean test-v2 test-systemd
 
 all: build
 
@@ -76,7 +76,16 @@ demo: build
 test: build
 	@./scripts/test-all.sh
 
-test-unit:
+# The unit tests of what is in the tree now (they run from out/, so the
+# build comes first; it does nothing it need not).
+test-unit: build
+	npx uvu out/test/unit '.*\.test\.js$$'
+
+# The quick check before a commit, and CI's first step: the formatter's
+# check and the linter (Biome, biome.jsonc), the type check (the build's
+# tsc) and the unit tests. `npx biome format --write .` formats.
+check: build
+	npx biome ci --colors=off .
 	npx uvu out/test/unit '.*\.test\.js$$'
 
 test-integration:

@@ -14,30 +14,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../src/native.js';
-import {
-  alive,
-  cmd,
-  failure,
-  hasGnuTime,
-  ok,
-  pollExit,
-  reap,
-  setScratch,
-  waitExit,
-  type CmdResult,
-} from './proc.js';
+import { alive, cmd, failure, hasGnuTime, ok, pollExit, setScratch, waitExit } from './proc.js';
 import { loadConfig, makeBundle, makeRuntime, newId, pidFile, rc, readPid, type Config, type Runtime } from './runtime.js';
-import {
-  bisectSmallest,
-  cgroupPathOf,
-  fmt,
-  fmtBytes,
-  parseStatusKb,
-  ratio,
-  summarize,
-  table,
-  type Summary,
-} from './stats.js';
+import { bisectSmallest, cgroupPathOf, fmt, fmtBytes, parseStatusKb, ratio, summarize, table, type Summary } from './stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -99,7 +78,9 @@ function parseOptions(argv: string[]): Options {
     };
     switch (a) {
       case '--runtimes':
-        o.runtimes = val().split(/[\s,]+/).filter(Boolean);
+        o.runtimes = val()
+          .split(/[\s,]+/)
+          .filter(Boolean);
         break;
       case '--only':
         o.only = new Set(val().split(',').filter(Boolean));
@@ -137,11 +118,8 @@ function parseOptions(argv: string[]): Options {
         o.populationBudget = 20;
         o.rssRounds = 2;
         break;
-      case '-h':
-      case '--help':
-        usage();
-      // falls through (usage never returns)
       default:
+        // -h, --help, and anything unknown (usage never returns)
         usage();
     }
   }
@@ -405,7 +383,7 @@ async function benchEngine(o: Options): Promise<void> {
 }
 
 async function benchVersion(o: Options, rts: Runtime[]): Promise<void> {
-  log('--version (the runtime binary\'s startup floor)');
+  log("--version (the runtime binary's startup floor)");
   const res = await alternate(rts, o.iterations, o.warmup, async (rt) => {
     const r = await cmd([rt.bin, '--version']);
     return ok(r) ? r.ms : failure(r);
@@ -527,9 +505,7 @@ async function benchThroughput(o: Options, rts: Runtime[], bundles: Map<Runtime,
   log(`throughput: ${o.concurrency} concurrent lifecycles x${o.throughputRounds} rounds`);
   const res = await alternate(rts, o.throughputRounds, 0, async (rt) => {
     const t0 = process.hrtime.bigint();
-    const all = await Promise.all(
-      Array.from({ length: o.concurrency }, () => lifecycle(rt, bundles.get(rt)!.true!, { many: true })),
-    );
+    const all = await Promise.all(Array.from({ length: o.concurrency }, () => lifecycle(rt, bundles.get(rt)!.true!, { many: true })));
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     const bad = all.filter((l) => l.error);
     if (bad.length) return `${bad.length}/${o.concurrency} failed; first: ${bad[0]!.error}`;
@@ -569,21 +545,25 @@ async function benchPopulation(o: Options, rts: Runtime[], bundles: Map<Runtime,
       for (let k = 0; k < rts.length; k++) {
         const rt = rts[(round + k) % rts.length]!;
         if (errors.has(rt)) continue;
-        await pool(Array.from({ length: want }, (_, i) => i), 4, async () => {
-          if (errors.has(rt)) return;
-          const id = newId('pop');
-          const pf = pidFile(rt, id);
-          track(rt, id);
-          const c = await rc(rt, ['create', '--bundle', bundles.get(rt)!.true!, '--pid-file', pf, id]);
-          if (!ok(c)) {
-            if (!errors.has(rt)) errors.set(rt, failure(c));
-            await destroy(rt, id);
-            return;
-          }
-          track(rt, id, readPid(pf));
-          times.get(rt)!.push(c.ms);
-          ids.get(rt)!.push(id);
-        });
+        await pool(
+          Array.from({ length: want }, (_, i) => i),
+          4,
+          async () => {
+            if (errors.has(rt)) return;
+            const id = newId('pop');
+            const pf = pidFile(rt, id);
+            track(rt, id);
+            const c = await rc(rt, ['create', '--bundle', bundles.get(rt)!.true!, '--pid-file', pf, id]);
+            if (!ok(c)) {
+              if (!errors.has(rt)) errors.set(rt, failure(c));
+              await destroy(rt, id);
+              return;
+            }
+            track(rt, id, readPid(pf));
+            times.get(rt)!.push(c.ms);
+            ids.get(rt)!.push(id);
+          },
+        );
       }
       n += want;
       if (rts.every((r) => errors.has(r))) break;
@@ -826,7 +806,13 @@ function report(rts: Runtime[], o: Options): string {
   ]);
   const lines = [table(header, body)];
   if (engineRows.length) {
-    lines.push('', table(['engine floor', 'median'], engineRows.map((r) => [r.title, cellText(Object.values(r.values)[0], r.unit)])));
+    lines.push(
+      '',
+      table(
+        ['engine floor', 'median'],
+        engineRows.map((r) => [r.title, cellText(Object.values(r.values)[0], r.unit)]),
+      ),
+    );
   }
   // The engine's share: a JS runtime pays the engine's start-up on every
   // command (4 per lifecycle, 1 per run, state, list).
@@ -964,11 +950,22 @@ async function main(): Promise<void> {
     results: rows,
     engine: engineRows,
   };
-  const out = o.out ?? path.join(REPO, 'bench/results', `${date.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`);
+  const out =
+    o.out ??
+    path.join(
+      REPO,
+      'bench/results',
+      `${date
+        .toISOString()
+        .replace(/[:]/g, '')
+        .replace(/\.\d+Z$/, 'Z')}.json`,
+    );
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
   const m = machine();
-  console.log(`# ${date.toISOString()} on ${m.cpu as string}, ${m.cores as number} cores, ${m.memTotalMiB as number} MiB, Linux ${m.kernel as string}, cgroup ${m.cgroup as string}, node ${process.version}`);
+  console.log(
+    `# ${date.toISOString()} on ${m.cpu as string}, ${m.cores as number} cores, ${m.memTotalMiB as number} MiB, Linux ${m.kernel as string}, cgroup ${m.cgroup as string}, node ${process.version}`,
+  );
   for (const rt of rts) console.log(`# ${rt.name}: ${rt.bin}: ${rt.version}`);
   console.log(`# --root directories ${o.stateOnDisk ? 'on the disk (--state-on-disk)' : 'on a tmpfs, as /run'}`);
   console.log(text);

@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       if (progErr || r.timedOut || (r.code !== 0 && bad.length === 0)) {
         failed++;
         const k = KNOWN[p];
-        const why = progErr ?? (r.stderr.trim().split('\n').pop() ?? '');
+        const why = progErr ?? r.stderr.trim().split('\n').pop() ?? '';
         const msg = `${p}: exit ${r.code ?? r.signal}${r.timedOut ? ' (timed out)' : ''} with ${as.length} assertions: ${why.slice(0, 200)}`;
         if (k) {
           seenKnown.add(p);
@@ -191,7 +191,9 @@ async function main(): Promise<void> {
       }
       const status = mine.length ? 'not ok' : 'ok';
       const note = bad.length && !mine.length ? ' # all failures known (see below)' : '';
-      console.log(`${status} ${i + 1} - ${p}: ${as.length - bad.length}/${as.length} assertions${progErr ? ` (error: ${progErr.slice(0, 100)})` : ''}${mine.length ? `; the runtime's own failures: ${mine.join(' ')}` : ''}${note}`);
+      console.log(
+        `${status} ${i + 1} - ${p}: ${as.length - bad.length}/${as.length} assertions${progErr ? ` (error: ${progErr.slice(0, 100)})` : ''}${mine.length ? `; the runtime's own failures: ${mine.join(' ')}` : ''}${note}`,
+      );
     }
   } finally {
     unmountUnder(tmp);

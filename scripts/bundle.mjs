@@ -15,7 +15,10 @@ let commit = process.env.HAKO_COMMIT || '';
 if (!commit) {
   try {
     commit = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (dirty) commit += '-dirty';
   } catch {
     commit = 'unknown';
@@ -87,9 +90,13 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   // entry) turns the JIT off altogether (src/cli/entry.c); this is for the
   // engine started some other way.
   const jit = ['--compile-jit-policy=1000'];
-  execFileSync(bunPkg, ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, ...jit, '--outfile', tmp, join(root, 'dist/hako.mjs')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    bunPkg,
+    ['build', '--compile', '--bytecode', '--format=esm', '--splitting', '--target=bun', ...noAutoload, ...jit, '--outfile', tmp, join(root, 'dist/hako.mjs')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   // The executable is bin/hako-engine; bin/hako is a small C program that
   // execs it (src/cli/entry.c): Bun refuses to start in a deleted working
   // directory, and hako must not.
@@ -118,7 +125,21 @@ if (wanted === 'bun-compile' && existsSync(bunPkg)) {
 // comment says why and what the flags are for).
 function buildEntry(engineBin, out) {
   const tmp = `${out}.${process.pid}.tmp`;
-  const flags = ['-O2', '-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-tree-loop-distribute-patterns', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror'];
-  execFileSync('cc', [...flags, `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const flags = [
+    '-O2',
+    '-static',
+    '-nostdlib',
+    '-ffreestanding',
+    '-fno-stack-protector',
+    '-fno-tree-loop-distribute-patterns',
+    '-fno-pie',
+    '-no-pie',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+  ];
+  execFileSync('cc', [...flags, `-DHAKO_ENGINE_PATH=${JSON.stringify(engineBin)}`, '-o', tmp, join(root, 'src/cli/entry.c')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   renameSync(tmp, out);
 }

@@ -315,9 +315,7 @@ function locate(file: string, envVar: string): string {
     if (existsSync(candidate)) return candidate;
     tried.push(candidate);
   }
-  throw new Error(
-    `${file} not found (looked in ${tried.join(', ')}); run \`npm run native\` or set ${envVar}`,
-  );
+  throw new Error(`${file} not found (looked in ${tried.join(', ')}); run \`npm run native\` or set ${envVar}`);
 }
 
 /** Absolute path of the addon; HAKO_ADDON overrides. */

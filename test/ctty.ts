@@ -4,7 +4,7 @@
 // alone are refused. The program runs in a new session whose controlling
 // terminal is a fresh pty (its master kept open across the exec, so the
 // terminal stays up), its stdio left as the caller gave them.
-const SCRIPT = String.raw`
+const SCRIPT = `
 import os, pty, sys, fcntl, termios
 master, slave = pty.openpty()
 os.setsid()

@@ -75,10 +75,35 @@ export const ODD_STRINGS: readonly string[] = [
   'slice:prefix:name',
 ];
 
-export const ODD_NUMBERS: readonly number[] = [0, -1, 1, 7, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 53, 2 ** 63, 2 ** 64, -(2 ** 63), 1e308, -1e308, 0.5, -0.000001, 1e-300];
+export const ODD_NUMBERS: readonly number[] = [
+  0,
+  -1,
+  1,
+  7,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53,
+  2 ** 63,
+  2 ** 64,
+  -(2 ** 63),
+  1e308,
+  -1e308,
+  0.5,
+  -0.000001,
+  1e-300,
+];
 
 // Number literals JSON.stringify cannot write: spliced into the text.
-export const ODD_LITERALS: readonly string[] = ['18446744073709551615', '18446744073709551616', '-9223372036854775809', '1e400', '-0', '123456789012345678901234567890', '0.0000000000000000000000000001'];
+export const ODD_LITERALS: readonly string[] = [
+  '18446744073709551615',
+  '18446744073709551616',
+  '-9223372036854775809',
+  '1e400',
+  '-0',
+  '123456789012345678901234567890',
+  '0.0000000000000000000000000001',
+];
 
 const LITERAL_MARK = '\u0001lit:';
 
@@ -111,13 +136,20 @@ export function richConfig(base: any, scratch: string): any {
   };
   const l = c.linux;
   l.resources = {
-    devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    ],
     memory: { limit: 268435456, reservation: 134217728 },
     cpu: { shares: 512, quota: 100000, period: 100000 },
     pids: { limit: 100 },
   };
   l.devices = [{ path: '/dev/fuzz0', type: 'c', major: 1, minor: 3, fileMode: 438, uid: 0, gid: 0 }];
-  l.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['kexec_load', 'open_by_handle_at'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  l.seccomp = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: ['SCMP_ARCH_X86_64'],
+    syscalls: [{ names: ['kexec_load', 'open_by_handle_at'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+  };
   l.rootfsPropagation = 'rslave';
   l.personality = { domain: 'LINUX' };
   l.cgroupsPath = '';
@@ -202,7 +234,9 @@ function mutateTree(r: Rng, doc: Json): string {
     // Add a key (a known name or an odd one) to some object.
     const objs = all.filter((x) => x.value && typeof x.value === 'object' && !Array.isArray(x.value));
     const o = r.pick(objs);
-    const key = r.chance(0.5) ? r.pick(['args', 'path', 'type', 'options', 'source', 'limit', 'uid', 'names', 'timeout', 'terminal', 'namespaces', 'x-extra']) : r.pick(ODD_STRINGS);
+    const key = r.chance(0.5)
+      ? r.pick(['args', 'path', 'type', 'options', 'source', 'limit', 'uid', 'names', 'timeout', 'terminal', 'namespaces', 'x-extra'])
+      : r.pick(ODD_STRINGS);
     const v = oddValue(r);
     (o.value as any)[key] = v;
     return `add ${'/' + o.path.join('/')}/${JSON.stringify(key).slice(0, 40)}`;
@@ -319,7 +353,15 @@ const ODD_IDS = ['', '.', '..', '../x', 'a/b', '-x', '--', 'x'.repeat(1025), 'ç®
 const ODD_INTS = ['0', '1', '-1', '3', '0x10', '0o17', '017', '1_000', '99999999999999999999', '9223372036854775807', 'abc', '', ' 1', '1.5'];
 const ODD_DURATIONS = ['1s', '0', '-1s', '1h', 'abc', '', '1ms', '5', '999999999h'];
 const ODD_BOOLS = ['true', 'false', 'maybe', '', '1', 'auto'];
-const EXEC_ARGS: readonly (readonly string[])[] = [['true'], ['sh', '-c', 'exit 3'], ['/nonexistent'], [''], ['cat'], ['sleep', '0'], ['sh', '-c', 'echo out; echo err >&2']];
+const EXEC_ARGS: readonly (readonly string[])[] = [
+  ['true'],
+  ['sh', '-c', 'exit 3'],
+  ['/nonexistent'],
+  [''],
+  ['cat'],
+  ['sleep', '0'],
+  ['sh', '-c', 'echo out; echo err >&2'],
+];
 const SIGNALS = ['KILL', 'TERM', 'SIGTERM', '0', '9', '15', 'SIGFOO', '-1', '99999', 'hup', 'RTMIN+1', ''];
 
 function flagValue(r: Rng, f: FlagSpec, ctx: ArgvContext): string {

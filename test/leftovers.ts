@@ -15,7 +15,9 @@ export function cgroupsNamed(id: string): string[] {
     if (depth > 8) return;
     let names: string[];
     try {
-      names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+      names = readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
     } catch {
       return;
     }
@@ -88,13 +90,25 @@ export function tempFilesUnder(dir: string): string[] {
 }
 
 /** Runs `argv` (the first element the program) with output in files under `scratch`; timeout in ms; in `cwd` if given (else ours). */
-export function runCaptured(argv: string[], scratch: string, timeoutMs: number, input?: string, cwd?: string): Result & { timedOut: boolean; signal: NodeJS.Signals | null } {
+export function runCaptured(
+  argv: string[],
+  scratch: string,
+  timeoutMs: number,
+  input?: string,
+  cwd?: string,
+): Result & { timedOut: boolean; signal: NodeJS.Signals | null } {
   const outFile = path.join(scratch, `.out-${process.pid}`);
   const errFile = path.join(scratch, `.err-${process.pid}`);
   const out = openSync(outFile, 'w');
   const err = openSync(errFile, 'w');
   try {
-    const r = spawnSync(argv[0]!, argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', stdio: [input === undefined ? 'ignore' : 'pipe', out, err], input, cwd });
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      stdio: [input === undefined ? 'ignore' : 'pipe', out, err],
+      input,
+      cwd,
+    });
     const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     if (r.error && !timedOut) throw r.error;
     return { status: r.status, signal: r.signal, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8'), timedOut };

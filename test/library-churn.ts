@@ -24,7 +24,9 @@ function children(): string[] {
     for (const pid of readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) {
       let st = '?';
       try {
-        st = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0]!;
+        st = readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[0]!;
       } catch {
         /* reaped meanwhile */
       }

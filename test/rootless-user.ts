@@ -4,7 +4,20 @@
 // /etc/subgid ranges. Commands run as it through setpriv, with the
 // environment a login would give (no inherited PATH tricks, no root HOME).
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { BUSYBOX_BUNDLE, HAKO, type Result } from './helpers.js';
 
@@ -59,7 +72,11 @@ export class TestUser {
     const name = `hakorl${process.pid}x${++counter}`;
     // No subordinate ids of useradd's choosing (Debian's useradd hands out
     // 65536 by default): a test adds exactly the ranges it means.
-    const r = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', '--home-dir', dir, '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name], { encoding: 'utf8' });
+    const r = spawnSync(
+      'useradd',
+      ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', '--home-dir', dir, '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`useradd ${name}: ${r.stderr.trim() || r.error}`);
     mkdirSync(dir, { recursive: true });
     return new TestUser(name, dir);

@@ -15,7 +15,7 @@ export interface Totals {
   lanes: string[];
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this removes
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** Sums uvu's "Total:/Passed:/Skipped:" blocks and the skip lines of a run's output. */

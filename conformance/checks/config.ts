@@ -19,7 +19,13 @@ async function initStatus(t: T, edit?: Parameters<T['sh']>[1]): Promise<Map<stri
   return m;
 }
 
-function mountCheck(id: string, title: string, mount: Record<string, unknown>, expect: (opts: string[], sup: string[], optional: string[]) => string | null, level: 'MUST' | 'SHOULD' = 'MUST'): Check {
+function mountCheck(
+  id: string,
+  title: string,
+  mount: Record<string, unknown>,
+  expect: (opts: string[], sup: string[], optional: string[]) => string | null,
+  level: 'MUST' | 'SHOULD' = 'MUST',
+): Check {
   return {
     id,
     section: 'config.md#linux-mount-options',
@@ -32,7 +38,10 @@ function mountCheck(id: string, title: string, mount: Record<string, unknown>, e
       const m = mountAt(parseMountinfo(r.stdout), '/mnt/m');
       if (!m) return t.fail('nothing mounted at /mnt/m');
       const err = expect(m.options, m.superOptions, m.optional);
-      t.assert(err === null, `${err} (mount options ${m.options.join(',')}; super ${m.superOptions.join(',')}; ${m.optional.join(' ') || 'no propagation fields'})`);
+      t.assert(
+        err === null,
+        `${err} (mount options ${m.options.join(',')}; super ${m.superOptions.join(',')}; ${m.optional.join(' ') || 'no propagation fields'})`,
+      );
     },
   };
 }
@@ -105,17 +114,36 @@ export const checks: Check[] = [
     title: '/proc, /sys, /dev/pts and /dev/shm are available (proc, sysfs, devpts, tmpfs)',
     async run(t) {
       const ms = parseMountinfo((await t.sh('cat /proc/self/mountinfo')).stdout);
-      const want: [string, string][] = [['/proc', 'proc'], ['/sys', 'sysfs'], ['/dev/pts', 'devpts'], ['/dev/shm', 'tmpfs']];
+      const want: [string, string][] = [
+        ['/proc', 'proc'],
+        ['/sys', 'sysfs'],
+        ['/dev/pts', 'devpts'],
+        ['/dev/shm', 'tmpfs'],
+      ];
       const bad = want.filter(([p, fs]) => mountAt(ms, p)?.fstype !== fs).map(([p, fs]) => `${p} is ${mountAt(ms, p)?.fstype ?? 'not mounted'} (want ${fs})`);
       t.assert(bad.length === 0, bad.join('; '));
     },
   },
-  mountCheck('mounts.opt.ro-nosuid-nodev-noexec', 'tmpfs with ro, nosuid, nodev, noexec', { type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] }, (o) => has(o, 'ro', 'nosuid', 'nodev', 'noexec')),
+  mountCheck(
+    'mounts.opt.ro-nosuid-nodev-noexec',
+    'tmpfs with ro, nosuid, nodev, noexec',
+    { type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'nodev', 'noexec'] },
+    (o) => has(o, 'ro', 'nosuid', 'nodev', 'noexec'),
+  ),
   mountCheck('mounts.opt.noatime', 'noatime', { type: 'tmpfs', source: 'tmpfs', options: ['noatime'] }, (o) => has(o, 'noatime')),
-  mountCheck('mounts.opt.strictatime', 'strictatime (no relatime, no noatime)', { type: 'tmpfs', source: 'tmpfs', options: ['strictatime'] }, (o) => (o.includes('relatime') || o.includes('noatime') ? 'relatime or noatime still set' : null)),
+  mountCheck('mounts.opt.strictatime', 'strictatime (no relatime, no noatime)', { type: 'tmpfs', source: 'tmpfs', options: ['strictatime'] }, (o) =>
+    o.includes('relatime') || o.includes('noatime') ? 'relatime or noatime still set' : null,
+  ),
   mountCheck('mounts.opt.nodiratime', 'nodiratime', { type: 'tmpfs', source: 'tmpfs', options: ['nodiratime'] }, (o) => has(o, 'nodiratime')),
-  mountCheck('mounts.opt.sync-dirsync', 'sync and dirsync', { type: 'tmpfs', source: 'tmpfs', options: ['sync', 'dirsync'] }, (o, s) => has([...o, ...s], 'sync', 'dirsync')),
-  mountCheck('mounts.opt.data', 'filesystem-specific options are passed as data (tmpfs size, mode)', { type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700'] }, (_o, s) => has(s, 'size=1024k', 'mode=700')),
+  mountCheck('mounts.opt.sync-dirsync', 'sync and dirsync', { type: 'tmpfs', source: 'tmpfs', options: ['sync', 'dirsync'] }, (o, s) =>
+    has([...o, ...s], 'sync', 'dirsync'),
+  ),
+  mountCheck(
+    'mounts.opt.data',
+    'filesystem-specific options are passed as data (tmpfs size, mode)',
+    { type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700'] },
+    (_o, s) => has(s, 'size=1024k', 'mode=700'),
+  ),
   mountCheck('mounts.opt.nosymfollow', 'nosymfollow', { type: 'tmpfs', source: 'tmpfs', options: ['nosymfollow'] }, (o) => has(o, 'nosymfollow'), 'SHOULD'),
   {
     id: 'mounts.bind',
@@ -313,8 +341,16 @@ export const checks: Check[] = [
       const st = await initStatus(t, (c) => {
         c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 6, 1234] };
       });
-      const groups = (st.get('Groups') ?? '').split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
-      t.eq(groups.filter((g) => g !== 1000), [5, 6, 1234], 'Groups (besides the primary gid)');
+      const groups = (st.get('Groups') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number)
+        .sort((a, b) => a - b);
+      t.eq(
+        groups.filter((g) => g !== 1000),
+        [5, 6, 1234],
+        'Groups (besides the primary gid)',
+      );
     },
   },
   {
@@ -326,7 +362,10 @@ export const checks: Check[] = [
       const st = await initStatus(t, (c) => {
         c.process.user = { uid: 1000, gid: 1000 };
       });
-      const groups = (st.get('Groups') ?? '').split(/\s+/).filter(Boolean).filter((g) => g !== '1000');
+      const groups = (st.get('Groups') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .filter((g) => g !== '1000');
       t.eq(groups, [], 'Groups');
     },
   },
@@ -457,7 +496,7 @@ export const checks: Check[] = [
     id: 'process.capabilities.ungrantable',
     section: 'config.md#linux-process',
     level: 'SHOULD',
-    title: "a capability the runtime cannot grant (not in its own bounding set) does not fail the container",
+    title: 'a capability the runtime cannot grant (not in its own bounding set) does not fail the container',
     async run(t) {
       const missing = ['CAP_SYS_RESOURCE', 'CAP_SYS_MODULE', 'CAP_MAC_ADMIN', 'CAP_BPF'].find((c) => !ourBounding().includes(c));
       if (!missing) t.skip('this runtime environment has every capability');
@@ -515,7 +554,19 @@ export const checks: Check[] = [
         delete c.process.oomScoreAdj;
       });
       const id = t.id();
-      const r = await cmd(['/bin/sh', '-c', 'echo 123 > /proc/self/oom_score_adj && exec "$@"', 'sh', t.suite.runtime, '--root', t.root, 'run', '--bundle', b, id]);
+      const r = await cmd([
+        '/bin/sh',
+        '-c',
+        'echo 123 > /proc/self/oom_score_adj && exec "$@"',
+        'sh',
+        t.suite.runtime,
+        '--root',
+        t.root,
+        'run',
+        '--bundle',
+        b,
+        id,
+      ]);
       t.defer(async () => {
         await t.rt(['delete', '--force', id]);
       });
@@ -594,4 +645,3 @@ export const checks: Check[] = [
     },
   },
 ];
-

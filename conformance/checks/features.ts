@@ -57,7 +57,8 @@ export const checks: Check[] = [
       const errs: string[] = [];
       for (const k of ['ociVersionMin', 'ociVersionMax']) if (typeof f[k] !== 'string') errs.push(`${k} missing or not a string`);
       for (const k of Object.keys(f)) if (!TOP.includes(k)) errs.push(`unknown property ${k}`);
-      for (const k of ['hooks', 'mountOptions', 'potentiallyUnsafeConfigAnnotations']) if (f[k] != null && !strings(f[k])) errs.push(`${k} is not an array of strings`);
+      for (const k of ['hooks', 'mountOptions', 'potentiallyUnsafeConfigAnnotations'])
+        if (f[k] != null && !strings(f[k])) errs.push(`${k} is not an array of strings`);
       if (f.annotations != null) {
         if (typeof f.annotations !== 'object' || Array.isArray(f.annotations)) errs.push('annotations is not a map');
         else for (const [k, v] of Object.entries(f.annotations)) if (k === '' || typeof v !== 'string') errs.push(`annotation ${JSON.stringify(k)}`);
@@ -208,17 +209,35 @@ export const checks: Check[] = [
     async run(t) {
       const f = await features(t);
       const s = f.linux?.seccomp as Record<string, unknown> | null | undefined;
-      if (!s || s.enabled !== true) return t.skip('seccomp not enabled in features');
+      if (s?.enabled !== true) return t.skip('seccomp not enabled in features');
       const actions = list(s.actions).filter((a) => a !== 'SCMP_ACT_NOTIFY');
       const ops = list(s.operators);
       const archs = list(s.archs).filter((a) => ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'].includes(a));
-      const unused = ['acct', 'swapon', 'swapoff', 'reboot', 'kexec_load', 'init_module', 'delete_module', 'pivot_root', 'syslog', 'quotactl', 'nfsservctl', 'lookup_dcookie', 'vhangup'];
+      const unused = [
+        'acct',
+        'swapon',
+        'swapoff',
+        'reboot',
+        'kexec_load',
+        'init_module',
+        'delete_module',
+        'pivot_root',
+        'syslog',
+        'quotactl',
+        'nfsservctl',
+        'lookup_dcookie',
+        'vhangup',
+      ];
       const r = await t.sh('echo ran', (c) => {
         c.linux.seccomp = {
           defaultAction: 'SCMP_ACT_ALLOW',
           architectures: archs,
           syscalls: [
-            ...actions.map((a, i) => ({ names: [unused[i % unused.length]!], action: a, ...(a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE' ? { errnoRet: 1 } : {}) })),
+            ...actions.map((a, i) => ({
+              names: [unused[i % unused.length]!],
+              action: a,
+              ...(a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE' ? { errnoRet: 1 } : {}),
+            })),
             ...ops.map((op) => ({ names: ['settimeofday'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 1, valueTwo: 1, op }] })),
           ],
         };

@@ -23,6 +23,7 @@ function hookScript(h: string, bundle: string): string {
     `for n in mnt uts net ipc pid; do readlink /proc/self/ns/$n; done > "${h}/$name.ns"`,
     `if [ -e "${bundle}/config.json" ]; then echo yes; else echo no; fi > "${h}/$name.hostfs"`,
     `echo "$name" >> "${h}/log"`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh
     'exit ${HOOK_EXIT:-0}',
   ].join('\n');
 }
@@ -93,7 +94,10 @@ function hookedBundle(t: T, o: HookOpts = {}): Hooked {
 }
 
 /** The whole lifecycle of a hooked container, with the log after each step. */
-async function lifecycle(t: T, hk: Hooked): Promise<{ id: string; pid: number; afterCreate: string[]; afterStart: string[]; beforeDelete: string[]; afterDelete: string[]; initNs: string[] }> {
+async function lifecycle(
+  t: T,
+  hk: Hooked,
+): Promise<{ id: string; pid: number; afterCreate: string[]; afterStart: string[]; beforeDelete: string[]; afterDelete: string[]; initNs: string[] }> {
   const c = await t.create(hk.bundle);
   const afterCreate = hk.log();
   await t.must(['start', c.id], 'start');
@@ -165,7 +169,11 @@ export const checks: Check[] = [
     async run(t) {
       const hk = hookedBundle(t);
       const l = await lifecycle(t, hk);
-      t.eq(l.afterDelete.filter((x) => x !== 'process'), names(KINDS), 'hook log');
+      t.eq(
+        l.afterDelete.filter((x) => x !== 'process'),
+        names(KINDS),
+        'hook log',
+      );
     },
   },
   {
@@ -347,7 +355,7 @@ export const checks: Check[] = [
     id: 'hooks.args-env',
     section: 'config.md#posix-platform-hooks',
     level: 'MUST',
-    title: "a hook runs with exactly its args (argv[0] included) and env",
+    title: 'a hook runs with exactly its args (argv[0] included) and env',
     async run(t) {
       const hk = hookedBundle(t, {
         kinds: [],

@@ -106,7 +106,7 @@ export const checks: Check[] = [
     id: 'namespaces.inherit',
     section: 'config-linux.md#namespaces',
     level: 'MUST',
-    title: "a namespace type not listed is inherited from the runtime (network, ipc, uts, cgroup)",
+    title: 'a namespace type not listed is inherited from the runtime (network, ipc, uts, cgroup)',
     async run(t) {
       const ns = await containerNs(t, (c) => {
         c.linux.namespaces = [{ type: 'pid' }, { type: 'mount' }];
@@ -176,7 +176,10 @@ export const checks: Check[] = [
         // A user namespace cannot mount sysfs or cgroup of the host's network namespace: keep it simple.
         c.mounts = c.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/sys'));
       });
-      const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).join(' '));
       t.eq(lines, ['0 100000 65536', '0 200000 65536', '0'], 'uid_map, gid_map, id -u');
     },
   },
@@ -234,16 +237,22 @@ export const checks: Check[] = [
     level: 'MUST',
     title: 'default devices: /dev/null, zero, full, random, urandom, tty (right numbers) and /dev/ptmx',
     async run(t) {
-      const r = await t.sh('stat -L -c "%n %F %t:%T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx; echo x > /dev/null && head -c 1 /dev/zero | od -An -tx1');
+      const r = await t.sh(
+        'stat -L -c "%n %F %t:%T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/ptmx; echo x > /dev/null && head -c 1 /dev/zero | od -An -tx1',
+      );
       const lines = r.stdout.trim().split('\n');
-      t.eq(lines.slice(0, 6), [
-        '/dev/null character special file 1:3',
-        '/dev/zero character special file 1:5',
-        '/dev/full character special file 1:7',
-        '/dev/random character special file 1:8',
-        '/dev/urandom character special file 1:9',
-        '/dev/tty character special file 5:0',
-      ], 'stat');
+      t.eq(
+        lines.slice(0, 6),
+        [
+          '/dev/null character special file 1:3',
+          '/dev/zero character special file 1:5',
+          '/dev/full character special file 1:7',
+          '/dev/random character special file 1:8',
+          '/dev/urandom character special file 1:9',
+          '/dev/tty character special file 5:0',
+        ],
+        'stat',
+      );
       t.assert(/^\/dev\/ptmx character special file 5:2$/.test(lines[6] ?? ''), `/dev/ptmx: ${lines[6]}`);
       t.eq(lines[7]?.trim(), '00', 'a byte of /dev/zero');
     },
@@ -260,14 +269,32 @@ export const checks: Check[] = [
       const script = 'if exec 3</dev/xfuse; then echo allowed; fi 2>&1';
       const dev = [{ path: '/dev/xfuse', type: 'c', major: 10, minor: 229, fileMode: 0o666 }];
       const verdict = (out: string): string => (/not permitted/i.test(out) ? 'denied' : 'allowed');
-      const allowLast = await t.sh(script, (c) => {
-        c.linux.devices = dev;
-        c.linux.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }] };
-      }, { allowFail: true });
-      const denyLast = await t.sh(script, (c) => {
-        c.linux.devices = dev;
-        c.linux.resources = { devices: [{ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' }, { allow: false, access: 'rwm' }] };
-      }, { allowFail: true });
+      const allowLast = await t.sh(
+        script,
+        (c) => {
+          c.linux.devices = dev;
+          c.linux.resources = {
+            devices: [
+              { allow: false, access: 'rwm' },
+              { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+            ],
+          };
+        },
+        { allowFail: true },
+      );
+      const denyLast = await t.sh(
+        script,
+        (c) => {
+          c.linux.devices = dev;
+          c.linux.resources = {
+            devices: [
+              { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' },
+              { allow: false, access: 'rwm' },
+            ],
+          };
+        },
+        { allowFail: true },
+      );
       t.eq(
         [verdict(allowLast.stdout + allowLast.stderr), verdict(denyLast.stdout + denyLast.stderr)],
         ['allowed', 'denied'],
@@ -301,9 +328,12 @@ export const checks: Check[] = [
     level: 'MUST',
     title: 'readonlyPaths are read-only (a rootfs directory, /proc/sys); the rest stays writable',
     async run(t) {
-      const r = await t.sh('touch /etc/x 2>/dev/null && echo w || echo ro; touch /tmp/x && echo w || echo ro; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo w || echo ro', (c) => {
-        c.linux.readonlyPaths = ['/etc', '/proc/sys'];
-      });
+      const r = await t.sh(
+        'touch /etc/x 2>/dev/null && echo w || echo ro; touch /tmp/x && echo w || echo ro; echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo w || echo ro',
+        (c) => {
+          c.linux.readonlyPaths = ['/etc', '/proc/sys'];
+        },
+      );
       t.eq(r.stdout.trim().split('\n'), ['ro', 'w', 'ro'], '/etc, /tmp, /proc/sys');
     },
   },
@@ -379,23 +409,41 @@ export const checks: Check[] = [
       t.assert(d.dir.endsWith(cg) && !d.dir.endsWith(`/process_api${cg}`), `the container's cgroup is ${d.dir}`);
     },
   },
-  resourcesCheck('resources.memory', 'memory.limit is applied', 'memory', { memory: { limit: 64 * 1024 * 1024 } }, 'memory.limit_in_bytes', 'memory.max', String(64 * 1024 * 1024)),
+  resourcesCheck(
+    'resources.memory',
+    'memory.limit is applied',
+    'memory',
+    { memory: { limit: 64 * 1024 * 1024 } },
+    'memory.limit_in_bytes',
+    'memory.max',
+    String(64 * 1024 * 1024),
+  ),
   resourcesCheck('resources.pids', 'pids.limit is applied', 'pids', { pids: { limit: 42 } }, 'pids.max', 'pids.max', '42'),
-  resourcesCheck('resources.cpu-shares', 'cpu.shares is applied (v1 cpu.shares; v2 weight)', 'cpu', { cpu: { shares: 512 } }, 'cpu.shares', 'cpu.weight', '512'),
+  resourcesCheck(
+    'resources.cpu-shares',
+    'cpu.shares is applied (v1 cpu.shares; v2 weight)',
+    'cpu',
+    { cpu: { shares: 512 } },
+    'cpu.shares',
+    'cpu.weight',
+    '512',
+  ),
   {
     id: 'resources.pids-zero',
     section: 'config-linux.md#pids',
     level: 'SHOULD',
     title: 'pids.limit 0 is a valid limit (not "unlimited")',
     async run(t) {
-      const c = await t.create(
-        t.bundle((cfg) => {
-          cfg.linux.resources = { ...(cfg.linux.resources ?? {}), pids: { limit: 0 } };
-        }),
-      ).catch((e: unknown) => {
-        t.note('create refused pids.limit 0');
-        throw e;
-      });
+      const c = await t
+        .create(
+          t.bundle((cfg) => {
+            cfg.linux.resources = { ...(cfg.linux.resources ?? {}), pids: { limit: 0 } };
+          }),
+        )
+        .catch((e: unknown) => {
+          t.note('create refused pids.limit 0');
+          throw e;
+        });
       const d = cgroupDirOf(c.pid, 'pids');
       if (!d) return t.skip('no pids controller');
       const f = path.join(d.dir, 'pids.max');
@@ -422,11 +470,13 @@ export const checks: Check[] = [
       t.assert(r.stdout.includes('touch-ok'), 'other syscalls are blocked too');
     },
   },
-  ...([
-    [true, false],
-    [false, false],
-    [false, true],
-  ] as const).map(
+  ...(
+    [
+      [true, false],
+      [false, false],
+      [false, true],
+    ] as const
+  ).map(
     ([nnp, older]): Check => ({
       id: `seccomp.allowlist${nnp ? '' : '-nnp-false'}${older ? '-older-profile' : ''}`,
       section: 'config-linux.md#seccomp',
@@ -470,4 +520,3 @@ export const checks: Check[] = [
     },
   },
 ];
-

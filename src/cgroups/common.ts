@@ -284,7 +284,6 @@ export function runWrites(d: Deps, writes: readonly CgroupWrite[], target: Targe
   return warnings;
 }
 
-
 /**
  * Without cgroup.kill, signal under a freeze so no process forks a child
  * we would miss; always thaw afterwards (a SIGKILLed process in a frozen v1

@@ -75,7 +75,8 @@ export function normalizeDeviceRules(
     const here = `${at}/${i}`;
     const num = (v: number | undefined, field: string): number => {
       if (v === undefined || v === -1) return -1;
-      if (!Number.isInteger(v) || v < 0 || v > MAX_DEVNUM) throw settingError(source, `${here}/${field}`, `must be -1 (any) or a device number 0..${MAX_DEVNUM}`);
+      if (!Number.isInteger(v) || v < 0 || v > MAX_DEVNUM)
+        throw settingError(source, `${here}/${field}`, `must be -1 (any) or a device number 0..${MAX_DEVNUM}`);
       return v;
     };
     if (d.access === '') throw settingError(source, `${here}/access`, 'must not be empty (use any of r, w and m)');
@@ -84,7 +85,9 @@ export function normalizeDeviceRules(
     const unknown = unknownAccessLetters(d.access ?? '');
     if (unknown.length > 0 && warn) {
       const letters = unknown.map((c) => JSON.stringify(c).replace(/^"|"$/g, "'")).join(', ');
-      warn(`${source}: ${here}/access: ${JSON.stringify(d.access)}: unknown letter${unknown.length > 1 ? 's' : ''} ${letters} ignored (only r, w and m mean anything)`);
+      warn(
+        `${source}: ${here}/access: ${JSON.stringify(d.access)}: unknown letter${unknown.length > 1 ? 's' : ''} ${letters} ignored (only r, w and m mean anything)`,
+      );
     }
     return { allow: d.allow, type: d.type ?? 'a', major: num(d.major, 'major'), minor: num(d.minor, 'minor'), access };
   });
@@ -131,7 +134,11 @@ export class DeviceEmulator {
     // Agreeing with the default removes access from the exact exception;
     // a wildcard exception that also covers this device would keep granting
     // (or denying) it, and v1 would say nothing.
-    for (const [mj, mn] of [[-1, rule.minor], [rule.major, -1], [-1, -1]] as const) {
+    for (const [mj, mn] of [
+      [-1, rule.minor],
+      [rule.major, -1],
+      [-1, -1],
+    ] as const) {
       if (mj === rule.major && mn === rule.minor) continue;
       const w = this.exceptions.get(key(rule.type, mj, mn));
       if (w && (w.access & rule.access) !== 0) {

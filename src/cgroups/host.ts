@@ -21,9 +21,22 @@ export interface CgroupLayout {
 }
 
 // Super options of a cgroup v1 mount that are not controllers.
-const NOT_CONTROLLERS = new Set(['rw', 'ro', 'nosuid', 'nodev', 'noexec', 'relatime', 'noatime', 'xattr', 'clone_children', 'noprefix', 'cpuset_v2_mode', 'favordynmods']);
+const NOT_CONTROLLERS = new Set([
+  'rw',
+  'ro',
+  'nosuid',
+  'nodev',
+  'noexec',
+  'relatime',
+  'noatime',
+  'xattr',
+  'clone_children',
+  'noprefix',
+  'cpuset_v2_mode',
+  'favordynmods',
+]);
 
-function unescape(s: string): string {
+function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
@@ -37,7 +50,7 @@ export function parseMountinfo(text: string): Hierarchy[] {
     const fstype = post[0];
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const controllers = fstype === 'cgroup' ? (post[2] ?? '').split(',').filter((o) => o && !NOT_CONTROLLERS.has(o) && !o.startsWith('release_agent=')) : [];
-    out.push({ fstype, mountpoint: unescape(pre[4] ?? ''), root: unescape(pre[3] ?? '/'), controllers });
+    out.push({ fstype, mountpoint: unescapeMountinfo(pre[4] ?? ''), root: unescapeMountinfo(pre[3] ?? '/'), controllers });
   }
   return out;
 }

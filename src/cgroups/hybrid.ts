@@ -97,7 +97,10 @@ export class HybridManager implements CgroupManager {
       }
       const t2 = v2Writes(part, this.v2.facts(part), opts);
       // Device rules are translated by both (routed or not): say each thing once.
-      warnings.push(...t2.warnings.filter((w) => !t1.warnings.includes(w)), ...this.v2.perform(t2.writes, routed.has('devices') ? t2.deviceProgram : undefined));
+      warnings.push(
+        ...t2.warnings.filter((w) => !t1.warnings.includes(w)),
+        ...this.v2.perform(t2.writes, routed.has('devices') ? t2.deviceProgram : undefined),
+      );
     }
     return warnings;
   }

@@ -90,7 +90,11 @@ function v1Hierarchies(layout: CgroupLayout): Array<Hierarchy & { key: string }>
 
 /** The manager for a container's cgroup path on this host's layout. */
 export function newManager(layout: CgroupLayout, cg: CgroupPath, deps: ManagerDeps = {}): CgroupManager {
-  const v1 = () => new V1Manager(v1Hierarchies(layout).map((h) => ({ key: h.key, controllers: h.controllers, mountpoint: h.mountpoint, dir: cgroupDir(layout, h, cg, false) })), deps);
+  const v1 = () =>
+    new V1Manager(
+      v1Hierarchies(layout).map((h) => ({ key: h.key, controllers: h.controllers, mountpoint: h.mountpoint, dir: cgroupDir(layout, h, cg, false) })),
+      deps,
+    );
   switch (layout.mode) {
     case 'v2': {
       const h = v2Hierarchy(layout)!;
@@ -115,7 +119,8 @@ export function loadManager(layout: CgroupLayout, dirs: CgroupDirs, deps: Manage
   const unified = dirs[''];
   const h2 = v2Hierarchy(layout);
   const v2 = (enable: 'all' | 'needed') => {
-    if (unified === undefined || !h2 || !under(h2, unified)) throw new CgroupError(`the recorded cgroup (${Object.values(dirs).join(', ')}) does not match this host's cgroup layout (${layout.mode})`);
+    if (unified === undefined || !h2 || !under(h2, unified))
+      throw new CgroupError(`the recorded cgroup (${Object.values(dirs).join(', ')}) does not match this host's cgroup layout (${layout.mode})`);
     return new V2Manager(h2.mountpoint, unified, deps, enable);
   };
   if (layout.mode === 'v2') return v2('all');
@@ -124,7 +129,8 @@ export function loadManager(layout: CgroupLayout, dirs: CgroupDirs, deps: Manage
     const dir = dirs[h.key];
     if (dir !== undefined && under(h, dir)) members.push({ key: h.key, controllers: h.controllers, mountpoint: h.mountpoint, dir });
   }
-  if (members.length === 0 && layout.mode === 'v1') throw new CgroupError(`the recorded cgroup (${Object.values(dirs).join(', ')}) does not match this host's cgroup layout (v1)`);
+  if (members.length === 0 && layout.mode === 'v1')
+    throw new CgroupError(`the recorded cgroup (${Object.values(dirs).join(', ')}) does not match this host's cgroup layout (v1)`);
   const v1 = new V1Manager(members, deps);
   return layout.mode === 'hybrid' && unified !== undefined ? new HybridManager(v1, v2('needed'), deps) : v1;
 }

@@ -67,12 +67,20 @@ export function resolveCgroupPath(opts: CgroupPathOptions): CgroupPath {
   const raw = opts.cgroupsPath ?? '';
   if (raw === '') return { absolute: false, inner: clean(opts.id, source) || fail(source, 'the container id is not a usable cgroup name') };
   if (SYSTEMD_FORM.test(raw)) {
-    throw settingError(source, POINTER, `${JSON.stringify(raw)} looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (--systemd-cgroup); hako's cgroupfs driver takes a path such as /hako/<id>`);
+    throw settingError(
+      source,
+      POINTER,
+      `${JSON.stringify(raw)} looks like a systemd slice:prefix:name path, which needs the systemd cgroup driver (--systemd-cgroup); hako's cgroupfs driver takes a path such as /hako/<id>`,
+    );
   }
   const absolute = raw.startsWith('/');
   const inner = clean(raw, source);
   if (inner === '') {
-    throw settingError(source, POINTER, absolute ? 'must name a cgroup below the hierarchy root, not the root itself' : 'must name a cgroup below hako\'s own, not hako\'s own cgroup');
+    throw settingError(
+      source,
+      POINTER,
+      absolute ? 'must name a cgroup below the hierarchy root, not the root itself' : "must name a cgroup below hako's own, not hako's own cgroup",
+    );
   }
   return { absolute, inner: absolute ? `/${inner}` : inner };
 }
@@ -90,10 +98,12 @@ function fail(source: string, reason: string): never {
 export function cgroupDir(layout: CgroupLayout, h: Hierarchy, cg: CgroupPath, siblingOfSelf: boolean): string {
   if (cg.absolute) return path.posix.join(h.mountpoint, cg.inner);
   const own = selfPath(layout, h);
-  if (own === undefined) throw new Error(`cannot resolve the relative cgroupsPath ${JSON.stringify(cg.inner)}: /proc/self/cgroup has no entry for the hierarchy at ${h.mountpoint}`);
+  if (own === undefined)
+    throw new Error(`cannot resolve the relative cgroupsPath ${JSON.stringify(cg.inner)}: /proc/self/cgroup has no entry for the hierarchy at ${h.mountpoint}`);
   // Inside a cgroup namespace, a cgroup outside the namespace's root shows
   // as "/../..": there is no directory for it under the mount point.
-  if (own.split('/').includes('..')) throw new Error(`cannot resolve the relative cgroupsPath ${JSON.stringify(cg.inner)}: hako's own cgroup (${own}) is outside this cgroup namespace`);
+  if (own.split('/').includes('..'))
+    throw new Error(`cannot resolve the relative cgroupsPath ${JSON.stringify(cg.inner)}: hako's own cgroup (${own}) is outside this cgroup namespace`);
   // /proc/self/cgroup paths are relative to the hierarchy's root; the mount
   // shows the hierarchy from the mount's root.
   let rel = own;

@@ -65,7 +65,12 @@ export function requestedLimits(r: LinuxResources | undefined, at = '/linux/reso
  * be writable; else its deepest existing ancestor, where hako makes it.
  * Returns the path that decided.
  */
-export function mayUse(dir: string, mountpoint: string, access: AccessCheck = hostAccess, present: (p: string) => boolean = exists): { ok: boolean; checked: string } {
+export function mayUse(
+  dir: string,
+  mountpoint: string,
+  access: AccessCheck = hostAccess,
+  present: (p: string) => boolean = exists,
+): { ok: boolean; checked: string } {
   if (present(dir)) {
     if (!access(dir, 'dir')) return { ok: false, checked: dir };
     const procs = path.join(dir, 'cgroup.procs');
@@ -116,7 +121,9 @@ export function rootlessCgroup(full: CgroupManager, layout: CgroupLayout, opts: 
   const usable: CgroupDirs = {};
   const skipped: Array<{ key: string; checked: string }> = [];
   const mountOf = (dir: string): string => {
-    const h = layout.hierarchies.filter((x) => dir === x.mountpoint || dir.startsWith(x.mountpoint + '/')).sort((a, b) => b.mountpoint.length - a.mountpoint.length)[0];
+    const h = layout.hierarchies
+      .filter((x) => dir === x.mountpoint || dir.startsWith(x.mountpoint + '/'))
+      .sort((a, b) => b.mountpoint.length - a.mountpoint.length)[0];
     return h?.mountpoint ?? '/';
   };
   for (const [key, dir] of Object.entries(full.dirs)) {

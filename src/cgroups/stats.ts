@@ -83,7 +83,10 @@ const memoryEntry = (): MemoryEntry => ({ limit: 0n, usage: 0n, max: 0n, failcnt
 
 export function emptyStats(): CgroupStats {
   return {
-    cpu: { usage: { total: 0n, percpu: [], percpu_kernel: [], percpu_user: [], kernel: 0n, user: 0n }, throttling: { periods: 0n, throttledPeriods: 0n, throttledTime: 0n } },
+    cpu: {
+      usage: { total: 0n, percpu: [], percpu_kernel: [], percpu_user: [], kernel: 0n, user: 0n },
+      throttling: { periods: 0n, throttledPeriods: 0n, throttledTime: 0n },
+    },
     cpuset: {
       cpus: [],
       cpu_exclusive: 0n,
@@ -238,7 +241,12 @@ export function v1Stats(dirs: V1StatDirs, hugePageSizes: readonly string[]): Cgr
           if (optional) return memoryEntry();
           throw new Error(`${prefix}.usage_in_bytes is missing`);
         }
-        return { usage, max: num(read, `${prefix}.max_usage_in_bytes`) ?? 0n, failcnt: num(read, `${prefix}.failcnt`) ?? 0n, limit: num(read, `${prefix}.limit_in_bytes`) ?? 0n };
+        return {
+          usage,
+          max: num(read, `${prefix}.max_usage_in_bytes`) ?? 0n,
+          failcnt: num(read, `${prefix}.failcnt`) ?? 0n,
+          limit: num(read, `${prefix}.limit_in_bytes`) ?? 0n,
+        };
       };
       s.memory.usage = entry('memory', false);
       s.memory.swap = entry('memory.memsw', true);
@@ -273,7 +281,10 @@ export function v1Stats(dirs: V1StatDirs, hugePageSizes: readonly string[]): Cgr
 export function parseBlkio(text: string): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of text.split('\n')) {
-    const f = line.trim().split(/[\s:]+/).filter(Boolean);
+    const f = line
+      .trim()
+      .split(/[\s:]+/)
+      .filter(Boolean);
     if (f.length < 3) continue; // "Total N" and blank lines
     const [major, minor] = [BigInt(f[0]!), BigInt(f[1]!)];
     if (f.length === 4) out.push({ major, minor, op: f[2]!, value: parseUint(f[3]!) });
@@ -468,7 +479,12 @@ function encode(v: unknown): string {
 // empty slices or maps; maps are written with sorted keys.
 const omit = (n: bigint) => (n === 0n ? undefined : n);
 const omitList = <T>(a: T[]) => (a.length === 0 ? undefined : a);
-const sortedMap = <T>(m: Record<string, T>, f: (x: T) => unknown) => Object.fromEntries(Object.keys(m).sort().map((k) => [k, f(m[k]!)]));
+const sortedMap = <T>(m: Record<string, T>, f: (x: T) => unknown) =>
+  Object.fromEntries(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, f(m[k]!)]),
+  );
 
 function psiJson(p: PsiStats | undefined): unknown {
   if (!p) return undefined;
@@ -477,7 +493,8 @@ function psiJson(p: PsiStats | undefined): unknown {
 }
 
 const memJson = (e: MemoryEntry) => ({ limit: e.limit, usage: omit(e.usage), max: omit(e.max), failcnt: e.failcnt });
-const blkioJson = (l: BlkioEntry[]) => omitList(l.map((e) => ({ major: omit(e.major), minor: omit(e.minor), op: e.op === '' ? undefined : e.op, value: omit(e.value) })));
+const blkioJson = (l: BlkioEntry[]) =>
+  omitList(l.map((e) => ({ major: omit(e.major), minor: omit(e.minor), op: e.op === '' ? undefined : e.op, value: omit(e.value) })));
 
 /** The `data` object of runc's stats event, field for field (runc 1.1 layout, plus PSI when the kernel has it). */
 export function statsData(s: CgroupStats): unknown {
@@ -488,7 +505,14 @@ export function statsData(s: CgroupStats): unknown {
   const raw = Object.keys(mem.raw).length === 0 ? undefined : sortedMap(mem.raw, (x) => x);
   return {
     cpu: {
-      usage: { total: omit(u.total), percpu: omitList(u.percpu), percpu_kernel: omitList(u.percpu_kernel), percpu_user: omitList(u.percpu_user), kernel: u.kernel, user: u.user },
+      usage: {
+        total: omit(u.total),
+        percpu: omitList(u.percpu),
+        percpu_kernel: omitList(u.percpu_kernel),
+        percpu_user: omitList(u.percpu_user),
+        kernel: u.kernel,
+        user: u.user,
+      },
       throttling: { periods: omit(t.periods), throttledPeriods: omit(t.throttledPeriods), throttledTime: omit(t.throttledTime) },
       psi: psiJson(s.cpu.psi),
     },
@@ -505,7 +529,15 @@ export function statsData(s: CgroupStats): unknown {
       sched_load_balance: cs.sched_load_balance,
       sched_relax_domain_level: cs.sched_relax_domain_level,
     },
-    memory: { cache: omit(mem.cache), usage: memJson(mem.usage), swap: memJson(mem.swap), kernel: memJson(mem.kernel), kernelTCP: memJson(mem.kernelTCP), raw, psi: psiJson(mem.psi) },
+    memory: {
+      cache: omit(mem.cache),
+      usage: memJson(mem.usage),
+      swap: memJson(mem.swap),
+      kernel: memJson(mem.kernel),
+      kernelTCP: memJson(mem.kernelTCP),
+      raw,
+      psi: psiJson(mem.psi),
+    },
     pids: { current: omit(s.pids.current), limit: omit(s.pids.limit) },
     blkio: {
       ioServiceBytesRecursive: blkioJson(s.blkio.ioServiceBytesRecursive),

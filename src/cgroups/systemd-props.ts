@@ -46,7 +46,12 @@ export function unitProperties(u: SystemdUnitPath, pid: number | undefined, mode
   }
   // Accounting on, so every controller is there from the start, as with
   // the cgroupfs driver (and the kernel dislikes enabling memory later).
-  out.push(prop.b('MemoryAccounting', true), prop.b('CPUAccounting', true), prop.b(mode === 'v2' ? 'IOAccounting' : 'BlockIOAccounting', true), prop.b('TasksAccounting', true));
+  out.push(
+    prop.b('MemoryAccounting', true),
+    prop.b('CPUAccounting', true),
+    prop.b(mode === 'v2' ? 'IOAccounting' : 'BlockIOAccounting', true),
+    prop.b('TasksAccounting', true),
+  );
   // No ordering against shutdown.target and friends: the container's
   // lifetime is its manager's business.
   out.push(prop.b('DefaultDependencies', false));
@@ -103,7 +108,14 @@ const devPath = (majMin: string) => `/dev/block/${majMin}`;
 /** Properties for cgroup v2 writes (see the file comment). */
 export function v2Properties(writes: readonly CgroupWrite[]): Property[] {
   const out: Property[] = [];
-  const mem: Record<string, string> = { 'memory.max': 'MemoryMax', 'memory.low': 'MemoryLow', 'memory.high': 'MemoryHigh', 'memory.min': 'MemoryMin', 'memory.swap.max': 'MemorySwapMax', 'pids.max': 'TasksMax' };
+  const mem: Record<string, string> = {
+    'memory.max': 'MemoryMax',
+    'memory.low': 'MemoryLow',
+    'memory.high': 'MemoryHigh',
+    'memory.min': 'MemoryMin',
+    'memory.swap.max': 'MemorySwapMax',
+    'pids.max': 'TasksMax',
+  };
   for (const w of writes) {
     for (const line of w.byLine ? w.value.split('\n').filter((l) => l.trim() !== '') : [w.value]) {
       const name = mem[w.file];
@@ -263,7 +275,8 @@ export function annotationProperties(annotations: Readonly<Record<string, string
     if (!k.startsWith(PROPERTY_ANNOTATION)) continue;
     let name = k.slice(PROPERTY_ANNOTATION.length);
     const at = `/annotations/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (!/^[A-Z][A-Za-z0-9]{2,}$/.test(name)) throw settingError(source, at, `${JSON.stringify(name)} is not a systemd property name (a capital letter, then letters and digits)`);
+    if (!/^[A-Z][A-Za-z0-9]{2,}$/.test(name))
+      throw settingError(source, at, `${JSON.stringify(name)} is not a systemd property name (a capital letter, then letters and digits)`);
     let value: Variant;
     try {
       value = parseGVariant(v);
@@ -281,7 +294,8 @@ export function annotationProperties(annotations: Readonly<Record<string, string
 
 function secToUSec(v: Variant, fail: (why: string) => Error): Variant {
   if (typeof v.value === 'number' && 'ydi'.includes(v.signature) && v.value >= 0) return new Variant('t', BigInt(Math.round(v.value * 1e6)));
-  if ((typeof v.value === 'number' || typeof v.value === 'bigint') && 'ynqiuxt'.includes(v.signature) && BigInt(v.value) >= 0n) return new Variant('t', BigInt(v.value) * 1_000_000n);
+  if ((typeof v.value === 'number' || typeof v.value === 'bigint') && 'ynqiuxt'.includes(v.signature) && BigInt(v.value) >= 0n)
+    return new Variant('t', BigInt(v.value) * 1_000_000n);
   throw fail('a time in seconds must be a non-negative number');
 }
 
@@ -317,7 +331,10 @@ export function parseGVariant(text: string): Variant {
     }
     const nums = body.split(',').map((x) => x.trim());
     if (!nums.every((n) => /^-?\d+$/.test(n))) throw new Error('only arrays of strings or of integers are supported');
-    return new Variant('ai', nums.map((n) => checkInt('i', BigInt(n)) as number));
+    return new Variant(
+      'ai',
+      nums.map((n) => checkInt('i', BigInt(n)) as number),
+    );
   }
   const code = forced ?? (/^-?\d+$/.test(s) ? 'i' : /^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(s) ? 'd' : undefined);
   if (!code) throw new Error('not a value this parser knows (a boolean, a quoted string, a number or an array)');

@@ -58,8 +58,10 @@ export function expandSlice(slice: string): string | { invalid: string } {
 }
 
 function checkUnitName(source: string, what: string, name: string): void {
-  if (!UNIT_CHARS.test(name)) throw settingError(source, POINTER, `${what} ${JSON.stringify(name)} is not a valid systemd unit name (letters, digits and ":-_.\\" only)`);
-  if (Buffer.byteLength(name) > UNIT_NAME_MAX) throw settingError(source, POINTER, `${what} ${JSON.stringify(name.slice(0, 40))}… is longer than systemd's ${UNIT_NAME_MAX}-byte limit for unit names`);
+  if (!UNIT_CHARS.test(name))
+    throw settingError(source, POINTER, `${what} ${JSON.stringify(name)} is not a valid systemd unit name (letters, digits and ":-_.\\" only)`);
+  if (Buffer.byteLength(name) > UNIT_NAME_MAX)
+    throw settingError(source, POINTER, `${what} ${JSON.stringify(name.slice(0, 40))}… is longer than systemd's ${UNIT_NAME_MAX}-byte limit for unit names`);
 }
 
 export function resolveSystemdPath(opts: { cgroupsPath?: string; id: string; source?: string }): SystemdUnitPath {
@@ -71,7 +73,11 @@ export function resolveSystemdPath(opts: { cgroupsPath?: string; id: string; sou
   if (raw !== '') {
     const parts = raw.split(':');
     if (parts.length !== 3) {
-      throw settingError(source, POINTER, `${JSON.stringify(raw)} is not of the form slice:prefix:name, which the systemd cgroup driver (--systemd-cgroup) expects, e.g. "system.slice:hako:<id>"`);
+      throw settingError(
+        source,
+        POINTER,
+        `${JSON.stringify(raw)} is not of the form slice:prefix:name, which the systemd cgroup driver (--systemd-cgroup) expects, e.g. "system.slice:hako:<id>"`,
+      );
     }
     [slice, prefix, name] = parts as [string, string, string];
     if (name === '') throw settingError(source, POINTER, `${JSON.stringify(raw)} has an empty name (slice:prefix:name)`);
@@ -88,7 +94,11 @@ export function resolveSystemdPath(opts: { cgroupsPath?: string; id: string; sou
     if (typeof own !== 'string') throw settingError(source, POINTER, `the slice ${JSON.stringify(name)} is not a slice unit: ${own.invalid}`);
     if (own !== join(name)) {
       const stem = slice === '-.slice' ? '' : `${slice.slice(0, -'.slice'.length)}-`;
-      throw settingError(source, POINTER, `the slice ${JSON.stringify(name)} would not be inside ${slice}: systemd places a slice by its name (${own}), so name it ${JSON.stringify(`${stem}${name}`)}`);
+      throw settingError(
+        source,
+        POINTER,
+        `the slice ${JSON.stringify(name)} would not be inside ${slice}: systemd places a slice by its name (${own}), so name it ${JSON.stringify(`${stem}${name}`)}`,
+      );
     }
     return { slice, unit: name, kind: 'slice', cgroup: own, name };
   }

@@ -213,7 +213,9 @@ export class SystemdManager implements CgroupManager {
     }
     const got = parseProcCgroup(text).get(key);
     if (got !== this.unit.cgroup) {
-      throw new CgroupError(`systemd placed process ${pid} in ${got ?? 'no cgroup'}, not in unit ${this.unit.unit}'s ${this.unit.cgroup} (is hako in a cgroup namespace?)`);
+      throw new CgroupError(
+        `systemd placed process ${pid} in ${got ?? 'no cgroup'}, not in unit ${this.unit.unit}'s ${this.unit.cgroup} (is hako in a cgroup namespace?)`,
+      );
     }
   }
 

@@ -47,7 +47,11 @@ export function v1Writes(r: LinuxResources, facts: V1Facts = {}, opts: V1Options
 
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    const target = DeviceEmulator.fromRules(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
+    const target = DeviceEmulator.fromRules(
+      normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)),
+      b.source,
+      at,
+    );
     for (const w of v1DeviceWrites(target, facts.devicesList)) b.push('devices', w.file, w.value, 'devices');
   }
 
@@ -130,13 +134,20 @@ function v1Cpu(b: Builder, c: NonNullable<LinuxResources['cpu']>): void {
   if (c.shares !== undefined && c.shares !== 0) b.push('cpu', 'cpu.shares', String(u64(c.shares)), 'cpu/shares', { readBack: true });
   if (c.period !== undefined && c.period !== 0) b.push('cpu', 'cpu.cfs_period_us', String(u64(c.period)), 'cpu/period', { retryOnEinval: quota !== 0n });
   if (c.burst !== undefined) {
-    b.push('cpu', 'cpu.cfs_burst_us', String(u64(c.burst)), 'cpu/burst', { retryOnEinval: quota !== 0n, ifMissing: 'warn', missing: 'ignored: this kernel has no CFS burst (cpu.cfs_burst_us)' });
+    b.push('cpu', 'cpu.cfs_burst_us', String(u64(c.burst)), 'cpu/burst', {
+      retryOnEinval: quota !== 0n,
+      ifMissing: 'warn',
+      missing: 'ignored: this kernel has no CFS burst (cpu.cfs_burst_us)',
+    });
   }
   if (quota !== 0n) b.push('cpu', 'cpu.cfs_quota_us', String(quota), 'cpu/quota');
   if (c.idle !== undefined) b.push('cpu', 'cpu.idle', String(i64(c.idle)), 'cpu/idle');
   const rtMissing = 'realtime group scheduling is not available on this kernel (CONFIG_RT_GROUP_SCHED)';
   if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) {
-    b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', { missing: rtMissing, retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0 });
+    b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', {
+      missing: rtMissing,
+      retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0,
+    });
   }
   if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) {
     b.push('cpu', 'cpu.rt_runtime_us', String(i64(c.realtimeRuntime)), 'cpu/realtimeRuntime', { missing: rtMissing });

@@ -4,7 +4,22 @@
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, errnoCode, errnoText } from './cgroup-error.js';
-import { deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, type Deps, type ManagerDeps, type Target } from './common.js';
+import {
+  deps,
+  dirsBetween,
+  freezeSignalThaw,
+  joinCgroup,
+  mkdirs,
+  readOpt,
+  readPids,
+  reader,
+  removeTree,
+  runWrites,
+  undoMkdirs,
+  type Deps,
+  type ManagerDeps,
+  type Target,
+} from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v1Stats, type CgroupStats, type V1StatDirs } from './stats.js';
 import { v1Writes, type V1Facts } from './v1-resources.js';
@@ -21,7 +36,23 @@ export interface V1Member {
 // Hierarchies a container joins: the controllers runc knows, and systemd's
 // named hierarchy (so systemd sees the container's processes where it put
 // them); other named hierarchies belong to someone else.
-export const V1_KNOWN = new Set(['cpuset', 'cpu', 'cpuacct', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc', 'name=systemd']);
+export const V1_KNOWN = new Set([
+  'cpuset',
+  'cpu',
+  'cpuacct',
+  'memory',
+  'devices',
+  'freezer',
+  'net_cls',
+  'net_prio',
+  'blkio',
+  'perf_event',
+  'hugetlb',
+  'pids',
+  'rdma',
+  'misc',
+  'name=systemd',
+]);
 
 // Which hierarchy answers for "the container's processes": any will do, as
 // all hold the same ones; pids first, as runc reads devices.

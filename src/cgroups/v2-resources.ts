@@ -86,7 +86,11 @@ export function v2Writes(r: LinuxResources, facts: V2Facts = {}, opts: Translate
   let deviceProgram: Uint8Array | undefined;
   if (r.devices && r.devices.length > 0) {
     const at = `${b.at}/devices`;
-    deviceProgram = deviceFilterProgram(normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)), b.source, at);
+    deviceProgram = deviceFilterProgram(
+      normalizeDeviceRules(r.devices, b.source, at, (w) => b.warnings.push(w)),
+      b.source,
+      at,
+    );
   }
 
   if (c?.cpus) b.push('cpuset', 'cpuset.cpus', c.cpus, 'cpu/cpus');
@@ -201,7 +205,11 @@ function v2Cpu(b: Builder, c: NonNullable<LinuxResources['cpu']>): void {
   }
   const rtMissing = 'ignored: this kernel has no realtime group scheduling in cgroup v2';
   if (c.realtimePeriod !== undefined && c.realtimePeriod !== 0) {
-    b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', { ifMissing: 'warn', missing: rtMissing, retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0 });
+    b.push('cpu', 'cpu.rt_period_us', String(u64(c.realtimePeriod)), 'cpu/realtimePeriod', {
+      ifMissing: 'warn',
+      missing: rtMissing,
+      retryOnEinval: c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0,
+    });
   }
   if (c.realtimeRuntime !== undefined && c.realtimeRuntime !== 0) {
     b.push('cpu', 'cpu.rt_runtime_us', String(i64(c.realtimeRuntime)), 'cpu/realtimeRuntime', { ifMissing: 'warn', missing: rtMissing });

@@ -5,7 +5,24 @@
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, errnoCode, errnoText } from './cgroup-error.js';
-import { SIGKILL, deps, dirsBetween, freezeSignalThaw, joinCgroup, mkdirs, readOpt, readPids, reader, removeTree, runWrites, undoMkdirs, words, type Deps, type ManagerDeps, type Target } from './common.js';
+import {
+  SIGKILL,
+  deps,
+  dirsBetween,
+  freezeSignalThaw,
+  joinCgroup,
+  mkdirs,
+  readOpt,
+  readPids,
+  reader,
+  removeTree,
+  runWrites,
+  undoMkdirs,
+  words,
+  type Deps,
+  type ManagerDeps,
+  type Target,
+} from './common.js';
 import type { CgroupDirs, CgroupManager, FreezerState } from './manager.js';
 import { parseKeyValues, parseUint, v2Stats, type CgroupStats } from './stats.js';
 import { v2Writes, type V2Facts } from './v2-resources.js';
@@ -150,7 +167,12 @@ export class V2Manager implements CgroupManager {
     try {
       this.d.fs.write(file, '1');
     } catch (e) {
-      throw new CgroupError(errnoCode(e) === 'ENOENT' ? `cannot freeze ${this.dir}: this kernel has no cgroup v2 freezer (cgroup.freeze needs Linux 5.2)` : `cannot freeze ${this.dir}: ${errnoText(e)}`, errnoCode(e));
+      throw new CgroupError(
+        errnoCode(e) === 'ENOENT'
+          ? `cannot freeze ${this.dir}: this kernel has no cgroup v2 freezer (cgroup.freeze needs Linux 5.2)`
+          : `cannot freeze ${this.dir}: ${errnoText(e)}`,
+        errnoCode(e),
+      );
     }
     // Frozen means every task has stopped, which cgroup.events reports.
     for (let i = 0; i < 1000; i++) {

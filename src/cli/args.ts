@@ -30,16 +30,7 @@
 
 import { findCommand, type CommandName, type CommandOptionsMap } from './commands/index.js';
 import { GLOBAL_FLAGS, HELP_FLAG, VERSION_FLAG, type GlobalOptions } from './global-flags.js';
-import {
-  UsageError,
-  aliasConflict,
-  buildOptions,
-  checkArity,
-  goFlagParse,
-  reorderArgs,
-  type FlagSpec,
-  type NoOptions,
-} from './parse.js';
+import { UsageError, aliasConflict, buildOptions, checkArity, goFlagParse, reorderArgs, type FlagSpec, type NoOptions } from './parse.js';
 
 // What callers (main.ts, help.ts, the tests) use, from one place.
 export { COMMANDS, findCommand, type CommandName, type CommandOptionsMap } from './commands/index.js';

@@ -59,9 +59,7 @@ export interface GlobalOptions {
   rootless: string;
 }
 
-export type _GlobalTableMatchesInterface = Assert<
-  Equal<Flat<Omit<GlobalOptions, 'logFormat'> & { logFormat: string }>, OptionsOf<typeof GLOBAL_FLAGS>>
->;
+export type _GlobalTableMatchesInterface = Assert<Equal<Flat<Omit<GlobalOptions, 'logFormat'> & { logFormat: string }>, OptionsOf<typeof GLOBAL_FLAGS>>>;
 
 /**
  * runc's parseBoolOrAuto for --rootless: undefined means "auto" (also for
@@ -73,4 +71,3 @@ export function parseBoolOrAuto(s: string): boolean | undefined {
   if (b === undefined) throw new UsageError(`strconv.ParseBool: parsing ${goQuote(s)}: invalid syntax`);
   return b;
 }
-

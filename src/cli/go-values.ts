@@ -1,7 +1,6 @@
 // Go's value syntax as runc's flag parsing sees it (strconv, time), and the
 // quoting its error messages use. Pure.
 
-
 /** Go's %q for the strings we are likely to see (error messages quote the
  * offending value this way). */
 export function goQuote(s: string): string {
@@ -134,8 +133,8 @@ function underscoreOK(s: string): boolean {
 const DURATION_UNITS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3, // U+00B5
-  'μs': 1e-3, // U+03BC
+  µs: 1e-3, // U+00B5
+  μs: 1e-3, // U+03BC
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -165,6 +164,7 @@ export function parseGoDuration(s: string): number | undefined {
     s = s.slice(all.length);
   }
   // Go's Duration is int64 nanoseconds.
+  // biome-ignore lint/correctness/noPrecisionLoss: a float bound, as Go's own overflow check: within a nanosecond of int64's end is out
   if (total * 1e6 > 9.223372036854775807e18) return undefined;
   return neg ? -total : total;
 }
@@ -193,4 +193,3 @@ export function formatGoDuration(ms: number): string {
 function trimNum(n: number): string {
   return String(Number(n.toFixed(9)));
 }
-

@@ -100,15 +100,9 @@ export function appHelp(opts: HelpOptions = {}): string {
   out.push('USAGE:', `   ${prog} [global options] command [command options] [arguments...]`);
   if (opts.version !== undefined) out.push('', 'VERSION:', `   ${opts.version}`);
   out.push('', 'COMMANDS:');
-  out.push(
-    columns(
-      COMMANDS.filter((c) => !c.hidden).map((c) => [[c.name, ...(c.aliases ?? [])].join(', '), c.usage] as const),
-    ),
-  );
+  out.push(columns(COMMANDS.filter((c) => !c.hidden).map((c) => [[c.name, ...(c.aliases ?? [])].join(', '), c.usage] as const)));
   out.push('', 'GLOBAL OPTIONS:');
-  out.push(
-    columns([...GLOBAL_FLAGS, HELP_FLAG, VERSION_FLAG].map((x) => [flagLabel(x), flagUsage(x, opts.defaultRoot)] as const)),
-  );
+  out.push(columns([...GLOBAL_FLAGS, HELP_FLAG, VERSION_FLAG].map((x) => [flagLabel(x), flagUsage(x, opts.defaultRoot)] as const)));
   return out.join('\n') + '\n';
 }
 

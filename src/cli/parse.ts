@@ -124,9 +124,7 @@ export type ValueOf<T extends FlagType> = T extends 'bool'
           ? number[]
           : never;
 export type OptionsOf<F extends readonly FlagSpec[]> = {
-  [S in F[number] as Camel<S['name']>]: S extends { readonly optional: true }
-    ? ValueOf<S['type']> | undefined
-    : ValueOf<S['type']>;
+  [S in F[number] as Camel<S['name']>]: S extends { readonly optional: true } ? ValueOf<S['type']> | undefined : ValueOf<S['type']>;
 };
 export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 export type Assert<T extends true> = T;
@@ -318,10 +316,7 @@ function defaultValue(spec: FlagSpec): Value | undefined {
   }
 }
 
-export function buildOptions(
-  specs: readonly FlagSpec[],
-  st: FlagSetState | undefined,
-): { options: Record<string, Value | undefined>; explicit: Set<string> } {
+export function buildOptions(specs: readonly FlagSpec[], st: FlagSetState | undefined): { options: Record<string, Value | undefined>; explicit: Set<string> } {
   const options: Record<string, Value | undefined> = {};
   const explicit = new Set<string>();
   for (const spec of specs) {

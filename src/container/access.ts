@@ -51,7 +51,12 @@ export function requireStatus(c: Opened, allow: readonly Status[], refuse: (stat
  * Runs `fn` on the container `id`, under its lock if asked, releasing the
  * lock when `fn` returns or, for an async `fn`, when its promise settles.
  */
-export function withContainer<T>(ctx: Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>, id: string, opts: AccessOptions, fn: (c: Opened) => T): T {
+export function withContainer<T>(
+  ctx: Pick<RuntimeContext, 'root'> & Partial<Pick<RuntimeContext, 'log'>>,
+  id: string,
+  opts: AccessOptions,
+  fn: (c: Opened) => T,
+): T {
   const store = storeFor(ctx);
   const lock = opts.lock ? store.lock(id) : null;
   let settling = false;
@@ -97,6 +102,6 @@ export function ownCgroup(c: Opened, missing: string, failed?: (why: string) => 
     if (!failed) throw e;
     throw new HakoError(c.prefix(failed(describe(e))));
   }
-  if (!cg || !cg.exists()) throw new HakoError(c.prefix(missing), 'state');
+  if (!cg?.exists()) throw new HakoError(c.prefix(missing), 'state');
   return cg;
 }

@@ -51,15 +51,19 @@ export function plannedCgroup(spec: Spec, id: string, opts: CgroupPlanOptions = 
   const choice = rootlessCgroup(full, layout, { explicitPath: !!cgroupsPath, resources: spec.linux?.resources });
   return {
     manager: choice.manager,
-    notes: choice.skipped.length ? [`rootless: ${choice.manager ? 'joining only the cgroups this user may write' : 'no cgroup of its own'}; not writable: ${choice.skipped.join(', ')}`] : [],
+    notes: choice.skipped.length
+      ? [`rootless: ${choice.manager ? 'joining only the cgroups this user may write' : 'no cgroup of its own'}; not writable: ${choice.skipped.join(', ')}`]
+      : [],
   };
 }
 
 function plannedUnit(spec: Spec, id: string, opts: CgroupPlanOptions): SystemdManager {
   // runc checks the same thing first (sd_booted): without systemd as init
   // there is nobody to make the unit.
-  if (!systemdBooted()) throw new CgroupError('--systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver');
-  if (opts.rootless) throw new CgroupError("--systemd-cgroup: rootless containers (the user's systemd instance) are not supported yet; use the cgroupfs driver");
+  if (!systemdBooted())
+    throw new CgroupError('--systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver');
+  if (opts.rootless)
+    throw new CgroupError("--systemd-cgroup: rootless containers (the user's systemd instance) are not supported yet; use the cgroupfs driver");
   const unit = resolveSystemdPath({ cgroupsPath: spec.linux?.cgroupsPath, id });
   const layout = readLayout();
   if (layout.mode === 'none') throw new CgroupError('this host has no cgroup hierarchy mounted (/sys/fs/cgroup)');

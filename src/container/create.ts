@@ -120,7 +120,13 @@ function prepare(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath:
  * cgroup, the seccomp filter, the launcher's plan, and the checks of the
  * rootfs and the network devices. Reads the host, changes nothing.
  */
-export function planContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, fifoPath: string, loaded: Pick<Prepared, 'bundle' | 'spec' | 'prefix'>): Prepared {
+export function planContainer(
+  ctx: RuntimeContext,
+  id: string,
+  opts: CreateOptions,
+  fifoPath: string,
+  loaded: Pick<Prepared, 'bundle' | 'spec' | 'prefix'>,
+): Prepared {
   const { bundle, spec, prefix } = loaded;
   const who = identity();
   const rootlessEuid = who.euid !== 0 ? who.euid : undefined;
@@ -153,7 +159,12 @@ interface PlanInput {
 }
 
 /** The cgroup to make, the seccomp filter and the launcher's plan; their errors are the config's. */
-function planCreate(ctx: RuntimeContext, id: string, opts: CreateOptions, i: PlanInput): { plan: Plan; cgm: CgroupManager | null; seccomp: CompiledSeccomp | undefined } {
+function planCreate(
+  ctx: RuntimeContext,
+  id: string,
+  opts: CreateOptions,
+  i: PlanInput,
+): { plan: Plan; cgm: CgroupManager | null; seccomp: CompiledSeccomp | undefined } {
   const { spec, prefix } = i;
   try {
     const planned = plannedCgroup(spec, id, { rootless: ctx.rootless ?? rootlessByDefault(), systemd: opts.systemdCgroup });
@@ -265,7 +276,11 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroupFd >= 0) passFds.push({ tag: 'CGROUP_FD', fd: cgroupFd });
     if (seccomp?.notify) {
       // The init loads the filter after MSG_GO, once rec.pid is known.
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid: rec.pid, state: ociState(rec, 'creating') }), (m) => ctx.log('debug', prefix(m)));
+      handover = listenerHandover(
+        spec.linux!.seccomp!,
+        () => ({ pid: rec.pid, state: ociState(rec, 'creating') }),
+        (m) => ctx.log('debug', prefix(m)),
+      );
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {
@@ -340,7 +355,14 @@ function userMapsWriter(spec: Spec, maps: UserMapsPlan, prefix: (m: string) => s
 }
 
 /** The init exists: its pid recorded, and it put in its cgroup. */
-function recordInit(ctx: RuntimeContext, store: Store, rec: ContainerRecord, session: InitSession, cgm: CgroupManager | null, prefix: (m: string) => string): void {
+function recordInit(
+  ctx: RuntimeContext,
+  store: Store,
+  rec: ContainerRecord,
+  session: InitSession,
+  cgm: CgroupManager | null,
+  prefix: (m: string) => string,
+): void {
   rec.pid = session.pid;
   rec.initStartTime = procStat(session.pid)?.startTime ?? '';
   // Recorded at once (still "creating"), so that should this create die,

@@ -160,7 +160,14 @@ function execRefusal(status: ContainerStatus, prefix: (m: string) => string): st
 }
 
 /** The container's seccomp filter and the launcher's exec-mode plan; their errors are the config's. */
-function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: Process, preserveFds: number, prefix: (m: string) => string): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
+function planExec(
+  ctx: RuntimeContext,
+  rec: ContainerRecord,
+  spec: Spec,
+  proc: Process,
+  preserveFds: number,
+  prefix: (m: string) => string,
+): { plan: ExecPlan; seccomp: CompiledSeccomp | undefined } {
   const types = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
   let plan: ExecPlan;
   let seccomp: CompiledSeccomp | undefined;
@@ -192,7 +199,7 @@ function planExec(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec, proc: P
  */
 function joinCgroup(ctx: RuntimeContext, session: InitSession, cg: ReturnType<typeof containerCgroup>, prefix: (m: string) => string): void {
   try {
-    if (session.inCgroup) ctx.log('debug', prefix('the process was cloned into the container\'s cgroup (CLONE_INTO_CGROUP)'));
+    if (session.inCgroup) ctx.log('debug', prefix("the process was cloned into the container's cgroup (CLONE_INTO_CGROUP)"));
     else cg?.apply(session.pid);
   } catch (e) {
     // Rootless, moving a process needs write access to the common
@@ -264,7 +271,11 @@ async function launchIn(ctx: RuntimeContext, c: Opened, opts: ExecOptions, subPa
     if (seccomp?.notify) {
       // runc sends the exec'd process's listener too, with the container's
       // state (not "creating": the container is there already).
-      handover = listenerHandover(spec.linux!.seccomp!, () => ({ pid, state: ociState(rec, status) }), (m) => ctx.log('debug', prefix(m)));
+      handover = listenerHandover(
+        spec.linux!.seccomp!,
+        () => ({ pid, state: ociState(rec, status) }),
+        (m) => ctx.log('debug', prefix(m)),
+      );
       passFds.push(handover.passFd);
     }
     session = await InitSession.start(plan.records, {

@@ -8,7 +8,21 @@ import { native } from '../native.js';
 
 // Everything a terminal or a supervisor may send, except what is about us
 // (SIGCHLD) or cannot be caught.
-const FORWARD: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGALRM', 'SIGPIPE'];
+const FORWARD: readonly NodeJS.Signals[] = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGALRM',
+  'SIGPIPE',
+];
 
 export class SignalForwarder {
   private pid = 0;

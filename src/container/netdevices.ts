@@ -149,7 +149,10 @@ function moveOne(m: NetDeviceMove, nsfd: number, host: Rtnl, inside: Rtnl, debug
   // namespace), checked against the template.
   const moved = step("find it in the container's network namespace", () => (m.template ? inside.link({ index: link.index }) : inside.link({ name: m.name })));
   if (!moved || !fitsTemplate(m.name, moved.name)) {
-    throw new PlanError(m.pointer, `moved, but no interface ${m.template ? `fitting ${JSON.stringify(m.name)} with index ${link.index}` : JSON.stringify(m.name)} is in the container's network namespace`);
+    throw new PlanError(
+      m.pointer,
+      `moved, but no interface ${m.template ? `fitting ${JSON.stringify(m.name)} with index ${link.index}` : JSON.stringify(m.name)} is in the container's network namespace`,
+    );
   }
   for (const a of keep) step(`add its address ${addrText(a)}`, () => inside.talk((s) => nl.newAddrRequest(s, moved.index, a)));
   step('set it up', () => inside.talk((s) => nl.setLinkRequest(s, moved.index, { up: true })));

@@ -20,7 +20,8 @@ function manager(c: Opened, verb: string): CgroupManager {
 
 export function pause(ctx: RuntimeContext, id: string): void {
   // runc's words (ErrNotRunning); podman and containerd match them.
-  const refuse = (status: Status, prefix: (m: string) => string) => prefix(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`);
+  const refuse = (status: Status, prefix: (m: string) => string) =>
+    prefix(`container not running${status === 'paused' ? ' (it is already paused)' : ` (it is ${status})`}`);
   withContainer(ctx, id, { lock: true, allow: ['running'], refuse }, (c) => {
     const cg = manager(c, 'pause');
     try {

@@ -50,7 +50,8 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
   }
   if (r.cgroup !== undefined) {
     strings(r.cgroup, '/cgroup', 'must be an absolute path');
-    for (const [k, d] of Object.entries(r.cgroup as Obj)) need((d as string).startsWith('/') && !(d as string).split('/').includes('..'), `/cgroup/${k}`, 'must be an absolute path without ".."');
+    for (const [k, d] of Object.entries(r.cgroup as Obj))
+      need((d as string).startsWith('/') && !(d as string).split('/').includes('..'), `/cgroup/${k}`, 'must be an absolute path without ".."');
   }
   if (r.cgroupParents !== undefined) {
     const ps = r.cgroupParents;
@@ -77,7 +78,11 @@ export function checkRecord(value: unknown, id: string): ContainerRecord {
 function checkRootfsMounts(m: unknown): void {
   need(isObj(m), '/rootfsMounts', 'must be an object');
   const o = m as Obj;
-  need(typeof o.root === 'string' && o.root.startsWith('/') && !o.root.split('/').includes('..'), '/rootfsMounts/root', 'must be an absolute path without ".."');
+  need(
+    typeof o.root === 'string' && o.root.startsWith('/') && !o.root.split('/').includes('..'),
+    '/rootfsMounts/root',
+    'must be an absolute path without ".."',
+  );
   need(Array.isArray(o.before) && o.before.every(isCount), '/rootfsMounts/before', 'must be an array of mount ids');
   if (o.made === undefined) return;
   need(Array.isArray(o.made), '/rootfsMounts/made', 'must be an array');

@@ -36,7 +36,7 @@ export interface MountEntry {
 }
 
 /** mountinfo's octal escapes (space, tab, newline, backslash). */
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The id and mount point of each line of /proc/PID/mountinfo, in its order (the order they were mounted in). */
 export function parseMountEntries(text: string): MountEntry[] {
@@ -44,7 +44,7 @@ export function parseMountEntries(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f.length < 5 || !/^\d+$/.test(f[0]!)) continue;
-    out.push({ id: Number(f[0]), mountpoint: unescape(f[4]!) });
+    out.push({ id: Number(f[0]), mountpoint: unescapeMountinfo(f[4]!) });
   }
   return out;
 }
@@ -109,7 +109,12 @@ export function unmountCreated(m: RootfsMounts, io: UnmountIo = hostIo): string[
 
 /** The record's starting point for a container whose mounts go to the host's table: the real rootfs path and what is below it now. */
 export function rootfsMountsBefore(realRoot: string, io: Pick<UnmountIo, 'mountinfo'> = hostIo): RootfsMounts {
-  return { root: realRoot, before: parseMountEntries(io.mountinfo()).filter((e) => isBelow(realRoot, e.mountpoint)).map((e) => e.id) };
+  return {
+    root: realRoot,
+    before: parseMountEntries(io.mountinfo())
+      .filter((e) => isBelow(realRoot, e.mountpoint))
+      .map((e) => e.id),
+  };
 }
 
 /** `m` with the mounts made since `before`, once the init is ready. */

@@ -21,7 +21,22 @@
 //    (with its start time, so a reused pid is never taken for it). With
 //    both gone the entry is "damaged": listed with a warning, and `delete
 //    --force` works from the config and the id (src/container/delete.ts).
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { errnoCode, errnoText } from '../cgroups/cgroup-error.js';
 import { HakoError, InnerError, inContainer, notFound, toHakoError } from '../errors.js';

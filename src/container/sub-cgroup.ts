@@ -65,7 +65,8 @@ export function subCgroupDirs(dirs: CgroupDirs, sub: SubCgroupPaths): CgroupDirs
     const key = Object.keys(dirs).find((k) => k !== '' && (k === ctrl || k.split(',').includes(ctrl)));
     if (key === undefined) throw new SubCgroupError(`unknown controller ${ctrl} in SubCgroupPaths`);
     const prev = chosen.get(key);
-    if (prev !== undefined && prev !== add) throw new SubCgroupError(`invalid --cgroup argument(s): controllers of one hierarchy (${key}) with different paths (${prev}, ${add})`);
+    if (prev !== undefined && prev !== add)
+      throw new SubCgroupError(`invalid --cgroup argument(s): controllers of one hierarchy (${key}) with different paths (${prev}, ${add})`);
     chosen.set(key, add);
     out[key] = join(dirs[key], add);
   }

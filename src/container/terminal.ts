@@ -60,7 +60,10 @@ export function requireHostTerminal(terminal: boolean, detach: boolean, probe: H
   if (!terminal || detach) return;
   const why = probe();
   if (why !== undefined) {
-    throw new HakoError(`${why}: process.terminal is true and hako has no terminal (stdin, stdout and stderr are none): run it from one, or detached with --console-socket`, 'usage');
+    throw new HakoError(
+      `${why}: process.terminal is true and hako has no terminal (stdin, stdout and stderr are none): run it from one, or detached with --console-socket`,
+      'usage',
+    );
   }
 }
 

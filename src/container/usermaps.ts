@@ -46,7 +46,11 @@ function runHelper(tool: MapWriter, pid: number, spec: Spec, kind: 'uid' | 'gid'
   const exe = findHelper(tool);
   const sub = kind === 'uid' ? '/etc/subuid' : '/etc/subgid';
   if (!exe) {
-    throw mapsError(kind, `mapping more than hako's own ${kind} needs ${tool} (Debian package uidmap) and a range for the user in ${sub}; ${tool} was not found in $PATH`, 'config');
+    throw mapsError(
+      kind,
+      `mapping more than hako's own ${kind} needs ${tool} (Debian package uidmap) and a range for the user in ${sub}; ${tool} was not found in $PATH`,
+      'config',
+    );
   }
   const args = helperArgs(pid, maps);
   const r = spawnSync(exe, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });

@@ -91,7 +91,10 @@ export class DBusConnection {
       if (!reply.ok) throw new DBusConnectionError(`${peer}: ${reply.reason}`);
       c.t.write(Buffer.from('BEGIN\r\n', 'ascii'));
       if (opts.bus) {
-        const [name] = c.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' }, deadline - Date.now());
+        const [name] = c.call(
+          { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' },
+          deadline - Date.now(),
+        );
         c.uniqueName = typeof name === 'string' ? name : undefined;
       }
     } catch (e) {
@@ -151,7 +154,14 @@ export class DBusConnection {
     else if (m.type === MessageType.METHOD_CALL && ((m.flags ?? 0) & Flags.NO_REPLY_EXPECTED) === 0) {
       // Nothing is exported here; a peer that asks deserves an answer
       // rather than a wait for its timeout.
-      this.send({ type: MessageType.ERROR, errorName: 'org.freedesktop.DBus.Error.UnknownMethod', replySerial: m.serial, destination: m.sender, signature: 's', body: ['hako exports no objects'] });
+      this.send({
+        type: MessageType.ERROR,
+        errorName: 'org.freedesktop.DBus.Error.UnknownMethod',
+        replySerial: m.serial,
+        destination: m.sender,
+        signature: 's',
+        body: ['hako exports no objects'],
+      });
     }
     // Unknown message types are ignored, as the specification asks.
   }

@@ -80,7 +80,17 @@ export class Systemd1 implements SystemdClient {
       const c = DBusConnection.open(open(busPath), busPath, { bus: true, timeoutMs: opts.timeoutMs });
       const s = new Systemd1(c, true);
       const rule = `type='signal',sender='${DEST}',path='${PATH}',interface='${MANAGER}',member='JobRemoved'`;
-      c.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }, opts.timeoutMs);
+      c.call(
+        {
+          destination: 'org.freedesktop.DBus',
+          path: '/org/freedesktop/DBus',
+          interface: 'org.freedesktop.DBus',
+          member: 'AddMatch',
+          signature: 's',
+          body: [rule],
+        },
+        opts.timeoutMs,
+      );
       return s;
     } catch (e) {
       first = e;
@@ -119,7 +129,12 @@ export class Systemd1 implements SystemdClient {
     // broadcasts through our match rule, which names systemd as the sender,
     // while a signal addressed to us could come from any client.
     const isOurs = (m: Message) =>
-      m.member === 'JobRemoved' && m.interface === MANAGER && m.path === PATH && (!this.bus || m.destination === undefined) && m.signature === 'uoss' && m.body?.[1] === job;
+      m.member === 'JobRemoved' &&
+      m.interface === MANAGER &&
+      m.path === PATH &&
+      (!this.bus || m.destination === undefined) &&
+      m.signature === 'uoss' &&
+      m.body?.[1] === job;
     const m = this.c.signal(isOurs, timeoutMs, `the end of job ${job}`);
     return m.body![3] as string;
   }

@@ -180,7 +180,8 @@ export class Writer {
   /** Writes `values` as the types of `sig`. */
   write(sig: string | TypeNode[], values: readonly DBusValue[]): void {
     const types = typeof sig === 'string' ? parseSignature(sig) : sig;
-    if (types.length !== values.length) throw new DBusWireError(`signature ${JSON.stringify(types.map((t) => t.text).join(''))} wants ${types.length} values, got ${values.length}`);
+    if (types.length !== values.length)
+      throw new DBusWireError(`signature ${JSON.stringify(types.map((t) => t.text).join(''))} wants ${types.length} values, got ${values.length}`);
     types.forEach((t, i) => this.value(t, values[i]!));
   }
 

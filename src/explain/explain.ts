@@ -160,7 +160,13 @@ function cgroupOf(p: Prepared, exec: boolean): Explanation['cgroup'] {
 function userNamespaceOf(p: Prepared): Explanation['userNamespace'] {
   if (!p.maps) return undefined;
   const linux = p.spec.linux ?? {};
-  return { uidMappings: linux.uidMappings ?? [], gidMappings: linux.gidMappings ?? [], uidMapWrittenBy: p.maps.uid, gidMapWrittenBy: p.maps.gid, setgroups: p.maps.setgroupsDeny ? 'deny' : 'allow' };
+  return {
+    uidMappings: linux.uidMappings ?? [],
+    gidMappings: linux.gidMappings ?? [],
+    uidMapWrittenBy: p.maps.uid,
+    gidMapWrittenBy: p.maps.gid,
+    setgroups: p.maps.setgroupsDeny ? 'deny' : 'allow',
+  };
 }
 
 /** What create (or, with processFile, exec) would do with the bundle; changes nothing. Throws HakoError as create does. */
@@ -171,7 +177,13 @@ export function explainBundle(ctx: RuntimeContext, opts: ExplainOptions = {}): E
   const debug: string[] = [];
   const quiet: RuntimeContext = { ...ctx, log: (level, msg) => (level === 'warn' ? warnings : level === 'debug' ? debug : warnings).push(msg) };
   const fifoPath = path.join(new Store(ctx.root).dir(id), FIFO_FILE);
-  const createOpts = { bundle: opts.bundle, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: Math.max(0, opts.preserveFds ?? 0), systemdCgroup: opts.systemdCgroup };
+  const createOpts = {
+    bundle: opts.bundle,
+    noPivot: opts.noPivot,
+    noNewKeyring: opts.noNewKeyring,
+    preserveFds: Math.max(0, opts.preserveFds ?? 0),
+    systemdCgroup: opts.systemdCgroup,
+  };
   const p = planContainer(quiet, id, createOpts, fifoPath, loadBundle(id, opts.bundle));
   const exec = opts.processFile !== undefined;
   let plan = planView(p.plan.records);

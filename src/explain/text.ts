@@ -33,8 +33,14 @@ function mountLine(m: MountView, i: number): string {
   if (m.options.length) parts.push(`options ${m.options.join(',')}`);
   if (m.propagation.length) parts.push(`propagation ${m.propagation.join(',')}`);
   if (m.remount) parts.push(`then remount ${m.remount.join('|')}`);
-  if (m.recursive) parts.push(`recursively set ${list(m.recursive.set)} clear ${list(m.recursive.clear)}${m.recursive.propagation ? ` propagation ${m.recursive.propagation}` : ''}`);
-  if (m.idmap) parts.push(`idmapped${m.idmap.recursive ? ' (recursive)' : ''}${m.idmap.userns ? ` as ${m.idmap.userns}` : ` uid ${m.idmap.uid.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(' ')} gid ${m.idmap.gid.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(' ')}`}`);
+  if (m.recursive)
+    parts.push(
+      `recursively set ${list(m.recursive.set)} clear ${list(m.recursive.clear)}${m.recursive.propagation ? ` propagation ${m.recursive.propagation}` : ''}`,
+    );
+  if (m.idmap)
+    parts.push(
+      `idmapped${m.idmap.recursive ? ' (recursive)' : ''}${m.idmap.userns ? ` as ${m.idmap.userns}` : ` uid ${m.idmap.uid.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(' ')} gid ${m.idmap.gid.map((x) => `${x.containerID}:${x.hostID}:${x.size}`).join(' ')}`}`,
+    );
   if (m.tmpcopyup) parts.push('tmpcopyup');
   if (m.mkdirMode) parts.push(`mkdir mode ${m.mkdirMode}`);
   if (m.selinuxLabel) parts.push(`label ${m.selinuxLabel}`);
@@ -52,7 +58,11 @@ function rootfsLines(v: PlanView): string[] {
 }
 
 function processLines(p: ProcessView): string[] {
-  const l = [`args: ${JSON.stringify(p.args)}`, `cwd: ${p.cwd}`, `user: uid ${p.user.uid} gid ${p.user.gid}${p.user.additionalGids.length ? ` groups ${p.user.additionalGids.join(',')}` : ''}${p.user.umask ? ` umask ${p.user.umask}` : ''}${p.user.setgroupsDenied ? ' (setgroups denied)' : ''}`];
+  const l = [
+    `args: ${JSON.stringify(p.args)}`,
+    `cwd: ${p.cwd}`,
+    `user: uid ${p.user.uid} gid ${p.user.gid}${p.user.additionalGids.length ? ` groups ${p.user.additionalGids.join(',')}` : ''}${p.user.umask ? ` umask ${p.user.umask}` : ''}${p.user.setgroupsDenied ? ' (setgroups denied)' : ''}`,
+  ];
   l.push(...p.env.map((e) => `env ${e}`));
   for (const [set, caps] of Object.entries(p.capabilities)) l.push(`capabilities ${set}: ${list(caps)}`);
   l.push(...p.rlimits.map((r) => `rlimit ${r.type}: soft ${r.soft} hard ${r.hard}`));
@@ -79,7 +89,7 @@ function opLine(o: DryRunOp): string {
 
 function cgroupLines(e: Explanation): string[] {
   const c = e.cgroup;
-  if (c === null) return ['none of its own (runs in the caller\'s cgroups)'];
+  if (c === null) return ["none of its own (runs in the caller's cgroups)"];
   if ('join' in c) return Object.values(c.join).map((d) => `join ${d} (cgroup.procs)`);
   const l = [`driver ${c.driver}, ${c.mode}: ${list(Object.values(c.dirs))}`];
   if (c.systemd) {
@@ -117,17 +127,36 @@ export function explanationText(e: Explanation): string {
   if (e.userNamespace) {
     const u = e.userNamespace;
     const m = (xs: typeof u.uidMappings) => xs.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('; ');
-    section(out, 'user namespace maps', [`uid_map (${u.uidMapWrittenBy}): ${m(u.uidMappings)}`, `gid_map (${u.gidMapWrittenBy}): ${m(u.gidMappings)}`, `setgroups: ${u.setgroups}`]);
+    section(out, 'user namespace maps', [
+      `uid_map (${u.uidMapWrittenBy}): ${m(u.uidMappings)}`,
+      `gid_map (${u.gidMapWrittenBy}): ${m(u.gidMappings)}`,
+      `setgroups: ${u.setgroups}`,
+    ]);
   }
   section(out, 'cgroup', cgroupLines(e));
-  section(out, 'network devices', e.netDevices.map((d) => `${d.host} -> ${d.name}`));
-  section(out, 'hostname', [v.hostname, v.domainname && `domainname ${v.domainname}`].filter((x): x is string => !!x));
+  section(
+    out,
+    'network devices',
+    e.netDevices.map((d) => `${d.host} -> ${d.name}`),
+  );
+  section(
+    out,
+    'hostname',
+    [v.hostname, v.domainname && `domainname ${v.domainname}`].filter((x): x is string => !!x),
+  );
   section(out, 'root filesystem', rootfsLines(v));
   section(out, 'mounts, in order', v.mounts.map(mountLine));
-  section(out, 'devices', [...v.devices.map((d) => `${d.path} ${d.type} ${d.major}:${d.minor} mode ${d.mode} uid ${d.uid} gid ${d.gid}${d.bind ? ' (bind from the host)' : ''}`), ...v.deviceSymlinks.map((s) => `${s.link} -> ${s.target}`)]);
+  section(out, 'devices', [
+    ...v.devices.map((d) => `${d.path} ${d.type} ${d.major}:${d.minor} mode ${d.mode} uid ${d.uid} gid ${d.gid}${d.bind ? ' (bind from the host)' : ''}`),
+    ...v.deviceSymlinks.map((s) => `${s.link} -> ${s.target}`),
+  ]);
   section(out, 'masked paths', v.maskedPaths);
   section(out, 'read-only paths', v.readonlyPaths);
-  section(out, 'sysctls', Object.entries(v.sysctl).map(([k, x]) => `${k} = ${x}`));
+  section(
+    out,
+    'sysctls',
+    Object.entries(v.sysctl).map(([k, x]) => `${k} = ${x}`),
+  );
   section(out, 'process', processLines(v.process));
   section(out, 'seccomp', seccompLines(e));
   if (v.memoryPolicy) section(out, 'memory policy', [`${v.memoryPolicy.mode} ${list(v.memoryPolicy.flags)} nodes ${list(v.memoryPolicy.nodes.map(String))}`]);

@@ -116,7 +116,14 @@ export interface PlanView {
   namespaces: NamespacesView;
   /** exec: the init's namespaces the process joins (through its pidfd). */
   execJoin?: string[];
-  rootfs?: { path: string; readonly: boolean; propagation?: string; finalPropagation?: string; pivot: 'pivot_root' | 'move+chroot' | 'chroot'; mountLabel?: string };
+  rootfs?: {
+    path: string;
+    readonly: boolean;
+    propagation?: string;
+    finalPropagation?: string;
+    pivot: 'pivot_root' | 'move+chroot' | 'chroot';
+    mountLabel?: string;
+  };
   mounts: MountView[];
   devices: DeviceView[];
   deviceSymlinks: Array<{ link: string; target: string }>;
@@ -172,7 +179,12 @@ function idmapLines(f: Fields, name: 'IDM_UID' | 'IDM_GID'): IdMapLine[] {
 
 export function mountView(recs: readonly Rec[]): MountView {
   const f = new Fields(recs);
-  const m: MountView = { target: f.get<string>('M_TARGET') ?? '', flags: msFlags(f.get<bigint>('M_FLAGS') ?? 0n), options: f.all<string>('M_FSOPT'), propagation: f.all<number>('M_PROPAGATION').map(propagationName) };
+  const m: MountView = {
+    target: f.get<string>('M_TARGET') ?? '',
+    flags: msFlags(f.get<bigint>('M_FLAGS') ?? 0n),
+    options: f.all<string>('M_FSOPT'),
+    propagation: f.all<number>('M_PROPAGATION').map(propagationName),
+  };
   const source = f.get<string>('M_SOURCE');
   if (source !== undefined) m.source = source;
   const type = f.get<string>('M_FSTYPE');
@@ -189,7 +201,12 @@ export function mountView(recs: readonly Rec[]): MountView {
   if (idm) {
     const g = new Fields(idm);
     const userns = g.get<string>('IDM_USERNS');
-    m.idmap = { recursive: g.get<boolean>('IDM_RECURSIVE') === true, uid: idmapLines(g, 'IDM_UID'), gid: idmapLines(g, 'IDM_GID'), ...(userns ? { userns } : {}) };
+    m.idmap = {
+      recursive: g.get<boolean>('IDM_RECURSIVE') === true,
+      uid: idmapLines(g, 'IDM_UID'),
+      gid: idmapLines(g, 'IDM_GID'),
+      ...(userns ? { userns } : {}),
+    };
   }
   const symlink = f.get<string>('M_SYMLINK');
   if (symlink !== undefined) m.symlink = symlink;
@@ -221,12 +238,19 @@ function hookView(recs: readonly Rec[]): HookView {
 
 function schedulerView(recs: readonly Rec[]): NonNullable<ProcessView['scheduler']> {
   const f = new Fields(recs);
-  const s: NonNullable<ProcessView['scheduler']> = { policy: schedPolicyName(f.get<number>('SCH_POLICY') ?? 0), flags: schedFlagNames(BigInt(f.get<bigint>('SCH_FLAGS') ?? 0n)) };
+  const s: NonNullable<ProcessView['scheduler']> = {
+    policy: schedPolicyName(f.get<number>('SCH_POLICY') ?? 0),
+    flags: schedFlagNames(BigInt(f.get<bigint>('SCH_FLAGS') ?? 0n)),
+  };
   const nice = f.get<number>('SCH_NICE');
   if (nice !== undefined) s.nice = nice;
   const prio = f.get<number>('SCH_PRIORITY');
   if (prio !== undefined) s.priority = prio;
-  for (const [k, tag] of [['runtime', 'SCH_RUNTIME'], ['deadline', 'SCH_DEADLINE'], ['period', 'SCH_PERIOD']] as const) {
+  for (const [k, tag] of [
+    ['runtime', 'SCH_RUNTIME'],
+    ['deadline', 'SCH_DEADLINE'],
+    ['period', 'SCH_PERIOD'],
+  ] as const) {
     const v = f.get<bigint>(tag);
     if (v !== undefined) s[k] = num(v);
   }
@@ -248,7 +272,13 @@ export function emptyProcess(): ProcessView {
   };
 }
 
-const CAP_SET = { CAP_BOUNDING: 'bounding', CAP_EFFECTIVE: 'effective', CAP_PERMITTED: 'permitted', CAP_INHERITABLE: 'inheritable', CAP_AMBIENT: 'ambient' } as const;
+const CAP_SET = {
+  CAP_BOUNDING: 'bounding',
+  CAP_EFFECTIVE: 'effective',
+  CAP_PERMITTED: 'permitted',
+  CAP_INHERITABLE: 'inheritable',
+  CAP_AMBIENT: 'ambient',
+} as const;
 
 /** One record of "plan: the process" (and its scheduling) into `p`; false when it is not one. */
 export function processRecord(p: ProcessView, r: Rec): boolean {
@@ -259,36 +289,88 @@ export function processRecord(p: ProcessView, r: Rec): boolean {
     return true;
   }
   switch (name) {
-    case 'ARG': p.args.push(v as string); break;
-    case 'ENV': p.env.push(v as string); break;
-    case 'CWD': p.cwd = v as string; break;
-    case 'UID': p.user.uid = v as number; break;
-    case 'GID': p.user.gid = v as number; break;
-    case 'ADDITIONAL_GID': p.user.additionalGids.push(v as number); break;
-    case 'SETGROUPS_DENY': p.user.setgroupsDenied = v as boolean; break;
-    case 'UMASK': p.user.umask = octal(v as number); break;
+    case 'ARG':
+      p.args.push(v as string);
+      break;
+    case 'ENV':
+      p.env.push(v as string);
+      break;
+    case 'CWD':
+      p.cwd = v as string;
+      break;
+    case 'UID':
+      p.user.uid = v as number;
+      break;
+    case 'GID':
+      p.user.gid = v as number;
+      break;
+    case 'ADDITIONAL_GID':
+      p.user.additionalGids.push(v as number);
+      break;
+    case 'SETGROUPS_DENY':
+      p.user.setgroupsDenied = v as boolean;
+      break;
+    case 'UMASK':
+      p.user.umask = octal(v as number);
+      break;
     case 'RLIMIT': {
       const f = new Fields(v as Rec[]);
-      p.rlimits.push({ type: rlimitName(f.get<number>('RL_TYPE') ?? -1), soft: limit(BigInt(f.get<bigint>('RL_SOFT') ?? 0n)), hard: limit(BigInt(f.get<bigint>('RL_HARD') ?? 0n)) });
+      p.rlimits.push({
+        type: rlimitName(f.get<number>('RL_TYPE') ?? -1),
+        soft: limit(BigInt(f.get<bigint>('RL_SOFT') ?? 0n)),
+        hard: limit(BigInt(f.get<bigint>('RL_HARD') ?? 0n)),
+      });
       break;
     }
-    case 'OOM_SCORE_ADJ': p.oomScoreAdj = v as number; break;
-    case 'SCHED': p.scheduler = schedulerView(v as Rec[]); break;
-    case 'IOPRIO': p.ioPriority = ioPriority(v as number); break;
-    case 'PERSONALITY': p.personality = num(v as bigint); break;
-    case 'NO_NEW_PRIVS': p.noNewPrivileges = v as boolean; break;
-    case 'SECCOMP_BPF': p.seccomp = { instructions: (v as Uint8Array).byteLength / 8, flags: p.seccomp?.flags ?? [] }; break;
-    case 'SECCOMP_FLAGS': p.seccomp = { instructions: p.seccomp?.instructions ?? 0, flags: seccompFlagNames(v as number) }; break;
-    case 'APPARMOR_PROFILE': p.apparmorProfile = v as string; break;
-    case 'APPARMOR_STACK': p.apparmorStack = v as boolean; break;
-    case 'SELINUX_LABEL': p.selinuxLabel = v as string; break;
-    case 'PRESERVE_FDS': p.preserveFds = v as number; break;
-    case 'KEYRING_NAME': p.sessionKeyring = v as string; break;
-    case 'NEW_KEYRING': break; // its name says it (KEYRING_NAME)
-    case 'SETSID': p.setsid = v as boolean; break;
-    case 'CONSOLE_WIDTH': p.consoleSize = { width: v as number, height: p.consoleSize?.height ?? 0 }; break;
-    case 'CONSOLE_HEIGHT': p.consoleSize = { width: p.consoleSize?.width ?? 0, height: v as number }; break;
-    default: return false;
+    case 'OOM_SCORE_ADJ':
+      p.oomScoreAdj = v as number;
+      break;
+    case 'SCHED':
+      p.scheduler = schedulerView(v as Rec[]);
+      break;
+    case 'IOPRIO':
+      p.ioPriority = ioPriority(v as number);
+      break;
+    case 'PERSONALITY':
+      p.personality = num(v as bigint);
+      break;
+    case 'NO_NEW_PRIVS':
+      p.noNewPrivileges = v as boolean;
+      break;
+    case 'SECCOMP_BPF':
+      p.seccomp = { instructions: (v as Uint8Array).byteLength / 8, flags: p.seccomp?.flags ?? [] };
+      break;
+    case 'SECCOMP_FLAGS':
+      p.seccomp = { instructions: p.seccomp?.instructions ?? 0, flags: seccompFlagNames(v as number) };
+      break;
+    case 'APPARMOR_PROFILE':
+      p.apparmorProfile = v as string;
+      break;
+    case 'APPARMOR_STACK':
+      p.apparmorStack = v as boolean;
+      break;
+    case 'SELINUX_LABEL':
+      p.selinuxLabel = v as string;
+      break;
+    case 'PRESERVE_FDS':
+      p.preserveFds = v as number;
+      break;
+    case 'KEYRING_NAME':
+      p.sessionKeyring = v as string;
+      break;
+    case 'NEW_KEYRING':
+      break; // its name says it (KEYRING_NAME)
+    case 'SETSID':
+      p.setsid = v as boolean;
+      break;
+    case 'CONSOLE_WIDTH':
+      p.consoleSize = { width: v as number, height: p.consoleSize?.height ?? 0 };
+      break;
+    case 'CONSOLE_HEIGHT':
+      p.consoleSize = { width: p.consoleSize?.width ?? 0, height: v as number };
+      break;
+    default:
+      return false;
   }
   return true;
 }
@@ -317,47 +399,92 @@ function containerRecord(v: PlanView, r: Rec): boolean {
   const val = r.value;
   const ns = v.namespaces;
   switch (nameOf(r)) {
-    case 'MODE': v.mode = val === 2 ? 'exec' : 'create'; break;
-    case 'LOG_LEVEL': v.debugLog = val === 1; break;
+    case 'MODE':
+      v.mode = val === 2 ? 'exec' : 'create';
+      break;
+    case 'LOG_LEVEL':
+      v.debugLog = val === 1;
+      break;
     case 'NS_JOIN': {
       const f = new Fields(val as Rec[]);
       ns.join.push({ type: namespaceTypes(f.get<number>('NS_TYPE') ?? 0).join(',') || 'unknown', path: f.get<string>('NS_PATH') ?? '' });
       break;
     }
-    case 'NS_NEW': ns.new = namespaceTypes(val as bigint); break;
-    case 'USERNS_MAPS': ns.userNamespaceMaps = val as boolean; break;
-    case 'RUNTIME_UNPRIVILEGED': ns.runtimeUnprivileged = val as boolean; break;
+    case 'NS_NEW':
+      ns.new = namespaceTypes(val as bigint);
+      break;
+    case 'USERNS_MAPS':
+      ns.userNamespaceMaps = val as boolean;
+      break;
+    case 'RUNTIME_UNPRIVILEGED':
+      ns.runtimeUnprivileged = val as boolean;
+      break;
     case 'TIME_OFFSET': {
       const f = new Fields(val as Rec[]);
-      ns.timeOffsets.push({ clock: clockName(f.get<number>('TO_CLOCK') ?? 0), secs: num(f.get<bigint>('TO_SECS') ?? 0n), nanosecs: f.get<number>('TO_NSECS') ?? 0 });
+      ns.timeOffsets.push({
+        clock: clockName(f.get<number>('TO_CLOCK') ?? 0),
+        secs: num(f.get<bigint>('TO_SECS') ?? 0n),
+        nanosecs: f.get<number>('TO_NSECS') ?? 0,
+      });
       break;
     }
-    case 'LOOPBACK_UP': ns.loopbackUp = val as boolean; break;
-    case 'EXEC_NS': v.execJoin = namespaceTypes(val as bigint); break;
-    case 'ROOTFS': rootfsOf(v).path = val as string; break;
-    case 'ROOTFS_READONLY': rootfsOf(v).readonly = val as boolean; break;
-    case 'ROOTFS_PROPAGATION': rootfsOf(v).propagation = propagationName(val as number); break;
-    case 'ROOTFS_FINAL_PROPAGATION': if (val) rootfsOf(v).finalPropagation = propagationName(val as number); break;
-    case 'NO_PIVOT': if (val) rootfsOf(v).pivot = 'move+chroot'; break;
-    case 'ROOT_CHROOT': if (val) rootfsOf(v).pivot = 'chroot'; break;
-    case 'MOUNT_LABEL': rootfsOf(v).mountLabel = val as string; break;
-    case 'MOUNT': v.mounts.push(mountView(val as Rec[])); break;
-    case 'DEVICE': v.devices.push(deviceView(val as Rec[])); break;
+    case 'LOOPBACK_UP':
+      ns.loopbackUp = val as boolean;
+      break;
+    case 'EXEC_NS':
+      v.execJoin = namespaceTypes(val as bigint);
+      break;
+    case 'ROOTFS':
+      rootfsOf(v).path = val as string;
+      break;
+    case 'ROOTFS_READONLY':
+      rootfsOf(v).readonly = val as boolean;
+      break;
+    case 'ROOTFS_PROPAGATION':
+      rootfsOf(v).propagation = propagationName(val as number);
+      break;
+    case 'ROOTFS_FINAL_PROPAGATION':
+      if (val) rootfsOf(v).finalPropagation = propagationName(val as number);
+      break;
+    case 'NO_PIVOT':
+      if (val) rootfsOf(v).pivot = 'move+chroot';
+      break;
+    case 'ROOT_CHROOT':
+      if (val) rootfsOf(v).pivot = 'chroot';
+      break;
+    case 'MOUNT_LABEL':
+      rootfsOf(v).mountLabel = val as string;
+      break;
+    case 'MOUNT':
+      v.mounts.push(mountView(val as Rec[]));
+      break;
+    case 'DEVICE':
+      v.devices.push(deviceView(val as Rec[]));
+      break;
     case 'DEV_SYMLINK': {
       const f = new Fields(val as Rec[]);
       v.deviceSymlinks.push({ link: f.get<string>('SL_LINK') ?? '', target: f.get<string>('SL_TARGET') ?? '' });
       break;
     }
-    case 'MASKED_PATH': v.maskedPaths.push(val as string); break;
-    case 'READONLY_PATH': v.readonlyPaths.push(val as string); break;
-    case 'HOSTNAME': v.hostname = val as string; break;
-    case 'DOMAINNAME': v.domainname = val as string; break;
+    case 'MASKED_PATH':
+      v.maskedPaths.push(val as string);
+      break;
+    case 'READONLY_PATH':
+      v.readonlyPaths.push(val as string);
+      break;
+    case 'HOSTNAME':
+      v.hostname = val as string;
+      break;
+    case 'DOMAINNAME':
+      v.domainname = val as string;
+      break;
     case 'SYSCTL': {
       const f = new Fields(val as Rec[]);
       v.sysctl[f.get<string>('SC_KEY') ?? ''] = f.get<string>('SC_VALUE') ?? '';
       break;
     }
-    default: return false;
+    default:
+      return false;
   }
   return true;
 }
@@ -371,10 +498,17 @@ function initRecord(v: PlanView, r: Rec): boolean {
       v.memoryPolicy = { ...memPolicyMode(f.get<number>('MP_MODE') ?? 0), nodes: nodeList(f.get<Uint8Array>('MP_NODES') ?? new Uint8Array()) };
       break;
     }
-    case 'EXEC_FIFO': v.execFifo = val as string; break;
-    case 'HOOK_CREATE_CONTAINER': v.hooks.createContainer.push(hookView(val as Rec[])); break;
-    case 'HOOK_START_CONTAINER': v.hooks.startContainer.push(hookView(val as Rec[])); break;
-    default: return false;
+    case 'EXEC_FIFO':
+      v.execFifo = val as string;
+      break;
+    case 'HOOK_CREATE_CONTAINER':
+      v.hooks.createContainer.push(hookView(val as Rec[]));
+      break;
+    case 'HOOK_START_CONTAINER':
+      v.hooks.startContainer.push(hookView(val as Rec[]));
+      break;
+    default:
+      return false;
   }
   return true;
 }

@@ -33,14 +33,17 @@ function envObject(env: readonly string[] | undefined): Record<string, string> {
 }
 
 function tail(b: Buffer): string {
-  const s = b.toString('utf8').trim().replace(/\s*\n\s*/g, ' | ');
+  const s = b
+    .toString('utf8')
+    .trim()
+    .replace(/\s*\n\s*/g, ' | ');
   return s.length > 300 ? '…' + s.slice(-300) : s;
 }
 
 export function runHook(kind: HookKind, index: number, hook: Hook, stateJson: string): Promise<void> {
   const which = `${kind} hook #${index} (${hook.path})`;
   return new Promise((resolve, reject) => {
-    const args = hook.args && hook.args.length ? hook.args : [hook.path];
+    const args = hook.args?.length ? hook.args : [hook.path];
     const child = spawn(hook.path, args.slice(1), {
       argv0: args[0],
       env: envObject(hook.env),

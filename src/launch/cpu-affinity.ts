@@ -42,7 +42,11 @@ export function parseCpuList(list: string, where: string, possible: number | und
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
     if (from > to) throw new PlanError(where, `${JSON.stringify(list)}: the range ${part} goes down`);
-    if (to >= limit) throw new PlanError(where, `${JSON.stringify(list)}: CPU ${to} is beyond ${possible === undefined ? `the ${MAX_CPUS} CPUs a kernel can have` : `this host's possible CPUs (0-${limit - 1})`}`);
+    if (to >= limit)
+      throw new PlanError(
+        where,
+        `${JSON.stringify(list)}: CPU ${to} is beyond ${possible === undefined ? `the ${MAX_CPUS} CPUs a kernel can have` : `this host's possible CPUs (0-${limit - 1})`}`,
+      );
     for (let c = from; c <= to; c++) cpus.add(c);
   }
   if (cpus.size === 0) throw new PlanError(where, `${JSON.stringify(list)} names no CPU`);

@@ -43,7 +43,8 @@ export function deviceRecs(mounts: readonly OciMount[], devices: readonly LinuxD
     const p = containerPath(d.path, `/linux/devices/${i}/path`);
     const t = d.type === 'c' || d.type === 'u' ? S_IF.CHR : d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : -1;
     if (t < 0) throw new PlanError(`/linux/devices/${i}/type`, `unknown device type ${JSON.stringify(d.type)}`);
-    if (t !== S_IF.FIFO && (d.major === undefined || d.minor === undefined)) throw new PlanError(`/linux/devices/${i}`, 'character and block devices need major and minor');
+    if (t !== S_IF.FIFO && (d.major === undefined || d.minor === undefined))
+      throw new PlanError(`/linux/devices/${i}`, 'character and block devices need major and minor');
     if (d.major !== undefined && (d.major < 0 || d.major > MAX_MAJOR)) throw new PlanError(`/linux/devices/${i}/major`, `must be between 0 and ${MAX_MAJOR}`);
     if (d.minor !== undefined && (d.minor < 0 || d.minor > MAX_MINOR)) throw new PlanError(`/linux/devices/${i}/minor`, `must be between 0 and ${MAX_MINOR}`);
     devs.set(p, deviceRec(p, t, d.major ?? 0, d.minor ?? 0, (d.fileMode ?? 0o666) & 0o7777, d.uid ?? 0, d.gid ?? 0, bind && t !== S_IF.FIFO));

@@ -163,7 +163,8 @@ export class InitSession {
       const { records, rest } = splitRecords(this.buf);
       this.buf = rest;
       for (const r of records) {
-        if (r.tag === T.MSG_WARN) this.onWarning(field<string>(r.value as Rec[], 'WARN_TEXT') ?? '', field<boolean | number>(r.value as Rec[], 'WARN_DEBUG') ? 'debug' : 'warn');
+        if (r.tag === T.MSG_WARN)
+          this.onWarning(field<string>(r.value as Rec[], 'WARN_TEXT') ?? '', field<boolean | number>(r.value as Rec[], 'WARN_DEBUG') ? 'debug' : 'warn');
         else this.queue.push(r);
       }
       this.wake();
@@ -188,7 +189,9 @@ export class InitSession {
       try {
         fstatSync(fd);
       } catch {
-        throw new LaunchError(`fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`);
+        throw new LaunchError(
+          `fd ${fd} is to be passed to the ${opts.exec ? 'process' : 'container'} (--preserve-fds ${n}, or LISTEN_FDS), but it is not open`,
+        );
       }
     }
     const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
@@ -250,7 +253,7 @@ export class InitSession {
     s.check(reply, opts.exec ? T.MSG_EXEC_PID : T.MSG_PID);
     s.pid = field<number>(reply.value as Rec[], 'INIT_PID') ?? 0;
     if (!s.pid) throw new LaunchError('the launcher reported no pid');
-    s.inCgroup = field<boolean | number>(reply.value as Rec[], 'INIT_IN_CGROUP') ? true : false;
+    s.inCgroup = !!field<boolean | number>(reply.value as Rec[], 'INIT_IN_CGROUP');
     return s;
   }
 
@@ -272,7 +275,9 @@ export class InitSession {
   async commit(): Promise<void> {
     // Flushed before close() may destroy the socket.
     await new Promise<void>((resolve, reject) =>
-      this.sock.write(encode(rec('MSG_COMMIT', [])), (e) => (e ? reject(new LaunchError(`the container init went away before it was recorded: ${e.message}`)) : resolve())),
+      this.sock.write(encode(rec('MSG_COMMIT', [])), (e) =>
+        e ? reject(new LaunchError(`the container init went away before it was recorded: ${e.message}`)) : resolve(),
+      ),
     );
   }
 

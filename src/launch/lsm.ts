@@ -33,7 +33,11 @@ export function detectLsm(read: ReadText): HostLsm {
   const apparmor = list ? list.includes('apparmor') : clean(read('/sys/module/apparmor/parameters/enabled')) === 'Y';
   const current = clean(read('/proc/self/attr/current'));
   const selinux =
-    (list ? list.includes('selinux') : true) && read('/sys/fs/selinux/enforce') !== undefined && current !== undefined && current !== '' && current !== 'kernel';
+    (list ? list.includes('selinux') : true) &&
+    read('/sys/fs/selinux/enforce') !== undefined &&
+    current !== undefined &&
+    current !== '' &&
+    current !== 'kernel';
   // attr/apparmor/ exists since Linux 5.1; before, attr/current is AppArmor's.
   const self = apparmor ? clean(read('/proc/self/attr/apparmor/current') ?? read('/proc/self/attr/current')) : undefined;
   return { apparmor, selinux, apparmorConfined: self !== undefined && self !== 'unconfined' };

@@ -61,7 +61,7 @@ export function netDevicesPlan(netDevices: Record<string, { name?: string } | un
   const entries = Object.entries(netDevices ?? {});
   if (entries.length === 0) return [];
   if (!ctx.newNet && !ctx.joinedNet) {
-    throw new PlanError('/linux/netDevices', 'moving network devices needs a network namespace in /linux/namespaces: the container shares the host\'s');
+    throw new PlanError('/linux/netDevices', "moving network devices needs a network namespace in /linux/namespaces: the container shares the host's");
   }
   if (ctx.rootless) throw new PlanError('/linux/netDevices', 'moving network devices needs a privileged runtime (root): not supported rootless');
   const moves: NetDeviceMove[] = [];

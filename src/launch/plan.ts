@@ -108,9 +108,7 @@ function hookRecs(tagName: 'HOOK_CREATE_CONTAINER' | 'HOOK_START_CONTAINER', hoo
 // runtime.md#create: a property that cannot be applied is an error, not
 // something to skip. These are not implemented yet.
 function refuseUnsupported(linux: Linux): void {
-  const unsupported: Array<[unknown, string]> = [
-    [linux.intelRdt, '/linux/intelRdt'],
-  ];
+  const unsupported: Array<[unknown, string]> = [[linux.intelRdt, '/linux/intelRdt']];
   for (const [v, pointer] of unsupported) {
     if (v !== undefined && v !== null && v !== '') throw new PlanError(pointer, 'is not supported by hako yet');
   }
@@ -151,7 +149,11 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   if (opts.debug) r.push(rec('LOG_LEVEL', 1));
   const ns = readNamespaces(linux);
   r.push(...namespaceRecs(linux, ns, opts.rootlessEuid !== undefined), ...utsRecs(spec, ns));
-  const netDevices = netDevicesPlan(linux.netDevices, { newNet: (ns.newNs & CLONE.NEWNET) !== 0, joinedNet: ns.joined.network, rootless: opts.rootlessEuid !== undefined });
+  const netDevices = netDevicesPlan(linux.netDevices, {
+    newNet: (ns.newNs & CLONE.NEWNET) !== 0,
+    joinedNet: ns.joined.network,
+    rootless: opts.rootlessEuid !== undefined,
+  });
   const rootfs = path.resolve(opts.bundle, spec.root.path);
   const mounts = spec.mounts ?? [];
   r.push(...rootfsRecs(spec.root, rootfs, linux, ns, opts.noPivot === true));

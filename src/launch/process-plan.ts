@@ -33,7 +33,7 @@ import { ioPriorityRecs, schedulerRecs } from './sched.js';
 import { rec, type Rec } from './tlv.js';
 
 /** Which process of the container this is: what only the init has (see above). */
-export type ProcessRole = { kind: 'init'; /** Socket-activation fds (LISTEN_FDS) passed after stdio. */ listenFds?: number } | { kind: 'exec' };
+export type ProcessRole = { kind: 'init' /** Socket-activation fds (LISTEN_FDS) passed after stdio. */; listenFds?: number } | { kind: 'exec' };
 
 export interface ProcessPlanContext extends CapHost {
   role: ProcessRole;
@@ -108,7 +108,11 @@ export function dedupEnv(env: readonly string[]): string[] {
   for (let i = env.length - 1; i >= 0; i--) {
     const kv = env[i]!;
     const eq = kv.indexOf('=');
-    if (eq <= 0) throw new PlanError(`/process/env/${i}`, eq < 0 ? `invalid environment variable ${JSON.stringify(kv)}: missing '='` : 'invalid environment variable: name cannot be empty');
+    if (eq <= 0)
+      throw new PlanError(
+        `/process/env/${i}`,
+        eq < 0 ? `invalid environment variable ${JSON.stringify(kv)}: missing '='` : 'invalid environment variable: name cannot be empty',
+      );
     const name = kv.slice(0, eq);
     if (seen.has(name)) continue;
     seen.add(name);
@@ -132,7 +136,11 @@ function userRecs(u: User | undefined, setgroupsDeny: boolean): Rec[] {
   // Dropping them silently would run the process with fewer rights than
   // asked, or (with negative group permissions) more. (A rootless create
   // is refused earlier, in rootlessChecks, with the reason in its terms.)
-  if (setgroupsDeny && user.additionalGids?.length) throw new PlanError('/process/user/additionalGids', 'cannot be set: setgroups(2) is denied in the container\'s user namespace (a rootless container whose gid map was written without newgidmap)');
+  if (setgroupsDeny && user.additionalGids?.length)
+    throw new PlanError(
+      '/process/user/additionalGids',
+      "cannot be set: setgroups(2) is denied in the container's user namespace (a rootless container whose gid map was written without newgidmap)",
+    );
   for (const g of user.additionalGids ?? []) r.push(rec('ADDITIONAL_GID', g));
   if (setgroupsDeny) r.push(rec('SETGROUPS_DENY', true));
   if (user.umask !== undefined) r.push(rec('UMASK', user.umask));

@@ -70,27 +70,39 @@ export function rootlessChecks(spec: Spec, euid: number, setgroupsDeny: boolean)
   const linux = spec.linux ?? {};
   const userns = (linux.namespaces ?? []).find((n) => n.type === 'user');
   if (!userns) {
-    throw new PlanError('/linux/namespaces', `hako runs as uid ${euid} (rootless), so the container needs a user namespace ("hako spec --rootless" writes a config with one)`);
+    throw new PlanError(
+      '/linux/namespaces',
+      `hako runs as uid ${euid} (rootless), so the container needs a user namespace ("hako spec --rootless" writes a config with one)`,
+    );
   }
   const joined = !!userns.path;
   // Without one, mounts would land in the host's mount table, which only
   // the host's root may change: say so rather than let mount(2) say EPERM.
   const mountns = (linux.namespaces ?? []).some((n) => n.type === 'mount');
   if (!mountns && ((spec.mounts?.length ?? 0) > 0 || (linux.maskedPaths?.length ?? 0) > 0 || (linux.readonlyPaths?.length ?? 0) > 0 || spec.root?.readonly)) {
-    throw new PlanError('/linux/namespaces', 'a rootless container needs a mount namespace of its own for its mounts, masked and read-only paths (the host\'s mount table is not the user\'s to change)');
+    throw new PlanError(
+      '/linux/namespaces',
+      "a rootless container needs a mount namespace of its own for its mounts, masked and read-only paths (the host's mount table is not the user's to change)",
+    );
   }
   const user = spec.process?.user;
   if (user?.additionalGids?.length && setgroupsDeny) {
     // runc refuses them whenever it is rootless; with newgidmap setgroups
     // stays allowed, as in crun, and the kernel checks they are mapped.
-    throw new PlanError('/process/user/additionalGids', 'cannot be set: the gid map is the caller\'s own gid only, written without newgidmap, so setgroups(2) is denied in the container');
+    throw new PlanError(
+      '/process/user/additionalGids',
+      "cannot be set: the gid map is the caller's own gid only, written without newgidmap, so setgroups(2) is denied in the container",
+    );
   }
   (spec.mounts ?? []).forEach((m, i) => {
     const opts = m.options ?? [];
     const o = parseMountOptions(opts);
     if (o.idmap || m.uidMappings?.length || m.gidMappings?.length) {
       const j = opts.findIndex((x) => x === 'idmap' || x === 'ridmap');
-      throw new PlanError(j >= 0 ? `/mounts/${i}/options/${j}` : `/mounts/${i}/uidMappings`, 'idmapped mounts are not supported for rootless containers (they need CAP_SYS_ADMIN in the initial user namespace)');
+      throw new PlanError(
+        j >= 0 ? `/mounts/${i}/options/${j}` : `/mounts/${i}/uidMappings`,
+        'idmapped mounts are not supported for rootless containers (they need CAP_SYS_ADMIN in the initial user namespace)',
+      );
     }
     // Only a new namespace's maps are known here; a joined one answers
     // at mount time.
@@ -100,7 +112,8 @@ export function rootlessChecks(spec: Spec, euid: number, setgroupsDeny: boolean)
       if (!mm) return;
       const id = Number(mm[2]);
       const maps = mm[1] === 'uid' ? linux.uidMappings : linux.gidMappings;
-      if (!mapped(maps, id)) throw new PlanError(`/mounts/${i}/options/${j}`, `${opt}: ${mm[1]} ${id} is not mapped in /linux/${mm[1]}Mappings of the rootless container`);
+      if (!mapped(maps, id))
+        throw new PlanError(`/mounts/${i}/options/${j}`, `${opt}: ${mm[1]} ${id} is not mapped in /linux/${mm[1]}Mappings of the rootless container`);
     });
   });
 }

@@ -23,7 +23,8 @@ export function rec(name: TagName, value: Value): Rec {
     (type === 'nest' && Array.isArray(value));
   if (!ok) throw new TypeError(`plan tag ${name} (${type}) given ${typeof value}`);
   if (type === 'u32' && ((value as number) < 0 || (value as number) > 0xffffffff)) throw new RangeError(`plan tag ${name}: ${value} out of u32 range`);
-  if (type === 'i32' && ((value as number) < -0x80000000 || (value as number) > 0x7fffffff)) throw new RangeError(`plan tag ${name}: ${value} out of i32 range`);
+  if (type === 'i32' && ((value as number) < -0x80000000 || (value as number) > 0x7fffffff))
+    throw new RangeError(`plan tag ${name}: ${value} out of i32 range`);
   return { tag, value };
 }
 

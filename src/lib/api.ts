@@ -4,7 +4,7 @@
 // order, calls for different ones run side by side. The CLI uses
 // src/container/* directly.
 import path from 'node:path';
-import { HakoError, notFound, toHakoError } from '../errors.js';
+import { type HakoError, notFound, toHakoError } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
 import { create as createContainer, type CreateOptions as CoreCreateOptions, type Created } from '../container/create.js';
 import { start as startContainer } from '../container/start.js';

@@ -32,13 +32,20 @@ export function parseJson(text: string, file: string): unknown {
   }
   if (SURROGATE_ESCAPE.test(text)) {
     const bad = findString(doc, UNPAIRED);
-    if (bad) throw new SpecError(file, bad.pointer, `${bad.key ? 'a key' : 'the string'} holds an unpaired surrogate escape (\\u${bad.unit.toString(16)}), which is no character`);
+    if (bad)
+      throw new SpecError(
+        file,
+        bad.pointer,
+        `${bad.key ? 'a key' : 'the string'} holds an unpaired surrogate escape (\\u${bad.unit.toString(16)}), which is no character`,
+      );
   }
   // A NUL ends a C string: a path, argument or name holding one would
   // reach the kernel cut short, so no document may carry it.
   if (text.includes('\\u0000')) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this looks for
     const bad = findString(doc, /\u0000/);
-    if (bad) throw new SpecError(file, bad.pointer, `${bad.key ? 'a key' : 'the string'} holds a NUL character (\\u0000), which no path, argument or name can carry`);
+    if (bad)
+      throw new SpecError(file, bad.pointer, `${bad.key ? 'a key' : 'the string'} holds a NUL character (\\u0000), which no path, argument or name can carry`);
   }
   return doc;
 }

@@ -18,11 +18,7 @@ import { DEFS as CONFIG_NULLS, ROOT as SPEC_NULLS } from './generated/nulls-conf
 import type { LinuxResources, Process, Root, Spec } from './generated/config.js';
 import type { State } from './generated/state.js';
 import type { Features } from './generated/features.js';
-import {
-  validateLinuxResources as resourcesSchema,
-  validateProcess as processSchema,
-  validateSpec as specSchema,
-} from './generated/validate-config.js';
+import { validateLinuxResources as resourcesSchema, validateProcess as processSchema, validateSpec as specSchema } from './generated/validate-config.js';
 import { validateState as stateSchema } from './generated/validate-state.js';
 import { validateFeatures as featuresSchema } from './generated/validate-features.js';
 

@@ -101,9 +101,7 @@ function issueDetail(e: SchemaIssue): string {
       detail = e.message ?? `fails ${e.keyword}`;
   }
   if (e.propertyName !== undefined) {
-    return e.propertyName === '' && e.keyword === 'minLength'
-      ? 'must not have an empty key'
-      : `key ${JSON.stringify(e.propertyName)}: ${detail}`;
+    return e.propertyName === '' && e.keyword === 'minLength' ? 'must not have an empty key' : `key ${JSON.stringify(e.propertyName)}: ${detail}`;
   }
   return detail;
 }

@@ -8,8 +8,7 @@ export const OCI_VERSION = '1.3.0';
 export const OCI_VERSION_MIN = '1.0.0';
 
 // SemVer 2.0.0, section 2, 9 and 10.
-const SEMVER =
-  /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const SEMVER = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 /** major, minor, patch of a SemVer string, or undefined if it is not one. */
 export function parseVersion(v: string): [number, number, number] | undefined {

@@ -34,12 +34,16 @@ const ctr = (args: string[], opts?: Parameters<Containerd['ctr']>[2]) => cd.ctr(
 const hako = (args: string[]) => cmd([HAKO, '--root', path.join(cd.runcRoot, NS), ...args]);
 
 function taskStatus(cid: string): string | undefined {
-  const line = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === cid);
+  const line = ctr(['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.split(/\s+/)[0] === cid);
   return line?.split(/\s+/)[2];
 }
 
 function taskPid(cid: string): number {
-  const line = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.split(/\s+/)[0] === cid);
+  const line = ctr(['task', 'ls'])
+    .stdout.split('\n')
+    .find((l) => l.split(/\s+/)[0] === cid);
   return Number(line?.split(/\s+/)[1]);
 }
 
@@ -129,9 +133,22 @@ while true; do sleep 1 & wait $!; done
 const MEMORY_LIMIT = 64 << 20;
 let main = '';
 
-t('ctr run -d and task exec: output and exit status of the exec, the task is hako\'s', async () => {
+t("ctr run -d and task exec: output and exit status of the exec, the task is hako's", async () => {
   main = id('main');
-  const r = ctr(['run', '-d', ...hakoFlags(), '--memory-limit', String(MEMORY_LIMIT), '--log-uri', `file://${path.join(dir, `${main}.log`)}`, IMAGE_REF, main, 'sh', '-c', INIT]);
+  const r = ctr([
+    'run',
+    '-d',
+    ...hakoFlags(),
+    '--memory-limit',
+    String(MEMORY_LIMIT),
+    '--log-uri',
+    `file://${path.join(dir, `${main}.log`)}`,
+    IMAGE_REF,
+    main,
+    'sh',
+    '-c',
+    INIT,
+  ]);
   assert.is(r.status, 0, r.all);
   await waitFor('the container to start', () => logOf(main).includes('started'));
   assert.is(taskStatus(main), 'RUNNING');
@@ -167,7 +184,11 @@ t('ctr task ps: the init and an exec process, as host pids (hako ps --format jso
   const init = taskPid(main);
   const rows = await waitFor('the exec process in task ps', () => {
     const ps = ctr(['task', 'ps', main]);
-    const pids = ps.stdout.split('\n').slice(1).map((l) => Number(l.split(/\s+/)[0])).filter((p) => p > 0);
+    const pids = ps.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(/\s+/)[0]))
+      .filter((p) => p > 0);
     return pids.some((p) => p !== init && readCmdline(p).includes('child got USR2')) && pids;
   });
   assert.ok(rows.includes(init), 'the init is listed');
@@ -202,7 +223,7 @@ t('ctr task metrics: the statistics of the cgroup hako made, with the limit it w
   assert.ok(Number(metrics.get('pids.current')) >= 2, `the init and the exec child: ${r.stdout}`);
 });
 
-t('ctr task pause and resume: frozen through hako\'s cgroup, going on after', async () => {
+t("ctr task pause and resume: frozen through hako's cgroup, going on after", async () => {
   const p = ctr(['task', 'pause', main]);
   assert.is(p.status, 0, p.all);
   assert.is(p.all, '');
@@ -239,7 +260,7 @@ t('ctr task kill --all of the stopped task: succeeds, as with runc', () => {
   assert.is(r.status, 0, r.all);
 });
 
-t('ctr task delete: the exit status, then hako\'s state and cgroup are gone', () => {
+t("ctr task delete: the exit status, then hako's state and cgroup are gone", () => {
   const d = ctr(['task', 'delete', main]);
   assert.is(d.status, 0, d.all);
   assert.match(d.all, 'exit code 9', 'the status of the init');
@@ -250,7 +271,7 @@ t('ctr task delete: the exit status, then hako\'s state and cgroup are gone', ()
   assert.is(ctr(['container', 'delete', main]).status, 0);
 });
 
-t('a failed create: hako\'s message through ctr, and nothing left', () => {
+t("a failed create: hako's message through ctr, and nothing left", () => {
   const cid = id('fail');
   const r = ctr(['run', '--rm', ...hakoFlags(), IMAGE_REF, cid, '/no/such/binary']);
   assert.is.not(r.status, 0);
@@ -267,7 +288,10 @@ t('a failed create: hako\'s message through ctr, and nothing left', () => {
   const cid3 = id('fail');
   const sd = ctr(['run', '--rm', ...hakoFlags(), '--runc-systemd-cgroup', '--cgroup', `system.slice:hako:${cid3}`, IMAGE_REF, cid3, 'true']);
   assert.is.not(sd.status, 0);
-  assert.match(sd.all, `OCI runtime create failed: container "${cid3}": --systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver`);
+  assert.match(
+    sd.all,
+    `OCI runtime create failed: container "${cid3}": --systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver`,
+  );
   assert.is(ctr(['task', 'ls', '-q']).stdout, '');
   assert.is(hako(['list', '--format', 'json']).stdout.trim(), 'null', 'no hako state');
   assert.equal([...containerCgroups(cid), ...containerCgroups(cid2)], [], 'no cgroup');

@@ -81,13 +81,7 @@ function containerConfig(c: ContainerConfig): Writer {
   const metadata = new Writer().str(1, c.name).int(2, c.attempt);
   // LinuxContainerConfig { resources = 1; security_context = 2 { namespace_options = 3 } }
   const linux = new Writer().msg(1, c.resources ? resources(c.resources) : undefined).msg(2, new Writer().msg(3, namespaceOption(c.namespaces)));
-  return new Writer()
-    .msg(1, metadata)
-    .msg(2, new Writer().str(1, c.image))
-    .strs(3, c.command)
-    .strs(4, c.args)
-    .str(11, c.logPath)
-    .msg(15, linux);
+  return new Writer().msg(1, metadata).msg(2, new Writer().str(1, c.image)).strs(3, c.command).strs(4, c.args).str(11, c.logPath).msg(15, linux);
 }
 
 export class CriClient {

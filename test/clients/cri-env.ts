@@ -31,10 +31,19 @@ function buildPauseImage(dir: string): string {
   const work = path.join(dir, 'pause-work');
   const rootfs = path.join(work, 'rootfs');
   mkdirSync(rootfs, { recursive: true });
-  const cc = spawnSync('cc', ['-static', '-O2', '-Wall', '-o', path.join(rootfs, 'pause'), path.join(REPO, 'test/fixtures/pause/pause.c')], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-static', '-O2', '-Wall', '-o', path.join(rootfs, 'pause'), path.join(REPO, 'test/fixtures/pause/pause.c')], {
+    encoding: 'utf8',
+  });
   if (cc.status !== 0) throw new Error(`cc -static pause.c (build-essential): ${cc.error?.message ?? cc.stderr}`);
   const out = path.join(dir, 'pause-oci.tar');
-  writeOciArchive(work, out, layerOf(work, rootfs, ['pause']), PAUSE_REF, { Env: [], Entrypoint: ['/pause'], WorkingDir: '/' }, 'hako test/fixtures/pause/pause.c');
+  writeOciArchive(
+    work,
+    out,
+    layerOf(work, rootfs, ['pause']),
+    PAUSE_REF,
+    { Env: [], Entrypoint: ['/pause'], WorkingDir: '/' },
+    'hako test/fixtures/pause/pause.c',
+  );
   rmSync(work, { recursive: true, force: true });
   return out;
 }

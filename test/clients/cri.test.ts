@@ -140,7 +140,7 @@ for (const h of HANDLERS) {
     const [na, nb] = [await ns(a), await ns(b)];
     const [netA, ipcA, utsA, pidA, hostA] = na.split('\n');
     const [netB, ipcB, utsB, pidB] = nb.split('\n');
-    assert.equal([netA, ipcA, utsA], [netB, ipcB, utsB], 'network, IPC and UTS are the Pod\'s');
+    assert.equal([netA, ipcA, utsA], [netB, ipcB, utsB], "network, IPC and UTS are the Pod's");
     assert.is.not(pidA, pidB, 'each container its own pid namespace');
     assert.is(hostA, 'shared-net');
     assert.match(await execOut(a, 'ip -4 addr show eth0'), /inet 10\.231\./, 'the CNI bridge gave the Pod its address');
@@ -159,7 +159,7 @@ for (const h of HANDLERS) {
     const b = await pod.start(shell('b', SERVER('2002'), { namespaces: { pid: NS.POD } }));
     await seen(a, 'sleep 2002'); // a sees b
     await seen(b, 'sleep 2001'); // b sees a
-    assert.is(await execOut(a, 'cat /proc/1/cmdline | tr "\\0" " "'), '/pause', 'pid 1 is the Pod\'s pause');
+    assert.is(await execOut(a, 'cat /proc/1/cmdline | tr "\\0" " "'), '/pause', "pid 1 is the Pod's pause");
     // A process an ExecSync started and left running in each container.
     for (const c of [a, b]) await execOut(c, 'sleep 2099 >/dev/null 2>&1 </dev/null & echo started');
     await pod.end(h);
@@ -169,7 +169,7 @@ for (const h of HANDLERS) {
     const pod = await Pod.run(h, podConfig('host-pid', { pid: NS.NODE }));
     const a = await pod.start(shell('a', SERVER('3001'), { namespaces: { pid: NS.NODE } }));
     await seen(a, 'sleep 3001');
-    assert.is(await execOut(a, `test -d /proc/${process.pid} && echo host`), 'host', 'the container sees the host\'s processes');
+    assert.is(await execOut(a, `test -d /proc/${process.pid} && echo host`), 'host', "the container sees the host's processes");
     await execOut(a, 'sleep 3099 >/dev/null 2>&1 </dev/null & echo started');
     await env.cri.stopContainer(a, 10, KUBELET_TIMEOUT_MS);
     assert.is((await exited(a)).exitCode, 0, 'SIGTERM ended it');

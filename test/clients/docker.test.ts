@@ -26,7 +26,8 @@ let host: HostDirs;
 
 const docker = (args: string[], opts?: Parameters<Dockerd['docker']>[1]) => dockerd.docker(args, opts);
 /** `docker run` of our image, without a network, with these flags before the image and this command after it. */
-const run = (flags: string[], command: string[], opts?: Parameters<Dockerd['docker']>[1]) => docker(['run', '--network', 'none', ...flags, IMAGE_REF, ...command], opts);
+const run = (flags: string[], command: string[], opts?: Parameters<Dockerd['docker']>[1]) =>
+  docker(['run', '--network', 'none', ...flags, IMAGE_REF, ...command], opts);
 /** hako's view of a Docker container, from the state under the shim's root for Docker. */
 const hako = (args: string[]) => cmd([HAKO, '--root', dockerd.runtimeRoot, ...args]);
 const fullId = (name: string) => docker(['inspect', '-f', '{{.Id}}', name]).stdout.trim();
@@ -74,7 +75,10 @@ t('the three ways to ask for hako: daemon.json runtimes, --add-runtime, default-
   assert.match(info, '"hako":{"path":"' + HAKO + '"}');
   assert.match(info, '"hako-flag":{"path":"' + HAKO + '"}');
   assert.match(info, / hako\n$/);
-  for (const [name, flags] of [['by-flag', ['--runtime', 'hako-flag']], ['by-default', []]] as const) {
+  for (const [name, flags] of [
+    ['by-flag', ['--runtime', 'hako-flag']],
+    ['by-default', []],
+  ] as const) {
     const r = run(['-d', '--name', name, ...flags], ['sleep', '1000']);
     assert.is(r.status, 0, r.all);
     const id = fullId(name);

@@ -38,7 +38,13 @@ const test = skippable(t, 'docs');
 
 /** README.md first (it installs hako), then docs/*.md by name. */
 function docFiles(): string[] {
-  return ['README.md', ...readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  return [
+    'README.md',
+    ...readdirSync(path.join(REPO, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
 }
 
 /** The files with commands of their own (docs/systemd.md needs systemd as PID 1 throughout). */
@@ -104,7 +110,9 @@ function cgroupsBefore(): Set<string> {
 
 /** `dir` and the directories below it, deepest first. */
 function cgroupTree(dir: string): string[] {
-  const below = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => cgroupTree(path.join(dir, e.name)));
+  const below = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => cgroupTree(path.join(dir, e.name)));
   return [...below, dir];
 }
 
@@ -139,7 +147,9 @@ function sweepCgroups(before: Set<string>): string[] {
 const gitStatus = () => spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--ignored=no'], { encoding: 'utf8' }).stdout;
 
 function missingTools(): string[] {
-  return ['/usr/bin/unshare', '/usr/bin/podman', '/usr/bin/containerd', '/usr/bin/ctr', '/usr/sbin/dockerd', '/usr/bin/docker', '/usr/bin/jq'].filter((p) => !existsSync(p));
+  return ['/usr/bin/unshare', '/usr/bin/podman', '/usr/bin/containerd', '/usr/bin/ctr', '/usr/sbin/dockerd', '/usr/bin/docker', '/usr/bin/jq'].filter(
+    (p) => !existsSync(p),
+  );
 }
 
 test('every runnable block of README.md and docs/*.md, in order, leaving nothing behind', () => {
@@ -167,13 +177,17 @@ test('every runnable block of README.md and docs/*.md, in order, leaving nothing
     // Output to a file: daemons the blocks start in the background inherit it.
     const fd = openSync(logPath, 'w');
     try {
-      const r = spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash', wrapper, path.join(dir, 'ns'), runner], {
-        stdio: ['ignore', fd, fd],
-        cwd: REPO,
-        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
-        timeout: 300_000,
-        killSignal: 'SIGKILL',
-      });
+      const r = spawnSync(
+        'unshare',
+        ['--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash', wrapper, path.join(dir, 'ns'), runner],
+        {
+          stdio: ['ignore', fd, fd],
+          cwd: REPO,
+          env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
+          timeout: 300_000,
+          killSignal: 'SIGKILL',
+        },
+      );
       status = r.status;
       signal = r.signal;
     } finally {
@@ -192,7 +206,9 @@ test('every runnable block of README.md and docs/*.md, in order, leaving nothing
     const where = failure.origin ? `${failure.origin.file}:${failure.origin.line}` : 'the runner';
     // The output since the start of the failing block.
     const mark = failure.origin ? log.lastIndexOf(`--- ${failure.origin.file}:`) : -1;
-    assert.unreachable(`${where}: \`${failure.command}\` exited ${failure.status}; the block's commands and output:\n${log.slice(mark < 0 ? 0 : log.lastIndexOf('\n', mark) + 1)}`);
+    assert.unreachable(
+      `${where}: \`${failure.command}\` exited ${failure.status}; the block's commands and output:\n${log.slice(mark < 0 ? 0 : log.lastIndexOf('\n', mark) + 1)}`,
+    );
   }
   assert.is(signal, null, `the run was killed (${signal}) after 5 minutes; its output:\n${log}`);
   assert.is(status, 0, `the run exited ${status}; its output:\n${log}`);

@@ -79,11 +79,11 @@ export function processesMentioning(needle: string): number[] {
 
 /** Mount points (as /proc/self/mountinfo shows them) at or under any of `dirs`. */
 export function mountsUnder(dirs: string[]): string[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => unescape(l.split(' ')[4]!))
+    .map((l) => unescapeMountinfo(l.split(' ')[4]!))
     .filter((m) => dirs.some((d) => m === d || m.startsWith(d.endsWith('/') ? d : d + '/')));
 }
 

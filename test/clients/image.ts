@@ -49,7 +49,22 @@ function sha256(data: Buffer): Blob {
 function tar(dir: string, names: string[], out: string): void {
   const r = spawnSync(
     'tar',
-    ['--create', '--file', out, '--format=posix', '--pax-option=delete=atime,delete=ctime', '--numeric-owner', '--owner=0', '--group=0', '--sort=name', '--mtime=@0', '-C', dir, '--', ...names],
+    [
+      '--create',
+      '--file',
+      out,
+      '--format=posix',
+      '--pax-option=delete=atime,delete=ctime',
+      '--numeric-owner',
+      '--owner=0',
+      '--group=0',
+      '--sort=name',
+      '--mtime=@0',
+      '-C',
+      dir,
+      '--',
+      ...names,
+    ],
     { encoding: 'utf8' },
   );
   if (r.error) throw r.error;
@@ -75,7 +90,14 @@ export interface RunConfig {
  * layer, named `ref`; written under `work` (a scratch directory), the tar
  * at `out`. Returns the config blob, which a docker-archive shares.
  */
-export function writeOciArchive(work: string, out: string, layerData: Buffer, ref: string, run: RunConfig, createdBy: string): { config: Blob; configData: Buffer; layer: Blob } {
+export function writeOciArchive(
+  work: string,
+  out: string,
+  layerData: Buffer,
+  ref: string,
+  run: RunConfig,
+  createdBy: string,
+): { config: Blob; configData: Buffer; layer: Blob } {
   const ociDir = path.join(work, 'oci');
   const blobs = path.join(ociDir, 'blobs/sha256');
   mkdirSync(blobs, { recursive: true });
@@ -145,7 +167,11 @@ export function buildImages(dir: string): Images {
   }
   const work = path.join(dir, 'work');
   mkdirSync(work);
-  const layerData = layerOf(work, rootfs, readdirSync(rootfs).filter((n) => !NOT_IN_IMAGE.has(n)));
+  const layerData = layerOf(
+    work,
+    rootfs,
+    readdirSync(rootfs).filter((n) => !NOT_IN_IMAGE.has(n)),
+  );
   const oci = path.join(dir, 'busybox-oci.tar');
   const run = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' };
   const { config, configData, layer } = writeOciArchive(work, oci, layerData, IMAGE_REF, run, 'hako test/clients/image.ts: bundles/busybox/rootfs');

@@ -53,7 +53,8 @@ export function limitsInside(): Limits {
   // By controller name, as programs read them: where the host mounts
   // controllers together (cpu,cpuacct) hako adds the per-name symlinks.
   return {
-    script: 'echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)/$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us) pids=$(cat /sys/fs/cgroup/pids/pids.max)"',
+    script:
+      'echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)/$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us) pids=$(cat /sys/fs/cgroup/pids/pids.max)"',
     freezerInside: '/sys/fs/cgroup/freezer/freezer.state',
   };
 }

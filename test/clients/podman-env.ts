@@ -152,7 +152,13 @@ export class Podman {
     const found: string[] = [];
     const ps = this.run(['ps', '-a', '--format', '{{.ID}} {{.Names}} {{.Status}}']);
     if (ps.status !== 0) found.push(`podman ps -a failed: ${ps.stderr.trim()}`);
-    else found.push(...ps.stdout.split('\n').filter(Boolean).map((l) => `podman container ${l}`));
+    else
+      found.push(
+        ...ps.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => `podman container ${l}`),
+      );
     return [...found, ...leftovers(this.before, this.dir)];
   }
 

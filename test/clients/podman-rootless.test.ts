@@ -95,7 +95,13 @@ test('run -d, exec, exec -t, stop, rm', () => {
   const id = ok(['run', '-d', IMAGE, 'sleep', '1000']).stdout.trim();
   try {
     let r = ok(['exec', id, 'sh', '-c', 'id -u; cat /proc/1/cmdline | tr "\\0" " "']);
-    assert.equal(r.stdout.trim().split('\n').map((s) => s.trim()), ['0', 'sleep 1000']);
+    assert.equal(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((s) => s.trim()),
+      ['0', 'sleep 1000'],
+    );
     r = ok(['exec', '-t', id, 'tty']);
     assert.match(r.stdout, /^\/dev\/pts\/\d+/);
     const pid = Number(ok(['inspect', '--format', '{{.State.Pid}}', id]).stdout.trim());
@@ -108,7 +114,7 @@ test('run -d, exec, exec -t, stop, rm', () => {
   assert.equal(readdirSync(path.join(user.xdg, 'hako')), []);
 });
 
-test('--userns=keep-id: the user itself inside (a user namespace hako creates inside podman\'s)', () => {
+test("--userns=keep-id: the user itself inside (a user namespace hako creates inside podman's)", () => {
   if (!usable) skip(UNUSABLE);
   const r = ok(['run', '--rm', '--userns=keep-id', IMAGE, 'sh', '-c', 'id -u; id -g']);
   assert.equal(r.stdout.trim().split('\n'), [String(user.uid), String(user.gid)]);

@@ -70,7 +70,7 @@ test('run --rm: stdout, stderr and the exit status', () => {
   assert.match(r.stderr, /to-stderr/);
 });
 
-test('run --log-driver passthrough: the container gets podman\'s own stdio, untouched', () => {
+test("run --log-driver passthrough: the container gets podman's own stdio, untouched", () => {
   const r = pm.run(['run', '--rm', '--log-driver', 'passthrough', IMAGE, 'sh', '-c', 'echo through-passthrough; readlink /proc/self/fd/1']);
   assert.is(r.status, 0, explain(r));
   // fd 1 is the very file the test gave podman: conmon and hako passed it on.
@@ -83,7 +83,7 @@ test('run -i: stdin reaches the container, EOF included', () => {
   assert.is(r.stdout, '3\nafter-eof\n');
 });
 
-test('run -t: a terminal through conmon\'s console socket', () => {
+test("run -t: a terminal through conmon's console socket", () => {
   const r = pm.run(['run', '--rm', '-t', IMAGE, 'sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-a-tty; exit 4']);
   assert.is(r.status, 4, explain(r));
   // The pty's line discipline turns \n into \r\n: the output came through it.
@@ -111,7 +111,7 @@ test('run -d, then exec: plain, -t, -i, --user, --workdir, --env, exit status', 
   }
 });
 
-test('exec of a missing or non-executable command: hako\'s message, 127 and 126', () => {
+test("exec of a missing or non-executable command: hako's message, 127 and 126", () => {
   const c = detached('exec sleep 1000', [], 'execfail');
   try {
     const missing = pm.run(['exec', c, '/nonexistent']);
@@ -128,12 +128,15 @@ test('exec of a missing or non-executable command: hako\'s message, 127 and 126'
   }
 });
 
-test('run of a missing command: hako\'s message reaches the user intact, exit 127', () => {
+test("run of a missing command: hako's message reaches the user intact, exit 127", () => {
   const r = pm.run(['run', '--rm', IMAGE, '/nonexistent']);
   assert.is(r.status, 127, explain(r));
   // podman read the message from hako's --log-format json log (one JSON
   // object), not from stderr: hence one "hako: " (podman's prefix), not two.
-  assert.match(r.stderr, /^Error: hako: container "[0-9a-f]{64}": exec: "\/nonexistent": stat \/nonexistent: no such file or directory: OCI runtime attempted to invoke a command that was not found$/m);
+  assert.match(
+    r.stderr,
+    /^Error: hako: container "[0-9a-f]{64}": exec: "\/nonexistent": stat \/nonexistent: no such file or directory: OCI runtime attempted to invoke a command that was not found$/m,
+  );
   assert.not.match(r.stderr, /hako: hako:/);
   const notInPath = pm.run(['run', '--rm', IMAGE, 'no-such-command']);
   assert.is(notInPath.status, 127, explain(notInPath));
@@ -233,7 +236,7 @@ test('top and stats --no-stream', () => {
   }
 });
 
-test('rm -f of a running container: the process, hako\'s state and the container go', () => {
+test("rm -f of a running container: the process, hako's state and the container go", () => {
   const c = detached('exec sleep 1000', [], 'rmf');
   const id = inspect(c, '{{.Id}}');
   const pid = Number(inspect(c, '{{.State.Pid}}'));
@@ -259,7 +262,15 @@ test('default_ulimits from containers.conf reach the container', () => {
 });
 
 test('run --read-only: / is read-only, /tmp /run /var/tmp are tmpfs copies', () => {
-  const r = pm.run(['run', '--rm', '--read-only', IMAGE, 'sh', '-c', 'touch /x 2>&1; touch /tmp/x /run/x /var/tmp/x && echo tmpfs-writable; awk \'$5 == "/" || $5 == "/tmp" { print $5, $6 }\' /proc/self/mountinfo; stat -c "%a %n" /tmp']);
+  const r = pm.run([
+    'run',
+    '--rm',
+    '--read-only',
+    IMAGE,
+    'sh',
+    '-c',
+    'touch /x 2>&1; touch /tmp/x /run/x /var/tmp/x && echo tmpfs-writable; awk \'$5 == "/" || $5 == "/tmp" { print $5, $6 }\' /proc/self/mountinfo; stat -c "%a %n" /tmp',
+  ]);
   assert.is(r.status, 0, explain(r));
   assert.match(r.stdout, /touch: \/x: Read-only file system\ntmpfs-writable\n/);
   assert.match(r.stdout, /^\/ ro,/m);
@@ -268,7 +279,16 @@ test('run --read-only: / is read-only, /tmp /run /var/tmp are tmpfs copies', () 
 });
 
 test('--tmpfs over a directory of the image starts with its contents (tmpcopyup)', () => {
-  const r = pm.run(['run', '--rm', '--tmpfs', '/etc', IMAGE, 'sh', '-c', 'awk \'$5 == "/etc" { print $9 }\' /proc/self/mountinfo; grep ^root: /etc/passwd; cat /etc/hostname >/dev/null && echo hostname-bound']);
+  const r = pm.run([
+    'run',
+    '--rm',
+    '--tmpfs',
+    '/etc',
+    IMAGE,
+    'sh',
+    '-c',
+    'awk \'$5 == "/etc" { print $9 }\' /proc/self/mountinfo; grep ^root: /etc/passwd; cat /etc/hostname >/dev/null && echo hostname-bound',
+  ]);
   assert.is(r.status, 0, explain(r));
   assert.is(r.stdout, 'tmpfs\nroot:x:0:0:root:/root:/bin/sh\nhostname-bound\n');
 });
@@ -282,10 +302,13 @@ test('--cap-drop / --cap-add', () => {
   assert.is(pm.ok(['run', '--rm', '--cap-drop', 'chown', IMAGE, 'sh', '-c', script]).stdout, 'chown-refused\n');
 });
 
-test('--security-opt seccomp=FILE: the profile\'s errno, seen from inside', () => {
+test("--security-opt seccomp=FILE: the profile's errno, seen from inside", () => {
   // mkdir fails with EDQUOT (122), an errno nothing else would produce here.
   const profile = path.join(pm.dir, 'seccomp-mkdir-edquot.json');
-  writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 122 }] }));
+  writeFileSync(
+    profile,
+    JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 122 }] }),
+  );
   const script = 'mkdir /tmp/d 2>&1 && echo mkdir-ok; grep ^Seccomp: /proc/self/status';
   const r = pm.run(['run', '--rm', '--security-opt', `seccomp=${profile}`, IMAGE, 'sh', '-c', script]);
   assert.is(r.status, 0, explain(r));
@@ -319,12 +342,25 @@ test('--cgroupns private: the container is at the root of its cgroups', () => {
   for (const line of r.stdout.trim().split('\n')) assert.match(line, /^\d+:[^:]*:\/$/, r.stdout);
 });
 
-test('--pid/--ipc/--uts container:NAME: the other container\'s namespaces, joined by path', () => {
+test("--pid/--ipc/--uts container:NAME: the other container's namespaces, joined by path", () => {
   const a = detached('echo marker > /dev/shm/from-a; echo ready; exec sleep 1000', ['--hostname', 'shared-uts'], 'nsowner');
   try {
     logsMatch(a, /ready/);
     const ns = (c: string) => pm.ok(['exec', c, 'sh', '-c', 'for n in pid ipc uts; do readlink /proc/self/ns/$n; done']).stdout;
-    const r = pm.run(['run', '--rm', '--pid', `container:${a}`, '--ipc', `container:${a}`, '--uts', `container:${a}`, IMAGE, 'sh', '-c', 'hostname; tr "\\0" " " < /proc/1/cmdline; echo; cat /dev/shm/from-a; for n in pid ipc uts; do readlink /proc/self/ns/$n; done']);
+    const r = pm.run([
+      'run',
+      '--rm',
+      '--pid',
+      `container:${a}`,
+      '--ipc',
+      `container:${a}`,
+      '--uts',
+      `container:${a}`,
+      IMAGE,
+      'sh',
+      '-c',
+      'hostname; tr "\\0" " " < /proc/1/cmdline; echo; cat /dev/shm/from-a; for n in pid ipc uts; do readlink /proc/self/ns/$n; done',
+    ]);
     assert.is(r.status, 0, explain(r));
     assert.is(r.stdout, `shared-uts\nsleep 1000 \nmarker\n${ns(a)}`);
   } finally {
@@ -332,7 +368,7 @@ test('--pid/--ipc/--uts container:NAME: the other container\'s namespaces, joine
   }
 });
 
-test('pod: containers join the infra container\'s namespaces', () => {
+test("pod: containers join the infra container's namespaces", () => {
   const pod = name('pod');
   pm.ok(['pod', 'create', '--name', pod]);
   try {

@@ -31,7 +31,7 @@ export interface PtyResult {
   stuck?: string;
 }
 
-const PTY_DRIVER = String.raw`
+const PTY_DRIVER = `
 import json, os, pty, re, select, signal, struct, sys, time, fcntl, termios
 req = json.loads(sys.argv[1])
 master, slave = pty.openpty()

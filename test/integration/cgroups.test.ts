@@ -29,7 +29,10 @@ const unified = layout.hierarchies.find((h) => h.fstype === 'cgroup2');
 const children: ChildProcess[] = [];
 
 /** A shell that waits for a line on stdin before running `script`: it joins its cgroup first. */
-function gated(script: string, until: 'exit' | 'close' = 'exit'): { child: ChildProcess; go: () => Promise<{ code: number | null; out: string; err: string }> } {
+function gated(
+  script: string,
+  until: 'exit' | 'close' = 'exit',
+): { child: ChildProcess; go: () => Promise<{ code: number | null; out: string; err: string }> } {
   const child = spawn('sh', ['-c', `read x; ${script}`], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -65,7 +68,10 @@ async function sweep(): Promise<void> {
     const kill = (d: string) => {
       if (!existsSync(d)) return;
       for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) kill(path.join(d, e.name));
-      for (const [f, v] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']] as const) {
+      for (const [f, v] of [
+        ['freezer.state', 'THAWED'],
+        ['cgroup.freeze', '0'],
+      ] as const) {
         try {
           writeFileSync(path.join(d, f), v);
         } catch {
@@ -88,7 +94,10 @@ async function sweep(): Promise<void> {
     const walk = (d: string) => {
       if (!existsSync(d)) return;
       for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-      for (const [f, v] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']] as const) {
+      for (const [f, v] of [
+        ['freezer.state', 'THAWED'],
+        ['cgroup.freeze', '0'],
+      ] as const) {
         try {
           writeFileSync(path.join(d, f), v);
         } catch {
@@ -134,13 +143,20 @@ test('v1/hybrid: create, set limits, join, observe, freeze, stats, kill --all, d
   assert.is(read(path.join(dir('cpu'), 'cpu.cfs_quota_us')), '20000');
   assert.is(read(path.join(dir('cpuset'), 'cpuset.cpus')), '0');
   assert.is(read(path.join(dir('pids'), 'pids.max')), '16');
-  const list = read(path.join(dir('devices'), 'devices.list')).split('\n').sort();
-  assert.equal(list, ['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm'].sort());
+  const list = read(path.join(dir('devices'), 'devices.list'))
+    .split('\n')
+    .sort();
+  assert.equal(
+    list,
+    ['b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 10:200 rwm', 'c 136:* rwm', 'c 5:0 rwm', 'c 5:2 rwm'].sort(),
+  );
 
   // A process joins before it runs anything, and meets the limits.
   // /dev/kmsg (c 1:11) exists here and root may open it, but no rule allows it.
   assert.is(spawnSync('sh', ['-c', ': </dev/kmsg && echo kmsg-open'], { encoding: 'utf8' }).stdout, 'kmsg-open\n', 'outside the cgroup');
-  const p = gated('head -c1 /dev/zero >/dev/null && echo zero-ok; (: </dev/kmsg) 2>&1 | grep -q "Operation not permitted" && echo kmsg-denied; cat /proc/self/cgroup; i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null');
+  const p = gated(
+    'head -c1 /dev/zero >/dev/null && echo zero-ok; (: </dev/kmsg) 2>&1 | grep -q "Operation not permitted" && echo kmsg-denied; cat /proc/self/cgroup; i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null',
+  );
   m.apply(p.child.pid!);
   assert.ok(m.pids().includes(p.child.pid!));
   const r = await p.go();
@@ -175,9 +191,19 @@ test('v1/hybrid: create, set limits, join, observe, freeze, stats, kill --all, d
   assert.ok('blkio' in ev.data && 'hugetlb' in ev.data);
 
   // Update while running: memory grows (swap first), devices change minimally.
-  m.set({ memory: { limit: 96 << 20, ...(swap ? { swap: 192 << 20 } : {}) }, devices: runcDefaultDeviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 1, access: 'r' }]) });
+  m.set({
+    memory: { limit: 96 << 20, ...(swap ? { swap: 192 << 20 } : {}) },
+    devices: runcDefaultDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 1, access: 'r' },
+    ]),
+  });
   assert.is(read(path.join(dir('memory'), 'memory.limit_in_bytes')), String(96 << 20));
-  assert.ok(read(path.join(dir('devices'), 'devices.list')).split('\n').includes('c 1:1 r'));
+  assert.ok(
+    read(path.join(dir('devices'), 'devices.list'))
+      .split('\n')
+      .includes('c 1:1 r'),
+  );
 
   // kill --all with SIGTERM: freeze, signal, thaw; the sleepers all go.
   const exited = once(s, 'exit');
@@ -227,7 +253,9 @@ test('pure v2: create with controllers enabled, set limits, join, observe, freez
   assert.is(read(f('pids.max')), '16');
 
   const kmsg = existsSync('/dev/kmsg');
-  const p = gated(`head -c1 /dev/zero >/dev/null && echo zero-ok; ${kmsg ? '(: </dev/kmsg) 2>&1 | grep -q "Operation not permitted" && echo kmsg-denied;' : ''} cat /proc/self/cgroup; i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null`);
+  const p = gated(
+    `head -c1 /dev/zero >/dev/null && echo zero-ok; ${kmsg ? '(: </dev/kmsg) 2>&1 | grep -q "Operation not permitted" && echo kmsg-denied;' : ''} cat /proc/self/cgroup; i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null`,
+  );
   m.apply(p.child.pid!);
   const r = await p.go();
   assert.match(r.out, /zero-ok/);
@@ -290,7 +318,10 @@ test('v1/hybrid: a controller the host lacks is named; nothing is left from a fa
     const missing = ['net_cls', 'net_prio', 'rdma'].find((c) => !layout.hierarchies.some((h) => h.controllers.includes(c)));
     if (missing === 'rdma') assert.throws(() => m.set({ rdma: { mlx5_0: { hcaHandles: 1 } } }), /the rdma cgroup controller is not available on this host/);
     else if (missing) assert.throws(() => m.set({ network: { classID: 1 } }), /cgroup controller is not available on this host/);
-    assert.throws(() => m.set({ memory: { swap: 5, limit: 10 }, unified: { 'memory.high': '1' } }), layout.mode === 'v1' ? /cannot be set on a cgroup v1 host/ : /controller is not available|memory\.high/);
+    assert.throws(
+      () => m.set({ memory: { swap: 5, limit: 10 }, unified: { 'memory.high': '1' } }),
+      layout.mode === 'v1' ? /cannot be set on a cgroup v1 host/ : /controller is not available|memory\.high/,
+    );
   } finally {
     m.destroy();
   }
@@ -304,15 +335,23 @@ test('cgroup2 (the unified tree here): eBPF device filter, cgroup.freeze, cgroup
   m.create();
   try {
     // Only /dev/null and /dev/zero (and the pipes, which are not devices).
-    m.set({ devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }] });
-    const p = gated('head -c1 /dev/zero >/dev/null && echo zero-ok; (head -c1 /dev/urandom >/dev/null) 2>&1 | grep -q "Operation not permitted" && echo urandom-denied; (echo x >/dev/zero) 2>&1 | grep -q "Operation not permitted" && echo zero-write-denied; echo x >/dev/null && echo null-ok');
+    m.set({
+      devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }],
+    });
+    const p = gated(
+      'head -c1 /dev/zero >/dev/null && echo zero-ok; (head -c1 /dev/urandom >/dev/null) 2>&1 | grep -q "Operation not permitted" && echo urandom-denied; (echo x >/dev/zero) 2>&1 | grep -q "Operation not permitted" && echo zero-write-denied; echo x >/dev/null && echo null-ok',
+    );
     m.apply(p.child.pid!);
     const r = await p.go();
     assert.equal(r.out.split('\n').filter(Boolean), ['zero-ok', 'urandom-denied', 'zero-write-denied', 'null-ok'], r.err);
 
     // Swapping the filter: urandom instead of zero.
-    m.set({ devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 9, access: 'r' }] });
-    const q = gated('head -c1 /dev/urandom >/dev/null && echo urandom-ok; (head -c1 /dev/zero >/dev/null) 2>&1 | grep -q "Operation not permitted" && echo zero-denied');
+    m.set({
+      devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 9, access: 'r' }],
+    });
+    const q = gated(
+      'head -c1 /dev/urandom >/dev/null && echo urandom-ok; (head -c1 /dev/zero >/dev/null) 2>&1 | grep -q "Operation not permitted" && echo zero-denied',
+    );
     m.apply(q.child.pid!);
     assert.equal((await q.go()).out.split('\n').filter(Boolean), ['urandom-ok', 'zero-denied']);
 

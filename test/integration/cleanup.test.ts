@@ -155,7 +155,8 @@ t('without a mount namespace, delete unmounts what create mounted below the root
   const r = env.hako(['create', '--bundle', bundle, id]);
   assert.is(r.status, 0, r.stderr);
   const made = mountsBelow(rootfs);
-  for (const m of ['proc', 'dev', 'dev/pts', 'dev/shm', 'dev/mqueue', 'sys', 'data/m']) assert.ok(made.includes(path.join(rootfs, m)), `${m} is mounted in our table: ${made.join(', ')}`);
+  for (const m of ['proc', 'dev', 'dev/pts', 'dev/shm', 'dev/mqueue', 'sys', 'data/m'])
+    assert.ok(made.includes(path.join(rootfs, m)), `${m} is mounted in our table: ${made.join(', ')}`);
   del(id);
   assert.equal(mountsBelow(rootfs), [], 'none left');
 });

@@ -81,7 +81,7 @@ function withoutTerminal(args: string[]): Result {
   return r;
 }
 
-t('process.terminal without a terminal: run and exec -t fail at once with runc\'s reason, create asks for a console socket', () => {
+t("process.terminal without a terminal: run and exec -t fail at once with runc's reason, create asks for a console socket", () => {
   const bundle = env.bundle((c) => (c.process.terminal = true));
   const id = uniqueId('tty');
   const r = withoutTerminal(['run', '--bundle', bundle, id]);
@@ -109,20 +109,35 @@ t('process.terminal without a terminal: run and exec -t fail at once with runc\'
 /** The environments execve gave the entry and the engine (strace), in order. */
 function execEnvs(args: string[], extraEnv: string[]): string[][] {
   const log = path.join(env.dir, `${uniqueId('execve')}.strace`);
-  const r = runCaptured(['env', ...extraEnv, 'strace', '-f', '-qq', '-e', 'trace=execve', '-v', '-s', '256', '-o', log, HAKO, '--root', env.root, ...args], env.dir, 60_000);
+  const r = runCaptured(
+    ['env', ...extraEnv, 'strace', '-f', '-qq', '-e', 'trace=execve', '-v', '-s', '256', '-o', log, HAKO, '--root', env.root, ...args],
+    env.dir,
+    60_000,
+  );
   assert.is(r.status, 0, r.stderr);
-  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => / execve\("/.test(l) && !/ENOENT/.test(l));
+  const lines = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => / execve\("/.test(l) && !/ENOENT/.test(l));
   rmSync(log, { force: true });
-  return lines.map((l) => [...(/\[([^\]]*)\]\) = 0$/.exec(l.replace(/ \/\* \d+ vars \*\//, ''))?.[1] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!));
+  return lines.map((l) =>
+    [...(/\[([^\]]*)\]\) = 0$/.exec(l.replace(/ \/\* \d+ vars \*\//, ''))?.[1] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!),
+  );
 }
 
 t('the entry starts the engine without the JIT unless the caller says otherwise; nothing hako runs inherits the setting', () => {
   const [entry, engine] = execEnvs(['--version'], []);
   assert.ok(entry && engine, 'the entry execs the engine');
   assert.is(entry!.filter((e) => e.startsWith('BUN_JSC_useJIT=')).length, 0);
-  assert.equal(engine!.filter((e) => e.startsWith('BUN_JSC_useJIT=')), ['BUN_JSC_useJIT=0']);
+  assert.equal(
+    engine!.filter((e) => e.startsWith('BUN_JSC_useJIT=')),
+    ['BUN_JSC_useJIT=0'],
+  );
   const [, engine1] = execEnvs(['--version'], ['BUN_JSC_useJIT=1']);
-  assert.equal(engine1!.filter((e) => e.startsWith('BUN_JSC_useJIT=')), ['BUN_JSC_useJIT=1'], "the caller's own setting, once");
+  assert.equal(
+    engine1!.filter((e) => e.startsWith('BUN_JSC_useJIT=')),
+    ['BUN_JSC_useJIT=1'],
+    "the caller's own setting, once",
+  );
 
   // `ps` is run with hako's own environment: a stand-in on PATH records it.
   const { id } = running();
@@ -146,7 +161,10 @@ t("the engine's own BUN_* options from the caller's environment do not reach it 
   const preload = path.join(dir, 'preload.js');
   writeFileSync(preload, `require('node:fs').writeFileSync(${JSON.stringify(canary)}, 'ran');\n`);
   const [, engine] = execEnvs(['--version'], [`BUN_OPTIONS=--preload ${preload}`, 'BUN_INSPECT=ws://127.0.0.1:1/x']);
-  assert.equal(engine!.filter((e) => e.startsWith('BUN_')), ['BUN_JSC_useJIT=0']);
+  assert.equal(
+    engine!.filter((e) => e.startsWith('BUN_')),
+    ['BUN_JSC_useJIT=0'],
+  );
   const r = runCaptured(['env', `BUN_OPTIONS=--preload ${preload}`, HAKO, '--version'], env.dir, 60_000);
   assert.is(r.status, 0, r.stderr);
   assert.is(existsSync(canary), false, 'the preload ran');
@@ -188,11 +206,17 @@ t('a deleted working directory: commands work, relative paths are refused (never
   assertNothingLeft(id, bundle);
 });
 
-t('relative --bundle and --pid-file are the caller\'s working directory\'s, as runc\'s', () => {
+t("relative --bundle and --pid-file are the caller's working directory's, as runc's", () => {
   const bundle = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   const id = uniqueId('rel');
   const pidName = `${id}.pid`;
-  const r = runCaptured([HAKO, '--root', env.root, 'create', '--bundle', path.basename(bundle), '--pid-file', pidName, id], env.dir, 60_000, undefined, env.dir);
+  const r = runCaptured(
+    [HAKO, '--root', env.root, 'create', '--bundle', path.basename(bundle), '--pid-file', pidName, id],
+    env.dir,
+    60_000,
+    undefined,
+    env.dir,
+  );
   try {
     assert.is(r.status, 0, r.stderr);
     assert.match(readFileSync(path.join(env.dir, pidName), 'utf8'), /^\d+$/);
@@ -203,7 +227,7 @@ t('relative --bundle and --pid-file are the caller\'s working directory\'s, as r
   }
 });
 
-t('--log-format json: every line on stderr is a JSON line with runc\'s level names', () => {
+t("--log-format json: every line on stderr is a JSON line with runc's level names", () => {
   // A warning (an ignored flag) and then the error.
   const r = env.hako(['--log-format', 'json', 'update', '--kernel-memory', '1M', uniqueId('nope')]);
   assert.is(r.status, 1);
@@ -222,7 +246,7 @@ t('--log-format json: every line on stderr is a JSON line with runc\'s level nam
   assert.match(u.stdout, /^Incorrect Usage\./);
 });
 
-t('--log FILE: every line there in the chosen format, runc\'s level names; the bare message on stderr', () => {
+t("--log FILE: every line there in the chosen format, runc's level names; the bare message on stderr", () => {
   for (const format of ['json', 'text']) {
     const log = path.join(env.dir, uniqueId('log'));
     const id = uniqueId('nope');
@@ -254,7 +278,7 @@ t('usage errors have one "hako: " prefix', () => {
   assert.is(withLog.stderr, 'hako: "kill" requires a minimum of 1 argument(s)\n');
 });
 
-t('state ends with the closing brace, no newline (runc\'s output)', () => {
+t("state ends with the closing brace, no newline (runc's output)", () => {
   const { id } = running();
   try {
     const r = env.hako(['state', id]);

@@ -13,7 +13,7 @@ t.before(() => {
 });
 t.after(() => env.cleanup());
 
-t('--version has runc\'s three lines and works with an empty environment', () => {
+t("--version has runc's three lines and works with an empty environment", () => {
   const r = spawnSync(HAKO, ['--version'], { env: {}, encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -38,7 +38,7 @@ t('help and usage errors', () => {
   assert.match(unknown.stderr, /flag provided but not defined: -frobnicate/);
 });
 
-t('checkpoint --help and restore --help fail: podman\'s probe for checkpoint support', () => {
+t("checkpoint --help and restore --help fail: podman's probe for checkpoint support", () => {
   for (const cmd of ['checkpoint', 'restore']) {
     const r = env.hako([cmd, '--help']);
     assert.is(r.status, 1, `${cmd} --help`);
@@ -49,7 +49,7 @@ t('checkpoint --help and restore --help fail: podman\'s probe for checkpoint sup
   assert.match(env.hako(['help', 'checkpoint']).stdout, /--image-path value/);
 });
 
-t('spec writes runc\'s default config, and refuses to overwrite', () => {
+t("spec writes runc's default config, and refuses to overwrite", () => {
   const dir = path.join(env.dir, uniqueId('spec'));
   mkdirSync(dir);
   assert.is(env.hako(['spec', '--bundle', dir]).status, 0);
@@ -83,12 +83,18 @@ t('features is a valid document naming what hako supports', () => {
 t('a successful command prints nothing on stderr', () => {
   const b = env.bundle((c) => (c.process.args = ['sleep', '100']));
   const id = uniqueId('quiet');
-  for (const args of [['create', '--bundle', b, id], ['state', id], ['start', id], ['kill', id, '9']]) {
+  for (const args of [
+    ['create', '--bundle', b, id],
+    ['state', id],
+    ['start', id],
+    ['kill', id, '9'],
+  ]) {
     const r = env.hako(args);
     assert.is(r.status, 0, args.join(' '));
     assert.is(r.stderr, '', args.join(' '));
   }
-  for (let i = 0; i < 200 && JSON.parse(env.hako(['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  for (let i = 0; i < 200 && JSON.parse(env.hako(['state', id]).stdout).status !== 'stopped'; i++)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   const d = env.hako(['delete', id]);
   assert.is(d.stderr, '');
 });

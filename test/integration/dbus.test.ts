@@ -75,7 +75,14 @@ test('broadcast signals reach a connection through its match rule, and only then
   try {
     b.call({ ...BUS, member: 'AddMatch', signature: 's', body: [`type='signal',interface='org.example.Hako',member='Job',sender='${a.uniqueName}'`] });
     a.send({ type: MessageType.SIGNAL, path: '/org/example', interface: 'org.example.Hako', member: 'Other', signature: 's', body: ['ignored'] });
-    a.send({ type: MessageType.SIGNAL, path: '/org/example', interface: 'org.example.Hako', member: 'Job', signature: 'uoss', body: [1, '/org/example/job/1', 'u.scope', 'done'] });
+    a.send({
+      type: MessageType.SIGNAL,
+      path: '/org/example',
+      interface: 'org.example.Hako',
+      member: 'Job',
+      signature: 'uoss',
+      body: [1, '/org/example/job/1', 'u.scope', 'done'],
+    });
     const m = b.signal((x) => x.member === 'Job', 5000);
     assert.equal(m.body, [1, '/org/example/job/1', 'u.scope', 'done']);
     assert.is(m.sender, a.uniqueName);
@@ -100,7 +107,15 @@ test('a large call crosses many reads; a peer without objects answers UnknownMet
   try {
     const big = 'x'.repeat(1 << 20);
     const props = Array.from({ length: 2000 }, (_, i) => [`P${i}`, new Variant('t', BigInt(i))]);
-    const serial = a.send({ type: MessageType.METHOD_CALL, destination: b.uniqueName, path: '/', interface: 'org.example.Hako', member: 'Big', signature: 'sa(sv)', body: [big, props as never] });
+    const serial = a.send({
+      type: MessageType.METHOD_CALL,
+      destination: b.uniqueName,
+      path: '/',
+      interface: 'org.example.Hako',
+      member: 'Big',
+      signature: 'sa(sv)',
+      body: [big, props as never],
+    });
     // b reads the whole call (and answers it) while waiting for a signal that never comes.
     try {
       b.signal(() => false, 1000);

@@ -74,7 +74,7 @@ function stream(args: string[]) {
   };
 }
 
-test('--stats: one JSON line, runc\'s shape, the container\'s limits and usage', () => {
+test("--stats: one JSON line, runc's shape, the container's limits and usage", () => {
   const { id } = start('sleep 1000', { memory: { limit: 64 * MiB }, pids: { limit: 50 } });
   const r = env.hako(['events', '--stats', id]);
   assert.is(r.status, 0, r.stderr);

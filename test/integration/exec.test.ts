@@ -20,7 +20,49 @@ t.after(() => env.cleanup());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // capability(7) numbering.
-const CAP_NAMES = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'];
+const CAP_NAMES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+];
 
 /** A detached container running `sleep 1000` (or `args`); returns its id and init pid. */
 function running(edit?: (c: any) => void): { id: string; pid: number; bundle: string } {
@@ -76,8 +118,25 @@ t('--env, --cwd, --user, --additional-gids, --cap override', () => {
   const { id } = running();
   try {
     const r = env.hako([
-      'exec', '--env', 'FOO=bar', '--env', 'HOME=/elsewhere', '--cwd', '/etc', '--user', '1000:1001', '-g', '20', '-g', '30', '--cap', 'CAP_SYS_ADMIN',
-      id, 'sh', '-c', 'id; pwd; echo "$FOO"; env | grep -c ^HOME=; echo "$HOME"; grep ^CapBnd /proc/self/status',
+      'exec',
+      '--env',
+      'FOO=bar',
+      '--env',
+      'HOME=/elsewhere',
+      '--cwd',
+      '/etc',
+      '--user',
+      '1000:1001',
+      '-g',
+      '20',
+      '-g',
+      '30',
+      '--cap',
+      'CAP_SYS_ADMIN',
+      id,
+      'sh',
+      '-c',
+      'id; pwd; echo "$FOO"; env | grep -c ^HOME=; echo "$HOME"; grep ^CapBnd /proc/self/status',
     ]);
     assert.is(r.status, 0, r.stderr);
     const [who, cwd, foo, homes, home, bnd] = r.stdout.trim().split('\n');
@@ -109,7 +168,16 @@ t('every capability asked for: the ones hako cannot grant are left out, with a w
     const own = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(names)![1]);
     const all = CAP_NAMES.slice(0, last + 1);
     const proc = path.join(env.dir, `${id}-process.json`);
-    writeFileSync(proc, JSON.stringify({ args: ['grep', 'CapEff', '/proc/self/status'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, capabilities: { bounding: all, effective: all, permitted: all } }));
+    writeFileSync(
+      proc,
+      JSON.stringify({
+        args: ['grep', 'CapEff', '/proc/self/status'],
+        cwd: '/',
+        env: ['PATH=/bin'],
+        user: { uid: 0, gid: 0 },
+        capabilities: { bounding: all, effective: all, permitted: all },
+      }),
+    );
     const log = path.join(env.dir, `${id}-log.json`);
     const r = env.hako(['--log', log, '--log-format', 'json', 'exec', '--process', proc, id]);
     assert.is(r.status, 0, r.stderr);
@@ -128,7 +196,13 @@ t("exec joins every namespace of the init and sees the container's root", () => 
   writeFileSync(path.join(bundle, 'rootfs', 'exec-marker'), id);
   try {
     const types = ['mnt', 'net', 'pid', 'ipc', 'uts'];
-    const r = env.hako(['exec', id, 'sh', '-c', `for n in ${types.join(' ')}; do readlink /proc/self/ns/$n; done; hostname; cat /exec-marker; echo; cat /proc/1/cmdline | tr '\\0' ' '`]);
+    const r = env.hako([
+      'exec',
+      id,
+      'sh',
+      '-c',
+      `for n in ${types.join(' ')}; do readlink /proc/self/ns/$n; done; hostname; cat /exec-marker; echo; cat /proc/1/cmdline | tr '\\0' ' '`,
+    ]);
     assert.is(r.status, 0, r.stderr);
     const lines = r.stdout.split('\n');
     types.forEach((n, i) => assert.is(lines[i], readlinkSync(`/proc/${pid}/ns/${n}`), `${n} namespace`));
@@ -162,7 +236,11 @@ t('exec joins a user namespace (first) and a time namespace (for its child) too'
     const d = spawnSync('sh', ['-c', `grep ^Uid /proc/${pid}/status`], { encoding: 'utf8' });
     assert.match(d.stdout, /100000/, 'the init runs as host uid 100000');
     // The pty is made as the namespace's root and given to the user.
-    const t = spawnSync(WITH_CTTY[0]!, [...WITH_CTTY.slice(1), HAKO, '--root', env.root, 'exec', '-t', '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g" $(tty)'], { encoding: 'utf8', input: '' });
+    const t = spawnSync(
+      WITH_CTTY[0]!,
+      [...WITH_CTTY.slice(1), HAKO, '--root', env.root, 'exec', '-t', '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u %g" $(tty)'],
+      { encoding: 'utf8', input: '' },
+    );
     assert.is(t.status, 0, t.stderr);
     assert.match(t.stdout, /^1000 5\r?$/m);
   } finally {
@@ -244,7 +322,7 @@ t('exec into a stopped container fails, as runc says it', async () => {
 // runc 1.2's exec --cgroup: the process joins an existing sub-cgroup of the
 // container's (one path: in every hierarchy; "ctrl:path": that controller's
 // hierarchy); anything else is refused before the process runs.
-t('exec --cgroup: into an existing sub-cgroup; runc\'s refusals, nothing runs', async () => {
+t("exec --cgroup: into an existing sub-cgroup; runc's refusals, nothing runs", async () => {
   const { id, pid } = running();
   const dirs = Object.values((JSON.parse(readFileSync(path.join(env.root, id, 'state.json'), 'utf8')).cgroup ?? {}) as Record<string, string>);
   const subs = dirs.map((d) => path.join(d, 'sub'));
@@ -329,7 +407,7 @@ t('paused: exec refuses, and --ignore-paused waits for resume as runc does', asy
   }
 });
 
-t('a missing binary: runc\'s message, nothing left running', () => {
+t("a missing binary: runc's message, nothing left running", () => {
   const { id, pid } = running();
   try {
     const r = env.hako(['exec', id, 'no-such-binary', 'arg']);
@@ -354,6 +432,7 @@ t('--process process.json replaces the container settings', () => {
   writeFileSync(
     file,
     JSON.stringify({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, for sh
       args: ['sh', '-c', 'id; pwd; echo "$ONLY"; echo "${HOME:-none}"; umask'],
       env: ['PATH=/bin:/usr/bin', 'ONLY=from-process-json'],
       cwd: '/var',
@@ -430,21 +509,35 @@ t('execCPUAffinity: initial on the launcher first, then final on the process in 
   const { id } = running();
   const file = path.join(env.dir, `${id}-process.json`);
   const trace = path.join(env.dir, `${id}-strace`);
-  writeFileSync(file, JSON.stringify({ args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], cwd: '/', env: ['PATH=/bin'], execCPUAffinity: { initial: String(a), final: String(b) } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      args: ['grep', 'Cpus_allowed_list', '/proc/self/status'],
+      cwd: '/',
+      env: ['PATH=/bin'],
+      execCPUAffinity: { initial: String(a), final: String(b) },
+    }),
+  );
   try {
     const r = env.hako(['exec', '--process', file, id]);
     assert.is(r.status, 0, r.stderr);
     assert.is(allowedList(r.stdout), String(b), 'the final CPUs');
     // The order of the calls, and by whom: the launcher, then the process it cloned.
-    const s = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sched_setaffinity', '-o', trace, HAKO, '--root', env.root, 'exec', '--process', file, id], { encoding: 'utf8' });
+    const s = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sched_setaffinity', '-o', trace, HAKO, '--root', env.root, 'exec', '--process', file, id], {
+      encoding: 'utf8',
+    });
     assert.is(s.status, 0, s.stderr);
     const calls = readFileSync(trace, 'utf8')
       .split('\n')
       .map((l) => /^(\d+) +sched_setaffinity\(0, \d+, \[([\d ,-]+)\]\) += 0$/.exec(l))
       .filter((m) => m !== null)
       .map((m) => ({ pid: m[1], cpus: m[2] }));
-    assert.equal(calls.map((c) => c.cpus), [String(a), String(b)], readFileSync(trace, 'utf8'));
-    assert.is.not(calls[0]!.pid, calls[1]!.pid, 'initial by the launcher, final by the exec\'d process');
+    assert.equal(
+      calls.map((c) => c.cpus),
+      [String(a), String(b)],
+      readFileSync(trace, 'utf8'),
+    );
+    assert.is.not(calls[0]!.pid, calls[1]!.pid, "initial by the launcher, final by the exec'd process");
   } finally {
     rmSync(file, { force: true });
     rmSync(trace, { force: true });
@@ -459,7 +552,11 @@ t("execCPUAffinity in config.json: not the init's, every exec's unless its proce
   const grep = { args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], cwd: '/', env: ['PATH=/bin'] };
   try {
     // The spec: "not applicable to the container's init process".
-    assert.is(allowedList(readFileSync(`/proc/${pid}/status`, 'utf8')), allowedList(readFileSync('/proc/self/status', 'utf8')), 'the init keeps what it inherited');
+    assert.is(
+      allowedList(readFileSync(`/proc/${pid}/status`, 'utf8')),
+      allowedList(readFileSync('/proc/self/status', 'utf8')),
+      'the init keeps what it inherited',
+    );
     const flags = env.hako(['exec', id, 'grep', 'Cpus_allowed_list', '/proc/self/status']);
     assert.is(flags.status, 0, flags.stderr);
     assert.is(allowedList(flags.stdout), String(a), "exec's flags: config.json's final");

@@ -26,7 +26,18 @@ function explainJson(args: string[]): any {
   return JSON.parse(r.stdout);
 }
 
-const MASKED = ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/dev/block'];
+const MASKED = [
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/dev/block',
+];
 const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** A config as podman writes it (its usual fields; hand-made, not podman's output). */
@@ -35,7 +46,10 @@ function podmanLike(c: any, id: string): void {
   c.process.terminal = false;
   c.process.env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm', 'container=podman', 'HOSTNAME=' + id];
   c.process.capabilities = { bounding: PODMAN_CAPS, effective: PODMAN_CAPS, permitted: PODMAN_CAPS };
-  c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }, { type: 'RLIMIT_NPROC', hard: 4194304, soft: 4194304 }];
+  c.process.rlimits = [
+    { type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 },
+    { type: 'RLIMIT_NPROC', hard: 4194304, soft: 4194304 },
+  ];
   c.process.oomScoreAdj = 0;
   c.hostname = id;
   c.mounts = [
@@ -63,7 +77,22 @@ function podmanLike(c: any, id: string): void {
 
 /** A config as containerd's ctr writes it for `ctr run` (its usual fields; hand-made). */
 function containerdLike(c: any, id: string): void {
-  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+  const caps = [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FSETID',
+    'CAP_FOWNER',
+    'CAP_MKNOD',
+    'CAP_NET_RAW',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_SETFCAP',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_SYS_CHROOT',
+    'CAP_KILL',
+    'CAP_AUDIT_WRITE',
+  ];
   c.process.args = ['sh'];
   c.process.terminal = false;
   c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
@@ -88,10 +117,11 @@ function containerdLike(c: any, id: string): void {
   };
 }
 
-t('the demo bundle: text and JSON, create\'s plan', () => {
+t("the demo bundle: text and JSON, create's plan", () => {
   const r = env.hako(['explain', '--bundle', BUSYBOX_BUNDLE, uniqueId('ex')]);
   assert.is(r.status, 0, r.stderr);
-  for (const h of ['namespaces:', 'cgroup:', 'mounts, in order:', 'devices:', 'masked paths:', 'process:']) assert.ok(r.stdout.includes(`\n${h}\n`), `${h} in\n${r.stdout}`);
+  for (const h of ['namespaces:', 'cgroup:', 'mounts, in order:', 'devices:', 'masked paths:', 'process:'])
+    assert.ok(r.stdout.includes(`\n${h}\n`), `${h} in\n${r.stdout}`);
   const e = explainJson(['--bundle', BUSYBOX_BUNDLE]);
   const config = JSON.parse(readFileSync(path.join(BUSYBOX_BUNDLE, 'config.json'), 'utf8'));
   assert.is(e.operation, 'create');
@@ -107,11 +137,22 @@ t('a podman-like config: cgroup writes with their values, the seccomp profile su
   const b = env.bundle((c) => podmanLike(c, id));
   const e = explainJson(['--bundle', b, id]);
   const writes = e.cgroup.ops.filter((o: any) => o.op === 'write');
-  assert.ok(writes.some((w: any) => w.path.endsWith(`/${id}_parent/libpod-${id}/pids.max`) && w.value === '2048'), JSON.stringify(writes));
+  assert.ok(
+    writes.some((w: any) => w.path.endsWith(`/${id}_parent/libpod-${id}/pids.max`) && w.value === '2048'),
+    JSON.stringify(writes),
+  );
   assert.ok(writes.some((w: any) => /memory\.(max|limit_in_bytes)$/.test(w.path) && w.value === String(256 << 20)));
-  assert.is(e.seccomp.defaultAction, podmanDefault().profile.defaultErrnoRet === undefined ? podmanDefault().profile.defaultAction : `${podmanDefault().profile.defaultAction}(${podmanDefault().profile.defaultErrnoRet})`);
+  assert.is(
+    e.seccomp.defaultAction,
+    podmanDefault().profile.defaultErrnoRet === undefined
+      ? podmanDefault().profile.defaultAction
+      : `${podmanDefault().profile.defaultAction}(${podmanDefault().profile.defaultErrnoRet})`,
+  );
   const names = (podmanDefault().profile.syscalls ?? []).reduce((n, s) => n + s.names.length, 0);
-  assert.is(Object.values(e.seccomp.syscallsPerAction as Record<string, number>).reduce((a, b) => a + b, 0), names);
+  assert.is(
+    Object.values(e.seccomp.syscallsPerAction as Record<string, number>).reduce((a, b) => a + b, 0),
+    names,
+  );
   assert.ok(e.seccomp.instructions > 100 && e.seccomp.bytes === e.seccomp.instructions * 8);
   assert.is(e.plan.process.seccomp.instructions, e.seccomp.instructions);
   assert.equal(e.plan.process.capabilities.bounding.sort(), [...PODMAN_CAPS].sort());
@@ -126,7 +167,10 @@ t('a containerd-like config: the device rules as cgroup writes, no_new_privs, it
   const b = env.bundle((c) => containerdLike(c, id));
   const e = explainJson(['--bundle', b, id]);
   const writes = e.cgroup.ops.filter((o: any) => o.op === 'write' || o.op === 'device-filter');
-  assert.ok(writes.some((w: any) => w.op === 'device-filter' || (w.path.endsWith('devices.deny') && w.value === 'a *:* rwm')), JSON.stringify(writes));
+  assert.ok(
+    writes.some((w: any) => w.op === 'device-filter' || (w.path.endsWith('devices.deny') && w.value === 'a *:* rwm')),
+    JSON.stringify(writes),
+  );
   assert.ok(e.cgroup.ops.every((o: any) => o.path.includes(`/default/${id}`) || !o.path.includes(id)));
   assert.is(e.plan.process.noNewPrivileges, true);
   assert.is(e.seccomp.defaultAction, 'SCMP_ACT_ERRNO');
@@ -150,7 +194,7 @@ t('create and exec of the same process: the process part is identical (CLI and l
   assert.equal(JSON.parse(explanationJson(lib)).plan.process, exec.plan.process);
 });
 
-t('errors are create\'s: one line, with the JSON path', () => {
+t("errors are create's: one line, with the JSON path", () => {
   const b = env.bundle((c) => {
     c.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }];
   });

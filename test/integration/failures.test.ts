@@ -2,7 +2,7 @@
 // nothing behind: no state directory, no process, no mount, no pid file.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Env, expectCleanFailure as cleanFailure, uniqueId } from '../helpers.js';
 
@@ -22,7 +22,11 @@ t('invalid config.json names the JSON path', () => {
 });
 
 t('missing rootfs', () => {
-  expectCleanFailure(() => {}, /\/root\/path: .*no such directory/, (b) => rmSync(path.join(b, 'rootfs'), { recursive: true }));
+  expectCleanFailure(
+    () => {},
+    /\/root\/path: .*no such directory/,
+    (b) => rmSync(path.join(b, 'rootfs'), { recursive: true }),
+  );
 });
 
 t('missing binary, like runc words it', () => {
@@ -32,7 +36,10 @@ t('missing binary, like runc words it', () => {
 
 t('failing hooks', () => {
   expectCleanFailure((c) => (c.hooks = { prestart: [{ path: '/bin/false' }] }), /prestart hook #0 \(\/bin\/false\): exit status 1/);
-  expectCleanFailure((c) => (c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo oops >&2; exit 2'] }] }), /createRuntime hook #0 \(\/bin\/sh\): exit status 2, stderr: oops/);
+  expectCleanFailure(
+    (c) => (c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo oops >&2; exit 2'] }] }),
+    /createRuntime hook #0 \(\/bin\/sh\): exit status 2, stderr: oops/,
+  );
   expectCleanFailure((c) => (c.hooks = { createContainer: [{ path: '/bin/false' }] }), /createContainer hook/);
   expectCleanFailure((c) => (c.hooks = { prestart: [{ path: '/no/such/hook' }] }), /prestart hook #0 \(\/no\/such\/hook\)/);
 });

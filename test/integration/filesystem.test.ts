@@ -87,10 +87,13 @@ t('devices: defaults, linux.devices, /dev symlinks', () => {
 });
 
 t('masked and readonly paths', () => {
-  const r = env.sh('cat /proc/kcore | wc -c; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname 2>&1 || echo ro-refused; grep " /proc/sys " /proc/self/mountinfo', (c) => {
-    c.linux.maskedPaths = ['/proc/kcore', '/proc/acpi', '/does/not/exist'];
-    c.linux.readonlyPaths = ['/proc/sys', '/nope'];
-  });
+  const r = env.sh(
+    'cat /proc/kcore | wc -c; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname 2>&1 || echo ro-refused; grep " /proc/sys " /proc/self/mountinfo',
+    (c) => {
+      c.linux.maskedPaths = ['/proc/kcore', '/proc/acpi', '/does/not/exist'];
+      c.linux.readonlyPaths = ['/proc/sys', '/nope'];
+    },
+  );
   assert.is(r.status, 0, r.stderr);
   const [kcore, acpi] = r.stdout.split('\n');
   assert.is(kcore!.trim(), '0');
@@ -101,7 +104,11 @@ t('masked and readonly paths', () => {
 
 t('tmpcopyup: the new tmpfs starts with a copy of what it covers (files, dirs, symlinks, owners, modes)', () => {
   const b = env.bundle((c) => {
-    c.process.args = ['sh', '-c', 'grep " /seed " /proc/self/mountinfo; cat /seed/file /seed/sub/deep; readlink /seed/link; stat -c "%a %u:%g %n" /seed /seed/sub /seed/file /seed/sub/deep; echo new > /seed/sub/deep && cat /seed/sub/deep'];
+    c.process.args = [
+      'sh',
+      '-c',
+      'grep " /seed " /proc/self/mountinfo; cat /seed/file /seed/sub/deep; readlink /seed/link; stat -c "%a %u:%g %n" /seed /seed/sub /seed/file /seed/sub/deep; echo new > /seed/sub/deep && cat /seed/sub/deep',
+    ];
     c.mounts.push({ destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] });
   });
   const seed = path.join(b, 'rootfs/seed');
@@ -135,11 +142,14 @@ t('--no-pivot runs the container too', () => {
 t('rootfsPropagation is applied to the new root; the host mount table is untouched', () => {
   // Scoped to this run's directory: other work on the host may mount and
   // unmount meanwhile (whole-table counts were off by one on a busy host).
-  const ours = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.dir));
+  const ours = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(env.dir));
   const before = ours();
   const r = env.sh('awk \'$5 == "/"\' /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'private'));
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /\S/, "the root mount is listed");
+  assert.match(r.stdout, /\S/, 'the root mount is listed');
   assert.not.match(r.stdout, /shared:|master:/);
   const shared = env.sh('awk \'$5 == "/"\' /proc/self/mountinfo', (c) => (c.linux.rootfsPropagation = 'shared'));
   assert.is(shared.status, 0, shared.stderr);
@@ -191,10 +201,20 @@ t('without the new mount API (an outer seccomp profile refusing it), the classic
 
   // A profile written for Linux 5.11 refuses only mount_setattr: everything
   // runs, masked and readonly paths too, flags set through the mounts' fds.
-  const r511 = hakoWithoutNewMountApi(env, wrapper, ['run', '--bundle', env.bundle((c) => {
-    edit(c);
-    c.process.args[2] += '; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null || echo ro-refused; cat /proc/kcore | wc -c';
-  }), uniqueId('oldapi')], true);
+  const r511 = hakoWithoutNewMountApi(
+    env,
+    wrapper,
+    [
+      'run',
+      '--bundle',
+      env.bundle((c) => {
+        edit(c);
+        c.process.args[2] += '; (echo 1 > /proc/sys/kernel/domainname) 2>/dev/null || echo ro-refused; cat /proc/kcore | wc -c';
+      }),
+      uniqueId('oldapi'),
+    ],
+    true,
+  );
   assert.is(r511.status, 0, r511.stderr);
   assert.match(mountinfo(r511.stdout, '/'), / ro[, ]/);
   assert.match(mountinfo(r511.stdout, '/share'), / ro,nosuid[, ]/);

@@ -122,7 +122,8 @@ function stderrProblems(stderr: string, status: number | null, allowBare = false
   const lines = stderr.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const isLog = (l: string) => /^time="[^"]*" level=(debug|info|warning) msg=/.test(l) || /^\{"level":"(debug|info|warning)"/.test(l);
-  const isError = (l: string, i: number) => l.startsWith('hako: ') || /^\{"level":"error","msg":/.test(l) || (logged && status !== 0 && i === lines.length - 1 && !isLog(l));
+  const isError = (l: string, i: number) =>
+    l.startsWith('hako: ') || /^\{"level":"error","msg":/.test(l) || (logged && status !== 0 && i === lines.length - 1 && !isLog(l));
   const errs = lines.filter(isError);
   // Without a line of hako's, what exec or run print is the container's own.
   const other = allowBare && errs.length === 0 ? [] : lines.filter((l, i) => !isError(l, i) && !isLog(l) && !containerLines.includes(l));
@@ -307,8 +308,15 @@ t('command lines: every subcommand with odd flags, values, ids and orders', () =
     if (res.status !== 0) problems.push(...internalText(res.stdout));
     // runc refuses an id that is no single safe path component in every
     // command, before it looks for it.
-    if (given !== undefined && !isValidId(given) && /does not exist|name too long|: open /.test(res.stderr)) problems.push(`an invalid id reached the state store: ${JSON.stringify(given.slice(0, 40))}`);
-    for (const f of [path.join(scratch, 'log.txt'), path.join(scratch, 'dir', 'config.json'), path.join(cwd, 'config.json'), path.join(cwd, 'rel'), path.join(cwd, '-')]) {
+    if (given !== undefined && !isValidId(given) && /does not exist|name too long|: open /.test(res.stderr))
+      problems.push(`an invalid id reached the state store: ${JSON.stringify(given.slice(0, 40))}`);
+    for (const f of [
+      path.join(scratch, 'log.txt'),
+      path.join(scratch, 'dir', 'config.json'),
+      path.join(cwd, 'config.json'),
+      path.join(cwd, 'rel'),
+      path.join(cwd, '-'),
+    ]) {
       if (!existsSync(f)) continue;
       try {
         problems.push(...internalText(readFileSync(f, 'utf8')).map((m) => `${path.basename(f)}: ${m}`));
@@ -390,7 +398,8 @@ t('exec --process and update -r: mutated documents against a running container',
     }
     problems.push(...leftovers([], [scratch], pids));
     ran++;
-    if (problems.length) record({ id: `doc:${i}`, input: `${argv[0]} with mutations: ${what.join('; ')}`, status: res.status, stderr: res.stderr, problems }, bytes);
+    if (problems.length)
+      record({ id: `doc:${i}`, input: `${argv[0]} with mutations: ${what.join('; ')}`, status: res.status, stderr: res.stderr, problems }, bytes);
   }
   hako(['delete', '--force', id]);
   console.log(`  fuzz: ${ran} process.json and resources documents in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED})`);
@@ -410,9 +419,16 @@ t('no failures', () => {
     }
   }
   if (failures.length) {
-    const lines = failures.slice(0, 25).map((f) => `  ${f.id}: ${f.input.slice(0, 300)}\n    status ${f.status}, stderr ${JSON.stringify(f.stderr.slice(0, 300))}\n    ${f.problems.slice(0, 6).join('\n    ')}`);
+    const lines = failures
+      .slice(0, 25)
+      .map(
+        (f) =>
+          `  ${f.id}: ${f.input.slice(0, 300)}\n    status ${f.status}, stderr ${JSON.stringify(f.stderr.slice(0, 300))}\n    ${f.problems.slice(0, 6).join('\n    ')}`,
+      );
     console.log(lines.join('\n'));
-    assert.unreachable(`${failures.length} fuzz case(s) failed with seed ${SEED} (replay: HAKO_FUZZ_SEED=${SEED} HAKO_FUZZ_CASE=<id>; inputs kept in ${keep}):\n${lines.join('\n')}`);
+    assert.unreachable(
+      `${failures.length} fuzz case(s) failed with seed ${SEED} (replay: HAKO_FUZZ_SEED=${SEED} HAKO_FUZZ_CASE=<id>; inputs kept in ${keep}):\n${lines.join('\n')}`,
+    );
   }
 });
 

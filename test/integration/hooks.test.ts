@@ -35,7 +35,13 @@ t('every hook kind, in order, with the state on stdin', () => {
   const id = uniqueId('hooks');
   assert.is(env.hako(['create', '--bundle', b, id]).status, 0);
   const afterCreate = readFileSync(log, 'utf8');
-  assert.equal(afterCreate.split('\n').filter(Boolean).map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer']);
+  assert.equal(
+    afterCreate
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0]),
+    ['prestart', 'createRuntime', 'createContainer'],
+  );
   const pid = JSON.parse(env.hako(['state', id]).stdout).pid;
   for (const line of afterCreate.split('\n').filter(Boolean)) {
     const st = JSON.parse(line.slice(line.indexOf(' ') + 1));
@@ -47,7 +53,8 @@ t('every hook kind, in order, with the state on stdin', () => {
     assert.is(st.bundle, b);
   }
   assert.is(env.hako(['start', id]).status, 0);
-  for (let i = 0; i < 500 && JSON.parse(env.hako(['state', id]).stdout).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  for (let i = 0; i < 500 && JSON.parse(env.hako(['state', id]).stdout).status !== 'stopped'; i++)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   assert.is(env.hako(['delete', id]).status, 0);
   const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   const kinds = lines.map((l) => l.split(' ')[0]);

@@ -42,7 +42,7 @@ function source(uid: number, gid = uid, file = 'f'): string {
 }
 
 if (isRoot) {
-  t('idmap with the mount\'s maps, no user namespace: a file of uid 1000 is root\'s inside', () => {
+  t("idmap with the mount's maps, no user namespace: a file of uid 1000 is root's inside", () => {
     const src = source(1000);
     const r = env.sh('stat -c %u:%g /m/f; grep " /m " /proc/self/mountinfo', (c) => {
       c.mounts.push({ destination: '/m', type: 'bind', source: src, options: ['bind', 'idmap'], ...maps(1000, 0, 1) });
@@ -53,7 +53,7 @@ if (isRoot) {
     assert.match(mi!, /\bidmapped\b/);
   });
 
-  t('the map is read source id → seen id (runc): root\'s file seen as 1000, others unmapped', () => {
+  t("the map is read source id → seen id (runc): root's file seen as 1000, others unmapped", () => {
     const src = source(0);
     writeFileSync(path.join(src, 'other'), 'y');
     chownSync(path.join(src, 'other'), 7, 7);
@@ -73,7 +73,7 @@ if (isRoot) {
     assert.is(r.stdout, '0\n');
   });
 
-  t('user namespace container: a volume of host root idmapped with the mount\'s maps is the container root\'s, and writable', () => {
+  t("user namespace container: a volume of host root idmapped with the mount's maps is the container root's, and writable", () => {
     const src = source(0);
     chownSync(src, 0, 0);
     const r = env.sh('stat -c %u:%g /tmp/vol/f; id -u; touch /tmp/vol/new && stat -c %u:%g /tmp/vol/new; echo ok > /tmp/vol/f && echo wrote', (c) => {
@@ -86,7 +86,7 @@ if (isRoot) {
     assert.is(spawnSync('stat', ['-c', '%u:%g', path.join(src, 'new')], { encoding: 'utf8' }).stdout, '0:0\n');
   });
 
-  t('user namespace container: idmap without maps of its own uses the container\'s maps', () => {
+  t("user namespace container: idmap without maps of its own uses the container's maps", () => {
     const src = source(0);
     const r = env.sh('stat -c %u:%g /tmp/vol/f', (c) => {
       USERNS(c);
@@ -126,7 +126,7 @@ if (isRoot) {
     assert.is(l.stdout, '');
   });
 
-  t('an unsupported source filesystem fails create with the kernel\'s answer', () => {
+  t("an unsupported source filesystem fails create with the kernel's answer", () => {
     // /proc does not support idmapped mounts.
     const r = env.sh('true', (c) => {
       c.mounts.push({ destination: '/m', type: 'bind', source: '/proc/sys', options: ['bind', 'idmap'], ...maps(0, 1, 1) });

@@ -75,7 +75,11 @@ t('--pid-file naming an existing directory: refused, no temporary file beside it
   const id = uniqueId('in');
   refusedThenUsable(b, id, `pid file ${dir}: is a directory`, ['--pid-file', dir]);
   assert.equal(readdirSync(dir), []);
-  assert.equal(readdirSync(env.dir).filter((n) => n.startsWith('.pid-dir')), [], 'no .pid-dir.PID.tmp');
+  assert.equal(
+    readdirSync(env.dir).filter((n) => n.startsWith('.pid-dir')),
+    [],
+    'no .pid-dir.PID.tmp',
+  );
   usable(id);
 });
 
@@ -84,7 +88,12 @@ t('--preserve-fds naming fds that are not open: said so, nothing left', () => {
   const id = uniqueId('in');
   // env.hako passes only fds 0-2.
   // (The first few may be the engine's own: the first missing one is named.)
-  refusedThenUsable(b, id, new RegExp(`^hako: container "${id}": fd \\d+ is to be passed to the container \\(--preserve-fds 40, or LISTEN_FDS\\), but it is not open\n$`), ['--preserve-fds', '40']);
+  refusedThenUsable(
+    b,
+    id,
+    new RegExp(`^hako: container "${id}": fd \\d+ is to be passed to the container \\(--preserve-fds 40, or LISTEN_FDS\\), but it is not open\n$`),
+    ['--preserve-fds', '40'],
+  );
   usable(id);
 });
 

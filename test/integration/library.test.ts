@@ -31,10 +31,14 @@ const bundleOf = (args: string[]) =>
   });
 
 function churn(mode: string): any {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'out/test/library-churn.js'), env.root, bundleOf(['sh', '-c', 'echo out; exit 7']), bundleOf(['sleep', '1000']), ...mode.split(' ')], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'out/test/library-churn.js'), env.root, bundleOf(['sh', '-c', 'echo out; exit 7']), bundleOf(['sleep', '1000']), ...mode.split(' ')],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   assert.is(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }

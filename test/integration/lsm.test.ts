@@ -72,7 +72,11 @@ function running(edit?: (c: any) => void): string {
 // it is a failure, not a reason to skip.
 test('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
   const want = process.env.HAKO_TEST_LSM;
-  if (want === 'apparmor') assert.ok(apparmor, `AppArmor: enabled ${lsm.apparmor}, apparmor_parser ${parser ?? 'missing'}, securityfs mounted ${existsSync('/sys/kernel/security/apparmor')}`);
+  if (want === 'apparmor')
+    assert.ok(
+      apparmor,
+      `AppArmor: enabled ${lsm.apparmor}, apparmor_parser ${parser ?? 'missing'}, securityfs mounted ${existsSync('/sys/kernel/security/apparmor')}`,
+    );
   else if (want === 'selinux') assert.ok(lsm.selinux, 'SELinux is not enabled with a policy loaded');
   else assert.ok(want === undefined || want === '', `HAKO_TEST_LSM=${want}: apparmor or selinux`);
 });
@@ -80,10 +84,19 @@ test('the LSM this run expects (HAKO_TEST_LSM) is there', () => {
 // ---- hosts without the LSM (this machine, and each guest for the other one) ----
 
 test('a label for an LSM the host lacks: one line naming the JSON path, nothing left', () => {
-  if (!lsm.apparmor) expectCleanFailure(env, (c) => (c.process.apparmorProfile = PROFILE), /config\.json: \/process\/apparmorProfile: AppArmor is not enabled on this host/);
+  if (!lsm.apparmor)
+    expectCleanFailure(env, (c) => (c.process.apparmorProfile = PROFILE), /config\.json: \/process\/apparmorProfile: AppArmor is not enabled on this host/);
   if (!lsm.selinux) {
-    expectCleanFailure(env, (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'), /config\.json: \/process\/selinuxLabel: SELinux is not enabled on this host/);
-    expectCleanFailure(env, (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'), /config\.json: \/linux\/mountLabel: SELinux is not enabled on this host/);
+    expectCleanFailure(
+      env,
+      (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
+      /config\.json: \/process\/selinuxLabel: SELinux is not enabled on this host/,
+    );
+    expectCleanFailure(
+      env,
+      (c) => (c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'),
+      /config\.json: \/linux\/mountLabel: SELinux is not enabled on this host/,
+    );
   }
 });
 
@@ -201,10 +214,13 @@ test('selinuxLabel and mountLabel: the process label, context= on the mounts tha
 
 /** SELinux label of the keyring named `name` (listed in /proc/keys), by keyctl(KEYCTL_GET_SECURITY) from python3's ctypes. */
 function keyringLabel(name: string): string {
-  const line = readFileSync('/proc/keys', 'utf8').split('\n').find((l) => l.endsWith(` ${name}: empty`) || l.includes(` ${name}: `));
+  const line = readFileSync('/proc/keys', 'utf8')
+    .split('\n')
+    .find((l) => l.endsWith(` ${name}: empty`) || l.includes(` ${name}: `));
   assert.ok(line, `${name} in /proc/keys`);
   const serial = parseInt(line!.split(' ')[0]!, 16);
-  const py = 'import ctypes,sys\nb=ctypes.create_string_buffer(256)\nn=ctypes.CDLL(None,use_errno=True).syscall(250,17,int(sys.argv[1]),b,256)\nprint(b.value.decode() if n>0 else "errno %d" % ctypes.get_errno())';
+  const py =
+    'import ctypes,sys\nb=ctypes.create_string_buffer(256)\nn=ctypes.CDLL(None,use_errno=True).syscall(250,17,int(sys.argv[1]),b,256)\nprint(b.value.decode() if n>0 else "errno %d" % ctypes.get_errno())';
   const r = spawnSync('python3', ['-c', py, String(serial)], { encoding: 'utf8' });
   return r.stdout.trim();
 }
@@ -229,7 +245,11 @@ test('exec --process-label, and the container label for a process.json without o
 
 test('an SELinux label the policy does not know: one line, nothing left', () => {
   if (!lsm.selinux) skip(SE_SKIP);
-  expectCleanFailure(env, (c) => (c.process.selinuxLabel = 'system_u:system_r:hako_no_such_t:s0'), /selinux label "system_u:system_r:hako_no_such_t:s0" is not valid in the loaded policy/);
+  expectCleanFailure(
+    env,
+    (c) => (c.process.selinuxLabel = 'system_u:system_r:hako_no_such_t:s0'),
+    /selinux label "system_u:system_r:hako_no_such_t:s0" is not valid in the loaded policy/,
+  );
 });
 
 t.run();

@@ -51,14 +51,17 @@ t('a new network namespace has lo up, as runc leaves it', () => {
     'cat /tmp/got',
   ].join('; ');
   const r = env.sh(script, (c) => {
-    assert.ok(c.linux.namespaces.some((n: any) => n.type === 'network' && !n.path), 'the bundle has a network namespace of its own');
+    assert.ok(
+      c.linux.namespaces.some((n: any) => n.type === 'network' && !n.path),
+      'the bundle has a network namespace of its own',
+    );
     c.root.readonly = false;
   });
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n'), ['0x9', '1', 'ping']);
 });
 
-t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
+t("a new cgroup namespace is rooted at the container's own cgroup", () => {
   // Made once the init is in its cgroup, not at clone time (when it is still
   // in the runtime's): every hierarchy then reads "/" from inside.
   const r = env.sh('cat /proc/self/cgroup', (c) => {
@@ -73,11 +76,12 @@ t('a new cgroup namespace is rooted at the container\'s own cgroup', () => {
 
 // Its root is the cgroup of the process that unshares it; through a cgroup
 // mount the container must see its own subtree, not the host's whole tree.
-t('a new cgroup namespace: the cgroup mount shows only the container\'s own subtree', () => {
+t("a new cgroup namespace: the cgroup mount shows only the container's own subtree", () => {
   const id = uniqueId('cgns');
   // On v2 the directories below the mount point are cgroups; on v1 they are
   // the controllers' mount points, with cgroups one level down.
-  const count = 'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then set -- /sys/fs/cgroup/*/; else set -- /sys/fs/cgroup/*/*/; fi; n=0; for d; do [ -d "$d" ] && n=$((n+1)); done; echo dirs=$n';
+  const count =
+    'if [ -e /sys/fs/cgroup/cgroup.controllers ]; then set -- /sys/fs/cgroup/*/; else set -- /sys/fs/cgroup/*/*/; fi; n=0; for d; do [ -d "$d" ] && n=$((n+1)); done; echo dirs=$n';
   const r = env.sh(count, (c) => {
     c.linux.namespaces.push({ type: 'cgroup' });
     c.linux.cgroupsPath = `/hako-test-${id}`;
@@ -95,7 +99,11 @@ t('joining namespaces by path', async () => {
     for (let i = 0; i < 200 && readlinkSync(`/proc/${pid}/ns/net`) === readlinkSync('/proc/self/ns/net'); i++) await new Promise((r) => setTimeout(r, 10));
     const r = env.sh('readlink /proc/self/ns/net; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname', (c) => {
       c.linux.namespaces = c.linux.namespaces.filter((n: any) => !['ipc', 'network', 'uts'].includes(n.type));
-      c.linux.namespaces.push({ type: 'network', path: `/proc/${pid}/ns/net` }, { type: 'ipc', path: `/proc/${pid}/ns/ipc` }, { type: 'uts', path: `/proc/${pid}/ns/uts` });
+      c.linux.namespaces.push(
+        { type: 'network', path: `/proc/${pid}/ns/net` },
+        { type: 'ipc', path: `/proc/${pid}/ns/ipc` },
+        { type: 'uts', path: `/proc/${pid}/ns/uts` },
+      );
       c.hostname = 'joined-uts';
     });
     assert.is(r.status, 0, r.stderr);

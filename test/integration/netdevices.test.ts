@@ -100,7 +100,7 @@ test('a veth end moves in renamed, with its permanent global addresses, up; gone
   assert.is(onHost(a), false);
 });
 
-test('a name with the kernel\'s %d template, in a container with its own user namespace; gone when it exits', () => {
+test("a name with the kernel's %d template, in a container with its own user namespace; gone when it exits", () => {
   const { a, b } = vethPair();
   const r = env.sh('ip -o link; id -u', (c) => {
     c.linux.netDevices = { [a]: { name: 'net%d' } };
@@ -179,10 +179,13 @@ test('a joined network namespace: a name it has is refused; a device moved in st
   const join = (c: any) => {
     c.linux.namespaces = c.linux.namespaces.map((x: { type: string }) => (x.type === 'network' ? { type: 'network', path: `/run/netns/${ns}` } : x));
   };
-  refused((c) => {
-    join(c);
-    c.linux.netDevices = { [a]: { name: 'taken0' } };
-  }, new RegExp(`/linux/netDevices/${a}: the container's network namespace /run/netns/${ns} already has an interface named "taken0"`));
+  refused(
+    (c) => {
+      join(c);
+      c.linux.netDevices = { [a]: { name: 'taken0' } };
+    },
+    new RegExp(`/linux/netDevices/${a}: the container's network namespace /run/netns/${ns} already has an interface named "taken0"`),
+  );
   refused((c) => {
     c.linux.namespaces = c.linux.namespaces.map((x: { type: string }) => (x.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : x));
     c.linux.netDevices = { [a]: {} };

@@ -95,7 +95,11 @@ t("README's library examples compile with strict and run", () => {
     c.process.terminal = false;
   });
   // Their paths, made this test's own.
-  const local = (src: string) => src.replaceAll("'/run/hako'", JSON.stringify(env.root)).replaceAll("'/srv/bundle'", JSON.stringify(exitBundle)).replaceAll("'/srv/sleeper'", JSON.stringify(sleeper()));
+  const local = (src: string) =>
+    src
+      .replaceAll("'/run/hako'", JSON.stringify(env.root))
+      .replaceAll("'/srv/bundle'", JSON.stringify(exitBundle))
+      .replaceAll("'/srv/sleeper'", JSON.stringify(sleeper()));
   const files = examples.map((src, i) => {
     writeFileSync(path.join(app, `example${i + 1}.ts`), local(src));
     return `example${i + 1}.ts`;
@@ -108,7 +112,7 @@ t("README's library examples compile with strict and run", () => {
   // console.log's objects without colour, whatever uvu's environment says.
   const plain: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete plain.FORCE_COLOR;
-  assert.is(sh('node', ['example1.js'], { cwd: app, env: plain }), "job1 ended: { exitCode: 0, signal: null }\n");
+  assert.is(sh('node', ['example1.js'], { cwd: app, env: plain }), 'job1 ended: { exitCode: 0, signal: null }\n');
   assert.match(sh('node', ['example2.js'], { cwd: app, env: plain }), /out: '[^']+\\n',\s+err: '',\s+status: \{ exitCode: 0, signal: null \}/);
   // stats, then events until the first stats event aborts the stream.
   assert.match(sh('node', ['example3.js'], { cwd: app, env: plain }), /^processes: 1\nmemory in use: [1-9]\d* bytes\n$/);

@@ -32,7 +32,7 @@ t('user, groups, cwd, env, umask', () => {
   assert.is(umask, '0027');
 });
 
-t('env: a name given twice has its last value, once (runc\'s prepareEnv, as exec does)', () => {
+t("env: a name given twice has its last value, once (runc's prepareEnv, as exec does)", () => {
   const r = env.sh('echo "FOO=$FOO"; env | grep -c ^FOO=', (c) => {
     c.process.env.push('FOO=first', 'BAR=1', 'FOO=second');
   });
@@ -77,7 +77,13 @@ t('capabilities: all five sets and no_new_privs', () => {
 t('capabilities for a non-root user survive through ambient', () => {
   const r = env.sh('cat /proc/self/status', (c) => {
     c.process.user = { uid: 1000, gid: 1000 };
-    c.process.capabilities = { bounding: ['CAP_NET_BIND_SERVICE'], effective: ['CAP_NET_BIND_SERVICE'], permitted: ['CAP_NET_BIND_SERVICE'], inheritable: ['CAP_NET_BIND_SERVICE'], ambient: ['CAP_NET_BIND_SERVICE'] };
+    c.process.capabilities = {
+      bounding: ['CAP_NET_BIND_SERVICE'],
+      effective: ['CAP_NET_BIND_SERVICE'],
+      permitted: ['CAP_NET_BIND_SERVICE'],
+      inheritable: ['CAP_NET_BIND_SERVICE'],
+      ambient: ['CAP_NET_BIND_SERVICE'],
+    };
   });
   assert.is(r.status, 0, r.stderr);
   const bit = (1 << 10).toString(16).padStart(16, '0');
@@ -96,7 +102,7 @@ t('unknown capability names are warned about and ignored', () => {
   assert.match(r.stderr, /CAP_NOT_A_CAP/);
 });
 
-t('scheduler and I/O priority: the init and exec\'d processes have them; the memory policy the init', () => {
+t("scheduler and I/O priority: the init and exec'd processes have them; the memory policy the init", () => {
   // /proc/self/stat: 18 priority (-1 - rt priority for real-time policies),
   // 19 nice, 41 policy (SCHED_RR = 2). SCHED_RR needs CAP_SYS_NICE, which
   // the container does not keep: hako applies it before the caps go.
@@ -107,7 +113,8 @@ t('scheduler and I/O priority: the init and exec\'d processes have them; the mem
     c.process.scheduler = { policy: 'SCHED_RR', priority: 10 };
     // With RT group scheduling (v1 cpu.rt_runtime_us) the container's cgroup
     // needs real-time time of its own, as under runc.
-    if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+    if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us'))
+      c.linux.resources = { ...c.linux.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
     c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
     c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0' };
   });

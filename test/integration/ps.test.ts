@@ -28,7 +28,10 @@ t('json: the init and an exec process, as host pids', () => {
     assert.is(r.status, 0);
     assert.is(r.stderr, '', 'containerd reads stdout and stderr through one pipe');
     assert.match(r.stdout, /^\[\d+(,\d+)*\]\n$/);
-    assert.equal([...JSON.parse(r.stdout)].sort((x: number, y: number) => x - y), [init, execPid].sort((x, y) => x - y));
+    assert.equal(
+      [...JSON.parse(r.stdout)].sort((x: number, y: number) => x - y),
+      [init, execPid].sort((x, y) => x - y),
+    );
   } finally {
     env.hako(['delete', '--force', id]);
   }
@@ -48,7 +51,16 @@ t('table: the header and the rows of the container processes only; ps arguments 
     assert.match(lines[1]!, new RegExp(`^\\S+\\s+${init}\\s+.*sleep 1000$`));
     const custom = env.hako(['ps', id, '-o', 'pid,comm']);
     assert.is(custom.status, 0, custom.stderr);
-    assert.equal(custom.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/)), [['PID', 'COMMAND'], [String(init), 'sleep']]);
+    assert.equal(
+      custom.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)),
+      [
+        ['PID', 'COMMAND'],
+        [String(init), 'sleep'],
+      ],
+    );
     const noPid = env.hako(['ps', id, '-o', 'comm']);
     assert.is(noPid.status, 1);
     assert.match(noPid.stderr, /couldn't find PID field in ps output/);

@@ -72,7 +72,12 @@ t('device rules with letters other than r, w and m: ignored with a warning, r/w/
   if (!existsSync('/dev/loop-control')) return;
   const r = env.sh('(exec 3</dev/lc) 2>/dev/null && echo read || echo noread; (exec 3>/dev/lc) 2>/dev/null && echo write || echo nowrite', (c) => {
     c.linux.devices = [{ path: '/dev/lc', type: 'c', major: 10, minor: 237, fileMode: 0o666 }];
-    c.linux.resources = { devices: [{ allow: false, access: 'rwma' }, { allow: true, type: 'c', major: 10, minor: 237, access: 'ra' }] };
+    c.linux.resources = {
+      devices: [
+        { allow: false, access: 'rwma' },
+        { allow: true, type: 'c', major: 10, minor: 237, access: 'ra' },
+      ],
+    };
   });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'read\nnowrite\n');
@@ -141,8 +146,15 @@ t('the init and an exec process start in the container cgroup: cloned into it on
     assert.is(ex.status, 0, ex.stderr);
     const lines = ex.stdout.trim().split('\n');
     // Inside, with a cgroup namespace or not, the path ends in the container's.
-    assert.ok(lines.some((l) => (v2 ? /^0::/.test(l) : /:pids:/.test(l)) && (l.endsWith(cgPath) || l.endsWith(':/'))), ex.stdout);
-    assert.equal(lines.filter((l) => /^\d+$/.test(l)), ['0', '1', '2', '3'], 'fds 0-2 and ls\'s own directory');
+    assert.ok(
+      lines.some((l) => (v2 ? /^0::/.test(l) : /:pids:/.test(l)) && (l.endsWith(cgPath) || l.endsWith(':/'))),
+      ex.stdout,
+    );
+    assert.equal(
+      lines.filter((l) => /^\d+$/.test(l)),
+      ['0', '1', '2', '3'],
+      "fds 0-2 and ls's own directory",
+    );
     const said = readFileSync(log, 'utf8');
     if (v2) {
       assert.match(said, /the init was cloned into its cgroup \(CLONE_INTO_CGROUP\)/);

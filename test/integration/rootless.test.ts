@@ -199,7 +199,9 @@ test('a created container: exec, ps and kill --all reach its waiting init (non-d
   const reach = (c: { id: string; pid: number; bundle: string }) => {
     // Beyond stdio the waiting init holds exec.fifo and its own procfs
     // (the re-exec'd launcher's plan and executable fds are gone).
-    const held = readdirSync(`/proc/${c.pid}/fd`).map(Number).filter((n) => n > 2);
+    const held = readdirSync(`/proc/${c.pid}/fd`)
+      .map(Number)
+      .filter((n) => n > 2);
     assert.is(held.length, 2, `fds ${held.map((n) => readlinkSync(`/proc/${c.pid}/fd/${n}`)).join(' ')}`);
     assert.ok(held.some((n) => statSync(`/proc/${c.pid}/fd/${n}`).isFIFO()));
     let r = user.hako(['exec', c.id, 'sh', '-c', 'readlink /proc/self/ns/pid; id -u']);
@@ -234,7 +236,7 @@ test('a created container: exec, ps and kill --all reach its waiting init (non-d
   }
 });
 
-test('a terminal, run in the foreground: the pty master crosses the launcher\'s re-exec inside the user namespace', () => {
+test("a terminal, run in the foreground: the pty master crosses the launcher's re-exec inside the user namespace", () => {
   needHost();
   const bundle = user.bundle(rootlessConfig(['sh'], (c) => (c.process.terminal = true)));
   const n = uniqueId('in');
@@ -295,7 +297,7 @@ test('no cgroup and no pid namespace: delete --force says that processes the ini
   }
 });
 
-test('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; setgroups allowed; additional gids', () => {
+test("newuidmap/newgidmap: the user's /etc/subuid range maps uids 1..65536; setgroups allowed; additional gids", () => {
   needHost();
   const edit = (c: any) => {
     wideMaps(c, user.uid, user.gid);
@@ -327,7 +329,7 @@ test('newuidmap/newgidmap: the user\'s /etc/subuid range maps uids 1..65536; set
   }
 });
 
-test('mounts: tmpfs, binds of the user\'s own directory (rw and ro), sysfs bound; host device nodes bound, their permissions kept', () => {
+test("mounts: tmpfs, binds of the user's own directory (rw and ro), sysfs bound; host device nodes bound, their permissions kept", () => {
   needHost();
   const share = path.join(user.dir, uniqueId('share'));
   mkdirSync(share);
@@ -396,11 +398,20 @@ test('a bind of a mount whose flags the user namespace cannot clear: they are ke
 
 test('network, ipc and cgroup namespaces of its own: sysfs, namespaced sysctls, the cgroup hierarchies mounted', () => {
   needHost();
-  const r = run(['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; grep -c " /sys/fs/cgroup" /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f9'], (c) => {
-    c.linux.namespaces.push({ type: 'network' }, { type: 'cgroup' });
-    c.mounts = c.mounts.map((m: any) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
-    c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1000' };
-  });
+  const r = run(
+    [
+      'sh',
+      '-c',
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni; grep -c " /sys/fs/cgroup" /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f9',
+    ],
+    (c) => {
+      c.linux.namespaces.push({ type: 'network' }, { type: 'cgroup' });
+      c.mounts = c.mounts.map((m: any) =>
+        m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m,
+      );
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1000' };
+    },
+  );
   assert.is(r.status, 0, r.stderr);
   const [fwd, shm, cg, sys] = r.stdout.trim().split('\n');
   assert.is(fwd, '1');
@@ -450,28 +461,57 @@ function cleanFailure(edit: (c: any) => void, message: RegExp, opts: { envExtra?
 
 test('failures: what needs privileges fails in one line and leaves nothing behind', () => {
   needHost();
-  cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user')), /\/linux\/namespaces: hako runs as uid \d+ \(rootless\), so the container needs a user namespace/);
-  cleanFailure((c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /\/linux\/namespaces: a rootless container needs a mount namespace of its own/);
-  if (!v2) cleanFailure((c) => (c.linux.resources = { memory: { limit: 64 << 20 } }), /\/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\//);
+  cleanFailure(
+    (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user')),
+    /\/linux\/namespaces: hako runs as uid \d+ \(rootless\), so the container needs a user namespace/,
+  );
+  cleanFailure(
+    (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')),
+    /\/linux\/namespaces: a rootless container needs a mount namespace of its own/,
+  );
+  if (!v2)
+    cleanFailure(
+      (c) => (c.linux.resources = { memory: { limit: 64 << 20 } }),
+      /\/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\//,
+    );
   cleanFailure((c) => (c.linux.cgroupsPath = '/hako-rootless-nope'), /\/linux\/cgroupsPath: cannot be used: hako runs rootless/);
   cleanFailure((c) => (c.process.user.additionalGids = [5]), /\/process\/user\/additionalGids: cannot be set: .*setgroups\(2\) is denied/);
-  cleanFailure((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1 << 30, soft: 1 << 30 }]), /setrlimit RLIMIT_NOFILE .* above the current hard limit \d+, which only a privileged runtime may raise/);
+  cleanFailure(
+    (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1 << 30, soft: 1 << 30 }]),
+    /setrlimit RLIMIT_NOFILE .* above the current hard limit \d+, which only a privileged runtime may raise/,
+  );
   const oom = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
-  if (oom > -1000) cleanFailure((c) => (c.process.oomScoreAdj = oom - 1), new RegExp(`set oom_score_adj to ${oom - 1}: below the current ${oom}, which only a privileged runtime may lower`));
-  cleanFailure((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /\/mounts\/\d+\/options\/1: idmapped mounts are not supported for rootless containers/);
+  if (oom > -1000)
+    cleanFailure(
+      (c) => (c.process.oomScoreAdj = oom - 1),
+      new RegExp(`set oom_score_adj to ${oom - 1}: below the current ${oom}, which only a privileged runtime may lower`),
+    );
+  cleanFailure(
+    (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }),
+    /\/mounts\/\d+\/options\/1: idmapped mounts are not supported for rootless containers/,
+  );
   cleanFailure((c) => c.mounts.push({ destination: '/m', type: 'tmpfs', source: 'tmpfs', options: ['uid=1000'] }), /uid=1000: uid 1000 is not mapped/);
   // A range outside the user's /etc/subuid entry: newuidmap's own reason.
   cleanFailure(
-    (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: SUBID_BASE + SUBID_COUNT, size: 10 }]),
+    (c) =>
+      (c.linux.uidMappings = [
+        { containerID: 0, hostID: user.uid, size: 1 },
+        { containerID: 1, hostID: SUBID_BASE + SUBID_COUNT, size: 10 },
+      ]),
     /\/linux\/uidMappings: newuidmap \d+ 0 \d+ 1 1 \d+ 10 failed: newuidmap: uid range .* not allowed/,
   );
   // No helper at all: what to install.
-  cleanFailure((c) => wideMaps(c, user.uid, user.gid), /\/linux\/uidMappings: mapping more than hako's own uid needs newuidmap \(Debian package uidmap\)/, { envExtra: { PATH: '/nonexistent' } });
+  cleanFailure((c) => wideMaps(c, user.uid, user.gid), /\/linux\/uidMappings: mapping more than hako's own uid needs newuidmap \(Debian package uidmap\)/, {
+    envExtra: { PATH: '/nonexistent' },
+  });
   // Something the kernel refuses inside: a bind of a host path the user may not reach.
   const hidden = path.join(top, 'private', 'dir');
   mkdirSync(hidden, { recursive: true });
   chmodSync(path.dirname(hidden), 0o700);
-  cleanFailure((c) => c.mounts.push({ destination: '/m', type: 'bind', source: hidden, options: ['rbind'] }), new RegExp(`mount ${hidden} onto /m: .*[Pp]ermission denied`));
+  cleanFailure(
+    (c) => c.mounts.push({ destination: '/m', type: 'bind', source: hidden, options: ['rbind'] }),
+    new RegExp(`mount ${hidden} onto /m: .*[Pp]ermission denied`),
+  );
 });
 
 test('the state root: XDG_RUNTIME_DIR unset is an error saying what to do; --root is honoured', () => {

@@ -101,7 +101,11 @@ for (const nnp of [true, false]) {
         assert.equal(s.state, { ociVersion: '1.3.0', id, status: 'creating', pid: s.pid, bundle: b, annotations: { 'org.hako.example': 'busybox demo' } });
       }
       assert.is(agent.received.length, 2);
-      if (X64) assert.ok(agent.notifications.every((n) => n.nr === NR.mkdir || n.nr === NR.mkdirat), JSON.stringify(agent.notifications));
+      if (X64)
+        assert.ok(
+          agent.notifications.every((n) => n.nr === NR.mkdir || n.nr === NR.mkdirat),
+          JSON.stringify(agent.notifications),
+        );
       assert.equal([...new Set(agent.notifications.map((n) => n.answer))], ['errno=13', 'continue']);
     });
   });
@@ -161,9 +165,35 @@ for (const nnp of [true, false]) {
     // and the execve use: each waits for the agent, which has the listener
     // by then and lets it run.
     const names = [
-      'write', 'writev', 'sendto', 'sendmsg', 'read', 'recvfrom', 'wait4', 'waitid', 'close', 'munmap', 'nanosleep',
-      'clock_nanosleep', 'openat', 'fcntl', 'close_range', 'rt_sigaction', 'execve', 'getppid', 'prctl', 'capset',
-      'setresuid', 'setresgid', 'setgroups', 'faccessat', 'newfstatat', 'getcwd', 'chdir', 'umask', 'exit_group',
+      'write',
+      'writev',
+      'sendto',
+      'sendmsg',
+      'read',
+      'recvfrom',
+      'wait4',
+      'waitid',
+      'close',
+      'munmap',
+      'nanosleep',
+      'clock_nanosleep',
+      'openat',
+      'fcntl',
+      'close_range',
+      'rt_sigaction',
+      'execve',
+      'getppid',
+      'prctl',
+      'capset',
+      'setresuid',
+      'setresgid',
+      'setgroups',
+      'faccessat',
+      'newfstatat',
+      'getcwd',
+      'chdir',
+      'umask',
+      'exit_group',
     ];
     await withAgent(async (agent, listenerPath) => {
       const b = env.bundle((c) => {

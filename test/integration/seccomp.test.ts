@@ -107,7 +107,10 @@ test('SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL and SCMP_ACT_TRAP: the process dies o
     assert.is(r.status, SIGSYS_STATUS, `${action}: ${r.stderr}`);
   }
   // The shell survives a child killed by the filter.
-  const r = sh('(hostname kill-me); echo "status=$?"', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_KILL_PROCESS' }] });
+  const r = sh('(hostname kill-me); echo "status=$?"', {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_KILL_PROCESS' }],
+  });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'status=159\n');
 });
@@ -163,7 +166,10 @@ test('syscall names unknown to libseccomp are skipped, and said so at debug leve
 
 test('a bad profile fails create with the JSON path and leaves nothing behind', () => {
   if (!enabled) skip('`hako features` does not report linux.seccomp.enabled');
-  const r = sh('true', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] });
+  const r = sh('true', {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }],
+  });
   assert.is.not(r.status, 0);
   assert.match(r.stderr, /config\.json: \/linux\/seccomp\/syscalls\/0\/args\/0\/index: must be an argument index from 0 to 5/);
   assert.is(env.hako(['list', '--format', 'json']).stdout.trim(), 'null');

@@ -7,7 +7,22 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, openSync, closeSync, writeSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  openSync,
+  closeSync,
+  writeSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { Env, HAKO, processesUnder, uniqueId } from '../helpers.js';
 import { assertNothingLeft, cgroupDirs, cleanupRoots, errorLines, hk, record, warnings } from './state-lib.js';
@@ -107,7 +122,11 @@ t('a half-made container: a live creator shows "creating", a dead one is removed
   // (bounded) for the gate, so the create can be caught and killed there.
   const b = env.bundle((c) => {
     c.process.args = ['sleep', '1000'];
-    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${inHook}; i=0; while [ ! -e ${gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`] }] };
+    c.hooks = {
+      createRuntime: [
+        { path: '/bin/sh', args: ['sh', '-c', `touch ${inHook}; i=0; while [ ! -e ${gate} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done`] },
+      ],
+    };
   });
   const id = uniqueId('half');
   const child = spawn(HAKO, ['--root', root, 'create', '--bundle', b, id], { stdio: 'ignore' });
@@ -166,7 +185,11 @@ t('a half-made directory of an older hako (no record) is listed, and delete remo
     make();
     const l = hk(env, root, ['list', '--format', 'json']);
     assert.is(l.status, 0, `${what}: list`);
-    assert.equal(JSON.parse(l.stdout).map((s: any) => [s.id, s.status]), [[id, 'stopped']], `${what}: listed`);
+    assert.equal(
+      JSON.parse(l.stdout).map((s: any) => [s.id, s.status]),
+      [[id, 'stopped']],
+      `${what}: listed`,
+    );
     assert.match(warnings(l.stderr).join('\n'), new RegExp(`container "${id}": its state cannot be read .*delete --force`), `${what}: warning`);
     assert.is(JSON.parse(hk(env, root, ['state', id]).stdout).status, 'stopped', `${what}: state`);
     if (what !== 'nothing (an empty directory)') {
@@ -301,7 +324,9 @@ t('a full state disk: create records its state whole or fails and undoes itself'
         assert.is(r.status, 1, what);
         const lines = errorLines(r.stderr);
         assert.is(lines.length, 1, `${what}: ${r.stderr}`);
-        const m = new RegExp(`^hako: container "${id}": cannot write ${root}/${id}/(config\\.json|state\\.json|state\\.json\\.bak): no space left on device \\(ENOSPC\\)$`).exec(lines[0]!);
+        const m = new RegExp(
+          `^hako: container "${id}": cannot write ${root}/${id}/(config\\.json|state\\.json|state\\.json\\.bak): no space left on device \\(ENOSPC\\)$`,
+        ).exec(lines[0]!);
         assert.ok(m, `${what}: ${lines[0]}`);
         failures.add(m![1]!);
       }
@@ -353,10 +378,17 @@ t('a damaged state.json: its copy carries the container, which runs on and is de
     assert.is(st.status, 0, `${what}: state`);
     assert.is(JSON.parse(st.stdout).status, 'running', `${what}: state from the copy`);
     assert.is(JSON.parse(st.stdout).pid, init, what);
-    assert.match(warnings(st.stderr).join('\n'), new RegExp(`container "${id}": ${root}/${id}/state\\.json: .*; using ${root}/${id}/state\\.json\\.bak`), `${what}: warning`);
+    assert.match(
+      warnings(st.stderr).join('\n'),
+      new RegExp(`container "${id}": ${root}/${id}/state\\.json: .*; using ${root}/${id}/state\\.json\\.bak`),
+      `${what}: warning`,
+    );
     const l = hk(env, root, ['list', '--format', 'json']);
     assert.is(l.status, 0, `${what}: list`);
-    assert.ok(JSON.parse(l.stdout).some((s: any) => s.id === id && s.status === 'running'), what);
+    assert.ok(
+      JSON.parse(l.stdout).some((s: any) => s.id === id && s.status === 'running'),
+      what,
+    );
     assert.is(hk(env, root, ['ps', '--format', 'json', id]).status, 0, `${what}: ps`);
     const d = hk(env, root, ['delete', '--force', id]);
     assert.is(d.status, 0, `${what}: delete --force: ${d.stderr}`);
@@ -395,9 +427,20 @@ t('both copies damaged: listed with a warning, never failing the root; delete --
     const l = hk(env, root, ['list', '--format', 'json']);
     assert.is(l.status, 0, `${what}: list`);
     const shown = JSON.parse(l.stdout);
-    assert.equal(shown.find((s: any) => s.id === id), { ociVersion: shown.find((s: any) => s.id === id).ociVersion, id, pid: 0, status: 'stopped', bundle: '', rootfs: '', created: '', owner: 'root' }, what);
-    assert.ok(shown.some((s: any) => s.id === 'other' && s.status === 'created'), `${what}: the others are listed`);
-    assert.match(warnings(l.stderr).join('\n'), new RegExp(`container "${id}": its state cannot be read \\(.*\\); \`delete --force\` removes what is left of it`), `${what}: warning`);
+    assert.equal(
+      shown.find((s: any) => s.id === id),
+      { ociVersion: shown.find((s: any) => s.id === id).ociVersion, id, pid: 0, status: 'stopped', bundle: '', rootfs: '', created: '', owner: 'root' },
+      what,
+    );
+    assert.ok(
+      shown.some((s: any) => s.id === 'other' && s.status === 'created'),
+      `${what}: the others are listed`,
+    );
+    assert.match(
+      warnings(l.stderr).join('\n'),
+      new RegExp(`container "${id}": its state cannot be read \\(.*\\); \`delete --force\` removes what is left of it`),
+      `${what}: warning`,
+    );
     assert.is(errorLines(l.stderr).length, 0, `${what}: no error`);
     assert.is(hk(env, root, ['list']).status, 0, `${what}: table`);
     assert.is(JSON.parse(hk(env, root, ['state', id]).stdout).status, 'stopped', `${what}: state`);

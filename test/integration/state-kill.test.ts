@@ -159,7 +159,10 @@ t('SIGKILL of create, start, exec and delete at their syscalls, then delete --fo
   const runKillat = (cmd: Command, extra: string[]) => {
     const fd = openSync(errFile, 'w');
     try {
-      const r = spawnSync(killat, ['-t', String(TIMEOUT_S), ...extra, '--', HAKO, '--root', root, ...cmd.args(id)], { stdio: ['ignore', 'ignore', fd], timeout: (TIMEOUT_S + 30) * 1000 });
+      const r = spawnSync(killat, ['-t', String(TIMEOUT_S), ...extra, '--', HAKO, '--root', root, ...cmd.args(id)], {
+        stdio: ['ignore', 'ignore', fd],
+        timeout: (TIMEOUT_S + 30) * 1000,
+      });
       if (r.error) throw r.error;
       return { status: r.status, stderr: readFileSync(errFile, 'utf8') };
     } finally {
@@ -232,7 +235,9 @@ t('SIGKILL of create, start, exec and delete at their syscalls, then delete --fo
     const s = ((Date.now() - started) / 1000).toFixed(0);
     report.push(`${cmd.name}: syscalls (main threads) ${m.calls.join(' / ')}, state from ${m.firstState}; ${points.length} cases, ${killed} kills made, ${s}s`);
   }
-  console.log(`\n  state-kill (seed ${SEED}${ALL ? ', every syscall' : ''}):\n    ${report.join('\n    ')}\n    ${cases} cases in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+  console.log(
+    `\n  state-kill (seed ${SEED}${ALL ? ', every syscall' : ''}):\n    ${report.join('\n    ')}\n    ${cases} cases in ${((Date.now() - t0) / 1000).toFixed(0)}s`,
+  );
 });
 
 t('a container without a mount namespace: create killed while its init mounts, or after; delete --force unmounts it all', () => {
@@ -252,7 +257,10 @@ t('a container without a mount namespace: create killed while its init mounts, o
   const run = (extra: string[]) => {
     const fd = openSync(errFile, 'w');
     try {
-      const r = spawnSync(killat, ['-t', String(TIMEOUT_S), ...extra, '--', HAKO, '--root', root, 'create', '--bundle', b, id], { stdio: ['ignore', 'ignore', fd], timeout: (TIMEOUT_S + 30) * 1000 });
+      const r = spawnSync(killat, ['-t', String(TIMEOUT_S), ...extra, '--', HAKO, '--root', root, 'create', '--bundle', b, id], {
+        stdio: ['ignore', 'ignore', fd],
+        timeout: (TIMEOUT_S + 30) * 1000,
+      });
       if (r.error) throw r.error;
       return { status: r.status, stderr: readFileSync(errFile, 'utf8') };
     } finally {

@@ -71,7 +71,11 @@ function assertNoHolders(root: string, what: string): void {
       return 'gone';
     }
   };
-  assert.equal(left.map((p) => `${p} ${state(p)}`), [], `${what}: no process holds a file of the state root ${root}`);
+  assert.equal(
+    left.map((p) => `${p} ${state(p)}`),
+    [],
+    `${what}: no process holds a file of the state root ${root}`,
+  );
 }
 
 export function assertNothingLeft(root: string, dirs: readonly string[], bundle: string, what: string): void {

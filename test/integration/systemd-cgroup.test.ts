@@ -91,7 +91,10 @@ test('without systemd as init, --systemd-cgroup fails in one line and leaves not
   const id = uniqueId('nosd');
   const r = sd(['create', '--bundle', b, id]);
   assert.is(r.status, 1);
-  assert.is(r.stderr, `hako: container "${id}": --systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver\n`);
+  assert.is(
+    r.stderr,
+    `hako: container "${id}": --systemd-cgroup: systemd is not running as init on this host (/run/systemd/system is missing); use the cgroupfs driver\n`,
+  );
   assert.is(existsSync(path.join(env.root, id)), false);
   assert.equal(processesUnder(b), []);
 });
@@ -111,7 +114,18 @@ test('create makes the scope around the init, with the limits, in the slice aske
   ok(sd(['create', '--bundle', b, id]), 'create');
   try {
     // systemd's view: an active transient scope in system.slice, delegated.
-    const s = show(unit, 'ActiveState', 'Transient', 'Slice', 'Delegate', 'ControlGroup', 'TasksMax', v2 ? 'MemoryMax' : 'MemoryLimit', 'CPUQuotaPerSecUSec', 'DevicePolicy');
+    const s = show(
+      unit,
+      'ActiveState',
+      'Transient',
+      'Slice',
+      'Delegate',
+      'ControlGroup',
+      'TasksMax',
+      v2 ? 'MemoryMax' : 'MemoryLimit',
+      'CPUQuotaPerSecUSec',
+      'DevicePolicy',
+    );
     assert.equal(s, {
       ActiveState: 'active',
       Transient: 'yes',
@@ -153,7 +167,11 @@ test('update goes to systemd and the files; pause and resume freeze the scope; k
     ok(env.hako(['update', '--memory', String(128 * MiB), '--pids-limit', '20', '--cpu-quota', '20000', '--cpu-period', '100000', id]), 'update');
     const r = exec(id, LIMITS);
     assert.equal(r.stdout.trim().split('\n'), [String(128 * MiB), '20', v2 ? '20000 100000' : '20000']);
-    assert.equal(show(unit, v2 ? 'MemoryMax' : 'MemoryLimit', 'TasksMax', 'CPUQuotaPerSecUSec'), { [v2 ? 'MemoryMax' : 'MemoryLimit']: String(128 * MiB), TasksMax: '20', CPUQuotaPerSecUSec: '200ms' });
+    assert.equal(show(unit, v2 ? 'MemoryMax' : 'MemoryLimit', 'TasksMax', 'CPUQuotaPerSecUSec'), {
+      [v2 ? 'MemoryMax' : 'MemoryLimit']: String(128 * MiB),
+      TasksMax: '20',
+      CPUQuotaPerSecUSec: '200ms',
+    });
 
     // A limit below the usage with checkBeforeUpdate is refused before
     // systemd is told (it would OOM-kill the container on v2), and nothing
@@ -168,7 +186,9 @@ test('update goes to systemd and the files; pause and resume freeze the scope; k
 
     ok(env.hako(['pause', id]), 'pause');
     assert.is(JSON.parse(env.hako(['state', id]).stdout).status, 'paused');
-    const frozen = v2 ? readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim() : readFileSync(`/sys/fs/cgroup/freezer/system.slice/${unit}/freezer.state`, 'utf8').trim();
+    const frozen = v2
+      ? readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim()
+      : readFileSync(`/sys/fs/cgroup/freezer/system.slice/${unit}/freezer.state`, 'utf8').trim();
     assert.is(frozen, v2 ? '1' : 'FROZEN');
     ok(env.hako(['resume', id]), 'resume');
     assert.is(JSON.parse(env.hako(['state', id]).stdout).status, 'running');

@@ -36,7 +36,8 @@ t.before(() => {
 t.after(() => pm?.cleanup());
 
 const v2 = !existsSync('/sys/fs/cgroup/memory');
-const loaded = (unit: string) => spawnSync('systemctl', ['--no-pager', 'list-units', '--all', '--plain', '--no-legend', unit], { encoding: 'utf8' }).stdout.includes(unit);
+const loaded = (unit: string) =>
+  spawnSync('systemctl', ['--no-pager', 'list-units', '--all', '--plain', '--no-legend', unit], { encoding: 'utf8' }).stdout.includes(unit);
 
 test('podman run: the container is in machine.slice/libpod-<id>.scope, under its limits; rm removes the unit', () => {
   if (!pm) skip(why!);

@@ -113,7 +113,7 @@ t('run -d with a console socket: the shell gets a pty of its own devpts, with co
     const r = env.hako(['run', '-d', '--console-socket', rx.path, '--bundle', b, id], { stdio: 'ignore' });
     assert.is(r.status, 0);
     const { fd, name } = await rx.master;
-    assert.is(name, '/dev/ptmx', 'the message is runc\'s: the name and the fd');
+    assert.is(name, '/dev/ptmx', "the message is runc's: the name and the fd");
     assert.ok(fd >= 0);
     const pty = new Pty(fd);
     try {

@@ -66,7 +66,11 @@ async function seen(pid: number, want: Partial<Seen>, ms = 30_000): Promise<Seen
       if (Object.entries(want).every(([k, v]) => last![k as keyof Seen] === v)) return last;
     }
     if (Date.now() > end) {
-      assert.equal(last && Object.fromEntries(Object.keys(want).map((k) => [k, last![k as keyof Seen]])), want, `the container's view of its cgroup (${FILES.join(' ')})`);
+      assert.equal(
+        last && Object.fromEntries(Object.keys(want).map((k) => [k, last![k as keyof Seen]])),
+        want,
+        `the container's view of its cgroup (${FILES.join(' ')})`,
+      );
       return last!;
     }
     await sleep(100);

@@ -18,7 +18,7 @@ import { Canary } from './lib.js';
 
 const t = suite('devices list treated as a deny list');
 let env: Env;
-let loops: string[] = [];
+const loops: string[] = [];
 t.before(() => {
   env = new Env();
 });

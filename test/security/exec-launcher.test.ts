@@ -139,7 +139,7 @@ async function hako(args: string[]): Promise<{ status: number | null; stdout: st
   }
 }
 
-test('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_getfd of its sync socket from the container; `hako exec` completes', async () => {
+test("an exec'd process held at its execve: no ptrace, /proc/PID/fd or pidfd_getfd of its sync socket from the container; `hako exec` completes", async () => {
   if (!enabled) skip('needs root and SCMP_ACT_NOTIFY');
   const canary = new Canary(env, 'exec');
   const listenerPath = path.join(env.dir, 'agent.sock');
@@ -161,7 +161,7 @@ test('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_ge
 
     target = hako(['exec', id, 'true']);
     for (let i = 0; i < 2000 && !agent.held; i++) await sleep(10);
-    assert.ok(agent.held, 'the exec\'d process never reached its execve');
+    assert.ok(agent.held, "the exec'd process never reached its execve");
     const pid = agent.held.pid;
     // Seen from the host: besides stdio it holds the sync socket, nothing else.
     const held = readdirSync(`/proc/${pid}/fd`)
@@ -170,7 +170,13 @@ test('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_ge
       .map((n) => readlinkSync(`/proc/${pid}/fd/${n}`));
     assert.is(held.length, 1, `fds: ${held.join(' ')}`);
     assert.match(held[0]!, /^socket:/);
-    assert.ok(statSync(`/proc/${pid}/fd/${readdirSync(`/proc/${pid}/fd`).map(Number).find((n) => n > 2)}`).isSocket());
+    assert.ok(
+      statSync(
+        `/proc/${pid}/fd/${readdirSync(`/proc/${pid}/fd`)
+          .map(Number)
+          .find((n) => n > 2)}`,
+      ).isSocket(),
+    );
 
     r = await hako(['exec', id, '/probe', 'attack', String(nsPid(pid)), 'secret', canary.file]);
     assert.is(r.status, 0, r.stderr);
@@ -183,13 +189,22 @@ test('an exec\'d process held at its execve: no ptrace, /proc/PID/fd or pidfd_ge
     r = await hako(['exec', id, '/probe', 'attack', String(ctl.nspid), 'secret', canary.file]);
     assert.is(r.status, 0, r.stderr);
     const control = probeResult(r.stdout);
-    assert.ok(control.ok.some((l) => /^link 8 ok socket:/.test(l)), `control: /proc/PID/fd/8\n${control.out}`);
+    assert.ok(
+      control.ok.some((l) => /^link 8 ok socket:/.test(l)),
+      `control: /proc/PID/fd/8\n${control.out}`,
+    );
     if (ptraceRestricted()) {
       console.log('  (exec-launcher: Yama ptrace_scope > 0: the ptrace and pidfd_getfd controls cannot succeed, not asserted)');
     } else {
       assert.ok(control.ok.includes('ptrace ok'), `control: ptrace\n${control.out}`);
-      assert.ok(control.ok.some((l) => /^getfd 8 ok socket:/.test(l)), `control: pidfd_getfd of the socket\n${control.out}`);
-      assert.ok(control.ok.some((l) => l.startsWith('getfd 7 ok') && l.includes(canary.content.trim())), `control: pidfd_getfd of the directory\n${control.out}`);
+      assert.ok(
+        control.ok.some((l) => /^getfd 8 ok socket:/.test(l)),
+        `control: pidfd_getfd of the socket\n${control.out}`,
+      );
+      assert.ok(
+        control.ok.some((l) => l.startsWith('getfd 7 ok') && l.includes(canary.content.trim())),
+        `control: pidfd_getfd of the directory\n${control.out}`,
+      );
     }
 
     agent.release();

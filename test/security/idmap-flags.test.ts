@@ -49,7 +49,10 @@ const SYS_ADMIN = ['CAP_SYS_ADMIN'];
 function hostBind(dir: string, flags: string): string {
   const at = path.join(env.dir, uniqueId('hostbind'));
   mkdirSync(at, { mode: 0o755 });
-  for (const args of [['--bind', dir, at], ['-o', `remount,bind,${flags}`, at]]) {
+  for (const args of [
+    ['--bind', dir, at],
+    ['-o', `remount,bind,${flags}`, at],
+  ]) {
     const r = spawnSync('mount', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr}`);
     if (args[0] === '--bind') hostMounts.push(at);
@@ -86,12 +89,16 @@ function attackInContainer(mount: any, joinPid?: number): string {
 /** The defence: the flags are there, nothing cleared one, nothing was written. */
 function held(out: string, canary: Canary, what: string): void {
   assert.match(out, /^flags ro nosuid nodev$/m, `${what}: the mount lacks a flag\n${out}`);
-  assert.equal(out.split('\n').filter((l) => / ok$/.test(l)), [], `${what}: a flag was cleared\n${out}`);
+  assert.equal(
+    out.split('\n').filter((l) => / ok$/.test(l)),
+    [],
+    `${what}: a flag was cleared\n${out}`,
+  );
   assert.match(out, /^write EROFS$/m, `${what}\n${out}`);
   assert.ok(canary.intact(), `${what}: the canary was written`);
 }
 
-t('control: a tree idmapped in the host\'s namespaces and attached in the container\'s is not locked: every flag cleared, the canary written', () => {
+t("control: a tree idmapped in the host's namespaces and attached in the container's is not locked: every flag cleared, the canary written", () => {
   const canary = new Canary(env, 'control');
   const src = hostBind(canary.dir, 'ro,nosuid,nodev');
   const dir = path.join(env.dir, uniqueId('control-mp'));
@@ -116,7 +123,7 @@ t('"ro", "nosuid", "nodev" asked with the mount\'s own uidMappings/gidMappings: 
   held(out, canary, 'uidMappings');
 });
 
-t('a read-only, nosuid, nodev host bind as the source, nothing asked: the host\'s flags kept and locked', () => {
+t("a read-only, nosuid, nodev host bind as the source, nothing asked: the host's flags kept and locked", () => {
   const canary = new Canary(env, 'host-ro');
   const out = attackInContainer({ source: hostBind(canary.dir, 'ro,nosuid,nodev'), options: ['rbind', 'idmap'] });
   held(out, canary, 'host read-only bind');

@@ -42,15 +42,27 @@ function attack(id: string, nspid: number, canary: Canary): ProbeResult {
 /** What the control must show: the probe reaches a dumpable process's fds and root. */
 function assertControl(r: ProbeResult, canary: Canary): void {
   const secret = canary.content.trim();
-  assert.ok(r.ok.some((l) => l.startsWith('fdpath 7 ok') && l.includes(secret)), `control: /proc/PID/fd/7/secret read\n${r.out}`);
-  assert.ok(r.ok.some((l) => l.startsWith('root ok') && l.includes(secret)), `control: /proc/PID/root/<canary> read\n${r.out}`);
+  assert.ok(
+    r.ok.some((l) => l.startsWith('fdpath 7 ok') && l.includes(secret)),
+    `control: /proc/PID/fd/7/secret read\n${r.out}`,
+  );
+  assert.ok(
+    r.ok.some((l) => l.startsWith('root ok') && l.includes(secret)),
+    `control: /proc/PID/root/<canary> read\n${r.out}`,
+  );
   if (ptraceRestricted()) {
     console.log('  (init-fds: Yama ptrace_scope > 0: the ptrace and pidfd_getfd controls cannot succeed, not asserted)');
     return;
   }
   assert.ok(r.ok.includes('ptrace ok'), `control: ptrace\n${r.out}`);
-  assert.ok(r.ok.some((l) => l.startsWith('getfd 7 ok') && l.includes(secret)), `control: pidfd_getfd of the directory\n${r.out}`);
-  assert.ok(r.ok.some((l) => /^getfd 8 ok socket:/.test(l)), `control: pidfd_getfd of the socket\n${r.out}`);
+  assert.ok(
+    r.ok.some((l) => l.startsWith('getfd 7 ok') && l.includes(secret)),
+    `control: pidfd_getfd of the directory\n${r.out}`,
+  );
+  assert.ok(
+    r.ok.some((l) => /^getfd 8 ok socket:/.test(l)),
+    `control: pidfd_getfd of the socket\n${r.out}`,
+  );
 }
 
 /** The defence: nothing of the probe succeeded, and the canary never showed. */
@@ -102,7 +114,16 @@ test('the waiting init: no ptrace, /proc/1/fd, root or pidfd_getfd from `hako ex
     // whatever the init holds.
     r = env.hako(['exec', id, 'sh', '-c', 'for f in /proc/1/fd/*; do cat $f/sys/kernel/core_pattern; done; ls -l /proc/1/fd/ /proc/1/root/ 2>&1; true']);
     assert.is(r.status, 0, r.stderr);
-    assert.not.match(r.stdout, new RegExp(`^${readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim().replace(/[|\\^$.*+?()[\]{}]/g, '\\$&')}$`, 'm'), 'core_pattern read');
+    assert.not.match(
+      r.stdout,
+      new RegExp(
+        `^${readFileSync('/proc/sys/kernel/core_pattern', 'utf8')
+          .trim()
+          .replace(/[|\\^$.*+?()[\]{}]/g, '\\$&')}$`,
+        'm',
+      ),
+      'core_pattern read',
+    );
     assert.not.match(r.stdout, / -> /, `fd links shown:\n${r.stdout}`);
 
     assertDefended(attack(id, 1, canary), canary, 'the waiting init');
@@ -122,7 +143,7 @@ test('a sibling sharing the pid namespace: an init being created (root still the
   const a = env.bundle((c) => (c.process.args = ['sleep', '600']));
   withProbe(a);
   const idA = uniqueId('a');
-  let r = env.hako(['run', '-d', '--bundle', a, idA]);
+  const r = env.hako(['run', '-d', '--bundle', a, idA]);
   assert.is(r.status, 0, r.stderr);
   const pidA = JSON.parse(env.hako(['state', idA]).stdout).pid as number;
 

@@ -34,7 +34,9 @@ t('a bind onto /proc whose source a co-tenant races is a procfs or refused, neve
   symlinkSync(canary.dir, path.join(dir, 'q'));
   const b = env.bundle((c) => {
     c.process.args = ['sh', '-c', 'cat /proc/secret 2>/dev/null; stat -f -c %T /proc'];
-    c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: path.join(dir, 'p'), options: ['bind'] } : m));
+    c.mounts = c.mounts.map((m: any) =>
+      m.destination === '/proc' ? { destination: '/proc', type: 'bind', source: path.join(dir, 'p'), options: ['bind'] } : m,
+    );
   });
   const racer = new Racer(tools, dir, 'p', 'q');
   const outcomes = new Map<string, number>();
@@ -66,7 +68,9 @@ t('a bind onto /proc whose source a co-tenant races is a procfs or refused, neve
     racer2.stop();
   }
   assert.ok(won > 0, `the control never mounted the fake /proc in ${ATTEMPTS} attempts`);
-  console.log(`  mount-source-race: control won at attempt ${won}; hako: ${CREATES} creates, ${[...outcomes].map(([k, n]) => `${n}× ${k.slice(0, 40)}`).join(', ')}`);
+  console.log(
+    `  mount-source-race: control won at attempt ${won}; hako: ${CREATES} creates, ${[...outcomes].map(([k, n]) => `${n}× ${k.slice(0, 40)}`).join(', ')}`,
+  );
 });
 
 t.run();

@@ -45,9 +45,12 @@ const refusal = (e: unknown, message: string, kind: string) => e instanceof Hako
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
-test('a container that does not exist: the clients\' words, with and without the lock', () => {
+test("a container that does not exist: the clients' words, with and without the lock", () => {
   for (const lock of [true, false]) {
-    assert.throws(() => withContainer(ctx, 'nope', { lock }, () => 1), (e: unknown) => refusal(e, 'container "nope" does not exist', 'not-found'));
+    assert.throws(
+      () => withContainer(ctx, 'nope', { lock }, () => 1),
+      (e: unknown) => refusal(e, 'container "nope" does not exist', 'not-found'),
+    );
   }
 });
 
@@ -57,8 +60,14 @@ test('the record, its directory and status reach the operation; its result comes
   assert.equal(got, ['run1', process.pid, dir, 'running', 'container "run1": x']);
   make('made1', 'created');
   make('gone1', 'stopped');
-  assert.is(withContainer(ctx, 'made1', { lock: false }, (c) => c.status), 'created');
-  assert.is(withContainer(ctx, 'gone1', { lock: false }, (c) => c.status), 'stopped');
+  assert.is(
+    withContainer(ctx, 'made1', { lock: false }, (c) => c.status),
+    'created',
+  );
+  assert.is(
+    withContainer(ctx, 'gone1', { lock: false }, (c) => c.status),
+    'stopped',
+  );
 });
 
 test('a status not allowed is refused with the given words, kind state, before the operation runs', () => {
@@ -70,14 +79,23 @@ test('a status not allowed is refused with the given words, kind state, before t
     (e: unknown) => refusal(e, 'container "gone2": not stopped', 'state'),
   );
   assert.not.ok(ran);
-  assert.is(withContainer(ctx, 'gone2', { lock: true, allow: ['stopped'], refuse }, () => 'ok'), 'ok');
+  assert.is(
+    withContainer(ctx, 'gone2', { lock: true, allow: ['stopped'], refuse }, () => 'ok'),
+    'ok',
+  );
 });
 
 test('the lock is held while a sync operation runs and released after, even when it throws', () => {
   const dir = make('lock1', 'running');
   assert.ok(withContainer(ctx, 'lock1', { lock: true }, () => locked(dir)));
   assert.not.ok(locked(dir));
-  assert.throws(() => withContainer(ctx, 'lock1', { lock: true }, () => { throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      withContainer(ctx, 'lock1', { lock: true }, () => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.not.ok(locked(dir));
   assert.not.ok(withContainer(ctx, 'lock1', { lock: false }, () => locked(dir)));
 });

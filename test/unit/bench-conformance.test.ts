@@ -65,7 +65,7 @@ test('tapError reads the first error of a 1..0 program', () => {
   assert.is(tapError('TAP version 13\n1..0\n'), null);
 });
 
-test('classify: per-assertion and whole-program entries; others are the runtime\'s own', () => {
+test("classify: per-assertion and whole-program entries; others are the runtime's own", () => {
   assert.is(classify('start', 7)!.why, 'suite');
   assert.is(classify('start', 6), null);
   assert.is(classify('hooks', 1)!.why, 'suite');

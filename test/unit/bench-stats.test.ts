@@ -2,19 +2,7 @@
 // the parsing of /proc and /usr/bin/time output.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  bisectSmallest,
-  cgroupPathOf,
-  fmt,
-  fmtBytes,
-  median,
-  parseStatusKb,
-  parseTimeMaxRss,
-  percentile,
-  ratio,
-  summarize,
-  table,
-} from '../../bench/stats.js';
+import { bisectSmallest, cgroupPathOf, fmt, fmtBytes, median, parseStatusKb, parseTimeMaxRss, percentile, ratio, summarize, table } from '../../bench/stats.js';
 
 test('median of odd and even counts, unsorted input left alone', () => {
   const xs = [5, 1, 3];
@@ -55,7 +43,13 @@ test('fmt keeps 3 significant digits without exponents', () => {
 });
 
 test('table aligns columns', () => {
-  const t = table(['a', 'bb'], [['xxx', '1'], ['y', '22']]).split('\n');
+  const t = table(
+    ['a', 'bb'],
+    [
+      ['xxx', '1'],
+      ['y', '22'],
+    ],
+  ).split('\n');
   assert.equal(t, ['a    bb', '---  --', 'xxx   1', 'y    22']);
 });
 

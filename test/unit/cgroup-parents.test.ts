@@ -25,11 +25,16 @@ test('managers list the parents of every hierarchy, outermost first', () => {
   assert.equal(new HybridManager(v1, v2).parents(), ['/sys/fs/cgroup/memory/x', '/sys/fs/cgroup/unified/x', '/sys/fs/cgroup/unified/x/a']);
 });
 
-test("systemd: only the parents in v1 hierarchies systemd does not manage; its slices are its own", () => {
+test('systemd: only the parents in v1 hierarchies systemd does not manage; its slices are its own', () => {
   const unit = { unit: 'hako-c1.scope', slice: 'a-b.slice', kind: 'scope' as const, cgroup: '/a.slice/a-b.slice/hako-c1.scope', name: 'c1' };
   const at = (mp: string) => `${mp}${unit.cgroup}`;
   const member = (key: string, mp: string) => ({ key, controllers: key.split(','), mountpoint: mp, dir: at(mp) });
-  const v1 = new V1Manager([member('name=systemd', '/cg/systemd'), member('cpu,cpuacct', '/cg/cpu'), member('freezer', '/cg/freezer'), member('cpuset', '/cg/cpuset')]);
+  const v1 = new V1Manager([
+    member('name=systemd', '/cg/systemd'),
+    member('cpu,cpuacct', '/cg/cpu'),
+    member('freezer', '/cg/freezer'),
+    member('cpuset', '/cg/cpuset'),
+  ]);
   const mine = ['/cg/freezer/a.slice', '/cg/freezer/a.slice/a-b.slice', '/cg/cpuset/a.slice', '/cg/cpuset/a.slice/a-b.slice'];
   assert.equal(new SystemdManager(unit, v1, 'v1').parents(), mine);
   const hybrid = new HybridManager(v1, new V2Manager('/cg/unified', at('/cg/unified')));
@@ -40,7 +45,10 @@ test("systemd: only the parents in v1 hierarchies systemd does not manage; its s
 test('recorded: the missing parents, and existing ones another container claims', () => {
   const exists = (d: string) => d === '/cg/top' || d === '/cg/top/shared';
   assert.equal(parentsToRecord(['/cg/top', '/cg/top/shared', '/cg/top/shared/new'], exists, new Set()), ['/cg/top/shared/new']);
-  assert.equal(parentsToRecord(['/cg/top', '/cg/top/shared', '/cg/top/shared/new'], exists, new Set(['/cg/top/shared'])), ['/cg/top/shared', '/cg/top/shared/new']);
+  assert.equal(parentsToRecord(['/cg/top', '/cg/top/shared', '/cg/top/shared/new'], exists, new Set(['/cg/top/shared'])), [
+    '/cg/top/shared',
+    '/cg/top/shared/new',
+  ]);
   assert.equal(parentsToRecord([], exists, new Set(['/cg/top'])), []);
 });
 
@@ -55,7 +63,18 @@ test('claims are read from the other records of the store, damaged ones skipped'
   const store = { ids: () => Object.keys(recs), load: (id: string) => recs[id] as never };
   assert.equal([...claimedInStore(store, 'self')].sort(), ['/cg/x', '/cg/x/y']);
   assert.equal([...claimedParents([undefined, { cgroupParents: ['/a'] }])], ['/a']);
-  assert.equal(claimedInStore({ load: () => null, ids: () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); } }, 'self').size, 0);
+  assert.equal(
+    claimedInStore(
+      {
+        load: () => null,
+        ids: () => {
+          throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+        },
+      },
+      'self',
+    ).size,
+    0,
+  );
 });
 
 test('removal: innermost first, across hierarchies; failures (busy, gone) are left alone', () => {
@@ -67,7 +86,10 @@ test('removal: innermost first, across hierarchies; failures (busy, gone) are le
   });
   assert.equal(tried, ['/m/x/y', '/m/x', '/u/x']);
   assert.equal(removed, ['/m/x/y', '/u/x']);
-  assert.equal(removeParents(undefined, () => assert.unreachable()), []);
+  assert.equal(
+    removeParents(undefined, () => assert.unreachable()),
+    [],
+  );
 });
 
 test('isParentOf: proper ancestors only', () => {

@@ -5,7 +5,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ACC, DeviceEmulator, normalizeDeviceRules, ruleString, runcDefaultDeviceRules, v1DeviceWrites } from '../../src/cgroups/devices.js';
 import { native } from '../../src/native.js';
-import { BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR, DEVICE_FILTER_LICENSE, OP, decodeInsns, deviceFilterInsns, deviceFilterProgram, encodeInsns, type BpfInsn } from '../../src/cgroups/devices-bpf.js';
+import {
+  BPF_DEVCG_DEV_BLOCK,
+  BPF_DEVCG_DEV_CHAR,
+  DEVICE_FILTER_LICENSE,
+  OP,
+  decodeInsns,
+  deviceFilterInsns,
+  deviceFilterProgram,
+  encodeInsns,
+  type BpfInsn,
+} from '../../src/cgroups/devices-bpf.js';
 import { CgroupError } from '../../src/cgroups/cgroup-error.js';
 import { v1Writes } from '../../src/cgroups/v1-resources.js';
 import { v2Writes } from '../../src/cgroups/v2-resources.js';
@@ -16,7 +26,9 @@ const emu = (list: LinuxDeviceCgroup[]) => DeviceEmulator.fromRules(rules(list))
 
 test('normalize: defaults (type a, any major/minor, access rwm) and checks', () => {
   assert.equal(rules([{ allow: false }]), [{ allow: false, type: 'a', major: -1, minor: -1, access: ACC.ALL }]);
-  assert.equal(rules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'mr' }]), [{ allow: true, type: 'c', major: 1, minor: 3, access: ACC.READ | ACC.MKNOD }]);
+  assert.equal(rules([{ allow: true, type: 'c', major: 1, minor: 3, access: 'mr' }]), [
+    { allow: true, type: 'c', major: 1, minor: 3, access: ACC.READ | ACC.MKNOD },
+  ]);
   const bad = (d: LinuxDeviceCgroup, msg: string) => {
     try {
       rules([{ allow: true }, d]);
@@ -34,7 +46,12 @@ test('normalize: defaults (type a, any major/minor, access rwm) and checks', () 
 
 test('normalize: letters other than r, w and m are ignored, with a warning naming the rule', () => {
   const warnings: string[] = [];
-  const list: LinuxDeviceCgroup[] = [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' }, { allow: true, type: 'b', major: 8, access: 'rxyx' }];
+  const list: LinuxDeviceCgroup[] = [
+    { allow: false },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' },
+    { allow: true, type: 'b', major: 8, access: 'rxyx' },
+  ];
   const out = normalizeDeviceRules(list, 'config.json', '/linux/resources/devices', (w) => warnings.push(w));
   assert.equal(out.slice(2), [
     { allow: true, type: 'c', major: 1, minor: 5, access: ACC.READ | ACC.WRITE },
@@ -49,11 +66,20 @@ test('normalize: letters other than r, w and m are ignored, with a warning namin
 });
 
 test('unknown access letters: the same v1 writes and v2 program as without them, and one warning each', () => {
-  const withA: LinuxDeviceCgroup[] = [{ allow: false, access: 'rwma' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' }];
-  const plain: LinuxDeviceCgroup[] = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rw' }];
+  const withA: LinuxDeviceCgroup[] = [
+    { allow: false, access: 'rwma' },
+    { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' },
+  ];
+  const plain: LinuxDeviceCgroup[] = [
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 5, access: 'rw' },
+  ];
   const t1 = v1Writes({ devices: withA });
   assert.equal(t1.writes, v1Writes({ devices: plain }).writes);
-  assert.equal(t1.writes.map((w) => `${w.file} ${w.value}`), ['devices.deny a *:* rwm', 'devices.allow c 1:5 rw']);
+  assert.equal(
+    t1.writes.map((w) => `${w.file} ${w.value}`),
+    ['devices.deny a *:* rwm', 'devices.allow c 1:5 rw'],
+  );
   assert.equal(t1.warnings, [
     `config.json: /linux/resources/devices/0/access: "rwma": unknown letter 'a' ignored (only r, w and m mean anything)`,
     `config.json: /linux/resources/devices/1/access: "rwa": unknown letter 'a' ignored (only r, w and m mean anything)`,
@@ -79,7 +105,11 @@ test('emulator: "a" rules reset, later rules override earlier ones', () => {
   assert.ok(e.permits('c', 1, 3, ACC.READ | ACC.WRITE));
   assert.not.ok(e.permits('c', 1, 5, ACC.READ));
   // Denying again what was allowed removes it...
-  const e2 = emu([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }]);
+  const e2 = emu([
+    { allow: false },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    { allow: false, type: 'c', major: 1, minor: 3, access: 'w' },
+  ]);
   assert.equal(e2.sorted(), [{ type: 'c', major: 1, minor: 3, access: ACC.READ | ACC.MKNOD }]);
   assert.not.ok(e2.permits('c', 1, 3, ACC.WRITE));
   // ...and a later "a" rule wipes everything.
@@ -115,11 +145,17 @@ test('emulator: in an allow-all cgroup a deny rule denies any access it shares (
 test('devices.list parsing and transitions', () => {
   const cur = DeviceEmulator.fromList('c 1:3 rwm\nc 136:* rwm\nb *:* m\n');
   assert.is(cur.defaultAllow, false);
-  assert.equal(cur.sorted().map((x) => ruleString({ ...x })), ['b *:* m', 'c 1:3 rwm', 'c 136:* rwm']);
+  assert.equal(
+    cur.sorted().map((x) => ruleString({ ...x })),
+    ['b *:* m', 'c 1:3 rwm', 'c 136:* rwm'],
+  );
   assert.ok(DeviceEmulator.fromList('a *:* rwm\n').allowsAll);
   // Same default, some changes: no disruptive reset.
   const target = emu([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }, { allow: true, type: 'c', major: 5, minor: 0 }]);
-  assert.equal(cur.transition(target).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleString(r)}`), ['deny b *:* m', 'deny c 1:3 m', 'deny c 136:* rwm', 'allow c 5:0 rwm']);
+  assert.equal(
+    cur.transition(target).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleString(r)}`),
+    ['deny b *:* m', 'deny c 1:3 m', 'deny c 136:* rwm', 'allow c 5:0 rwm'],
+  );
   // An allow-all source always starts with a reset (its deny list is invisible).
   assert.equal(v1DeviceWrites(target, 'a *:* rwm\n'), [
     { file: 'devices.deny', value: 'a *:* rwm' },
@@ -134,7 +170,20 @@ test('devices.list parsing and transitions', () => {
   // runc's sort: by major, then minor (wildcards first), then type.
   assert.equal(
     v1DeviceWrites(emu(runcDefaultDeviceRules([{ allow: false, access: 'rwm' }])), undefined).map((w) => w.value),
-    ['a *:* rwm', 'b *:* m', 'c *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', 'c 10:200 rwm', 'c 136:* rwm'],
+    [
+      'a *:* rwm',
+      'b *:* m',
+      'c *:* m',
+      'c 1:3 rwm',
+      'c 1:5 rwm',
+      'c 1:7 rwm',
+      'c 1:8 rwm',
+      'c 1:9 rwm',
+      'c 5:0 rwm',
+      'c 5:2 rwm',
+      'c 10:200 rwm',
+      'c 136:* rwm',
+    ],
   );
 });
 
@@ -222,7 +271,9 @@ function agrees(list: LinuxDeviceCgroup[]): void {
 }
 
 test('bpf: deny-all with runc defaults, the exact instructions', () => {
-  const prog = deviceFilterInsns(emu([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'b', major: 8, access: 'r' }]));
+  const prog = deviceFilterInsns(
+    emu([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'b', major: 8, access: 'r' }]),
+  );
   const I = (code: number, dst: number, src: number, off: number, imm: number) => ({ code, dst, src, off, imm });
   assert.equal(prog, [
     I(OP.LDXW, 2, 1, 0, 0),
@@ -255,7 +306,12 @@ test('bpf: the program agrees with the emulator on every device and access', () 
   agrees([{ allow: false }]);
   agrees([{ allow: true }]);
   agrees(runcDefaultDeviceRules([{ allow: false, access: 'rwm' }]));
-  agrees([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'r' }, { allow: true, type: 'c', major: 136, access: 'rw' }, { allow: true, type: 'b', access: 'm' }]);
+  agrees([
+    { allow: false },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'r' },
+    { allow: true, type: 'c', major: 136, access: 'rw' },
+    { allow: true, type: 'b', access: 'm' },
+  ]);
   agrees([{ allow: true }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }, { allow: false, type: 'b', major: 8, access: 'rwm' }]);
   agrees([{ allow: true }, { allow: false, type: 'c', access: 'm' }]);
   agrees([{ allow: false }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 5, access: 'w' }]);
@@ -274,7 +330,12 @@ test('bpf: the kernel verifier accepts the programs (as root; the addon checks i
   const n = native();
   assert.throws(() => n.bpfLoadDeviceFilter(Buffer.alloc(3), DEVICE_FILTER_LICENSE), /whole struct bpf_insn/);
   if (process.getuid?.() !== 0) return;
-  for (const list of [[{ allow: false }], [{ allow: true }], runcDefaultDeviceRules([{ allow: false }]), [{ allow: true }, { allow: false, type: 'c' as const, major: 1, access: 'w' }]]) {
+  for (const list of [
+    [{ allow: false }],
+    [{ allow: true }],
+    runcDefaultDeviceRules([{ allow: false }]),
+    [{ allow: true }, { allow: false, type: 'c' as const, major: 1, access: 'w' }],
+  ]) {
     const p = deviceFilterProgram(rules(list));
     const fd = n.bpfLoadDeviceFilter(Buffer.from(p.buffer, p.byteOffset, p.byteLength), DEVICE_FILTER_LICENSE);
     assert.ok(fd > 2);
@@ -282,7 +343,10 @@ test('bpf: the kernel verifier accepts the programs (as root; the addon checks i
   }
   // A refusal says why, in the verifier's words.
   const bad = encodeInsns([{ code: OP.MOV32_K, dst: 0, src: 0, off: 0, imm: 1 }]);
-  assert.throws(() => n.bpfLoadDeviceFilter(Buffer.from(bad), DEVICE_FILTER_LICENSE), /EINVAL: .*bpf\(BPF_PROG_LOAD\): verifier: last insn is not an exit or jmp/);
+  assert.throws(
+    () => n.bpfLoadDeviceFilter(Buffer.from(bad), DEVICE_FILTER_LICENSE),
+    /EINVAL: .*bpf\(BPF_PROG_LOAD\): verifier: last insn is not an exit or jmp/,
+  );
 });
 
 test.run();

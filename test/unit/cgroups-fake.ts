@@ -39,7 +39,12 @@ export const V1_FILES: Record<string, Record<string, string>> = {
     'cpu.rt_runtime_us': '0\n',
     'cpu.stat': 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\n',
   },
-  cpuacct: { 'cpuacct.usage': '0\n', 'cpuacct.stat': 'user 0\nsystem 0\n', 'cpuacct.usage_percpu': '0 0 \n', 'cpuacct.usage_all': 'cpu user system\n0 0 0\n1 0 0\n' },
+  cpuacct: {
+    'cpuacct.usage': '0\n',
+    'cpuacct.stat': 'user 0\nsystem 0\n',
+    'cpuacct.usage_percpu': '0 0 \n',
+    'cpuacct.usage_all': 'cpu user system\n0 0 0\n1 0 0\n',
+  },
   cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n' },
   devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
   freezer: { 'freezer.state': 'THAWED\n', 'freezer.self_freezing': '0\n' },
@@ -244,7 +249,8 @@ export class FakeCgroupFs implements CgroupFs {
 
   private setV2Controllers(dir: string, controllers: string[]): void {
     writeFileSync(path.join(dir, 'cgroup.controllers'), controllers.join(' ') + '\n');
-    for (const c of controllers) for (const [f, v] of Object.entries(V2_FILES[c] ?? {})) if (!existsSync(path.join(dir, f))) writeFileSync(path.join(dir, f), v);
+    for (const c of controllers)
+      for (const [f, v] of Object.entries(V2_FILES[c] ?? {})) if (!existsSync(path.join(dir, f))) writeFileSync(path.join(dir, f), v);
   }
 
   exists(p: string): boolean {
@@ -264,7 +270,9 @@ export class FakeCgroupFs implements CgroupFs {
       if (h.controllers.includes('devices') && existsSync(parentList)) writeFileSync(path.join(dir, 'devices.list'), readFileSync(parentList));
     } else if (h?.kind === 'v2') {
       for (const [f, v] of Object.entries(V2_CORE)) writeFileSync(path.join(dir, f), v);
-      const parentSub = readFileSync(path.join(path.dirname(dir), 'cgroup.subtree_control'), 'utf8').split(/\s+/).filter(Boolean);
+      const parentSub = readFileSync(path.join(path.dirname(dir), 'cgroup.subtree_control'), 'utf8')
+        .split(/\s+/)
+        .filter(Boolean);
       this.setV2Controllers(dir, parentSub);
     }
     return true;
@@ -302,7 +310,8 @@ export class FakeCgroupFs implements CgroupFs {
 /** This machine's shape: v1 controllers one per hierarchy, cgroup2 at unified with hugetlb. */
 export function hybridFake(): FakeCgroupFs {
   const f = new FakeCgroupFs();
-  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids']) f.addV1(`/sys/fs/cgroup/${c}`, [c], c === 'cpuset' ? { 'cpuset.cpus': '0-1\n', 'cpuset.mems': '0\n' } : {});
+  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'])
+    f.addV1(`/sys/fs/cgroup/${c}`, [c], c === 'cpuset' ? { 'cpuset.cpus': '0-1\n', 'cpuset.mems': '0\n' } : {});
   f.addV1('/sys/fs/cgroup/systemd', ['name=systemd']);
   f.addV2('/sys/fs/cgroup/unified', ['hugetlb']);
   return f;

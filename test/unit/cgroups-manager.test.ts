@@ -50,7 +50,8 @@ const abs = (p: string) => resolveCgroupPath({ cgroupsPath: p, id: 'x' });
 
 function v1Fake(): FakeCgroupFs {
   const f = new FakeCgroupFs();
-  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids']) f.addV1(`/sys/fs/cgroup/${c}`, [c], c === 'cpuset' ? { 'cpuset.cpus': '0-1\n', 'cpuset.mems': '0\n' } : {});
+  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'])
+    f.addV1(`/sys/fs/cgroup/${c}`, [c], c === 'cpuset' ? { 'cpuset.cpus': '0-1\n', 'cpuset.mems': '0\n' } : {});
   f.addV1('/sys/fs/cgroup/systemd', ['name=systemd']);
   return f;
 }
@@ -106,9 +107,18 @@ test('v2 set: a controller the host lacks fails by name; a missing optional file
   const h = harness(v2Fake(['cpu', 'memory', 'pids']));
   const m = newManager(h.fs.layout(), abs('/c1'), h.deps);
   m.create();
-  throws(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), 'config.json: /linux/resources/hugepageLimits/0: the hugetlb cgroup controller is not available on this host');
-  throws(() => m.set({ unified: { 'io.weight': '100' } }), 'config.json: /linux/resources/unified/io.weight: the io cgroup controller is not available on this host');
-  throws(() => m.set({ unified: { 'memory.nonesuch': '1' } }), `config.json: /linux/resources/unified/memory.nonesuch: ${h.fs.p('/sys/fs/cgroup/c1/memory.nonesuch')} does not exist`);
+  throws(
+    () => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }),
+    'config.json: /linux/resources/hugepageLimits/0: the hugetlb cgroup controller is not available on this host',
+  );
+  throws(
+    () => m.set({ unified: { 'io.weight': '100' } }),
+    'config.json: /linux/resources/unified/io.weight: the io cgroup controller is not available on this host',
+  );
+  throws(
+    () => m.set({ unified: { 'memory.nonesuch': '1' } }),
+    `config.json: /linux/resources/unified/memory.nonesuch: ${h.fs.p('/sys/fs/cgroup/c1/memory.nonesuch')} does not exist`,
+  );
   assert.equal(m.set({ memory: { swappiness: 10 } }), ['config.json: /linux/resources/memory/swappiness: ignored: cgroup v2 has no per-cgroup swappiness']);
   // Core files need no controller.
   assert.equal(m.set({ unified: { 'cgroup.freeze': undefined as unknown as string } }), []);
@@ -117,10 +127,34 @@ test('v2 set: a controller the host lacks fails by name; a missing optional file
 
 test('v2 set: a controller the parent could not enable is named as such', () => {
   const h = harness(v2Fake());
-  h.fs.failures.set('cgroup.subtree_control', ['EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY', 'EBUSY']);
+  h.fs.failures.set('cgroup.subtree_control', [
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+    'EBUSY',
+  ]);
   const m = newManager(h.fs.layout(), abs('/c1'), h.deps);
   m.create();
-  throws(() => m.set({ pids: { limit: 5 } }), `config.json: /linux/resources/pids/limit: the pids controller is not enabled for ${h.fs.p('/sys/fs/cgroup/c1')} (controllers can only be enabled below a cgroup that has no processes of its own)`);
+  throws(
+    () => m.set({ pids: { limit: 5 } }),
+    `config.json: /linux/resources/pids/limit: the pids controller is not enabled for ${h.fs.p('/sys/fs/cgroup/c1')} (controllers can only be enabled below a cgroup that has no processes of its own)`,
+  );
   h.fs.cleanup();
 });
 
@@ -137,7 +171,10 @@ test('v2 set: EINVAL on cpu.max.burst is retried after cpu.max; other errors nam
     ['cpu.max.burst', '1000'],
   ]);
   h.fs.failures.set('memory.max', ['EINVAL']);
-  const e = throws(() => m.set({ memory: { limit: 5 } }), `config.json: /linux/resources/memory/limit: writing "5" to ${h.fs.p('/sys/fs/cgroup/c1/memory.max')}: invalid argument (EINVAL)`);
+  const e = throws(
+    () => m.set({ memory: { limit: 5 } }),
+    `config.json: /linux/resources/memory/limit: writing "5" to ${h.fs.p('/sys/fs/cgroup/c1/memory.max')}: invalid argument (EINVAL)`,
+  );
   assert.is(e.code, 'EINVAL');
   h.fs.cleanup();
 });
@@ -147,7 +184,10 @@ test('v2 set: checkBeforeUpdate reads memory.current; BFQ is used when present',
   const m = newManager(h.fs.layout(), abs('/c1'), h.deps);
   m.create();
   h.fs.write(h.fs.p('/sys/fs/cgroup/c1/memory.current'), '5000');
-  throws(() => m.set({ memory: { limit: 4096, checkBeforeUpdate: true } }), 'config.json: /linux/resources/memory/limit: 4096 is not above the current usage of 5000 bytes (checkBeforeUpdate)');
+  throws(
+    () => m.set({ memory: { limit: 4096, checkBeforeUpdate: true } }),
+    'config.json: /linux/resources/memory/limit: 4096 is not above the current usage of 5000 bytes (checkBeforeUpdate)',
+  );
   m.set({ memory: { limit: 8192, checkBeforeUpdate: true } });
   h.fs.log.length = 0;
   m.set({ blockIO: { weight: 500 } });
@@ -182,8 +222,16 @@ test('v2 apply, pids, freeze/thaw, killAll, oom count', () => {
   h.fs.write(h.fs.p('/sys/fs/cgroup/c1/cgroup.procs'), '999');
   h.fs.log.length = 0;
   m.killAll(15);
-  assert.equal(h.killed, [[101, 15], [102, 15], [999, 15], [103, 15]]);
-  assert.equal(h.fs.writes('/sys/fs/cgroup/c1'), [['cgroup.freeze', '1'], ['cgroup.freeze', '0']]);
+  assert.equal(h.killed, [
+    [101, 15],
+    [102, 15],
+    [999, 15],
+    [103, 15],
+  ]);
+  assert.equal(h.fs.writes('/sys/fs/cgroup/c1'), [
+    ['cgroup.freeze', '1'],
+    ['cgroup.freeze', '0'],
+  ]);
   // SIGKILL: cgroup.kill.
   h.killed.length = 0;
   h.fs.log.length = 0;
@@ -295,7 +343,10 @@ test('v1 set: files per controller; devices from the inherited list; absent cont
   m.create();
   h.fs.log.length = 0;
   m.set({
-    devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    ],
     memory: { limit: 1048576, swap: 2097152 },
     cpu: { shares: 512, quota: 50000, cpus: '1' },
     pids: { limit: 32 },
@@ -313,8 +364,14 @@ test('v1 set: files per controller; devices from the inherited list; absent cont
       ['pids/c1/pids.max', '32'],
     ],
   );
-  throws(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), 'config.json: /linux/resources/hugepageLimits/0: the hugetlb cgroup controller is not available on this host');
-  throws(() => m.set({ network: { classID: 5 } }), 'config.json: /linux/resources/network/classID: the net_cls cgroup controller is not available on this host');
+  throws(
+    () => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }),
+    'config.json: /linux/resources/hugepageLimits/0: the hugetlb cgroup controller is not available on this host',
+  );
+  throws(
+    () => m.set({ network: { classID: 5 } }),
+    'config.json: /linux/resources/network/classID: the net_cls cgroup controller is not available on this host',
+  );
   throws(() => m.set({ unified: { 'memory.high': '1' } }), 'config.json: /linux/resources/unified: cgroup v2 files cannot be set on a cgroup v1 host');
   h.fs.cleanup();
 });
@@ -337,7 +394,10 @@ test('v1 set: memory ordering uses the current limit; EBUSY names the usage; cla
     `config.json: /linux/resources/memory/limit: writing "4096" to ${h.fs.p('/sys/fs/cgroup/memory/c1/memory.limit_in_bytes')}: device or resource busy (EBUSY) (the current usage, 500000 bytes, is above the new limit)`,
   );
   h.fs.transforms.set('cpu.shares', (v) => String(Math.min(Number(v), 262144)));
-  throws(() => m.set({ cpu: { shares: 500000 } }), 'config.json: /linux/resources/cpu/shares: the kernel set cpu.shares to 262144 rather than 500000 (the maximum it allows)');
+  throws(
+    () => m.set({ cpu: { shares: 500000 } }),
+    'config.json: /linux/resources/cpu/shares: the kernel set cpu.shares to 262144 rather than 500000 (the maximum it allows)',
+  );
   h.fs.cleanup();
 });
 
@@ -348,7 +408,11 @@ test('v1 freeze: retries FREEZING, then FROZEN; state honours self_freezing; kil
   m.apply(7);
   h.fs.freezingRounds = 3;
   m.freeze();
-  const states = () => h.fs.writes('/sys/fs/cgroup/freezer/c1').filter(([f]) => f === 'freezer.state').map(([, v]) => v);
+  const states = () =>
+    h.fs
+      .writes('/sys/fs/cgroup/freezer/c1')
+      .filter(([f]) => f === 'freezer.state')
+      .map(([, v]) => v);
   assert.equal(states(), ['FROZEN', 'FROZEN', 'FROZEN', 'FROZEN']);
   h.fs.write(h.fs.p('/sys/fs/cgroup/freezer/c1/freezer.self_freezing'), '1');
   assert.is(m.freezerState(), 'frozen');
@@ -448,7 +512,10 @@ test('hybrid set: v1 where mounted, hugetlb through the unified tree, unified ke
       ['unified/c1/cgroup.max.depth', '2'],
     ],
   );
-  throws(() => m.set({ unified: { 'memory.high': '1' } }), 'config.json: /linux/resources/unified/memory.high: the memory cgroup controller is not available on this host');
+  throws(
+    () => m.set({ unified: { 'memory.high': '1' } }),
+    'config.json: /linux/resources/unified/memory.high: the memory cgroup controller is not available on this host',
+  );
   throws(() => m.set({ rdma: { mlx: { hcaHandles: 1 } } }), 'config.json: /linux/resources/rdma/mlx: the rdma cgroup controller is not available on this host');
   // Device rules stay with v1's devices controller.
   h.fs.log.length = 0;

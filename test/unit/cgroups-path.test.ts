@@ -29,10 +29,22 @@ test('absolute, relative and empty paths', () => {
 });
 
 test('".." that climbs out, the root itself and odd characters are refused', () => {
-  throws(() => resolveCgroupPath({ cgroupsPath: '/../../etc', id: 'x' }), 'config.json: /linux/cgroupsPath: "/../../etc" climbs out of the cgroup hierarchy with ".."');
-  throws(() => resolveCgroupPath({ cgroupsPath: 'a/../../b', id: 'x' }), 'config.json: /linux/cgroupsPath: "a/../../b" climbs out of the cgroup hierarchy with ".."');
-  throws(() => resolveCgroupPath({ cgroupsPath: '/', id: 'x' }), 'config.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself');
-  throws(() => resolveCgroupPath({ cgroupsPath: '/a/..', id: 'x' }), 'config.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself');
+  throws(
+    () => resolveCgroupPath({ cgroupsPath: '/../../etc', id: 'x' }),
+    'config.json: /linux/cgroupsPath: "/../../etc" climbs out of the cgroup hierarchy with ".."',
+  );
+  throws(
+    () => resolveCgroupPath({ cgroupsPath: 'a/../../b', id: 'x' }),
+    'config.json: /linux/cgroupsPath: "a/../../b" climbs out of the cgroup hierarchy with ".."',
+  );
+  throws(
+    () => resolveCgroupPath({ cgroupsPath: '/', id: 'x' }),
+    'config.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself',
+  );
+  throws(
+    () => resolveCgroupPath({ cgroupsPath: '/a/..', id: 'x' }),
+    'config.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself',
+  );
   throws(() => resolveCgroupPath({ cgroupsPath: '.', id: 'x' }), "config.json: /linux/cgroupsPath: must name a cgroup below hako's own, not hako's own cgroup");
   throws(() => resolveCgroupPath({ cgroupsPath: '/a\nb', id: 'x' }), 'config.json: /linux/cgroupsPath: must not contain NUL or newline characters');
 });
@@ -47,7 +59,10 @@ test('the systemd form without --systemd-cgroup is a mistake worth naming', () =
 });
 
 test('the source document is named in messages (update -r)', () => {
-  throws(() => resolveCgroupPath({ cgroupsPath: '/', id: 'x', source: 'state.json' }), 'state.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself');
+  throws(
+    () => resolveCgroupPath({ cgroupsPath: '/', id: 'x', source: 'state.json' }),
+    'state.json: /linux/cgroupsPath: must name a cgroup below the hierarchy root, not the root itself',
+  );
 });
 
 const HYBRID_MOUNTINFO = [
@@ -59,8 +74,11 @@ const HYBRID_MOUNTINFO = [
   '34 30 0:30 /docker/abc /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids',
 ].join('\n');
 
-test('host directories: absolute under each mount point, relative under hako\'s own cgroup', () => {
-  const layout = layoutOf(parseMountinfo(HYBRID_MOUNTINFO), parseProcCgroup('4:memory:/process_api/h1\n3:cpu,cpuacct:/user.slice\n2:pids:/docker/abc/sub\n0::/user.slice/session-1.scope\n'));
+test("host directories: absolute under each mount point, relative under hako's own cgroup", () => {
+  const layout = layoutOf(
+    parseMountinfo(HYBRID_MOUNTINFO),
+    parseProcCgroup('4:memory:/process_api/h1\n3:cpu,cpuacct:/user.slice\n2:pids:/docker/abc/sub\n0::/user.slice/session-1.scope\n'),
+  );
   const [unified, memory, cpu, pids] = layout.hierarchies;
   const abs = resolveCgroupPath({ cgroupsPath: '/hako/c1', id: 'c1' });
   assert.is(cgroupDir(layout, memory!, abs, false), '/sys/fs/cgroup/memory/hako/c1');

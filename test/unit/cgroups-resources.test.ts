@@ -73,7 +73,10 @@ test('v2 memory: runc ConvertMemorySwapToCgroupV2Value cases', () => {
   assert.is(swapOf(500, 200), '300');
   assert.is(swapOf(0, -1), 'max'); // unlimited memory, swap unset: both unlimited
   assert.is(swapOf(0, 1000), undefined); // swap unset: not written
-  throws(() => v2({ memory: { swap: 300, limit: 400 } }), 'config.json: /linux/resources/memory/swap: is memory+swap and must not be lower than memory/limit (400)');
+  throws(
+    () => v2({ memory: { swap: 300, limit: 400 } }),
+    'config.json: /linux/resources/memory/swap: is memory+swap and must not be lower than memory/limit (400)',
+  );
   throws(() => v2({ memory: { swap: 300 } }), /memory\/swap: cannot be set without memory\/limit/);
   throws(() => v2({ memory: { swap: -2 } }), 'config.json: /linux/resources/memory/swap: must be -1 (unlimited) or a number of bytes');
   throws(() => v2({ memory: { limit: -300 } }), /memory\/limit: must be -1/);
@@ -95,7 +98,10 @@ test('v2 memory: -1 is "max"; missing swap file is fine for "max" and "0", not f
 
 test('v2 memory: checkBeforeUpdate refuses limits at or below the current usage', () => {
   const r = { memory: { limit: 1000, swap: 3000, checkBeforeUpdate: true } };
-  throws(() => v2(r, { memoryUsage: 1000n }), 'config.json: /linux/resources/memory/limit: 1000 is not above the current usage of 1000 bytes (checkBeforeUpdate)');
+  throws(
+    () => v2(r, { memoryUsage: 1000n }),
+    'config.json: /linux/resources/memory/limit: 1000 is not above the current usage of 1000 bytes (checkBeforeUpdate)',
+  );
   throws(() => v2(r, { memoryUsage: 5000n }), /memory\/swap: 3000 is not above the current usage of 5000 bytes/);
   assert.equal(v2(r, { memoryUsage: 999n }).length, 2);
   // Without the flag a lower limit is written (and v2 reclaims or OOM-kills).
@@ -164,7 +170,10 @@ test('v2 io: weight converted for io.weight, raw for BFQ; per-device weights; th
     blockIO: {
       weight: 500,
       leafWeight: 300,
-      weightDevice: [{ major: 8, minor: 0, weight: 300 }, { major: 8, minor: 16, leafWeight: 10 }],
+      weightDevice: [
+        { major: 8, minor: 0, weight: 300 },
+        { major: 8, minor: 16, leafWeight: 10 },
+      ],
       throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }],
       throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 2097152 }],
       throttleReadIOPSDevice: [{ major: 8, minor: 16, rate: 100 }],
@@ -180,12 +189,18 @@ test('v2 io: weight converted for io.weight, raw for BFQ; per-device weights; th
   assert.equal(v2(r), [['io', 'io.weight', '4950'], ['io', 'io.weight', '8:0 2930'], ...throttles]);
   assert.equal(v2(r, { ioBfqWeight: 'default 100\n' }), [['io', 'io.bfq.weight', '500'], ['io', 'io.bfq.weight', '8:0 300'], ...throttles]);
   // An old BFQ (one number): global weight through BFQ, device weights through io.weight.
-  assert.equal(v2(r, { ioBfqWeight: '100\n' }).slice(0, 2), [['io', 'io.bfq.weight', '500'], ['io', 'io.weight', '8:0 2930']]);
+  assert.equal(v2(r, { ioBfqWeight: '100\n' }).slice(0, 2), [
+    ['io', 'io.bfq.weight', '500'],
+    ['io', 'io.weight', '8:0 2930'],
+  ]);
   assert.equal(v2Writes(r).warnings, [
     'config.json: /linux/resources/blockIO/leafWeight: ignored: cgroup v2 has no leaf weights',
     'config.json: /linux/resources/blockIO/weightDevice/1/leafWeight: ignored: cgroup v2 has no leaf weights',
   ]);
-  throws(() => v2({ blockIO: { throttleReadBpsDevice: [{ major: -1, minor: 0, rate: 1 }] } }), 'config.json: /linux/resources/blockIO/throttleReadBpsDevice/0/major: must be a device major number (not negative)');
+  throws(
+    () => v2({ blockIO: { throttleReadBpsDevice: [{ major: -1, minor: 0, rate: 1 }] } }),
+    'config.json: /linux/resources/blockIO/throttleReadBpsDevice/0/major: must be a device major number (not negative)',
+  );
 });
 
 // --- v2: pids, hugetlb, rdma, network, unified, devices --------------------------
@@ -199,7 +214,12 @@ test('v2 pids: -1 (any negative) is max, 0 is a real limit (runtime-spec), else 
 });
 
 test('v2 hugetlb: .max and .rsvd.max (the latter optional); unknown sizes fail by name', () => {
-  const t = v2Writes({ hugepageLimits: [{ pageSize: '2MB', limit: 1073741824 }, { pageSize: '1GB', limit: 18446744073709551615 }] }).writes;
+  const t = v2Writes({
+    hugepageLimits: [
+      { pageSize: '2MB', limit: 1073741824 },
+      { pageSize: '1GB', limit: 18446744073709551615 },
+    ],
+  }).writes;
   assert.equal(files(t), [
     ['hugetlb', 'hugetlb.2MB.max', '1073741824'],
     ['hugetlb', 'hugetlb.2MB.rsvd.max', '1073741824'],
@@ -213,7 +233,10 @@ test('v2 hugetlb: .max and .rsvd.max (the latter optional); unknown sizes fail b
 });
 
 test('v2 rdma → rdma.max lines; network is a warning', () => {
-  const t = v2Writes({ rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, mlx4_0: { hcaObjects: 7 } }, network: { classID: 7, priorities: [{ name: 'eth0', priority: 1 }] } });
+  const t = v2Writes({
+    rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, mlx4_0: { hcaObjects: 7 } },
+    network: { classID: 7, priorities: [{ name: 'eth0', priority: 1 }] },
+  });
   assert.equal(files(t.writes), [
     ['rdma', 'rdma.max', 'mlx5_1 hca_handle=3 hca_object=10000'],
     ['rdma', 'rdma.max', 'mlx4_0 hca_object=7'],
@@ -222,7 +245,7 @@ test('v2 rdma → rdma.max lines; network is a warning', () => {
     'config.json: /linux/resources/network/classID: ignored: cgroup v2 has no net_cls controller',
     'config.json: /linux/resources/network/priorities: ignored: cgroup v2 has no net_prio controller',
   ]);
-  throws(() => v2({ rdma: { 'mlx 5': { hcaHandles: 1 } } }), "config.json: /linux/resources/rdma/mlx 5: the device name must be a single word");
+  throws(() => v2({ rdma: { 'mlx 5': { hcaHandles: 1 } } }), 'config.json: /linux/resources/rdma/mlx 5: the device name must be a single word');
 });
 
 test('v2 unified: written verbatim, last, line by line, controller from the key', () => {
@@ -241,7 +264,10 @@ test('v2 unified: keys that are not plain <controller>.<file> names are refused'
   for (const k of ['../memory.max', 'memory/max', 'memory.max/..', 'memory', '.max', 'memory..max', 'Memory.max', 'memory.max\n', '']) {
     throws(() => v2({ unified: { [k]: '1' } }), /must be a cgroup file name of the form <controller>\.<name>/);
   }
-  throws(() => v2({ unified: { 'a/b': '1' } }), 'config.json: /linux/resources/unified/a~1b: must be a cgroup file name of the form <controller>.<name> (such as memory.high or io.max)');
+  throws(
+    () => v2({ unified: { 'a/b': '1' } }),
+    'config.json: /linux/resources/unified/a~1b: must be a cgroup file name of the form <controller>.<name> (such as memory.high or io.max)',
+  );
   for (const k of ['cgroup.procs', 'cgroup.threads', 'cgroup.kill', 'cgroup.freeze']) {
     throws(() => v2({ unified: { [k]: '1' } }), `config.json: /linux/resources/unified/${k}: ${k} is managed by hako itself and cannot be set as a resource`);
   }
@@ -270,7 +296,17 @@ test('v2: runc order across controllers (pids, memory, io, cpu, cpuset, hugetlb,
     memory: { limit: 1 },
     pids: { limit: 1 },
   }).writes.map((w) => w.file);
-  assert.equal(order, ['pids.max', 'memory.max', 'io.weight', 'cpu.weight', 'cpuset.cpus', 'hugetlb.2MB.max', 'hugetlb.2MB.rsvd.max', 'rdma.max', 'memory.high']);
+  assert.equal(order, [
+    'pids.max',
+    'memory.max',
+    'io.weight',
+    'cpu.weight',
+    'cpuset.cpus',
+    'hugetlb.2MB.max',
+    'hugetlb.2MB.rsvd.max',
+    'rdma.max',
+    'memory.high',
+  ]);
 });
 
 // --- v1 -----------------------------------------------------------------------------
@@ -279,7 +315,11 @@ test('v1: the files runc 1.1.5 writes for a typical config, in its order', () =>
   // From `strace -y runc create` on this hybrid host, minus runc's default device rules.
   assert.equal(
     v1({
-      devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, { allow: true, type: 'c', major: 5, access: 'rw' }],
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 5, access: 'rw' },
+      ],
       memory: { limit: 104857600, reservation: 52428800, swap: 209715200, swappiness: 10, disableOOMKiller: false },
       cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
       pids: { limit: 32 },
@@ -421,7 +461,13 @@ test('v1 pids, hugetlb, net_cls, net_prio, rdma', () => {
     v1({
       pids: { limit: -1 },
       hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }],
-      network: { classID: 1048577, priorities: [{ name: 'eth0', priority: 5 }, { name: 'lo', priority: 2 }] },
+      network: {
+        classID: 1048577,
+        priorities: [
+          { name: 'eth0', priority: 5 },
+          { name: 'lo', priority: 2 },
+        ],
+      },
       rdma: { mlx5_1: { hcaHandles: 3 } },
     }),
     [
@@ -444,7 +490,10 @@ test('v1: unified is an error unless a hybrid host takes it elsewhere', () => {
 });
 
 test('v1 devices: a transition from the current devices.list', () => {
-  const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 1, minor: 3, access: 'rwm' }];
+  const rules = [
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c' as const, major: 1, minor: 3, access: 'rwm' },
+  ];
   // From a cgroup that already has these rules: nothing to write.
   assert.equal(v1({ devices: rules }, { devicesList: 'c 1:3 rwm\n' }), []);
   // From allow-all: a reset first.

@@ -2,7 +2,20 @@
 // keys, 64-bit numbers printed exactly).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { emptyStats, hugePageSizesFrom, parseBlkio, parseKeyValues, parseList, parsePsi, parseUint, statsData, statsEventJson, toJson, v1Stats, v2Stats } from '../../src/cgroups/stats.js';
+import {
+  emptyStats,
+  hugePageSizesFrom,
+  parseBlkio,
+  parseKeyValues,
+  parseList,
+  parsePsi,
+  parseUint,
+  statsData,
+  statsEventJson,
+  toJson,
+  v1Stats,
+  v2Stats,
+} from '../../src/cgroups/stats.js';
 
 const files = (m: Record<string, string>) => (f: string) => m[f];
 
@@ -15,7 +28,14 @@ test('numbers: "max" is uint64 max, negatives read as 0, garbage throws', () => 
 });
 
 test('key/value files, CPU lists, PSI, blkio lines, huge page names', () => {
-  assert.equal([...parseKeyValues('a 1\nb max\nbad\nc 1 2\n\nd -3\n')], [['a', 1n], ['b', 18446744073709551615n], ['d', 0n]]);
+  assert.equal(
+    [...parseKeyValues('a 1\nb max\nbad\nc 1 2\n\nd -3\n')],
+    [
+      ['a', 1n],
+      ['b', 18446744073709551615n],
+      ['d', 0n],
+    ],
+  );
   assert.equal(parseList('0-3,7\n'), [0, 1, 2, 3, 7]);
   assert.equal(parseList('\n'), []);
   assert.throws(() => parseList('3-1'), /not a CPU list/);

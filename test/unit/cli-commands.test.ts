@@ -7,13 +7,30 @@ import { commandHelp } from '../../src/cli/help.js';
 
 // runc's command set plus help; init is runc's internal step (hidden here).
 const RUNC_COMMANDS = [
-  'checkpoint', 'create', 'delete', 'events', 'exec', 'features', 'help', 'init', 'kill', 'list',
-  'pause', 'ps', 'restore', 'resume', 'run', 'spec', 'start', 'state', 'update',
+  'checkpoint',
+  'create',
+  'delete',
+  'events',
+  'exec',
+  'features',
+  'help',
+  'init',
+  'kill',
+  'list',
+  'pause',
+  'ps',
+  'restore',
+  'resume',
+  'run',
+  'spec',
+  'start',
+  'state',
+  'update',
 ];
 // hako's own, beyond runc's.
 const HAKO_COMMANDS = ['explain'];
 
-test('the table has runc command set (and hako\'s own), each name once', () => {
+test("the table has runc command set (and hako's own), each name once", () => {
   assert.equal(COMMANDS.map((c) => c.name).sort(), [...RUNC_COMMANDS, ...HAKO_COMMANDS].sort());
 });
 

@@ -32,7 +32,7 @@ test('relativePathFlags: the paths a deleted working directory cannot resolve', 
   assert.equal(rel('update', '-r', 'res.json', 'x'), ['--resources res.json']);
 });
 
-test('leaveDeletedCwd: the entry\'s mark, trusted only in /, leaves the environment; a deleted directory is left for /', () => {
+test("leaveDeletedCwd: the entry's mark, trusted only in /, leaves the environment; a deleted directory is left for /", () => {
   const before = process.cwd();
   const dir = mkdtempSync('/tmp/hako-unit-cwd-');
   try {
@@ -46,7 +46,7 @@ test('leaveDeletedCwd: the entry\'s mark, trusted only in /, leaves the environm
     assert.is(leaveDeletedCwd({}), false);
     process.chdir(dir);
     rmdirSync(dir);
-    assert.is(leaveDeletedCwd({}), true, 'the engine\'s own check');
+    assert.is(leaveDeletedCwd({}), true, "the engine's own check");
     assert.is(process.cwd(), '/');
   } finally {
     process.chdir(before);
@@ -54,7 +54,7 @@ test('leaveDeletedCwd: the entry\'s mark, trusted only in /, leaves the environm
   }
 });
 
-test('requireHostTerminal: only a foreground process with a terminal needs one of hako\'s', () => {
+test("requireHostTerminal: only a foreground process with a terminal needs one of hako's", () => {
   const none = () => 'open /dev/tty: no such device or address';
   assert.not.throws(() => requireHostTerminal(false, false, none));
   assert.not.throws(() => requireHostTerminal(true, true, none));
@@ -68,7 +68,7 @@ test('requireHostTerminal: only a foreground process with a terminal needs one o
   }
 });
 
-test('Logger: runc\'s (logrus\') level names and line shapes', () => {
+test("Logger: runc's (logrus') level names and line shapes", () => {
   const json = new Logger({ format: 'json', debug: true });
   const w = JSON.parse(json.line('warn', 'w'));
   assert.equal(Object.keys(w), ['level', 'msg', 'time']);
@@ -106,7 +106,10 @@ test('writePidFile: never makes the directory; fails with which file and why', (
   const dir = mkdtempSync('/tmp/hako-unit-pid-');
   try {
     const file = path.join(dir, 'missing', 'sub', 'p.pid');
-    assert.throws(() => writePidFile(file, 42), (e: Error) => e.message === `pid file ${file}: no such file or directory`);
+    assert.throws(
+      () => writePidFile(file, 42),
+      (e: Error) => e.message === `pid file ${file}: no such file or directory`,
+    );
     assert.is(existsSync(path.join(dir, 'missing')), false);
     writePidFile(path.join(dir, 'p.pid'), 42);
     assert.is(readFileSync(path.join(dir, 'p.pid'), 'utf8'), '42');

@@ -29,7 +29,7 @@ test('app help lists visible commands and global options, says hako', () => {
   assert.ok(h.includes('\n   help, h     Shows a list of commands or help for one command\n'));
   assert.match(h, /\nGLOBAL OPTIONS:\n/);
   assert.ok(h.includes('   --debug             enable debug logging\n'));
-  assert.ok(h.includes('   --log-format value  set the log format (\'text\' (default), or \'json\') (default: "text")\n'));
+  assert.ok(h.includes("   --log-format value  set the log format ('text' (default), or 'json') (default: \"text\")\n"));
   assert.ok(h.includes('(default: "/run/hako")'));
   assert.ok(h.includes('   --help, -h          show help\n'));
   assert.ok(h.includes('   --version, -v       print the version\n'));
@@ -70,7 +70,8 @@ test('command help for every visible command; hidden flags hidden', () => {
     assert.ok(h.includes(`   hako ${c.name} - ${c.usage}\n`), c.name);
     assert.not.match(h, / +\n/, `${c.name}: no trailing spaces`);
     assert.ok(h.endsWith('\n') && !h.endsWith('\n\n'), `${c.name}: ends with one newline`);
-    for (const fl of c.flags) assert.is(h.includes(`--${fl.name} `) || h.includes(`--${fl.name}\n`) || h.includes(`--${fl.name},`), !fl.hidden, `${c.name} --${fl.name}`);
+    for (const fl of c.flags)
+      assert.is(h.includes(`--${fl.name} `) || h.includes(`--${fl.name}\n`) || h.includes(`--${fl.name},`), !fl.hidden, `${c.name} --${fl.name}`);
   }
   const u = commandHelp('update');
   assert.not.match(u, /kernel-memory/);

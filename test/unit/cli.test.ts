@@ -41,8 +41,18 @@ function throwsUsage(argv: string[], message: string, kind?: UsageErrorKind, exi
 
 test('containerd create', () => {
   const r = p(
-    '--root', '/run/containerd/runc/default', '--log', '/x/log.json', '--log-format', 'json',
-    'create', '--bundle', '/b', '--pid-file', '/b/init.pid', 'ID',
+    '--root',
+    '/run/containerd/runc/default',
+    '--log',
+    '/x/log.json',
+    '--log-format',
+    'json',
+    'create',
+    '--bundle',
+    '/b',
+    '--pid-file',
+    '/b/init.pid',
+    'ID',
   );
   assert.is(r.command, 'create');
   assert.equal(r.global, {
@@ -73,8 +83,21 @@ test('containerd create', () => {
 
 test('containerd create with tty and systemd cgroups', () => {
   const r = p(
-    '--root', '/run/containerd/runc/k8s.io', '--log', '/b/log.json', '--log-format', 'json', '--systemd-cgroup',
-    'create', '--bundle', '/b', '--pid-file', '/b/init.pid', '--console-socket', '/tmp/pty1/pty.sock', 'ID',
+    '--root',
+    '/run/containerd/runc/k8s.io',
+    '--log',
+    '/b/log.json',
+    '--log-format',
+    'json',
+    '--systemd-cgroup',
+    'create',
+    '--bundle',
+    '/b',
+    '--pid-file',
+    '/b/init.pid',
+    '--console-socket',
+    '/tmp/pty1/pty.sock',
+    'ID',
   );
   assert.is(r.global.systemdCgroup, true);
   if (r.command !== 'create') throw new Error('narrowing');
@@ -83,8 +106,17 @@ test('containerd create with tty and systemd cgroups', () => {
 
 test('conmon create', () => {
   const r = p(
-    '--log-format=json', '--log', '/r/oci-log', 'create', '--bundle', '/b', '--pid-file', '/r/pidfile',
-    '--console-socket', '/tmp/conmon-term.ABC', 'ID',
+    '--log-format=json',
+    '--log',
+    '/r/oci-log',
+    'create',
+    '--bundle',
+    '/b',
+    '--pid-file',
+    '/r/pidfile',
+    '--console-socket',
+    '/tmp/conmon-term.ABC',
+    'ID',
   );
   assert.is(r.global.logFormat, 'json');
   assert.is(r.global.log, '/r/oci-log');
@@ -99,8 +131,19 @@ test('conmon create', () => {
 
 test('conmon create with --preserve-fds and --no-pivot, systemd', () => {
   const r = p(
-    '--systemd-cgroup', '--log-format=json', '--log', '/r/oci-log', 'create', '--bundle', '/b', '--pid-file', '/r/pidfile',
-    '--preserve-fds', '1', '--no-pivot', 'ID',
+    '--systemd-cgroup',
+    '--log-format=json',
+    '--log',
+    '/r/oci-log',
+    'create',
+    '--bundle',
+    '/b',
+    '--pid-file',
+    '/r/pidfile',
+    '--preserve-fds',
+    '1',
+    '--no-pivot',
+    'ID',
   );
   assert.is(r.global.systemdCgroup, true);
   if (r.command !== 'create') throw new Error('narrowing');
@@ -145,14 +188,22 @@ test('conmon exec', () => {
 
 test('containerd exec', () => {
   const r = p(
-    '--root', '/run/containerd/runc/default', '--log', '/b/log.json', '--log-format', 'json',
-    'exec', '--process', '/tmp/runc-process123', '--detach', '--pid-file', '/b/abc.pid', 'ID',
+    '--root',
+    '/run/containerd/runc/default',
+    '--log',
+    '/b/log.json',
+    '--log-format',
+    'json',
+    'exec',
+    '--process',
+    '/tmp/runc-process123',
+    '--detach',
+    '--pid-file',
+    '/b/abc.pid',
+    'ID',
   );
   if (r.command !== 'exec') throw new Error('narrowing');
-  assert.equal(
-    [r.options.process, r.options.detach, r.options.pidFile],
-    ['/tmp/runc-process123', true, '/b/abc.pid'],
-  );
+  assert.equal([r.options.process, r.options.detach, r.options.pidFile], ['/tmp/runc-process123', true, '/b/abc.pid']);
   assert.equal(r.positional, ['ID']);
 });
 
@@ -185,8 +236,26 @@ test('update --resources=FILE', () => {
 
 test('update with individual flags', () => {
   const r = p(
-    'update', '--memory', '512m', '--memory-swap', '-1', '--pids-limit', '-1', '--cpu-share', '512', '--cpu-quota', '-1',
-    '--cpuset-cpus', '0-2', '--blkio-weight', '500', '--kernel-memory', '1', '--l3-cache-schema', 'L3:0=f', 'ID',
+    'update',
+    '--memory',
+    '512m',
+    '--memory-swap',
+    '-1',
+    '--pids-limit',
+    '-1',
+    '--cpu-share',
+    '512',
+    '--cpu-quota',
+    '-1',
+    '--cpuset-cpus',
+    '0-2',
+    '--blkio-weight',
+    '500',
+    '--kernel-memory',
+    '1',
+    '--l3-cache-schema',
+    'L3:0=f',
+    'ID',
   );
   if (r.command !== 'update') throw new Error('narrowing');
   assert.is(r.options.memory, '512m');
@@ -285,9 +354,37 @@ test('exec with process args: flags after the id belong to the process', () => {
 
 test('exec repeatable flags (one form each)', () => {
   const r = p(
-    'exec', '-e', 'A=1', '-e', 'B=2', '-c', 'CAP_SYS_ADMIN', '-c', 'CAP_NET_ADMIN', '-g', '10', '-g', '-0',
-    '--user', '1000:1000', '--cwd', '/tmp', '--cgroup', 'cpu:/x', '--cgroup', 'memory:/y', '--no-new-privs=false',
-    '--ignore-paused', '--apparmor', 'prof', '--process-label', 'lbl', '--pidfd-socket', '/s', 'ID', 'true',
+    'exec',
+    '-e',
+    'A=1',
+    '-e',
+    'B=2',
+    '-c',
+    'CAP_SYS_ADMIN',
+    '-c',
+    'CAP_NET_ADMIN',
+    '-g',
+    '10',
+    '-g',
+    '-0',
+    '--user',
+    '1000:1000',
+    '--cwd',
+    '/tmp',
+    '--cgroup',
+    'cpu:/x',
+    '--cgroup',
+    'memory:/y',
+    '--no-new-privs=false',
+    '--ignore-paused',
+    '--apparmor',
+    'prof',
+    '--process-label',
+    'lbl',
+    '--pidfd-socket',
+    '/s',
+    'ID',
+    'true',
   );
   if (r.command !== 'exec') throw new Error('narrowing');
   assert.equal(r.options.env, ['A=1', 'B=2']);
@@ -344,8 +441,18 @@ test('values may look like flags; = values may contain =', () => {
 
 test('boolean flags: =true/false and Go spellings, never a separate value', () => {
   for (const [v, want] of [
-    ['true', true], ['1', true], ['t', true], ['T', true], ['TRUE', true], ['True', true],
-    ['false', false], ['0', false], ['f', false], ['F', false], ['FALSE', false], ['False', false],
+    ['true', true],
+    ['1', true],
+    ['t', true],
+    ['T', true],
+    ['TRUE', true],
+    ['True', true],
+    ['false', false],
+    ['0', false],
+    ['f', false],
+    ['F', false],
+    ['FALSE', false],
+    ['False', false],
   ] as const) {
     const r = p('run', `--detach=${v}`, 'ID');
     if (r.command !== 'run') throw new Error('narrowing');
@@ -519,7 +626,7 @@ test('duration flags', () => {
   assert.is(iv('250ms'), 250);
 });
 
-test('arity errors use runc\'s wording with the program name', () => {
+test("arity errors use runc's wording with the program name", () => {
   for (const c of ['create', 'start', 'state', 'delete', 'pause', 'resume', 'events', 'update', 'checkpoint', 'restore', 'run']) {
     const u = throwsUsage([c], `hako: "${c}" requires exactly 1 argument(s)`, 'arity');
     assert.is(u.command, c);
@@ -548,7 +655,7 @@ test('empty id is an argument (validated later)', () => {
   assert.equal(p('state', '').positional, ['']);
 });
 
-test('unknown command: runc\'s message and exit status 3', () => {
+test("unknown command: runc's message and exit status 3", () => {
   throwsUsage(['foo'], "No help topic for 'foo'", 'unknown-command', 3);
   throwsUsage(['--root', '/r', 'foo', 'bar'], "No help topic for 'foo'", 'unknown-command', 3);
   throwsUsage(['help', 'foo'], "No help topic for 'foo'", 'unknown-command', 3);
@@ -571,7 +678,10 @@ test('--rootless is kept as a string; parseBoolOrAuto', () => {
   assert.is(parseBoolOrAuto(''), undefined);
   assert.is(parseBoolOrAuto('true'), true);
   assert.is(parseBoolOrAuto('0'), false);
-  assert.throws(() => parseBoolOrAuto('maybe'), (e: unknown) => e instanceof UsageError && /"maybe"/.test(e.message));
+  assert.throws(
+    () => parseBoolOrAuto('maybe'),
+    (e: unknown) => e instanceof UsageError && /"maybe"/.test(e.message),
+  );
 });
 
 test('defaultRoot option; explicit --root wins', () => {
@@ -651,8 +761,25 @@ test('init takes everything verbatim', () => {
 test('command table covers runc 1.1.5 and is consistent', () => {
   const names = COMMANDS.map((c) => c.name);
   for (const c of [
-    'checkpoint', 'create', 'delete', 'events', 'exec', 'init', 'kill', 'list', 'pause', 'ps', 'restore',
-    'resume', 'run', 'spec', 'start', 'state', 'update', 'features', 'help',
+    'checkpoint',
+    'create',
+    'delete',
+    'events',
+    'exec',
+    'init',
+    'kill',
+    'list',
+    'pause',
+    'ps',
+    'restore',
+    'resume',
+    'run',
+    'spec',
+    'start',
+    'state',
+    'update',
+    'features',
+    'help',
   ]) {
     assert.ok(names.includes(c as never), c);
   }
@@ -673,25 +800,64 @@ test('command table covers runc 1.1.5 and is consistent', () => {
   assert.is(findCommand('h')?.name, 'help');
   assert.is(findCommand('init'), undefined);
   assert.is(findCommand('init', { includeHidden: true })?.name, 'init');
-  assert.equal(GLOBAL_FLAGS.map((x) => x.name), ['debug', 'log', 'log-format', 'root', 'criu', 'systemd-cgroup', 'rootless']);
+  assert.equal(
+    GLOBAL_FLAGS.map((x) => x.name),
+    ['debug', 'log', 'log-format', 'root', 'criu', 'systemd-cgroup', 'rootless'],
+  );
 });
 
 test('runc 1.1.5 flag sets per command', () => {
-  const flagsOf = (name: string) =>
-    findCommand(name, { includeHidden: true })!.flags.map((x) => [x.name, ...(x.aliases ?? [])].join('/'));
+  const flagsOf = (name: string) => findCommand(name, { includeHidden: true })!.flags.map((x) => [x.name, ...(x.aliases ?? [])].join('/'));
   assert.equal(flagsOf('exec'), [
-    'console-socket', 'pidfd-socket', 'cwd', 'env/e', 'tty/t', 'user/u', 'additional-gids/g', 'process/p', 'detach/d',
-    'pid-file', 'process-label', 'apparmor', 'no-new-privs', 'cap/c', 'preserve-fds', 'cgroup', 'ignore-paused',
+    'console-socket',
+    'pidfd-socket',
+    'cwd',
+    'env/e',
+    'tty/t',
+    'user/u',
+    'additional-gids/g',
+    'process/p',
+    'detach/d',
+    'pid-file',
+    'process-label',
+    'apparmor',
+    'no-new-privs',
+    'cap/c',
+    'preserve-fds',
+    'cgroup',
+    'ignore-paused',
   ]);
   assert.equal(flagsOf('update'), [
-    'resources/r', 'blkio-weight', 'cpu-period', 'cpu-quota', 'cpu-share', 'cpu-rt-period', 'cpu-rt-runtime',
-    'cpuset-cpus', 'cpuset-mems', 'kernel-memory', 'kernel-memory-tcp', 'memory', 'memory-reservation',
-    'memory-swap', 'pids-limit', 'l3-cache-schema', 'mem-bw-schema',
+    'resources/r',
+    'blkio-weight',
+    'cpu-period',
+    'cpu-quota',
+    'cpu-share',
+    'cpu-rt-period',
+    'cpu-rt-runtime',
+    'cpuset-cpus',
+    'cpuset-mems',
+    'kernel-memory',
+    'kernel-memory-tcp',
+    'memory',
+    'memory-reservation',
+    'memory-swap',
+    'pids-limit',
+    'l3-cache-schema',
+    'mem-bw-schema',
   ]);
   assert.equal(flagsOf('create'), ['bundle/b', 'console-socket', 'pidfd-socket', 'pid-file', 'no-pivot', 'no-new-keyring', 'preserve-fds']);
   assert.equal(flagsOf('run'), [
-    'bundle/b', 'console-socket', 'pidfd-socket', 'detach/d', 'keep', 'pid-file', 'no-subreaper', 'no-pivot',
-    'no-new-keyring', 'preserve-fds',
+    'bundle/b',
+    'console-socket',
+    'pidfd-socket',
+    'detach/d',
+    'keep',
+    'pid-file',
+    'no-subreaper',
+    'no-pivot',
+    'no-new-keyring',
+    'preserve-fds',
   ]);
   assert.equal(flagsOf('delete'), ['force/f']);
   assert.equal(flagsOf('kill'), ['all/a']);
@@ -700,13 +866,41 @@ test('runc 1.1.5 flag sets per command', () => {
   assert.equal(flagsOf('events'), ['interval', 'stats']);
   assert.equal(flagsOf('spec'), ['bundle/b', 'rootless']);
   assert.equal(flagsOf('checkpoint'), [
-    'image-path', 'work-path', 'parent-path', 'leave-running', 'tcp-established', 'ext-unix-sk', 'shell-job',
-    'lazy-pages', 'status-fd', 'page-server', 'file-locks', 'pre-dump', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup',
+    'image-path',
+    'work-path',
+    'parent-path',
+    'leave-running',
+    'tcp-established',
+    'ext-unix-sk',
+    'shell-job',
+    'lazy-pages',
+    'status-fd',
+    'page-server',
+    'file-locks',
+    'pre-dump',
+    'manage-cgroups-mode',
+    'empty-ns',
+    'auto-dedup',
   ]);
   assert.equal(flagsOf('restore'), [
-    'console-socket', 'image-path', 'work-path', 'tcp-established', 'ext-unix-sk', 'shell-job', 'file-locks',
-    'manage-cgroups-mode', 'bundle/b', 'detach/d', 'pid-file', 'no-subreaper', 'no-pivot', 'empty-ns', 'auto-dedup',
-    'lazy-pages', 'lsm-profile', 'lsm-mount-context',
+    'console-socket',
+    'image-path',
+    'work-path',
+    'tcp-established',
+    'ext-unix-sk',
+    'shell-job',
+    'file-locks',
+    'manage-cgroups-mode',
+    'bundle/b',
+    'detach/d',
+    'pid-file',
+    'no-subreaper',
+    'no-pivot',
+    'empty-ns',
+    'auto-dedup',
+    'lazy-pages',
+    'lsm-profile',
+    'lsm-mount-context',
   ]);
   for (const c of ['start', 'state', 'pause', 'resume', 'features', 'init', 'help']) assert.equal(flagsOf(c), [], c);
 });

@@ -18,7 +18,7 @@ function fails(list: string, possible: number | undefined, message: string): voi
   );
 }
 
-test('CPU lists: the kernel\'s format, as runc reads it', () => {
+test("CPU lists: the kernel's format, as runc reads it", () => {
   assert.equal(parseCpuList('0-3,7', W, 8), [0, 1, 2, 3, 7]);
   assert.equal(parseCpuList('7,0-1,1', W, 8), [0, 1, 7], 'sorted, each once');
   assert.equal(parseCpuList(' 1 , 0 ', W, 2), [0, 1], 'spaces around an element');
@@ -48,7 +48,10 @@ test('both lists: each checked under its own path; nothing named is no affinity'
   assert.equal(parseAffinity({ initial: '', final: '' }, 2), undefined);
   assert.equal(parseAffinity({}, 2), undefined);
   assert.equal(parseAffinity(undefined, 2), undefined);
-  assert.throws(() => parseAffinity({ initial: '0', final: '9' }, 2), (e: unknown) => e instanceof PlanError && e.pointer === '/process/execCPUAffinity/final');
+  assert.throws(
+    () => parseAffinity({ initial: '0', final: '9' }, 2),
+    (e: unknown) => e instanceof PlanError && e.pointer === '/process/execCPUAffinity/final',
+  );
 });
 
 test('the masks: cpu_set_t bytes, unsigned longs in host order, as many as the highest CPU needs', () => {
@@ -60,14 +63,24 @@ test('the masks: cpu_set_t bytes, unsigned longs in host order, as many as the h
 });
 
 const proc = (aff?: Process['execCPUAffinity']): Process => ({ args: ['true'], cwd: '/', ...(aff ? { execCPUAffinity: aff } : {}) });
-const tags = (p: Process, container?: Process, role: 'init' | 'exec' = 'exec') => cpuAffinityRecs(p, role, container, 4).map((r) => [r.tag, Buffer.from(r.value as Uint8Array).readBigUInt64LE()]);
+const tags = (p: Process, container?: Process, role: 'init' | 'exec' = 'exec') =>
+  cpuAffinityRecs(p, role, container, 4).map((r) => [r.tag, Buffer.from(r.value as Uint8Array).readBigUInt64LE()]);
 
-test('records: the exec\'d process\'s lists, else the container\'s, never the init\'s', () => {
+test("records: the exec'd process's lists, else the container's, never the init's", () => {
   const container = proc({ initial: '3', final: '0-1' });
-  assert.equal(tags(proc({ initial: '0', final: '1' }), container), [[T.CPU_AFFINITY_INITIAL, 1n], [T.CPU_AFFINITY_FINAL, 2n]]);
+  assert.equal(tags(proc({ initial: '0', final: '1' }), container), [
+    [T.CPU_AFFINITY_INITIAL, 1n],
+    [T.CPU_AFFINITY_FINAL, 2n],
+  ]);
   // A process.json naming none takes config.json's (runc 1.3).
-  assert.equal(tags(proc(), container), [[T.CPU_AFFINITY_INITIAL, 8n], [T.CPU_AFFINITY_FINAL, 3n]]);
-  assert.equal(tags(proc({ initial: '', final: '' }), container), [[T.CPU_AFFINITY_INITIAL, 8n], [T.CPU_AFFINITY_FINAL, 3n]]);
+  assert.equal(tags(proc(), container), [
+    [T.CPU_AFFINITY_INITIAL, 8n],
+    [T.CPU_AFFINITY_FINAL, 3n],
+  ]);
+  assert.equal(tags(proc({ initial: '', final: '' }), container), [
+    [T.CPU_AFFINITY_INITIAL, 8n],
+    [T.CPU_AFFINITY_FINAL, 3n],
+  ]);
   // One naming some replaces the object whole: no final from config.json.
   assert.equal(tags(proc({ initial: '2' }), container), [[T.CPU_AFFINITY_INITIAL, 4n]]);
   assert.equal(tags(proc({ final: '2' }), container), [[T.CPU_AFFINITY_FINAL, 4n]]);
@@ -78,10 +91,13 @@ test('records: the exec\'d process\'s lists, else the container\'s, never the in
   const debug: string[] = [];
   cpuAffinityRecs(container, 'init', container, 4, debug);
   assert.match(debug.join('\n'), /execCPUAffinity: not applied to the init/);
-  assert.throws(() => cpuAffinityRecs(proc({ initial: '4' }), 'init', undefined, 4), (e: unknown) => e instanceof PlanError && e.pointer === W);
+  assert.throws(
+    () => cpuAffinityRecs(proc({ initial: '4' }), 'init', undefined, 4),
+    (e: unknown) => e instanceof PlanError && e.pointer === W,
+  );
 });
 
-test('the host\'s possible CPUs: /sys/devices/system/cpu/possible\'s highest plus one', () => {
+test("the host's possible CPUs: /sys/devices/system/cpu/possible's highest plus one", () => {
   assert.is(cpuCountOfList('0-1\n'), 2);
   assert.is(cpuCountOfList('0\n'), 1);
   assert.is(cpuCountOfList('0-3,8-11\n'), 12);

@@ -65,7 +65,13 @@ class FakePeer implements Transport {
   }
 }
 
-const ret = (m: Message, signature = '', body: unknown[] = []): Partial<Message> => ({ type: MessageType.METHOD_RETURN, replySerial: m.serial, destination: ':1.7', signature, body: body as never });
+const ret = (m: Message, signature = '', body: unknown[] = []): Partial<Message> => ({
+  type: MessageType.METHOD_RETURN,
+  replySerial: m.serial,
+  destination: ':1.7',
+  signature,
+  body: body as never,
+});
 const busPeer = (more: (m: Message, p: FakePeer) => Array<Partial<Message>> = () => []) =>
   new FakePeer((m, p) => {
     if (m.member === 'Hello') return [ret(m, 's', [':1.7'])];
@@ -77,7 +83,10 @@ test('SASL: AUTH EXTERNAL with the uid in hex, and the replies', () => {
   assert.is(authRequest(0), '\0AUTH EXTERNAL 30\r\n');
   assert.is(authRequest(1000), '\0AUTH EXTERNAL 31303030\r\n');
   assert.equal(parseAuthReply(`OK ${GUID}`), { ok: true, guid: GUID });
-  assert.equal(parseAuthReply('REJECTED EXTERNAL DBUS_COOKIE_SHA1'), { ok: false, reason: 'authentication rejected (the server offers: EXTERNAL DBUS_COOKIE_SHA1)' });
+  assert.equal(parseAuthReply('REJECTED EXTERNAL DBUS_COOKIE_SHA1'), {
+    ok: false,
+    reason: 'authentication rejected (the server offers: EXTERNAL DBUS_COOKIE_SHA1)',
+  });
   assert.is(parseAuthReply('ERROR nope').ok, false);
   assert.is(parseAuthReply('DATA').ok, false);
 });
@@ -87,7 +96,10 @@ test('open: authenticates, says Hello on a bus, not on a direct connection', () 
   const c = DBusConnection.open(p, 'bus', { bus: true, uid: 0 });
   assert.is(p.rawAuth, '\0AUTH EXTERNAL 30\r\n');
   assert.is(c.uniqueName, ':1.7');
-  assert.equal(p.sent.map((m) => m.member), ['Hello']);
+  assert.equal(
+    p.sent.map((m) => m.member),
+    ['Hello'],
+  );
   const direct = new FakePeer(() => []);
   const d = DBusConnection.open(direct, 'private', { bus: false, uid: 0 });
   assert.is(d.uniqueName, undefined);
@@ -100,9 +112,14 @@ test('replies are matched by serial; errors become DBusError; signals wait in th
     if (m.member === 'Fast') {
       // The answer to Slow comes after Fast's, with a signal in between.
       const slow = peer.sent.find((x) => x.member === 'Slow')!;
-      return [ret(m, 's', ['fast']), { type: MessageType.SIGNAL, path: '/x', interface: 'a.b', member: 'Sig', signature: 'u', body: [1] }, ret(slow, 's', ['slow'])];
+      return [
+        ret(m, 's', ['fast']),
+        { type: MessageType.SIGNAL, path: '/x', interface: 'a.b', member: 'Sig', signature: 'u', body: [1] },
+        ret(slow, 's', ['slow']),
+      ];
     }
-    if (m.member === 'Fail') return [{ type: MessageType.ERROR, replySerial: m.serial, errorName: 'org.example.Error.Nope', signature: 's', body: ['not today'] }];
+    if (m.member === 'Fail')
+      return [{ type: MessageType.ERROR, replySerial: m.serial, errorName: 'org.example.Error.Nope', signature: 's', body: ['not today'] }];
     return [];
   });
   const c = DBusConnection.open(p, 'bus', { bus: true, uid: 0 });
@@ -121,7 +138,9 @@ test('replies are matched by serial; errors become DBusError; signals wait in th
 });
 
 test('a method call from the peer is answered with UnknownMethod', () => {
-  const p = busPeer((m) => (m.member === 'Ping' ? [{ type: MessageType.METHOD_CALL, serial: 5, path: '/', member: 'Introspect', sender: ':1.0' }, ret(m)] : []));
+  const p = busPeer((m) =>
+    m.member === 'Ping' ? [{ type: MessageType.METHOD_CALL, serial: 5, path: '/', member: 'Introspect', sender: ':1.0' }, ret(m)] : [],
+  );
   const c = DBusConnection.open(p, 'bus', { bus: true, uid: 0 });
   c.call({ path: '/', member: 'Ping' });
   const answer = p.sent.find((m) => m.type === MessageType.ERROR)!;
@@ -188,15 +207,23 @@ test('systemd over the bus: the JobRemoved match before the call, StartTransient
   const job = sd.startTransientUnit('hako-a.scope', 'replace', [['Delegate', new Variant('b', true)]]);
   assert.is(job, JOB);
   assert.is(sd.waitJob(job, 1000), 'done');
-  assert.equal(p.sent.map((m) => m.member), ['Hello', 'AddMatch', 'StartTransientUnit']);
+  assert.equal(
+    p.sent.map((m) => m.member),
+    ['Hello', 'AddMatch', 'StartTransientUnit'],
+  );
   assert.match(p.sent[1]!.body![0] as string, /member='JobRemoved'/);
   const stu = p.sent[2]!;
-  assert.equal([stu.destination, stu.path, stu.interface, stu.signature], ['org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'ssa(sv)a(sa(sv))']);
+  assert.equal(
+    [stu.destination, stu.path, stu.interface, stu.signature],
+    ['org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'ssa(sv)a(sa(sv))'],
+  );
   assert.equal(stu.body, ['hako-a.scope', 'replace', [['Delegate', new Variant('b', true)]], []]);
 });
 
-test('systemd over the bus: a JobRemoved addressed to us is not systemd\'s broadcast, and is not believed', () => {
-  const p = busPeer((m) => (m.member === 'StopUnit' ? [ret(m, 'o', [JOB]), jobRemoved('done', { destination: ':1.7', sender: ':1.99' }), jobRemoved('canceled')] : []));
+test("systemd over the bus: a JobRemoved addressed to us is not systemd's broadcast, and is not believed", () => {
+  const p = busPeer((m) =>
+    m.member === 'StopUnit' ? [ret(m, 'o', [JOB]), jobRemoved('done', { destination: ':1.7', sender: ':1.99' }), jobRemoved('canceled')] : [],
+  );
   const sd = Systemd1.connect({ transport: () => p });
   assert.is(sd.waitJob(sd.stopUnit('hako-a.scope', 'replace'), 1000), 'canceled');
 });
@@ -215,7 +242,10 @@ test('systemd: without a bus, root falls back to the private socket (no Hello, n
   assert.equal(opened, ['/run/dbus/system_bus_socket', '/run/systemd/private']);
   assert.is(sd.peer, '/run/systemd/private');
   sd.resetFailedUnit('hako-a.scope');
-  assert.equal(priv.sent.map((m) => m.member), ['ResetFailedUnit']);
+  assert.equal(
+    priv.sent.map((m) => m.member),
+    ['ResetFailedUnit'],
+  );
 });
 
 test.run();

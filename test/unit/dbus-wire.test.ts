@@ -63,8 +63,29 @@ test('variants carry their signature; a(sv) as StartTransientUnit sends it', () 
 
 test('round trips of every type the driver uses', () => {
   const cases: Array<[string, DBusValue[]]> = [
-    ['ssa(sv)a(sa(sv))', ['hako-x.scope', 'replace', [['Slice', new Variant('s', 'system.slice')], ['MemoryMax', new Variant('t', 1n << 26n)]], []]],
-    ['sba(sv)', ['u', true, [['AllowedCPUs', new Variant('ay', new Uint8Array([3]))], ['DeviceAllow', new Variant('a(ss)', [['/dev/char/1:3', 'rwm']])]]]],
+    [
+      'ssa(sv)a(sa(sv))',
+      [
+        'hako-x.scope',
+        'replace',
+        [
+          ['Slice', new Variant('s', 'system.slice')],
+          ['MemoryMax', new Variant('t', 1n << 26n)],
+        ],
+        [],
+      ],
+    ],
+    [
+      'sba(sv)',
+      [
+        'u',
+        true,
+        [
+          ['AllowedCPUs', new Variant('ay', new Uint8Array([3]))],
+          ['DeviceAllow', new Variant('a(ss)', [['/dev/char/1:3', 'rwm']])],
+        ],
+      ],
+    ],
     ['a(sa(sv))', [[['aux.scope', [['Description', new Variant('s', 'x')]]]]]],
     ['uoss', [7, '/org/freedesktop/systemd1/job/7', 'hako-x.scope', 'done']],
     ['a{sv}', [[['k', new Variant('as', ['a', 'b'])]]]],
@@ -142,12 +163,37 @@ test('messages: a Hello from another implementation decodes; ours encodes byte f
   assert.is(messageLength(LIBDBUS_HELLO), LIBDBUS_HELLO.length);
   const m = decodeMessage(LIBDBUS_HELLO);
   assert.equal(
-    { type: m.type, serial: m.serial, path: m.path, destination: m.destination, interface: m.interface, member: m.member, signature: m.signature, body: m.body },
-    { type: 1, serial: 1, path: '/org/freedesktop/DBus', destination: 'org.freedesktop.DBus', interface: 'org.freedesktop.DBus', member: 'Hello', signature: '', body: [] },
+    {
+      type: m.type,
+      serial: m.serial,
+      path: m.path,
+      destination: m.destination,
+      interface: m.interface,
+      member: m.member,
+      signature: m.signature,
+      body: m.body,
+    },
+    {
+      type: 1,
+      serial: 1,
+      path: '/org/freedesktop/DBus',
+      destination: 'org.freedesktop.DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'Hello',
+      signature: '',
+      body: [],
+    },
   );
   // Ours: the same fields, ordered by code (path, interface, member,
   // destination), so the array is a byte shorter (less padding inside).
-  const ours = encodeMessage({ type: MessageType.METHOD_CALL, serial: 1, path: '/org/freedesktop/DBus', destination: 'org.freedesktop.DBus', interface: 'org.freedesktop.DBus', member: 'Hello' });
+  const ours = encodeMessage({
+    type: MessageType.METHOD_CALL,
+    serial: 1,
+    path: '/org/freedesktop/DBus',
+    destination: 'org.freedesktop.DBus',
+    interface: 'org.freedesktop.DBus',
+    member: 'Hello',
+  });
   const expected = Buffer.concat([
     Buffer.from('6c010001' + '00000000' + '01000000' + '6d000000', 'hex'),
     Buffer.from('01016f00' + '15000000', 'hex'),
@@ -179,7 +225,10 @@ test('messages: bodies round-trip with their header fields; malformed headers ar
   } as const;
   const b = encodeMessage({ ...m, body: [...m.body] });
   const d = decodeMessage(b);
-  assert.equal([d.type, d.serial, d.path, d.interface, d.member, d.sender, d.signature, d.body], [m.type, m.serial, m.path, m.interface, m.member, m.sender, m.signature, [...m.body]]);
+  assert.equal(
+    [d.type, d.serial, d.path, d.interface, d.member, d.sender, d.signature, d.body],
+    [m.type, m.serial, m.path, m.interface, m.member, m.sender, m.signature, [...m.body]],
+  );
   assert.is(messageLength(b.subarray(0, 15)), undefined);
   wireError(() => decodeMessage(b.subarray(0, b.length - 1)), /truncated/);
   const badEndian = Buffer.from(b);
@@ -192,7 +241,9 @@ test('messages: bodies round-trip with their header fields; malformed headers ar
   wireError(() => encodeMessage({ type: MessageType.SIGNAL, serial: 1, member: 'X' }), /needs a path/);
   wireError(() => encodeMessage({ type: MessageType.METHOD_CALL, serial: 0, path: '/', member: 'X' }), /serial 0/);
   // A method return names the call it answers.
-  const reply = decodeMessage(encodeMessage({ type: MessageType.METHOD_RETURN, serial: 2, replySerial: 1, signature: 'o', body: ['/org/freedesktop/systemd1/job/1'] }));
+  const reply = decodeMessage(
+    encodeMessage({ type: MessageType.METHOD_RETURN, serial: 2, replySerial: 1, signature: 'o', body: ['/org/freedesktop/systemd1/job/1'] }),
+  );
   assert.is(reply.replySerial, 1);
   assert.equal(reply.body, ['/org/freedesktop/systemd1/job/1']);
 });

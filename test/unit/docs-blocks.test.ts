@@ -43,7 +43,10 @@ test('sh runs, no language is output, markers skip or write a file', () => {
 });
 
 test('an unmarked block of another language, a marker without reason, a stray marker: one line naming file:line', () => {
-  assert.throws(() => parseBlocks('d.md', `x\n${fence}yaml\nkind: Pod\n${fence}\n`), /^d\.md:2: a ```yaml block needs <!-- file: PATH --> or <!-- not run: REASON -->/);
+  assert.throws(
+    () => parseBlocks('d.md', `x\n${fence}yaml\nkind: Pod\n${fence}\n`),
+    /^d\.md:2: a ```yaml block needs <!-- file: PATH --> or <!-- not run: REASON -->/,
+  );
   assert.throws(() => parseBlocks('d.md', `<!-- not run: -->\n${fence}sh\nx\n${fence}\n`), /d\.md:1: "not run:" needs a reason/);
   assert.throws(() => parseBlocks('d.md', `<!-- file: etc/x -->\n${fence}toml\nx\n${fence}\n`), /d\.md:1: file: etc\/x: not an absolute path/);
   assert.throws(() => parseBlocks('d.md', `<!-- not run: why -->\n\n${fence}sh\nx\n${fence}\n`), /d\.md:1: a marker must be on the line just before/);
@@ -51,7 +54,10 @@ test('an unmarked block of another language, a marker without reason, a stray ma
 });
 
 test('the runner: a subshell per file, files written, failures mapped back to file:line', () => {
-  const a = parseBlocks('a.md', `${fence}sh\nX=1\n${fence}\n<!-- file: /tmp/never -->\n${fence}toml\nk = 1\n${fence}\n${fence}sh\necho "$X"\nfalse\necho not reached\n${fence}\n`);
+  const a = parseBlocks(
+    'a.md',
+    `${fence}sh\nX=1\n${fence}\n<!-- file: /tmp/never -->\n${fence}toml\nk = 1\n${fence}\n${fence}sh\necho "$X"\nfalse\necho not reached\n${fence}\n`,
+  );
   const s = runnerScript([{ file: 'a.md', blocks: a }], '/');
   assert.match(s.text, /cat >'\/tmp\/never' <<'HAKO_DOCS_EOF'\nk = 1\nHAKO_DOCS_EOF\n/);
   // Run it, without the file block (no writes here): X carries over, false stops it.
@@ -65,7 +71,12 @@ test('the runner: a subshell per file, files written, failures mapped back to fi
 });
 
 test('every block of README.md and docs/*.md is sh, output, or marked', () => {
-  const files = ['README.md', ...readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(path.join(REPO, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   let run = 0;
   for (const f of files) run += parseBlocks(f, readFileSync(path.join(REPO, f), 'utf8')).filter((b) => b.action.kind === 'run').length;
   assert.ok(run >= 10, `${run} runnable blocks`);

@@ -3,7 +3,7 @@
 // passes unchanged; anything else is described on one line.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HakoError, InnerError, atLocation, inContainer, pointerToken, toHakoError } from '../../src/errors.js';
+import { HakoError, type InnerError, atLocation, inContainer, pointerToken, toHakoError } from '../../src/errors.js';
 import { PlanError } from '../../src/launch/plan-error.js';
 import { SpecError } from '../../src/spec/spec-error.js';
 import { CgroupError, settingError } from '../../src/cgroups/cgroup-error.js';

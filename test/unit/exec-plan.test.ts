@@ -65,13 +65,20 @@ test('exec flags: cwd, env, user, additional gids, caps, no-new-privs, as runc a
   // No inheritable set in the container: --cap does not make ambient ones.
   assert.is(p.capabilities!.ambient, undefined);
   assert.is(p.noNewPrivileges, false);
-  const withInh = processFromFlags(spec((c) => (c.process.capabilities.inheritable = [])), { args: ['id'], caps: ['CAP_CHOWN'] });
+  const withInh = processFromFlags(
+    spec((c) => (c.process.capabilities.inheritable = [])),
+    { args: ['id'], caps: ['CAP_CHOWN'] },
+  );
   assert.equal(withInh.capabilities!.ambient, ['CAP_CHOWN']);
   assert.is(processFromFlags(spec(), { args: ['id'], user: '42' }).user!.gid, 6, 'uid alone keeps the gid');
 });
 
 test('exec flags: the errors runc gives', () => {
-  const err = (f: any, re: RegExp) => assert.throws(() => processFromFlags(spec(), { args: ['x'], ...f }), (e: unknown) => e instanceof ExecRequestError && re.test((e as Error).message));
+  const err = (f: any, re: RegExp) =>
+    assert.throws(
+      () => processFromFlags(spec(), { args: ['x'], ...f }),
+      (e: unknown) => e instanceof ExecRequestError && re.test((e as Error).message),
+    );
   assert.throws(() => processFromFlags(spec(), { args: [] }), /exec args cannot be empty/);
   err({ user: 'root' }, /^bad uid: strconv.Atoi: parsing "root": invalid syntax$/);
   err({ user: '1:x' }, /^bad gid/);
@@ -140,7 +147,7 @@ test('exec plan: no terminal size without a terminal, --no-new-keyring, no mount
 // docker exec --privileged asks for every capability; a host whose
 // bounding set lacks some (no CAP_SYS_RESOURCE here) must not fail the exec
 // on capset, as create does not fail on them either.
-test('exec plan: capabilities outside hako\'s bounding set are left out with a warning', () => {
+test("exec plan: capabilities outside hako's bounding set are left out with a warning", () => {
   const s = spec((c) => {
     c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_SYS_RESOURCE'], effective: ['CAP_SYS_RESOURCE'], permitted: ['CAP_KILL', 'CAP_SYS_RESOURCE'] };
   });
@@ -151,13 +158,15 @@ test('exec plan: capabilities outside hako\'s bounding set are left out with a w
   assert.is(one(records, T.CAP_EFFECTIVE), 0n);
   assert.equal(
     [...warnings].sort(),
-    ['bounding', 'effective', 'permitted'].map((set) => `/process/capabilities/${set}: CAP_SYS_RESOURCE cannot be granted here (not in hako's bounding set), left out`),
+    ['bounding', 'effective', 'permitted'].map(
+      (set) => `/process/capabilities/${set}: CAP_SYS_RESOURCE cannot be granted here (not in hako's bounding set), left out`,
+    ),
   );
   // Without a known bounding set everything asked for is passed on.
   assert.is(one(buildExecPlan(s, s.process, opts).records, T.CAP_BOUNDING), (1n << 5n) | (1n << 24n));
 });
 
-test('terminal checks: runc\'s two rules', () => {
+test("terminal checks: runc's two rules", () => {
   assert.throws(() => checkTerminal(true, true, undefined), /cannot allocate tty if hako will detach without setting console socket/);
   assert.throws(() => checkTerminal(false, true, '/s'), /cannot use console socket if hako will not detach or allocate tty/);
   assert.throws(() => checkTerminal(true, false, '/s'), /cannot use console socket/);
@@ -167,8 +176,12 @@ test('terminal checks: runc\'s two rules', () => {
 });
 
 test('ps table filtering: header and the rows of the given pids', () => {
-  const out = 'UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 10:00 ?        00:00:01 /sbin/init\nroot         123       1  0 10:00 ?        00:00:00 sleep 1000\n\n';
-  assert.is(filterPsOutput(out, [123]), 'UID          PID    PPID  C STIME TTY          TIME CMD\nroot         123       1  0 10:00 ?        00:00:00 sleep 1000\n');
+  const out =
+    'UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 10:00 ?        00:00:01 /sbin/init\nroot         123       1  0 10:00 ?        00:00:00 sleep 1000\n\n';
+  assert.is(
+    filterPsOutput(out, [123]),
+    'UID          PID    PPID  C STIME TTY          TIME CMD\nroot         123       1  0 10:00 ?        00:00:00 sleep 1000\n',
+  );
   assert.throws(() => filterPsOutput('COMMAND\nsleep\n', [1]), /couldn't find PID field/);
   assert.throws(() => filterPsOutput('PID\nabc\n', [1]), /unable to parse pid/);
 });

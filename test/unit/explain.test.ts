@@ -56,13 +56,19 @@ test('view: every section of a create plan, with names for the numbers', () => {
   assert.equal(v.namespaces.join, [{ type: 'network', path: '/proc/1/ns/net' }]);
   assert.equal(v.rootfs, { path: '/b/rootfs', readonly: true, pivot: 'pivot_root', propagation: 'rslave' });
   assert.is(v.hostname, 'box');
-  assert.equal(v.mounts.map((m) => m.target), ['/proc', '/data']);
+  assert.equal(
+    v.mounts.map((m) => m.target),
+    ['/proc', '/data'],
+  );
   const bind = v.mounts[1]!;
   assert.is(bind.source, '/srv');
   assert.ok(bind.flags.includes('MS_BIND') && bind.flags.includes('MS_REC'));
   assert.equal(bind.propagation, ['rslave']);
   assert.ok(bind.remount?.includes('MS_RDONLY') || bind.recursive?.set.includes('MOUNT_ATTR_RDONLY'), 'ro applied after the bind');
-  assert.equal(v.devices.find((d) => d.path === '/dev/fuse'), { path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: '0600', uid: 0, gid: 0, bind: false });
+  assert.equal(
+    v.devices.find((d) => d.path === '/dev/fuse'),
+    { path: '/dev/fuse', type: 'c', major: 10, minor: 229, mode: '0600', uid: 0, gid: 0, bind: false },
+  );
   assert.equal(v.maskedPaths, ['/proc/kcore']);
   assert.equal(v.readonlyPaths, ['/proc/sys']);
   assert.equal(v.sysctl, { 'kernel.msgmax': '8192' });
@@ -85,7 +91,9 @@ test('view: every section of a create plan, with names for the numbers', () => {
 test('view: the process of create and of exec of the same process agree', () => {
   const s = spec();
   const create = planView(buildPlan(s, opts).records);
-  const exec = planView(buildExecPlan(s, s.process, { id: 'x', rootfs: '/b/rootfs', joinNamespaces: 0x20000000 | 0x20000, mountNamespace: true, capLastCap: 40 }).records);
+  const exec = planView(
+    buildExecPlan(s, s.process, { id: 'x', rootfs: '/b/rootfs', joinNamespaces: 0x20000000 | 0x20000, mountNamespace: true, capLastCap: 40 }).records,
+  );
   assert.is(exec.mode, 'exec');
   assert.equal(exec.execJoin, ['pid', 'mount']);
   assert.equal(exec.process, create.process);
@@ -109,7 +117,11 @@ test('names: flags, propagation, namespaces, memory policy', () => {
 function compare(mkFake: () => FakeCgroupFs, cgroupsPath: string, resources: any): void {
   const real = mkFake();
   const filters: number[] = [];
-  const m = newManager(real.layout(), resolveCgroupPath({ cgroupsPath, id: 'x' }), { fs: real, deviceFilter: { attach: (_d, p) => void filters.push(p.length / 8) }, sleep: () => {} });
+  const m = newManager(real.layout(), resolveCgroupPath({ cgroupsPath, id: 'x' }), {
+    fs: real,
+    deviceFilter: { attach: (_d, p) => void filters.push(p.length / 8) },
+    sleep: () => {},
+  });
   m.create();
   const warnReal = m.set(resources);
   const before = mkFake();
@@ -119,8 +131,14 @@ function compare(mkFake: () => FakeCgroupFs, cgroupsPath: string, resources: any
   const warnDry = d.set(resources);
   // The fake's paths are below its own root: compare relative to it.
   const rel = (fs: FakeCgroupFs, p: string) => p.slice(fs.root.length);
-  assert.equal(dry.ops.filter((o) => o.op === 'write').map((o) => [rel(before, o.path), (o as { value: string }).value]), real.log.map((w) => [rel(real, w.file), w.value]));
-  assert.equal(dry.ops.filter((o) => o.op === 'device-filter').map((o) => (o as { instructions: number }).instructions), filters);
+  assert.equal(
+    dry.ops.filter((o) => o.op === 'write').map((o) => [rel(before, o.path), (o as { value: string }).value]),
+    real.log.map((w) => [rel(real, w.file), w.value]),
+  );
+  assert.equal(
+    dry.ops.filter((o) => o.op === 'device-filter').map((o) => (o as { instructions: number }).instructions),
+    filters,
+  );
   assert.equal(warnDry, warnReal);
   assert.ok(dry.ops.some((o) => o.op === 'mkdir'));
   assert.is(before.log.length, 0, 'the dry run wrote nothing');
@@ -133,23 +151,54 @@ const RESOURCES = {
   memory: { limit: 64 << 20, swap: 128 << 20, reservation: 32 << 20 },
   cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
   pids: { limit: 100 },
-  devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+  devices: [
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  ],
 };
 
 test('dry run: cgroup v2, a nested path: the same writes as on the kernel-like fake, nothing made', () => {
   compare(() => v2Fake(), '/hako/nested/x', RESOURCES);
 });
 
-test('dry run: hybrid (this machine\'s shape): the same writes, cpuset copied down, device rules to devices.allow', () => {
+test("dry run: hybrid (this machine's shape): the same writes, cpuset copied down, device rules to devices.allow", () => {
   compare(() => hybridFake(), '/x', RESOURCES);
 });
 
-test('text: sections in create\'s order, nothing left out of the process', () => {
+test("text: sections in create's order, nothing left out of the process", () => {
   const plan = planView(buildPlan(spec(), opts).records);
-  const t = explanationText({ operation: 'create', id: 'x', bundle: '/b', config: spec(), plan, cgroup: null, hooks: { prestart: [], createRuntime: [], createContainer: plan.hooks.createContainer, startContainer: [], poststart: [], poststop: [] }, netDevices: [], warnings: [], debug: [] });
-  const order = ['namespaces:', 'cgroup:', 'root filesystem:', 'mounts, in order:', 'devices:', 'masked paths:', 'read-only paths:', 'sysctls:', 'process:', 'hooks, in order:'].map((h) => t.indexOf(`\n${h}\n`));
-  assert.ok(order.every((i) => i > 0), t);
-  assert.equal([...order].sort((a, b) => a - b), order);
+  const t = explanationText({
+    operation: 'create',
+    id: 'x',
+    bundle: '/b',
+    config: spec(),
+    plan,
+    cgroup: null,
+    hooks: { prestart: [], createRuntime: [], createContainer: plan.hooks.createContainer, startContainer: [], poststart: [], poststop: [] },
+    netDevices: [],
+    warnings: [],
+    debug: [],
+  });
+  const order = [
+    'namespaces:',
+    'cgroup:',
+    'root filesystem:',
+    'mounts, in order:',
+    'devices:',
+    'masked paths:',
+    'read-only paths:',
+    'sysctls:',
+    'process:',
+    'hooks, in order:',
+  ].map((h) => t.indexOf(`\n${h}\n`));
+  assert.ok(
+    order.every((i) => i > 0),
+    t,
+  );
+  assert.equal(
+    [...order].sort((a, b) => a - b),
+    order,
+  );
   assert.match(t, /createContainer: \["hook","a"\] \(\/bin\/hook\) timeout 3s/);
   assert.match(t, /rlimit RLIMIT_NOFILE: soft 1024 hard unlimited/);
 });

@@ -45,7 +45,14 @@ test('versions: the range checkOciVersion accepts', () => {
 test('hooks: every kind hako runs, each with its status', () => {
   assert.equal(f.hooks, [...HOOK_KINDS]);
   // The decision and its reasons: src/hooks/kinds.ts (runc's statuses).
-  assert.equal(HOOK_STATUS, { prestart: 'creating', createRuntime: 'creating', createContainer: 'creating', startContainer: 'created', poststart: 'running', poststop: 'stopped' });
+  assert.equal(HOOK_STATUS, {
+    prestart: 'creating',
+    createRuntime: 'creating',
+    createContainer: 'creating',
+    startContainer: 'created',
+    poststart: 'running',
+    poststop: 'stopped',
+  });
 });
 
 test('mount options: each one is understood (none is passed on as filesystem data), acl and noacl among them', () => {
@@ -90,7 +97,16 @@ test('seccomp: asked of libseccomp and the kernel; every action and operator one
   const s = linux.seccomp!;
   if (!s.enabled) return;
   for (const a of s.actions!) validateSpec(spec((c) => (c.linux.seccomp = { defaultAction: a === 'SCMP_ACT_NOTIFY' ? 'SCMP_ACT_ALLOW' : a })));
-  for (const op of s.operators!) validateSpec(spec((c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op }] }] })));
+  for (const op of s.operators!)
+    validateSpec(
+      spec(
+        (c) =>
+          (c.linux.seccomp = {
+            defaultAction: 'SCMP_ACT_ALLOW',
+            syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op }] }],
+          }),
+      ),
+    );
   for (const fl of s.supportedFlags!) assert.ok(s.knownFlags!.includes(fl), fl);
 });
 

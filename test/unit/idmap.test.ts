@@ -66,11 +66,28 @@ test('mount options: idmap and ridmap', () => {
   assert.is(r.ridmap, true);
 });
 
-test('idmap with the mount\'s own maps: lines as given, not recursive', () => {
-  const f = idmapOf(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 100, hostID: 1100, size: 3 }, { containerID: 5000000, hostID: 3000, size: 1000 }], gidMappings: [{ containerID: 200, hostID: 1900, size: 50 }] })));
+test("idmap with the mount's own maps: lines as given, not recursive", () => {
+  const f = idmapOf(
+    spec((c) =>
+      c.mounts.push({
+        destination: '/m',
+        type: 'bind',
+        source: '/srv',
+        options: ['rbind', 'idmap'],
+        uidMappings: [
+          { containerID: 100, hostID: 1100, size: 3 },
+          { containerID: 5000000, hostID: 3000, size: 1000 },
+        ],
+        gidMappings: [{ containerID: 200, hostID: 1900, size: 50 }],
+      }),
+    ),
+  );
   assert.ok(f);
   assert.is(one(f, T.IDM_RECURSIVE), undefined);
-  assert.equal(lines(f, T.IDM_UID), [[100, 1100, 3], [5000000, 3000, 1000]]);
+  assert.equal(lines(f, T.IDM_UID), [
+    [100, 1100, 3],
+    [5000000, 3000, 1000],
+  ]);
   assert.equal(lines(f, T.IDM_GID), [[200, 1900, 50]]);
   assert.is(one(f, T.IDM_USERNS), undefined);
 });
@@ -92,46 +109,92 @@ test('uidMappings without idmap/ridmap still idmap the mount, as in runc', () =>
 
 test('a plain bind mount has no M_IDMAP', () => {
   assert.is(idmapOf(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['rbind'] }))), undefined);
-  assert.is(idmapOf(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['rbind'], uidMappings: [], gidMappings: [] }))), undefined);
+  assert.is(
+    idmapOf(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['rbind'], uidMappings: [], gidMappings: [] }))),
+    undefined,
+  );
 });
 
-test('idmap without maps takes the new user namespace\'s maps', () => {
-  const f = idmapOf(spec((c) => {
-    userns(c);
-    c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
-  }));
+test("idmap without maps takes the new user namespace's maps", () => {
+  const f = idmapOf(
+    spec((c) => {
+      userns(c);
+      c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
+    }),
+  );
   assert.ok(f);
   assert.equal(lines(f, T.IDM_UID), [[0, 100000, 65536]]);
   assert.equal(lines(f, T.IDM_GID), [[0, 200000, 1000]]);
 });
 
-test('the mount\'s own maps win over the container\'s', () => {
-  const f = idmapOf(spec((c) => {
-    userns(c);
-    c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(0, 100000, 10) });
-  }));
+test("the mount's own maps win over the container's", () => {
+  const f = idmapOf(
+    spec((c) => {
+      userns(c);
+      c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(0, 100000, 10) });
+    }),
+  );
   assert.equal(lines(f!, T.IDM_UID), [[0, 100000, 10]]);
 });
 
 test('idmap without maps in a joined user namespace: that namespace', () => {
-  const f = idmapOf(spec((c) => {
-    c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' });
-    c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'ridmap'] });
-  }));
+  const f = idmapOf(
+    spec((c) => {
+      c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' });
+      c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'ridmap'] });
+    }),
+  );
   assert.ok(f);
   assert.is(one(f, T.IDM_USERNS), '/proc/42/ns/user');
   assert.is(all(f, T.IDM_UID).length, 0);
 });
 
 test('errors name the JSON path', () => {
-  planError(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] })), '/mounts/0/options/1', /idmap needs uidMappings and gidMappings on the mount, or a user namespace/);
-  planError(spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'ridmap'], ...maps(0, 1, 1) })), '/mounts/0/options/1', /only supported for bind mounts/);
-  planError(spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', ...maps(0, 1, 1) })), '/mounts/0/uidMappings', /only supported for bind mounts/);
-  planError(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [] })), '/mounts/0/gidMappings', /along with uidMappings/);
-  planError(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(0, 1, 0) })), '/mounts/0/uidMappings/0/size', /must not be 0/);
-  planError(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(4294967000, 1, 1000) })), '/mounts/0/uidMappings/0', /past 4294967295/);
+  planError(
+    spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] })),
+    '/mounts/0/options/1',
+    /idmap needs uidMappings and gidMappings on the mount, or a user namespace/,
+  );
+  planError(
+    spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'ridmap'], ...maps(0, 1, 1) })),
+    '/mounts/0/options/1',
+    /only supported for bind mounts/,
+  );
+  planError(
+    spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', ...maps(0, 1, 1) })),
+    '/mounts/0/uidMappings',
+    /only supported for bind mounts/,
+  );
+  planError(
+    spec((c) =>
+      c.mounts.push({
+        destination: '/m',
+        type: 'bind',
+        source: '/srv',
+        options: ['bind', 'idmap'],
+        uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+        gidMappings: [],
+      }),
+    ),
+    '/mounts/0/gidMappings',
+    /along with uidMappings/,
+  );
+  planError(
+    spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(0, 1, 0) })),
+    '/mounts/0/uidMappings/0/size',
+    /must not be 0/,
+  );
+  planError(
+    spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], ...maps(4294967000, 1, 1000) })),
+    '/mounts/0/uidMappings/0',
+    /past 4294967295/,
+  );
   const many = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 1000 + i, size: 1 }));
-  planError(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], uidMappings: many, gidMappings: many })), '/mounts/0/uidMappings', /at most 340/);
+  planError(
+    spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'], uidMappings: many, gidMappings: many })),
+    '/mounts/0/uidMappings',
+    /at most 340/,
+  );
 });
 
 test('features: idmap enabled, idmap and ridmap among the mount options', () => {

@@ -41,7 +41,29 @@ test('empty id', () => {
 test('path-like and special ids are rejected', () => {
   // runc 1.1.5 accepts '...', '.hidden' and 'a,b'; hako keeps leading dots
   // for itself and does not copy runc's ',' quirk.
-  for (const id of ['.', '..', '...', '.hidden', 'a/b', '/a', '/', 'a/', '../x', '../B/victim', 'a b', ' a', 'a\n', 'a\x1b[2J', 'a:b', 'a,b', 'a\\b', 'é', 'a*', 'a\0b', '~a']) {
+  for (const id of [
+    '.',
+    '..',
+    '...',
+    '.hidden',
+    'a/b',
+    '/a',
+    '/',
+    'a/',
+    '../x',
+    '../B/victim',
+    'a b',
+    ' a',
+    'a\n',
+    'a\x1b[2J',
+    'a:b',
+    'a,b',
+    'a\\b',
+    'é',
+    'a*',
+    'a\0b',
+    '~a',
+  ]) {
     bad(id);
   }
 });

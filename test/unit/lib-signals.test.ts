@@ -31,7 +31,10 @@ test('anything else is a usage error naming it', () => {
       assert.is((e as HakoError).message, text);
     }
   }
-  assert.throws(() => signalNumber(null as unknown as string), (e: unknown) => e instanceof HakoError && e.kind === 'usage');
+  assert.throws(
+    () => signalNumber(null as unknown as string),
+    (e: unknown) => e instanceof HakoError && e.kind === 'usage',
+  );
 });
 
 test('names of numbers for exit statuses', () => {

@@ -71,8 +71,7 @@ test('mount data: context= where the filesystem takes it', () => {
 });
 
 test('labels for an LSM the host lacks are refused, naming the JSON path', () => {
-  const err = (f: () => unknown, re: RegExp) =>
-    assert.throws(f, (e: unknown) => e instanceof PlanError && re.test(e.message), String(re));
+  const err = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof PlanError && re.test(e.message), String(re));
   err(() => processLsmRecs({ apparmorProfile: 'p' }, SE), /^config.json: \/process\/apparmorProfile: AppArmor is not enabled on this host$/);
   err(() => processLsmRecs({ selinuxLabel: LABEL }, AA), /^config.json: \/process\/selinuxLabel: SELinux is not enabled on this host$/);
   err(() => mountLabelOf(FILE_LABEL, AA), /^config.json: \/linux\/mountLabel: SELinux is not enabled on this host$/);
@@ -141,11 +140,19 @@ test('create plan: nothing of the kind without labels; refused where the LSM is 
   const p = buildPlan(spec(), { ...opts, lsm: AA });
   for (const t of [T.APPARMOR_PROFILE, T.APPARMOR_STACK, T.SELINUX_LABEL, T.MOUNT_LABEL]) assert.equal(top(p.records, t), []);
   assert.throws(
-    () => buildPlan(spec((c) => (c.process.apparmorProfile = 'p')), { ...opts }),
+    () =>
+      buildPlan(
+        spec((c) => (c.process.apparmorProfile = 'p')),
+        { ...opts },
+      ),
     (e: unknown) => e instanceof PlanError && e.message === 'config.json: /process/apparmorProfile: AppArmor is not enabled on this host',
   );
   assert.throws(
-    () => buildPlan(spec((c) => (c.linux.mountLabel = FILE_LABEL)), { ...opts, lsm: AA }),
+    () =>
+      buildPlan(
+        spec((c) => (c.linux.mountLabel = FILE_LABEL)),
+        { ...opts, lsm: AA },
+      ),
     (e: unknown) => e instanceof PlanError && e.message === 'config.json: /linux/mountLabel: SELinux is not enabled on this host',
   );
 });

@@ -103,9 +103,19 @@ test('flock: exclusive across processes, released when the holder exits', async 
 });
 
 test('flock: bad op is a TypeError, bad fd an EBADF', () => {
-  assert.instance(thrown(() => n.flock(0, 'xx' as 'ex')), TypeError);
-  assert.instance(thrown(() => n.flock(1.5, 'ex')), TypeError);
-  assertErrno(thrown(() => n.flock(987654, 'ex', true)), 'EBADF', 'flock');
+  assert.instance(
+    thrown(() => n.flock(0, 'xx' as 'ex')),
+    TypeError,
+  );
+  assert.instance(
+    thrown(() => n.flock(1.5, 'ex')),
+    TypeError,
+  );
+  assertErrno(
+    thrown(() => n.flock(987654, 'ex', true)),
+    'EBADF',
+    'flock',
+  );
 });
 
 test('mkfifo creates a FIFO; a second time is EEXIST with the path', () => {
@@ -130,7 +140,11 @@ test('openPath: O_PATH fd, ENOENT carries code and path', () => {
   assert.is(err.message, `ENOENT: no such file or directory, open '${missing}'`);
   assert.is(err.path, missing);
   fs.symlinkSync(dir, join(dir, 'link'));
-  assertErrno(thrown(() => n.openPath(join(dir, 'link'), C.O_RDONLY | C.O_NOFOLLOW)), 'ELOOP', 'open');
+  assertErrno(
+    thrown(() => n.openPath(join(dir, 'link'), C.O_RDONLY | C.O_NOFOLLOW)),
+    'ELOOP',
+    'open',
+  );
 });
 
 test('openPath creates with the given mode; close reports EBADF', () => {
@@ -139,7 +153,11 @@ test('openPath creates with the given mode; close reports EBADF', () => {
   fs.writeSync(fd, 'x');
   n.close(fd);
   assert.is(fs.statSync(file).mode & 0o777, 0o640 & ~process.umask());
-  assertErrno(thrown(() => n.close(fd)), 'EBADF', 'close');
+  assertErrno(
+    thrown(() => n.close(fd)),
+    'EBADF',
+    'close',
+  );
 });
 
 test('fsyncDir: fine on a directory, ENOTDIR on a file', () => {
@@ -161,7 +179,11 @@ test('pidfd: SIGTERM through a pidfd ends a spawned sleep', async () => {
     assert.is(code, null);
     assert.is(signal, 'SIGTERM');
     // The process is gone (reaped by libuv); the pidfd still names it.
-    assertErrno(thrown(() => n.pidfdSendSignal(pidfd, 0)), 'ESRCH', 'pidfd_send_signal');
+    assertErrno(
+      thrown(() => n.pidfdSendSignal(pidfd, 0)),
+      'ESRCH',
+      'pidfd_send_signal',
+    );
   } finally {
     n.close(pidfd);
   }
@@ -193,7 +215,11 @@ test('waitpid reports the exit code; ECHILD for a process not ours', () => {
   const err = thrown(() => n.waitpid(pid));
   assertErrno(err, 'ECHILD', 'waitpid');
   assert.is(err.message, 'ECHILD: no child processes, waitpid');
-  assertErrno(thrown(() => n.waitpid(process.pid, true)), 'ECHILD', 'waitpid');
+  assertErrno(
+    thrown(() => n.waitpid(process.pid, true)),
+    'ECHILD',
+    'waitpid',
+  );
 });
 
 test('waitpidAsync waits off the JS thread', async () => {
@@ -225,11 +251,18 @@ test('waitpidAsync sees a kill and rejects with ECHILD', async () => {
 
 test('kill: signal 0 probes; ESRCH for no such process', () => {
   n.kill(process.pid, 0);
-  assertErrno(thrown(() => n.kill(0x3ffffff0, 0)), 'ESRCH', 'kill');
+  assertErrno(
+    thrown(() => n.kill(0x3ffffff0, 0)),
+    'ESRCH',
+    'kill',
+  );
 });
 
 function fdFlags(fd: number): number {
-  const line = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').find((l) => l.startsWith('flags:'));
+  const line = fs
+    .readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('flags:'));
   return parseInt(line!.split(/\s+/)[1]!, 8);
 }
 
@@ -251,7 +284,10 @@ test('sendFd/recvFd over a socketpair in one process', () => {
 
     fs.writeSync(a, 'plain');
     assert.equal({ ...n.recvFd(b) }, { fd: -1, data: Buffer.from('plain') });
-    assert.instance(thrown(() => n.sendFd(a, fd, Buffer.alloc(0))), TypeError);
+    assert.instance(
+      thrown(() => n.sendFd(a, fd, Buffer.alloc(0))),
+      TypeError,
+    );
     n.close(a);
     const eof = n.recvFd(b);
     assert.is(eof.fd, -1);
@@ -262,7 +298,7 @@ test('sendFd/recvFd over a socketpair in one process', () => {
   }
 });
 
-test('recvFd gets a child process\'s fd, like a console socket', async () => {
+test("recvFd gets a child process's fd, like a console socket", async () => {
   const [a, b] = n.socketpair();
   const file = join(dir, 'from-child');
   const child = nodeChild(
@@ -285,7 +321,11 @@ test('recvFd gets a child process\'s fd, like a console socket', async () => {
 test('sendFd to a closed peer is EPIPE, not SIGPIPE', () => {
   const [a, b] = n.socketpair();
   n.close(b);
-  assertErrno(thrown(() => n.sendFd(a, 0, Buffer.from('x'))), 'EPIPE', 'sendmsg');
+  assertErrno(
+    thrown(() => n.sendFd(a, 0, Buffer.from('x'))),
+    'EPIPE',
+    'sendmsg',
+  );
   n.close(a);
 });
 
@@ -300,14 +340,25 @@ test('terminal: window size and raw mode on a pty', () => {
     assert.not.ok(n.getTermios(fd).equals(before), 'raw mode changed the settings');
     n.restoreTermios(fd, saved);
     assert.ok(n.getTermios(fd).equals(before));
-    assert.instance(thrown(() => n.restoreTermios(fd, Buffer.alloc(3))), TypeError);
+    assert.instance(
+      thrown(() => n.restoreTermios(fd, Buffer.alloc(3))),
+      TypeError,
+    );
   } finally {
     n.close(fd);
   }
   const file = fs.openSync(join(dir, 'plain'), 'w');
   try {
-    assertErrno(thrown(() => n.getWinsize(file)), 'ENOTTY', 'ioctl');
-    assertErrno(thrown(() => n.makeRaw(file)), 'ENOTTY', 'tcgetattr');
+    assertErrno(
+      thrown(() => n.getWinsize(file)),
+      'ENOTTY',
+      'ioctl',
+    );
+    assertErrno(
+      thrown(() => n.makeRaw(file)),
+      'ENOTTY',
+      'tcgetattr',
+    );
   } finally {
     fs.closeSync(file);
   }
@@ -365,16 +416,19 @@ test('ptyProxy stops when told, with the master still open', async () => {
   for (const fd of [master, container, p.stopFd]) n.close(fd);
 });
 
-test('getrlimit matches the shell\'s ulimit', () => {
+test("getrlimit matches the shell's ulimit", () => {
   const nofile = n.getrlimit(C.RLIMIT_NOFILE);
   assert.is(typeof nofile.soft, 'bigint');
   assert.ok(nofile.soft <= nofile.hard);
-  const sh = (flag: string): string =>
-    spawnSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).stdout.trim();
+  const sh = (flag: string): string => spawnSync('sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).stdout.trim();
   const asShell = (v: bigint): string => (v === C.RLIM_INFINITY ? 'unlimited' : String(v));
   assert.is(asShell(nofile.soft), sh('-Sn'));
   assert.is(asShell(nofile.hard), sh('-Hn'));
-  assertErrno(thrown(() => n.getrlimit(9999)), 'EINVAL', 'getrlimit');
+  assertErrno(
+    thrown(() => n.getrlimit(9999)),
+    'EINVAL',
+    'getrlimit',
+  );
 });
 
 test('libseccomp is linked', () => {

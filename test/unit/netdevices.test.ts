@@ -32,7 +32,7 @@ test('netDevicesPlan: the moves in config order, named by the entry or the host'
   assert.is(netDevicesPlan({ eth1: { name: 'lo' } }, { newNet: false, joinedNet: '/run/netns/x', rootless: false }).length, 1);
 });
 
-test('netDevicesPlan: what can never work is refused with the entry\'s JSON path', () => {
+test("netDevicesPlan: what can never work is refused with the entry's JSON path", () => {
   refuses(() => netDevicesPlan({ eth1: {} }, { newNet: false, rootless: false }), /^config\.json: \/linux\/netDevices: .*needs a network namespace/);
   refuses(() => netDevicesPlan({ eth1: {} }, { newNet: true, rootless: true }), /\/linux\/netDevices: .*rootless/);
   refuses(() => netDevicesPlan({ eth1: { name: 'lo' } }, NEW), /\/linux\/netDevices\/eth1: the name "lo" is taken/);
@@ -45,7 +45,7 @@ test('netDevicesPlan: what can never work is refused with the entry\'s JSON path
   refuses(() => netDevicesPlan({ 'e%d': {} }, NEW), /must not contain '%'/);
 });
 
-test('ifNameProblem: the kernel\'s dev_valid_name', () => {
+test("ifNameProblem: the kernel's dev_valid_name", () => {
   for (const ok of ['eth0', 'x', 'a'.repeat(15), 'veth-1.2', 'wl@p']) assert.is(ifNameProblem(ok), null, ok);
   for (const bad of ['', '.', '..', 'a'.repeat(16), 'a:b', 'a/b', 'a b', 'a\tb', 'é'.repeat(8)]) assert.ok(ifNameProblem(bad), JSON.stringify(bad));
 });
@@ -72,10 +72,13 @@ test('addressesToKeep: permanent, global, of that link; configuration flags only
     { family: 10, prefixlen: 64, flags: nl.IFA_F.PERMANENT | nl.IFA_F.NODAD | 0x40 /* TENTATIVE */, scope: 0, index: 5, address: new Uint8Array(16) },
   ];
   const kept = addressesToKeep(addrs, 5);
-  assert.equal(kept.map((a) => [a.family, a.flags]), [
-    [2, 0],
-    [10, nl.IFA_F.NODAD],
-  ]);
+  assert.equal(
+    kept.map((a) => [a.family, a.flags]),
+    [
+      [2, 0],
+      [10, nl.IFA_F.NODAD],
+    ],
+  );
   assert.equal(kept[0]!.broadcast, v4(255));
 });
 
@@ -99,7 +102,16 @@ test('netlink: requests are what rtnetlink(7) describes', () => {
 });
 
 test('netlink: an address survives a round trip through RTM_NEWADDR', () => {
-  const a: nl.Addr = { family: 2, prefixlen: 24, flags: nl.IFA_F.NOPREFIXROUTE, scope: 0, index: 3, local: new Uint8Array([10, 1, 2, 3]), address: new Uint8Array([10, 1, 2, 3]), broadcast: new Uint8Array([10, 1, 2, 255]) };
+  const a: nl.Addr = {
+    family: 2,
+    prefixlen: 24,
+    flags: nl.IFA_F.NOPREFIXROUTE,
+    scope: 0,
+    index: 3,
+    local: new Uint8Array([10, 1, 2, 3]),
+    address: new Uint8Array([10, 1, 2, 3]),
+    broadcast: new Uint8Array([10, 1, 2, 255]),
+  };
   const req = nl.newAddrRequest(1, 3, a);
   const b = Buffer.from(req);
   assert.is(b.readUInt16LE(6), nl.NLM_F.REQUEST | nl.NLM_F.ACK | nl.NLM_F.CREATE | nl.NLM_F.EXCL);

@@ -35,7 +35,10 @@ test('mount options: flags, clears, propagation, data', () => {
 test('filesystem options for fsconfig: one per parameter, commas inside quotes kept, SELinux values unquoted', () => {
   assert.equal(fsOptions(['mode=755', 'size=65536k']), ['mode=755', 'size=65536k']);
   assert.equal(fsOptions(['newinstance', 'ptmxmode=0666,mode=0620', '', 'gid=5']), ['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']);
-  assert.equal(fsOptions(['mode=755', 'context="system_u:object_r:container_file_t:s0:c1,c2"']), ['mode=755', 'context=system_u:object_r:container_file_t:s0:c1,c2']);
+  assert.equal(fsOptions(['mode=755', 'context="system_u:object_r:container_file_t:s0:c1,c2"']), [
+    'mode=755',
+    'context=system_u:object_r:container_file_t:s0:c1,c2',
+  ]);
   assert.equal(fsOptions(['rootcontext="a:b:c:s0:c1,c2",defcontext="x,y"', 'cpu,cpuacct']), ['rootcontext=a:b:c:s0:c1,c2', 'defcontext=x,y', 'cpu', 'cpuacct']);
   // Quotes mean nothing to other filesystems' options: kept as given.
   assert.equal(fsOptions(['opt="a,b"', 'x=']), ['opt="a,b"', 'x=']);
@@ -86,7 +89,12 @@ test('capabilities: names to mask, unknown ones warned', () => {
 test('plan: namespaces new and joined, user first and mount last', () => {
   const p = buildPlan(
     spec((c) => {
-      c.linux.namespaces = [{ type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'pid' }, { type: 'network', path: '/run/netns/x' }, { type: 'user', path: '/proc/1/ns/user' }];
+      c.linux.namespaces = [
+        { type: 'mount', path: '/proc/1/ns/mnt' },
+        { type: 'pid' },
+        { type: 'network', path: '/run/netns/x' },
+        { type: 'user', path: '/proc/1/ns/user' },
+      ];
     }),
     opts,
   );
@@ -96,9 +104,15 @@ test('plan: namespaces new and joined, user first and mount last', () => {
 });
 
 test('plan: a new network namespace gets its lo brought up, a joined one is left as it is', () => {
-  const fresh = buildPlan(spec((c) => c.linux.namespaces.push({ type: 'network' })), opts);
+  const fresh = buildPlan(
+    spec((c) => c.linux.namespaces.push({ type: 'network' })),
+    opts,
+  );
   assert.is(one(fresh.records, T.LOOPBACK_UP), true);
-  const joined = buildPlan(spec((c) => c.linux.namespaces.push({ type: 'network', path: '/run/netns/x' })), opts);
+  const joined = buildPlan(
+    spec((c) => c.linux.namespaces.push({ type: 'network', path: '/run/netns/x' })),
+    opts,
+  );
   assert.is(one(joined.records, T.LOOPBACK_UP), undefined);
   assert.is(one(buildPlan(spec(), opts).records, T.LOOPBACK_UP), undefined, 'the host network: never touched');
 });
@@ -121,7 +135,10 @@ test('plan: rootfs, devices, symlinks, process', () => {
   assert.equal(devs, ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse']);
   const links = all(r, T.DEV_SYMLINK).map((d) => one(d.value as Rec[], T.SL_LINK));
   assert.ok(links.includes('/dev/ptmx') && links.includes('/dev/stdin'));
-  assert.equal(all(r, T.ADDITIONAL_GID).map((x) => x.value), [10, 20]);
+  assert.equal(
+    all(r, T.ADDITIONAL_GID).map((x) => x.value),
+    [10, 20],
+  );
   assert.is(one(r, T.UMASK), 0o27);
   assert.is(one(r, T.UID), 1000);
   const rl = all(r, T.RLIMIT)[0]!.value as Rec[];
@@ -159,7 +176,10 @@ test('plan: bind mounts carry remount flags and propagation', () => {
 });
 
 test('plan: no mount namespace means chroot, user namespace means bound devices', () => {
-  const p = buildPlan(spec((c) => (c.linux.namespaces = [{ type: 'pid' }])), opts);
+  const p = buildPlan(
+    spec((c) => (c.linux.namespaces = [{ type: 'pid' }])),
+    opts,
+  );
   assert.is(one(p.records, T.ROOT_CHROOT), true);
   const u = buildPlan(
     spec((c) => {
@@ -208,8 +228,14 @@ test('cgroup mount on a hybrid host: tmpfs (read-only, which the launcher applie
   const targets = rs.map((r) => one(r.value as Rec[], T.M_TARGET));
   assert.equal(targets, ['/sys/fs/cgroup', '/sys/fs/cgroup/unified', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/systemd']);
   assert.is(one(rs[0]!.value as Rec[], T.M_FLAGS), MS.RDONLY | MS.NOSUID);
-  assert.equal(all(rs[0]!.value as Rec[], T.M_FSOPT).map((r) => r.value), ['mode=755']);
-  assert.equal(rs.map((r) => one(r.value as Rec[], T.M_SOURCE)), ['tmpfs', '/sys/fs/cgroup/unified/u', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/systemd/s']);
+  assert.equal(
+    all(rs[0]!.value as Rec[], T.M_FSOPT).map((r) => r.value),
+    ['mode=755'],
+  );
+  assert.equal(
+    rs.map((r) => one(r.value as Rec[], T.M_SOURCE)),
+    ['tmpfs', '/sys/fs/cgroup/unified/u', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/systemd/s'],
+  );
   const ns = cgroupMountRecs(layout, '/sys/fs/cgroup', MS.RDONLY, true, '/mounts/6');
   assert.is(one(ns[3]!.value as Rec[], T.M_FSOPT), 'name=systemd');
   assert.is(one(ns[2]!.value as Rec[], T.M_FSTYPE), 'cgroup');

@@ -10,11 +10,11 @@ const doc = readFileSync(path.join(REPO, 'docs/podman.md'), 'utf8');
 const DIR = '/tmp/hako-podman-XXXXXX';
 const HAKO = '/usr/local/bin/hako';
 
-test('docs/podman.md has the suite\'s containers.conf, verbatim', () => {
+test("docs/podman.md has the suite's containers.conf, verbatim", () => {
   assert.ok(doc.includes('```toml\n' + containersConf(DIR, HAKO) + '```\n'), 'containers.conf in docs/podman.md differs from test/clients/podman-env.ts');
 });
 
-test('docs/podman.md has the suite\'s storage.conf, verbatim', () => {
+test("docs/podman.md has the suite's storage.conf, verbatim", () => {
   assert.ok(doc.includes('```toml\n' + storageConf(DIR) + '```\n'), 'storage.conf in docs/podman.md differs from test/clients/podman-env.ts');
 });
 

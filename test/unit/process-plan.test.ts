@@ -16,11 +16,36 @@ const LSM: HostLsm = { apparmor: true, selinux: true, apparmorConfined: true };
 
 /** The plan records that belong to the process (plan.tags "plan: the process", scheduling, LSM labels). */
 const PROCESS_TAGS: readonly TagName[] = [
-  'ARG', 'ENV', 'CWD', 'UID', 'GID', 'ADDITIONAL_GID', 'UMASK', 'RLIMIT', 'OOM_SCORE_ADJ', 'PERSONALITY',
-  'CAP_BOUNDING', 'CAP_EFFECTIVE', 'CAP_PERMITTED', 'CAP_INHERITABLE', 'CAP_AMBIENT', 'NO_NEW_PRIVS',
-  'SECCOMP_BPF', 'SECCOMP_FLAGS', 'APPARMOR_PROFILE', 'SELINUX_LABEL', 'APPARMOR_STACK',
-  'PRESERVE_FDS', 'NEW_KEYRING', 'KEYRING_NAME', 'SETSID', 'CONSOLE_WIDTH', 'CONSOLE_HEIGHT', 'SETGROUPS_DENY',
-  'SCHED', 'IOPRIO',
+  'ARG',
+  'ENV',
+  'CWD',
+  'UID',
+  'GID',
+  'ADDITIONAL_GID',
+  'UMASK',
+  'RLIMIT',
+  'OOM_SCORE_ADJ',
+  'PERSONALITY',
+  'CAP_BOUNDING',
+  'CAP_EFFECTIVE',
+  'CAP_PERMITTED',
+  'CAP_INHERITABLE',
+  'CAP_AMBIENT',
+  'NO_NEW_PRIVS',
+  'SECCOMP_BPF',
+  'SECCOMP_FLAGS',
+  'APPARMOR_PROFILE',
+  'SELINUX_LABEL',
+  'APPARMOR_STACK',
+  'PRESERVE_FDS',
+  'NEW_KEYRING',
+  'KEYRING_NAME',
+  'SETSID',
+  'CONSOLE_WIDTH',
+  'CONSOLE_HEIGHT',
+  'SETGROUPS_DENY',
+  'SCHED',
+  'IOPRIO',
 ];
 const processTags: ReadonlySet<number> = new Set<number>(PROCESS_TAGS.map((n) => T[n]));
 
@@ -85,7 +110,10 @@ test('the same process: create and exec give the same process records, byte for 
   assert.ok(created.debug.some((d) => d.includes('CAP_KILL') && d.includes('not raised')));
   // Every process record of exec's comes from the shared translation: what
   // is left is its framing.
-  assert.equal(restOf(execd.records).map((r) => r.tag), [T.MODE, T.EXEC_NS]);
+  assert.equal(
+    restOf(execd.records).map((r) => r.tag),
+    [T.MODE, T.EXEC_NS],
+  );
   // create's own records around the process: the fifo and the memory policy.
   const rest = new Set(restOf(created.records).map((r) => r.tag));
   assert.ok(rest.has(T.EXEC_FIFO) && rest.has(T.MEMPOLICY));
@@ -107,7 +135,7 @@ test('the same process, with setgroups denied and no terminal, no keyring, no se
   assert.equal(values(created.records, T.NEW_KEYRING), []);
 });
 
-test('the translation itself: the init\'s and an exec\'s contexts differ only in their role', () => {
+test("the translation itself: the init's and an exec's contexts differ only in their role", () => {
   const s = spec();
   const init = initProcessContext(s, { ...createOpts, listenFds: 0 });
   const exec = execProcessContext(s, execOpts);
@@ -119,18 +147,27 @@ test('the translation itself: the init\'s and an exec\'s contexts differ only in
   assert.is(bytes(processPlan(s.process, init).records), bytes(processPlan(s.process, exec).records));
 });
 
-test('execCPUAffinity is an exec\'d process\'s alone; the rest of the process is the same', () => {
+test("execCPUAffinity is an exec'd process's alone; the rest of the process is the same", () => {
   const s = spec((c) => (c.process.execCPUAffinity = { initial: '0', final: '1' }));
   const created = buildPlan(s, createOpts);
   const execd = buildExecPlan(s, s.process, execOpts);
   const affinity = (rs: Rec[]) => rs.filter((r) => r.tag === T.CPU_AFFINITY_INITIAL || r.tag === T.CPU_AFFINITY_FINAL);
   assert.equal(affinity(created.records), [], 'runtime-spec: "not applicable to the container\'s init process"');
-  assert.equal(affinity(execd.records).map((r) => [r.tag, Buffer.from(r.value as Uint8Array).readBigUInt64LE()]), [[T.CPU_AFFINITY_INITIAL, 1n], [T.CPU_AFFINITY_FINAL, 2n]]);
+  assert.equal(
+    affinity(execd.records).map((r) => [r.tag, Buffer.from(r.value as Uint8Array).readBigUInt64LE()]),
+    [
+      [T.CPU_AFFINITY_INITIAL, 1n],
+      [T.CPU_AFFINITY_FINAL, 2n],
+    ],
+  );
   assert.is(bytes(processPart(created.records)), bytes(processPart(execd.records)));
-  assert.equal(restOf(execd.records).map((r) => r.tag), [T.MODE, T.EXEC_NS, T.CPU_AFFINITY_INITIAL, T.CPU_AFFINITY_FINAL]);
+  assert.equal(
+    restOf(execd.records).map((r) => r.tag),
+    [T.MODE, T.EXEC_NS, T.CPU_AFFINITY_INITIAL, T.CPU_AFFINITY_FINAL],
+  );
 });
 
-test('socket activation is the init\'s alone: LISTEN_FDS in its environment and among its fds', () => {
+test("socket activation is the init's alone: LISTEN_FDS in its environment and among its fds", () => {
   const s = spec((c) => c.process.env.push('LISTEN_FDS=9'));
   const created = buildPlan(s, { ...createOpts, listenFds: 2 });
   const env = values(created.records, T.ENV);
@@ -144,7 +181,7 @@ test('socket activation is the init\'s alone: LISTEN_FDS in its environment and 
   assert.not.ok(values(execd.records, T.ENV).includes('LISTEN_PID=1'));
 });
 
-test('what used to differ is now the same: environment, personality flags, execCPUAffinity\'s checks', () => {
+test("what used to differ is now the same: environment, personality flags, execCPUAffinity's checks", () => {
   // The environment: duplicates removed, the last value kept, for the init too (runc's prepareEnv).
   const s = spec();
   assert.equal(values(buildPlan(s, createOpts).records, T.ENV), ['PATH=/bin', 'HOME=/root', 'A=2']);
@@ -157,21 +194,33 @@ test('what used to differ is now the same: environment, personality flags, execC
   refused((c) => (c.linux.personality.flags = ['ADDR_NO_RANDOMIZE']), /\/linux\/personality\/flags: personality flags are not supported/);
   // Not the init's, yet checked at create: config.json's lists are every exec's default.
   refused((c) => (c.process.execCPUAffinity = { initial: '0', final: '3-1' }), /\/process\/execCPUAffinity\/final: "3-1": the range 3-1 goes down/);
-  refused((c) => (c.process.execCPUAffinity = { initial: '0,2' }), /\/process\/execCPUAffinity\/initial: "0,2": CPU 2 is beyond this host's possible CPUs \(0-1\)/);
+  refused(
+    (c) => (c.process.execCPUAffinity = { initial: '0,2' }),
+    /\/process\/execCPUAffinity\/initial: "0,2": CPU 2 is beyond this host's possible CPUs \(0-1\)/,
+  );
   refused((c) => c.process.env.push('NOVALUE'), /\/process\/env\/4: invalid environment variable "NOVALUE": missing '='/);
   refused((c) => (c.process.cwd = 'srv'), /\/process\/cwd: must be an absolute path/);
   refused((c) => (c.process.rlimits[1].type = 'RLIMIT_NOFILE'), /\/process\/rlimits\/1\/type: RLIMIT_NOFILE given twice/);
   // setgroups(2) denied: additional gids are refused, never dropped.
   const t = spec();
-  assert.throws(() => buildExecPlan(t, t.process, { ...execOpts, setgroupsDeny: true }), (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids');
-  assert.throws(() => buildPlan(t, { ...createOpts, setgroupsDeny: true }), (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids');
+  assert.throws(
+    () => buildExecPlan(t, t.process, { ...execOpts, setgroupsDeny: true }),
+    (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids',
+  );
+  assert.throws(
+    () => buildPlan(t, { ...createOpts, setgroupsDeny: true }),
+    (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids',
+  );
 });
 
 test('one propagation table: mount options and rootfsPropagation', () => {
   for (const [name, flags] of Object.entries(PROPAGATION)) {
     assert.ok(KNOWN_MOUNT_OPTIONS.includes(name), name);
     assert.equal(parseMountOptions([name]).propagation, [flags]);
-    const p = buildPlan(spec((c) => (c.linux.rootfsPropagation = name)), createOpts);
+    const p = buildPlan(
+      spec((c) => (c.linux.rootfsPropagation = name)),
+      createOpts,
+    );
     assert.equal(values(p.records, T.ROOTFS_FINAL_PROPAGATION), [flags]);
   }
   assert.is(PROPAGATION.rslave, MS.SLAVE | MS.REC);

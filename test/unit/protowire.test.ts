@@ -16,11 +16,7 @@ test('varints: 150 is 96 01; zero values are left out; negatives take ten bytes'
 
 test('strings, repeated strings, sub-messages (written even when empty), maps', () => {
   assert.is(hex(new Writer().str(2, 'testing')), '120774657374696e67');
-  const w = new Writer()
-    .strs(3, ['sh', '-c'])
-    .msg(4, new Writer())
-    .msg(5, new Writer().str(1, 'x').int(2, 7))
-    .map(6, { a: '1', b: '' });
+  const w = new Writer().strs(3, ['sh', '-c']).msg(4, new Writer()).msg(5, new Writer().str(1, 'x').int(2, 7)).map(6, { a: '1', b: '' });
   const r = new Reader(w.bytes());
   assert.equal(r.strs(3), ['sh', '-c'], 'repeated fields are kept apart');
   assert.is(r.buf(3).toString(), '-c', 'the last one wins for a scalar read');

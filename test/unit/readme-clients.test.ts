@@ -18,7 +18,7 @@ function section(text: string, heading: string): string {
   return text.slice(start, end < 0 ? undefined : end);
 }
 
-test('every snippet of the README\'s client section is in docs/, verbatim', () => {
+test("every snippet of the README's client section is in docs/, verbatim", () => {
   const s = section(readme, 'With podman, containerd, Kubernetes, CRI-O and Docker');
   const blocks = [...s.matchAll(/```\w*\n([\s\S]*?)```/g)].map((m) => m[1]!);
   assert.ok(blocks.length >= 7, `found ${blocks.length} snippets`);

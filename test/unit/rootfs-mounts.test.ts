@@ -35,17 +35,33 @@ test('before, made, and what delete unmounts (latest first)', () => {
   ]);
   // Later: 48 is gone, 47 moved (a renamed directory), 51 is someone else's.
   const later = parseMountEntries([line(31, `${E}/pre`), line(47, `${E}/proc2`), line(49, `${E}/dev/pts`), line(51, `${E}/other`)].join('\n'));
-  assert.equal(toUnmount(later, full).map((e) => e.id), [49, 47]);
+  assert.equal(
+    toUnmount(later, full).map((e) => e.id),
+    [49, 47],
+  );
   // No made list (a create that never got that far): what was not there before.
-  assert.equal(toUnmount(later, m).map((e) => e.id), [51, 49, 47]);
-  assert.equal(newMounts(later, R, [31, 47]).map((e) => e.id), [49, 51]);
+  assert.equal(
+    toUnmount(later, m).map((e) => e.id),
+    [51, 49, 47],
+  );
+  assert.equal(
+    newMounts(later, R, [31, 47]).map((e) => e.id),
+    [49, 51],
+  );
   // A recorded id now outside the rootfs is left alone.
   assert.equal(toUnmount(parseMountEntries(line(47, '/proc2')), full), []);
 });
 
 test('unmountCreated: through unmountBeneath with the path relative to the rootfs; failures reported, not thrown', () => {
   const calls: string[] = [];
-  const m = { root: R, before: [], made: [{ id: 47, path: `${R}/proc` }, { id: 49, path: `${R}/dev/pts` }] };
+  const m = {
+    root: R,
+    before: [],
+    made: [
+      { id: 47, path: `${R}/proc` },
+      { id: 49, path: `${R}/dev/pts` },
+    ],
+  };
   const problems = unmountCreated(m, {
     mountinfo: () => [line(47, `${E}/proc`), line(49, `${E}/dev/pts`)].join('\n'),
     unmount: (root, rel, id) => {

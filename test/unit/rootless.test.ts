@@ -76,10 +76,16 @@ const wide = [
   { containerID: 1, hostID: 100000, size: 65536 },
 ];
 
-test('maps: the caller\'s own id alone is written by hako, with setgroups denied before gid_map', () => {
+test("maps: the caller's own id alone is written by hako, with setgroups denied before gid_map", () => {
   assert.equal(userMapsPlan(spec(), user), { uid: 'kernel', gid: 'kernel', setgroupsDeny: true });
   // Any container id will do: the kernel checks the host side.
-  assert.equal(userMapsPlan(spec((c) => (c.linux.uidMappings = [{ containerID: 1000, hostID: 1000, size: 1 }])), user).uid, 'kernel');
+  assert.equal(
+    userMapsPlan(
+      spec((c) => (c.linux.uidMappings = [{ containerID: 1000, hostID: 1000, size: 1 }])),
+      user,
+    ).uid,
+    'kernel',
+  );
 });
 
 test('maps: anything more goes through newuidmap/newgidmap, and setgroups stays allowed', () => {
@@ -94,8 +100,20 @@ test('maps: anything more goes through newuidmap/newgidmap, and setgroups stays 
     { uid: 'newuidmap', gid: 'newgidmap', setgroupsDeny: false },
   );
   // Someone else's id, or more than one id, is not ours to map.
-  assert.is(userMapsPlan(spec((c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1001, size: 1 }])), user).uid, 'newuidmap');
-  assert.equal(userMapsPlan(spec((c) => (c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 2 }])), user), { uid: 'kernel', gid: 'newgidmap', setgroupsDeny: false });
+  assert.is(
+    userMapsPlan(
+      spec((c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1001, size: 1 }])),
+      user,
+    ).uid,
+    'newuidmap',
+  );
+  assert.equal(
+    userMapsPlan(
+      spec((c) => (c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 2 }])),
+      user,
+    ),
+    { uid: 'kernel', gid: 'newgidmap', setgroupsDeny: false },
+  );
 });
 
 test('maps: root (also root of a user namespace) writes any map itself, setgroups allowed', () => {
@@ -129,13 +147,42 @@ function refuses(fn: () => unknown, pointer: string, reason: RegExp): void {
 }
 
 test('rootless: the container needs a user namespace (runc: "rootless container requires user namespaces")', () => {
-  refuses(() => rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'mount' }])), 1000, true), '/linux/namespaces', /uid 1000 \(rootless\).*user namespace/);
+  refuses(
+    () =>
+      rootlessChecks(
+        spec((c) => (c.linux.namespaces = [{ type: 'mount' }])),
+        1000,
+        true,
+      ),
+    '/linux/namespaces',
+    /uid 1000 \(rootless\).*user namespace/,
+  );
   rootlessChecks(spec(), 1000, true);
   // A joined one will do.
-  rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }])), 1000, true);
+  rootlessChecks(
+    spec((c) => (c.linux.namespaces = [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }])),
+    1000,
+    true,
+  );
   // Mounts need a mount namespace the user owns.
-  refuses(() => rootlessChecks(spec((c) => (c.linux.namespaces = [{ type: 'user' }])), 1000, true), '/linux/namespaces', /needs a mount namespace of its own/);
-  rootlessChecks(spec((c) => ((c.linux.namespaces = [{ type: 'user' }]), (c.mounts = []))), 1000, true);
+  refuses(
+    () =>
+      rootlessChecks(
+        spec((c) => (c.linux.namespaces = [{ type: 'user' }])),
+        1000,
+        true,
+      ),
+    '/linux/namespaces',
+    /needs a mount namespace of its own/,
+  );
+  rootlessChecks(
+    spec((c) => {
+      c.linux.namespaces = [{ type: 'user' }];
+      c.mounts = [];
+    }),
+    1000,
+    true,
+  );
 });
 
 test('rootless: additional gids only where setgroups(2) is allowed (a newgidmap map)', () => {
@@ -146,21 +193,40 @@ test('rootless: additional gids only where setgroups(2) is allowed (a newgidmap 
 
 test('rootless: no idmapped mounts (runc refuses them too); uid=/gid= options must be mapped', () => {
   refuses(
-    () => rootlessChecks(spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/s', options: ['rbind', 'idmap'] })), 1000, true),
+    () =>
+      rootlessChecks(
+        spec((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/s', options: ['rbind', 'idmap'] })),
+        1000,
+        true,
+      ),
     '/mounts/1/options/1',
     /idmapped mounts are not supported for rootless containers/,
   );
   refuses(
-    () => rootlessChecks(spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['mode=755', 'uid=5'] })), 1000, true),
+    () =>
+      rootlessChecks(
+        spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['mode=755', 'uid=5'] })),
+        1000,
+        true,
+      ),
     '/mounts/1/options/1',
     /uid=5: uid 5 is not mapped in \/linux\/uidMappings/,
   );
   refuses(
-    () => rootlessChecks(spec((c) => c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'gid=5'] })), 1000, true),
+    () =>
+      rootlessChecks(
+        spec((c) => c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'gid=5'] })),
+        1000,
+        true,
+      ),
     '/mounts/1/options/1',
     /gid=5: gid 5 is not mapped/,
   );
-  rootlessChecks(spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['uid=0', 'gid=0'] })), 1000, true);
+  rootlessChecks(
+    spec((c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['uid=0', 'gid=0'] })),
+    1000,
+    true,
+  );
 });
 
 const planOpts = { id: 'x', bundle: '/b', fifoPath: '/run/user/1000/hako/x/exec.fifo' };
@@ -170,7 +236,10 @@ test('plan: rootless checks run for an unprivileged euid only; SETGROUPS_DENY re
   delete noUserns.linux.uidMappings;
   delete noUserns.linux.gidMappings;
   buildPlan(noUserns, planOpts);
-  assert.throws(() => buildPlan(noUserns, { ...planOpts, rootlessEuid: 1000 }), (e: unknown) => e instanceof PlanError && e.pointer === '/linux/namespaces');
+  assert.throws(
+    () => buildPlan(noUserns, { ...planOpts, rootlessEuid: 1000 }),
+    (e: unknown) => e instanceof PlanError && e.pointer === '/linux/namespaces',
+  );
   const p = buildPlan(spec(), { ...planOpts, rootlessEuid: 1000, setgroupsDeny: true });
   assert.ok(p.records.some((r) => r.tag === T.SETGROUPS_DENY && r.value === true));
   assert.not.ok(buildPlan(spec(), planOpts).records.some((r) => r.tag === T.SETGROUPS_DENY));
@@ -185,7 +254,10 @@ test('exec plan: additional gids where setgroups is denied are an error, not sil
   const s = spec();
   const proc = { args: ['id'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [5] } };
   const o = { id: 'x', rootfs: '/r', joinNamespaces: 0, mountNamespace: true };
-  assert.throws(() => buildExecPlan(s, proc, { ...o, setgroupsDeny: true }), (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids');
+  assert.throws(
+    () => buildExecPlan(s, proc, { ...o, setgroupsDeny: true }),
+    (e: unknown) => e instanceof PlanError && e.pointer === '/process/user/additionalGids',
+  );
   assert.ok(buildExecPlan(s, proc, o).records.some((r) => r.tag === T.ADDITIONAL_GID));
 });
 
@@ -198,7 +270,8 @@ const HYBRID_MOUNTINFO = [
   '33 30 0:29 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,memory',
   '34 30 0:30 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime - cgroup cgroup rw,pids',
 ].join('\n');
-const HYBRID_SELF = '4:pids:/user.slice\n3:memory:/user.slice\n1:name=systemd:/user.slice/user-1000.slice/session-1.scope\n0::/user.slice/user-1000.slice/session-1.scope\n';
+const HYBRID_SELF =
+  '4:pids:/user.slice\n3:memory:/user.slice\n1:name=systemd:/user.slice/user-1000.slice/session-1.scope\n0::/user.slice/user-1000.slice/session-1.scope\n';
 const hybrid = layoutOf(parseMountinfo(HYBRID_MOUNTINFO), parseProcCgroup(HYBRID_SELF));
 const V2_MOUNTINFO = '30 25 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate';
 const v2 = layoutOf(parseMountinfo(V2_MOUNTINFO), parseProcCgroup('0::/deleg/shell\n'));
@@ -214,7 +287,11 @@ test('requestedLimits: every set resource but device rules', () => {
   assert.equal(requestedLimits(undefined), []);
   assert.equal(requestedLimits({ devices: [{ allow: false, access: 'rwm' }] }), []);
   assert.equal(requestedLimits({ memory: {}, cpu: { shares: undefined } } as any), []);
-  assert.equal(requestedLimits({ memory: { limit: 1 }, pids: { limit: 10 }, unified: { 'memory.high': '1' } }), ['/linux/resources/memory', '/linux/resources/pids', '/linux/resources/unified']);
+  assert.equal(requestedLimits({ memory: { limit: 1 }, pids: { limit: 10 }, unified: { 'memory.high': '1' } }), [
+    '/linux/resources/memory',
+    '/linux/resources/pids',
+    '/linux/resources/unified',
+  ]);
 });
 
 test('mayUse: an existing cgroup and its cgroup.procs, else the deepest existing ancestor', () => {
@@ -240,7 +317,10 @@ test('rootless cgroups, no delegation: a limit or a cgroupsPath is an error nami
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CgroupError);
-    assert.match((e as Error).message, /^config\.json: \/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\/memory\/user\.slice \(nor 3 other cgroup directories\)/);
+    assert.match(
+      (e as Error).message,
+      /^config\.json: \/linux\/resources\/memory: cannot be applied: hako runs rootless and may not write \/sys\/fs\/cgroup\/memory\/user\.slice \(nor 3 other cgroup directories\)/,
+    );
   }
   const fixed = newManager(hybrid, resolveCgroupPath({ cgroupsPath: '/box/c1', id: 'c1' }));
   assert.throws(() => rootlessCgroup(fixed, hybrid, { explicitPath: true, ...t }), /\/linux\/cgroupsPath: cannot be used: hako runs rootless/);

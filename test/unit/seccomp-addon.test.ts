@@ -23,8 +23,7 @@ const AUDIT_I386 = 0x40000003;
 const AUDIT_AARCH64 = 0xc00000b7;
 const x64 = process.arch === 'x64';
 
-const fixture = (name: string): LinuxSeccomp =>
-  JSON.parse(readFileSync(join(REPO, 'test/fixtures/seccomp', name), 'utf8')) as LinuxSeccomp;
+const fixture = (name: string): LinuxSeccomp => JSON.parse(readFileSync(join(REPO, 'test/fixtures/seccomp', name), 'utf8')) as LinuxSeccomp;
 
 const input = (over: Partial<CompiledInput> = {}): CompiledInput => ({
   defaultAction: ACT.ALLOW,
@@ -86,7 +85,10 @@ test('seccompCompile: the native architecture is always in, duplicates are fine'
 });
 
 test('seccompCompile: errors', () => {
-  assert.throws(() => n.seccompCompile(undefined as never), (e: Error) => e instanceof TypeError && /input/.test(e.message));
+  assert.throws(
+    () => n.seccompCompile(undefined as never),
+    (e: Error) => e instanceof TypeError && /input/.test(e.message),
+  );
   assert.throws(
     () => n.seccompCompile(input({ rules: [{ name: 'mkdir', action: ACT.ALLOW, args: [{ index: 0, op: 4, value: 1 as never, valueTwo: 0n }] }] })),
     (e: Error) => e instanceof TypeError && e.message === 'input.rules[0].args[0].value must be a bigint',
@@ -97,23 +99,33 @@ test('seccompCompile: errors', () => {
   );
   // libseccomp refuses a rule that repeats the default action.
   assert.throws(
-    () => n.seccompCompile(input({ rules: [{ name: 'getpid', action: ACT.LOG, args: [] }, { name: 'mkdir', action: ACT.ALLOW, args: [] }] })),
-    (e: Error & { rule?: number; code?: string }) => e.message.startsWith('libseccomp rejected the rule for mkdir: ') && e.rule === 1 && typeof e.code === 'string',
+    () =>
+      n.seccompCompile(
+        input({
+          rules: [
+            { name: 'getpid', action: ACT.LOG, args: [] },
+            { name: 'mkdir', action: ACT.ALLOW, args: [] },
+          ],
+        }),
+      ),
+    (e: Error & { rule?: number; code?: string }) =>
+      e.message.startsWith('libseccomp rejected the rule for mkdir: ') && e.rule === 1 && typeof e.code === 'string',
   );
   assert.throws(
     () => n.seccompCompile(input({ defaultAction: 0x12345678 })),
     (e: Error) => e.message.startsWith('libseccomp rejected the default action'),
   );
   assert.throws(
-    () => n.seccompCompile(input({ defaultAction: ERRNO(1), rules: [{ name: 'mkdir', action: ACT.ALLOW, args: [{ index: 0, op: 99, value: 0n, valueTwo: 0n }] }] })),
+    () =>
+      n.seccompCompile(
+        input({ defaultAction: ERRNO(1), rules: [{ name: 'mkdir', action: ACT.ALLOW, args: [{ index: 0, op: 99, value: 0n, valueTwo: 0n }] }] }),
+      ),
     (e: Error & { rule?: number }) => e.rule === 0,
   );
 });
 
 test('seccompExportPfc shows what the program does', () => {
-  const text = n.seccompExportPfc(
-    input({ defaultAction: ACT.ALLOW, rules: [{ name: 'mkdir', action: ERRNO(13), args: [] }], syscallNames: ['mkdir'] }),
-  );
+  const text = n.seccompExportPfc(input({ defaultAction: ACT.ALLOW, rules: [{ name: 'mkdir', action: ERRNO(13), args: [] }], syscallNames: ['mkdir'] }));
   assert.match(text, /filter for syscall "mkdir"/);
   assert.match(text, /action ERRNO\(13\);/);
   assert.match(text, /action ALLOW;/);
@@ -187,9 +199,25 @@ test('small profiles: one errno, kill, log, argument filters', () => {
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [
       // ORed by runc's rule: two comparisons on argument 0 are two rules.
-      { names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 2, op: 'SCMP_CMP_EQ' }] },
+      {
+        names: ['personality'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 1,
+        args: [
+          { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+          { index: 0, value: 2, op: 'SCMP_CMP_EQ' },
+        ],
+      },
       { names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 2, args: [{ index: 1, value: 0o700, valueTwo: 0o700, op: 'SCMP_CMP_MASKED_EQ' }] },
-      { names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 3, args: [{ index: 2, value: 4096, op: 'SCMP_CMP_GT' }, { index: 0, value: 0, op: 'SCMP_CMP_NE' }] },
+      {
+        names: ['read'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: 3,
+        args: [
+          { index: 2, value: 4096, op: 'SCMP_CMP_GT' },
+          { index: 0, value: 0, op: 'SCMP_CMP_NE' },
+        ],
+      },
     ],
   });
   const a = (nr: number, ...v: bigint[]) => run(args.bpf, { arch: AUDIT_ARCH_X86_64, nr, args: v });
@@ -208,7 +236,10 @@ test('small profiles: one errno, kill, log, argument filters', () => {
 test('unknown syscall names are skipped and reported', () => {
   const out = compileSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'not_a_syscall_2099'], action: 'SCMP_ACT_ALLOW' }] });
   assert.equal(out.skipped, ['not_a_syscall_2099']);
-  assert.is(resolveSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'not_a_syscall_2099'], action: 'SCMP_ACT_ALLOW' }] }).input.rules.length, 2);
+  assert.is(
+    resolveSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'not_a_syscall_2099'], action: 'SCMP_ACT_ALLOW' }] }).input.rules.length,
+    2,
+  );
 });
 
 test('features: what this kernel and libseccomp support', () => {

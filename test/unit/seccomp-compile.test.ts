@@ -5,13 +5,7 @@ import * as assert from 'uvu/assert';
 
 import { PlanError } from '../../src/launch/plan-error.js';
 import { encode, decode } from '../../src/seccomp/bpf.js';
-import {
-  compileSeccomp,
-  resolveSeccomp,
-  type AddonCompiled,
-  type CompiledInput,
-  type SeccompBackend,
-} from '../../src/seccomp/compile.js';
+import { compileSeccomp, resolveSeccomp, type AddonCompiled, type CompiledInput, type SeccompBackend } from '../../src/seccomp/compile.js';
 import { ACT, AUDIT_ARCH_X86_64, FILTER_FLAG } from '../../src/seccomp/consts.js';
 import { enosysStub } from '../../src/seccomp/enosys.js';
 import type { LinuxSeccomp } from '../../src/spec/types.js';
@@ -69,7 +63,10 @@ test('actions: codes, errno defaulting to EPERM, SCMP_ACT_KILL is KILL_THREAD', 
       ['j', ERRNO(0)],
     ],
   );
-  assert.equal(r.ruleSources, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/linux/seccomp/syscalls/${i}`));
+  assert.equal(
+    r.ruleSources,
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/linux/seccomp/syscalls/${i}`),
+  );
   assert.is(r.notify, false);
 });
 
@@ -97,7 +94,10 @@ test('defaultErrnoRet', () => {
 test('architectures: libseccomp names, duplicates dropped, unknown refused', () => {
   const r = resolveSeccomp(profile({ architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_AARCH64'] }));
   assert.equal(r.input.architectures, ['x86_64', 'x86', 'x32', 'aarch64']);
-  assert.equal(r.archSources, [0, 1, 2, 4].map((i) => `/linux/seccomp/architectures/${i}`));
+  assert.equal(
+    r.archSources,
+    [0, 1, 2, 4].map((i) => `/linux/seccomp/architectures/${i}`),
+  );
   assert.equal(resolveSeccomp(profile({ architectures: ['SCMP_ARCH_PPC64LE', 'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_S390X'] })).input.architectures, [
     'ppc64le',
     'mipsel64n32',
@@ -110,7 +110,9 @@ test('architectures: libseccomp names, duplicates dropped, unknown refused', () 
 });
 
 test('flags: bits, TSYNC ignored, runc default SPEC_ALLOW only when absent', () => {
-  const r = resolveSeccomp(profile({ flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_LOG'] }));
+  const r = resolveSeccomp(
+    profile({ flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_LOG'] }),
+  );
   assert.equal(
     r.flags.map((f) => [f.bit, f.pointer]),
     [
@@ -236,19 +238,32 @@ test('syscalls: errors name the JSON path', () => {
   planError(bad({ names: [], action: 'SCMP_ACT_LOG' }), 'config.json: /linux/seccomp/syscalls/1/names: must name at least one syscall');
   planError(bad({ names: ['a', ''], action: 'SCMP_ACT_LOG' }), 'config.json: /linux/seccomp/syscalls/1/names/1: must be a syscall name');
   planError(
-    bad({ names: ['a'], action: 'SCMP_ACT_LOG', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 0, value: 1, op: 'EQ' }] }),
+    bad({
+      names: ['a'],
+      action: 'SCMP_ACT_LOG',
+      args: [
+        { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+        { index: 0, value: 1, op: 'EQ' },
+      ],
+    }),
     'config.json: /linux/seccomp/syscalls/1/args/1/op: unknown operator "EQ"',
   );
   planError(
     bad({ names: ['a'], action: 'SCMP_ACT_LOG', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }),
     'config.json: /linux/seccomp/syscalls/1/args/0/index: must be an argument index from 0 to 5',
   );
-  planError(bad({ names: ['a'], action: 'SCMP_ACT_ERRNO', errnoRet: 70000 }), 'config.json: /linux/seccomp/syscalls/1/errnoRet: must be an integer from 0 to 65535 (seccomp returns 16 bits)');
+  planError(
+    bad({ names: ['a'], action: 'SCMP_ACT_ERRNO', errnoRet: 70000 }),
+    'config.json: /linux/seccomp/syscalls/1/errnoRet: must be an integer from 0 to 65535 (seccomp returns 16 bits)',
+  );
   planError(bad({ names: ['a'], action: 'ALLOW' }), 'config.json: /linux/seccomp/syscalls/1/action: unknown seccomp action "ALLOW"');
 });
 
 test('notify: refused as the default action (as runc does), taken for write (as crun does); a listener is required', () => {
-  planError(() => resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_NOTIFY' })), 'config.json: /linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action');
+  planError(
+    () => resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_NOTIFY' })),
+    'config.json: /linux/seccomp/defaultAction: SCMP_ACT_NOTIFY cannot be the default action',
+  );
   const w = resolveSeccomp(profile({ listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY' }] }));
   assert.ok(w.notify);
   assert.equal(
@@ -282,7 +297,10 @@ test('the -ENOSYS stub goes in front unless the default lets syscalls through or
 test('a binary tree for long profiles, as runc asks', () => {
   const names = Array.from({ length: 33 }, (_, i) => `s${i}`);
   assert.is(resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] })).input.binaryTree, true);
-  assert.is(resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: names.slice(1), action: 'SCMP_ACT_ALLOW' }] })).input.binaryTree, false);
+  assert.is(
+    resolveSeccomp(profile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: names.slice(1), action: 'SCMP_ACT_ALLOW' }] })).input.binaryTree,
+    false,
+  );
 });
 
 // ---- the stub, run on the interpreter ----
@@ -384,9 +402,19 @@ test('compileSeccomp: addon errors point at the rule or architecture', () => {
         throw Object.assign(new Error('libseccomp rejected the rule for b: invalid argument'), props);
       },
     });
-  const p = profile({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_LOONGARCH64'], syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_LOG' }] });
+  const p = profile({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_LOONGARCH64'],
+    syscalls: [
+      { names: ['a'], action: 'SCMP_ACT_ALLOW' },
+      { names: ['b'], action: 'SCMP_ACT_LOG' },
+    ],
+  });
   planError(() => compileSeccomp(p, failing({ rule: 1 })), 'config.json: /linux/seccomp/syscalls/1: libseccomp rejected the rule for b: invalid argument');
-  planError(() => compileSeccomp(p, failing({ architecture: 1 })), 'config.json: /linux/seccomp/architectures/1: libseccomp rejected the rule for b: invalid argument');
+  planError(
+    () => compileSeccomp(p, failing({ architecture: 1 })),
+    'config.json: /linux/seccomp/architectures/1: libseccomp rejected the rule for b: invalid argument',
+  );
   planError(() => compileSeccomp(p, failing({})), 'config.json: /linux/seccomp: libseccomp rejected the rule for b: invalid argument');
 });
 
@@ -394,7 +422,10 @@ test('compileSeccomp: the kernel limit of 4096 instructions', () => {
   const big = backend({
     seccompCompile: () => ({ bpf: Buffer.alloc(4097 * 8), skipped: [], archs: [] }),
   });
-  planError(() => compileSeccomp(profile({}), big), 'config.json: /linux/seccomp: the filter needs 4097 BPF instructions, more than the kernel\'s limit of 4096');
+  planError(
+    () => compileSeccomp(profile({}), big),
+    "config.json: /linux/seccomp: the filter needs 4097 BPF instructions, more than the kernel's limit of 4096",
+  );
 });
 
 test.run();

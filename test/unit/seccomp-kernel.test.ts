@@ -20,7 +20,6 @@ import type { LinuxSeccomp } from '../../src/spec/types.js';
 import { REPO } from '../helpers.js';
 import { LOADER } from './seccomp-loader.js';
 
-
 const python = spawnSync('python3', ['-c', 'import ctypes'], { encoding: 'utf8' }).status === 0 ? 'python3' : null;
 const enabled = python !== null && process.arch === 'x64';
 const dir = mkdtempSync(join(tmpdir(), 'hako-seccomp-'));
@@ -35,8 +34,7 @@ function under(profile: LinuxSeccomp, argv: string[]) {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, flags: c.flags };
 }
 
-const fixture = (name: string): LinuxSeccomp =>
-  JSON.parse(readFileSync(join(REPO, 'test/fixtures/seccomp', name), 'utf8')) as LinuxSeccomp;
+const fixture = (name: string): LinuxSeccomp => JSON.parse(readFileSync(join(REPO, 'test/fixtures/seccomp', name), 'utf8')) as LinuxSeccomp;
 
 // Python under the filter, to make one exact syscall and print its result.
 const py = (code: string) => [python ?? 'python3', '-c', `import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n${code}`];
@@ -86,7 +84,9 @@ test('argument filtering: personality(0xffffffff) allowed, other personas refuse
       defaultAction: 'SCMP_ACT_ALLOW',
       syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 0xffffffff, op: 'SCMP_CMP_NE' }] }],
     },
-    py('libc.personality.argtypes = [ctypes.c_ulong]  # glibc takes unsigned long: no sign extension\nprint(libc.personality(0xffffffff) >= 0)\nprint(libc.personality(8), ctypes.get_errno())'),
+    py(
+      'libc.personality.argtypes = [ctypes.c_ulong]  # glibc takes unsigned long: no sign extension\nprint(libc.personality(0xffffffff) >= 0)\nprint(libc.personality(8), ctypes.get_errno())',
+    ),
   );
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'True\n-1 1\n');
@@ -94,7 +94,10 @@ test('argument filtering: personality(0xffffffff) allowed, other personas refuse
 
 test('SCMP_ACT_LOG with SECCOMP_FILTER_FLAG_LOG: the kernel takes the flag, the syscall runs', () => {
   if (!enabled) skip('needs python3 on x86_64');
-  const r = under({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['uname'], action: 'SCMP_ACT_LOG' }] }, ['uname', '-s']);
+  const r = under({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['uname'], action: 'SCMP_ACT_LOG' }] }, [
+    'uname',
+    '-s',
+  ]);
   assert.is(r.flags, FILTER_FLAG.LOG);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'Linux\n');
@@ -102,10 +105,7 @@ test('SCMP_ACT_LOG with SECCOMP_FILTER_FLAG_LOG: the kernel takes the flag, the 
 
 test('SCMP_ACT_NOTIFY: the load returns a listener fd', () => {
   if (!enabled) skip('needs python3 on x86_64');
-  const r = under(
-    { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/unused', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] },
-    ['true'],
-  );
+  const r = under({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/unused', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] }, ['true']);
   assert.ok((r.flags & FILTER_FLAG.NEW_LISTENER) !== 0);
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /^LISTENER=\d+$/m);

@@ -35,7 +35,11 @@ const NR_MKDIRAT = 258;
  * listener it sent us.
  */
 async function notifiedChild(mkdirs: number) {
-  const c = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/unused', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] });
+  const c = compileSeccomp({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: '/unused',
+    syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+  });
   const file = join(dir, `p${Math.random().toString(36).slice(2)}.bpf`);
   writeFileSync(file, c.bpf);
   const sock = join(dir, `s${Math.random().toString(36).slice(2)}.sock`);
@@ -104,8 +108,14 @@ test('recv: the pending call; respond: an errno, then CONTINUE; id validity; han
     assert.not.ok(existsSync(c.target + '0'));
     assert.ok(existsSync(c.target + '1'), 'CONTINUE ran the real mkdir');
 
-    assert.throws(() => n.seccompNotifRecv(c.fd, 5_000), (e: unknown) => isNativeError(e, 'ESRCH'));
-    assert.throws(() => n.seccompNotifRespond(c.fd, second.id, { error: 1 }), (e: unknown) => isNativeError(e, 'ENOENT'));
+    assert.throws(
+      () => n.seccompNotifRecv(c.fd, 5_000),
+      (e: unknown) => isNativeError(e, 'ESRCH'),
+    );
+    assert.throws(
+      () => n.seccompNotifRespond(c.fd, second.id, { error: 1 }),
+      (e: unknown) => isNativeError(e, 'ENOENT'),
+    );
   } finally {
     closeSync(c.fd);
   }
@@ -138,11 +148,17 @@ test('argument checks', () => {
   // Not a listener: the kernel's own answers.
   const fd = n.openPath('/dev/null', n.constants.O_RDONLY | n.constants.O_CLOEXEC);
   try {
-    assert.throws(() => n.seccompNotifIdValid(fd, 1n), (e: unknown) => isNativeError(e, 'ENOTTY') || isNativeError(e, 'EINVAL'));
+    assert.throws(
+      () => n.seccompNotifIdValid(fd, 1n),
+      (e: unknown) => isNativeError(e, 'ENOTTY') || isNativeError(e, 'EINVAL'),
+    );
   } finally {
     n.close(fd);
   }
-  assert.throws(() => n.seccompNotifRecv(fd, 0), (e: unknown) => isNativeError(e, 'EBADF'));
+  assert.throws(
+    () => n.seccompNotifRecv(fd, 0),
+    (e: unknown) => isNativeError(e, 'EBADF'),
+  );
 });
 
 uvuTest.run();

@@ -90,7 +90,8 @@ test('sendSeccompListener: a missing agent is a clear error', () => {
     assert.throws(
       () => sendSeccompListener(join(dir, 'nobody.sock'), fd, containerProcessState(1, state)),
       // The path once: not again from the addon's own message.
-      (e: Error) => e instanceof SeccompAgentError && e.message === `cannot connect to the seccomp agent at ${join(dir, 'nobody.sock')}: ENOENT: no such file or directory`,
+      (e: Error) =>
+        e instanceof SeccompAgentError && e.message === `cannot connect to the seccomp agent at ${join(dir, 'nobody.sock')}: ENOENT: no such file or directory`,
     );
     assert.throws(
       () => sendSeccompListener('/' + 'x'.repeat(200), fd, containerProcessState(1, state)),
@@ -120,7 +121,13 @@ test("listenerHandover: runc's State for the agent (no rootfs, created, owner), 
     }
     const r = await got;
     closeSync(r.fd);
-    assert.equal(r.json, { ociVersion: '1.3.0', fds: ['seccompFd'], pid: 77, metadata: 'm', state: { ociVersion: '1.3.0', id: 'box', status: 'running', pid: 7, bundle: '/b' } });
+    assert.equal(r.json, {
+      ociVersion: '1.3.0',
+      fds: ['seccompFd'],
+      pid: 77,
+      metadata: 'm',
+      state: { ociVersion: '1.3.0', id: 'box', status: 'running', pid: 7, bundle: '/b' },
+    });
   } finally {
     h.close();
     h.close(); // idempotent
@@ -136,7 +143,10 @@ test('connectUnix: connects to a listening agent; ENOENT once it is gone', async
   server.close();
   await once(server, 'close');
   // Node unlinks the path on close; a stale socket file is the other case.
-  assert.throws(() => n.connectUnix(path), (e: Error & { code?: string }) => e.code === 'ENOENT');
+  assert.throws(
+    () => n.connectUnix(path),
+    (e: Error & { code?: string }) => e.code === 'ENOENT',
+  );
 });
 
 test.run();

@@ -58,9 +58,37 @@ test('aliases', () => {
 
 test('the full x86_64 table', () => {
   const want: Record<string, number> = {
-    HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12,
-    PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23,
-    XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
+    HUP: 1,
+    INT: 2,
+    QUIT: 3,
+    ILL: 4,
+    TRAP: 5,
+    ABRT: 6,
+    BUS: 7,
+    FPE: 8,
+    KILL: 9,
+    USR1: 10,
+    SEGV: 11,
+    USR2: 12,
+    PIPE: 13,
+    ALRM: 14,
+    TERM: 15,
+    STKFLT: 16,
+    CHLD: 17,
+    CONT: 18,
+    STOP: 19,
+    TSTP: 20,
+    TTIN: 21,
+    TTOU: 22,
+    URG: 23,
+    XCPU: 24,
+    XFSZ: 25,
+    VTALRM: 26,
+    PROF: 27,
+    WINCH: 28,
+    IO: 29,
+    PWR: 30,
+    SYS: 31,
   };
   for (const [n, v] of Object.entries(want)) {
     assert.is(parseSignal(n), v, n);
@@ -92,7 +120,10 @@ test('unknown names: runc wording, quoting the input as given', () => {
   rejects('SIG');
   rejects('SIGSIGTERM');
   rejects('TERM ');
-  assert.throws(() => parseSignal('a"b'), (e: unknown) => (e as Error).message === 'unknown signal "a\\"b"');
+  assert.throws(
+    () => parseSignal('a"b'),
+    (e: unknown) => (e as Error).message === 'unknown signal "a\\"b"',
+  );
 });
 
 test('signalName', () => {

@@ -121,16 +121,52 @@ test('a null where a member is required is refused, naming its path', () => {
     edit(c);
     return validateSpec(c);
   };
-  refused(at((c) => (c.process.args = null)), '/process/args', /required and must not be null/);
-  refused(at((c) => (c.process.cwd = null)), '/process/cwd', /required and must not be null/);
-  refused(at((c) => (c.ociVersion = null)), '/ociVersion', /required and must not be null/);
-  refused(at((c) => (c.linux.seccomp.syscalls[0].names = null)), '/linux/seccomp/syscalls/0/names', /required and must not be null/);
-  refused(at((c) => (c.linux.seccomp.syscalls[1].args[0].op = null)), '/linux/seccomp/syscalls/1/args/0/op', /required and must not be null/);
-  refused(at((c) => (c.linux.resources.devices = [{ allow: null, access: 'rwm' }])), '/linux/resources/devices/0/allow', /required and must not be null/);
-  refused(at((c) => (c.mounts[1].destination = null)), '/mounts/1/destination', /required and must not be null/);
-  refused(at((c) => (c.linux.seccomp.defaultAction = null)), '/linux/seccomp/defaultAction', /required and must not be null/);
+  refused(
+    at((c) => (c.process.args = null)),
+    '/process/args',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.process.cwd = null)),
+    '/process/cwd',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.ociVersion = null)),
+    '/ociVersion',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.linux.seccomp.syscalls[0].names = null)),
+    '/linux/seccomp/syscalls/0/names',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.linux.seccomp.syscalls[1].args[0].op = null)),
+    '/linux/seccomp/syscalls/1/args/0/op',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.linux.resources.devices = [{ allow: null, access: 'rwm' }])),
+    '/linux/resources/devices/0/allow',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.mounts[1].destination = null)),
+    '/mounts/1/destination',
+    /required and must not be null/,
+  );
+  refused(
+    at((c) => (c.linux.seccomp.defaultAction = null)),
+    '/linux/seccomp/defaultAction',
+    /required and must not be null/,
+  );
   // A key with a ~ or / is escaped in the path.
-  refused(at((c) => (c.linux.resources.rdma = { 'mlx/4': { hcaHandles: null } })), '/linux/resources/rdma/mlx~14', /must have hcaHandles or hcaObjects/);
+  refused(
+    at((c) => (c.linux.resources.rdma = { 'mlx/4': { hcaHandles: null } })),
+    '/linux/resources/rdma/mlx~14',
+    /must have hcaHandles or hcaObjects/,
+  );
 });
 
 test('nulls that are not optional members stay errors for the schema', () => {
@@ -140,13 +176,33 @@ test('nulls that are not optional members stay errors for the schema', () => {
     return validateSpec(c);
   };
   // An array element or a map value is not an absent member.
-  refused(at((c) => (c.mounts[0] = null)), '/mounts/0', /must be an object/);
-  refused(at((c) => (c.process.env = ['A=1', null])), '/process/env/1', /must be a string/);
-  refused(at((c) => (c.annotations = { a: null })), '/annotations/a', /must be a string/);
+  refused(
+    at((c) => (c.mounts[0] = null)),
+    '/mounts/0',
+    /must be an object/,
+  );
+  refused(
+    at((c) => (c.process.env = ['A=1', null])),
+    '/process/env/1',
+    /must be a string/,
+  );
+  refused(
+    at((c) => (c.annotations = { a: null })),
+    '/annotations/a',
+    /must be a string/,
+  );
   // Present values are checked as before.
-  refused(at((c) => (c.linux.resources.memory.limit = 'lots')), '/linux/resources/memory/limit', /must be an integer/);
+  refused(
+    at((c) => (c.linux.resources.memory.limit = 'lots')),
+    '/linux/resources/memory/limit',
+    /must be an integer/,
+  );
   // root and process are optional in the schema (Windows) but needed here.
-  refused(at((c) => (c.root = null)), '', /required property 'root'/);
+  refused(
+    at((c) => (c.root = null)),
+    '',
+    /required property 'root'/,
+  );
 });
 
 test('exec --process and update -r documents drop their nulls too', () => {

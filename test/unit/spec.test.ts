@@ -7,16 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  loadSpec,
-  parseSpec,
-  readJsonFile,
-  validateFeatures,
-  validateProcess,
-  validateResources,
-  validateSpec,
-  validateState,
-} from '../../src/spec/load.js';
+import { loadSpec, parseSpec, readJsonFile, validateFeatures, validateProcess, validateResources, validateSpec, validateState } from '../../src/spec/load.js';
 import { SpecError } from '../../src/spec/spec-error.js';
 import { defaultSpec, specJson } from '../../src/spec/default.js';
 import { toInt64, toUint64 } from '../../src/spec/numbers.js';
@@ -269,7 +260,10 @@ function podmanConfig(): any {
     linux: {
       sysctl: { 'net.ipv4.ping_group_range': '0 0' },
       resources: {
-        devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }],
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        ],
         memory: { limit: 536870912, swap: 1073741824, swappiness: 18446744073709551615 },
         cpu: { shares: 1024, quota: 50000, period: 100000, burst: 10000, cpus: '0-3', idle: 0 },
         pids: { limit: 2048 },
@@ -278,7 +272,14 @@ function podmanConfig(): any {
         unified: { 'memory.high': '400000000' },
       },
       cgroupsPath: 'machine.slice:libpod:f00dcafe',
-      namespaces: [{ type: 'pid' }, { type: 'network', path: '/run/netns/netns-1234' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      namespaces: [
+        { type: 'pid' },
+        { type: 'network', path: '/run/netns/netns-1234' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+        { type: 'cgroup' },
+      ],
       devices: [
         { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 438, uid: 0, gid: 0 },
         { path: '/dev/myfifo', type: 'p' },
@@ -406,13 +407,30 @@ test('valid: the fields most configs leave out', () => {
     c.hooks.startContainer = [{ path: '/bin/true' }];
     c.hooks.poststart = [{ path: '/bin/true' }];
     c.mounts.push({ destination: 'relative/is/deprecated', type: 'tmpfs', source: 'tmpfs' });
-    c.mounts.push({ destination: '/idmapped', type: 'bind', source: '/srv', options: ['rbind', 'ridmap'], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] });
+    c.mounts.push({
+      destination: '/idmapped',
+      type: 'bind',
+      source: '/srv',
+      options: ['rbind', 'ridmap'],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    });
     c.linux.namespaces.push({ type: 'user' }, { type: 'time' });
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     c.linux.timeOffsets = { monotonic: { secs: -86400, nanosecs: 5 }, boottime: { secs: 1 } };
     c.linux.netDevices = { eth1: { name: 'ctr1' }, eth2: {} };
-    c.linux.resources.memory = { limit: -1, reservation: -1, swap: -1, kernel: -1, kernelTCP: -1, swappiness: 60, disableOOMKiller: true, useHierarchy: true, checkBeforeUpdate: true };
+    c.linux.resources.memory = {
+      limit: -1,
+      reservation: -1,
+      swap: -1,
+      kernel: -1,
+      kernelTCP: -1,
+      swappiness: 60,
+      disableOOMKiller: true,
+      useHierarchy: true,
+      checkBeforeUpdate: true,
+    };
     c.linux.resources.cpu = { shares: 2, quota: -1, burst: 5, period: 100000, realtimeRuntime: 0, realtimePeriod: 0, mems: '0', idle: 1 };
     c.linux.resources.pids = {};
     c.linux.resources.network = { classID: 1048577, priorities: [{ name: 'eth0', priority: 5 }] };
@@ -444,11 +462,17 @@ test('invalid: the schema, one line with file and JSON pointer', () => {
   rejects((c) => (c.process.env = ['=1']), 'config.json: /process/env/0: must be NAME=value');
   rejects((c) => (c.process.terminal = 'yes'), 'config.json: /process/terminal: must be a boolean');
   rejects((c) => (c.process.consoleSize = { height: 25 }), "config.json: /process/consoleSize: must have required property 'width'");
-  rejects((c) => (c.process.rlimits[0].type = 'RLIMIT_BOGUS'), 'config.json: /process/rlimits/0/type: must be one of RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_LOCKS, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK');
+  rejects(
+    (c) => (c.process.rlimits[0].type = 'RLIMIT_BOGUS'),
+    'config.json: /process/rlimits/0/type: must be one of RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_LOCKS, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK',
+  );
   rejects((c) => (c.process.rlimits[1].soft = -1), 'config.json: /process/rlimits/1/soft: must be >= 0');
   rejects((c) => (c.process.capabilities.bounding = 'CAP_KILL'), 'config.json: /process/capabilities/bounding: must be an array');
   rejects((c) => (c.process.oomScoreAdj = 1001), 'config.json: /process/oomScoreAdj: must be <= 1000');
-  rejects((c) => (c.process.scheduler = { policy: 'SCHED_MAGIC' }), 'config.json: /process/scheduler/policy: must be one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE');
+  rejects(
+    (c) => (c.process.scheduler = { policy: 'SCHED_MAGIC' }),
+    'config.json: /process/scheduler/policy: must be one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE',
+  );
   rejects((c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }), 'config.json: /process/ioPriority/priority: must be <= 7');
   rejects((c) => (c.process.execCPUAffinity = { initial: 'all' }), 'config.json: /process/execCPUAffinity/initial: must be a CPU list such as 0-3,7');
   rejects((c) => (c.hooks.poststop[0].timeout = 0), 'config.json: /hooks/poststop/0/timeout: must be >= 1');
@@ -456,7 +480,10 @@ test('invalid: the schema, one line with file and JSON pointer', () => {
   rejects((c) => (c.hooks.createRuntime[0].path = 'nvidia-ctk'), 'config.json: /hooks/createRuntime/0/path: must be an absolute path');
   rejects((c) => (c.annotations[''] = 'x'), 'config.json: /annotations: must not have an empty key');
   rejects((c) => (c.annotations['com.example.n'] = 1), 'config.json: /annotations/com.example.n: must be a string');
-  rejects((c) => (c.linux.namespaces[0].type = 'pidns'), 'config.json: /linux/namespaces/0/type: must be one of pid, network, mount, ipc, uts, user, cgroup, time');
+  rejects(
+    (c) => (c.linux.namespaces[0].type = 'pidns'),
+    'config.json: /linux/namespaces/0/type: must be one of pid, network, mount, ipc, uts, user, cgroup, time',
+  );
   rejects((c) => (c.linux.namespaces[1].path = 'netns'), 'config.json: /linux/namespaces/1/path: must be an absolute path');
   rejects((c) => c.linux.namespaces.push({ path: '/proc/1/ns/pid' }), "config.json: /linux/namespaces/6: must have required property 'type'");
   rejects((c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000 }]), "config.json: /linux/uidMappings/0: must have required property 'size'");
@@ -472,12 +499,21 @@ test('invalid: the schema, one line with file and JSON pointer', () => {
   rejects((c) => (c.linux.resources.memory.limit = 1.5), 'config.json: /linux/resources/memory/limit: must be an integer');
   rejects((c) => (c.linux.resources.cpu.shares = -2), 'config.json: /linux/resources/cpu/shares: must be >= 0');
   rejects((c) => (c.linux.resources.blockIO.weight = 70000), 'config.json: /linux/resources/blockIO/weight: must be <= 65535');
-  rejects((c) => delete c.linux.resources.blockIO.throttleReadBpsDevice[0].rate, "config.json: /linux/resources/blockIO/throttleReadBpsDevice/0: must have required property 'rate'");
-  rejects((c) => (c.linux.resources.hugepageLimits[0].pageSize = '2M'), 'config.json: /linux/resources/hugepageLimits/0/pageSize: must be a size such as 64KB, 2MB or 1GB');
+  rejects(
+    (c) => delete c.linux.resources.blockIO.throttleReadBpsDevice[0].rate,
+    "config.json: /linux/resources/blockIO/throttleReadBpsDevice/0: must have required property 'rate'",
+  );
+  rejects(
+    (c) => (c.linux.resources.hugepageLimits[0].pageSize = '2M'),
+    'config.json: /linux/resources/hugepageLimits/0/pageSize: must be a size such as 64KB, 2MB or 1GB',
+  );
   rejects((c) => (c.linux.resources.unified['memory.max'] = 1024), 'config.json: /linux/resources/unified/memory.max: must be a string');
   rejects((c) => (c.linux.resources.rdma = { mlx: { hcaHandles: -1 } }), 'config.json: /linux/resources/rdma/mlx/hcaHandles: must be >= 0');
   rejects((c) => (c.linux.sysctl['net.ipv4.ip_forward'] = 1), 'config.json: /linux/sysctl/net.ipv4.ip_forward: must be a string');
-  rejects((c) => (c.linux.rootfsPropagation = 'rbogus'), 'config.json: /linux/rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable');
+  rejects(
+    (c) => (c.linux.rootfsPropagation = 'rbogus'),
+    'config.json: /linux/rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable',
+  );
   rejects((c) => (c.linux.maskedPaths = ['proc/kcore']), 'config.json: /linux/maskedPaths/0: must be an absolute path');
   rejects((c) => (c.linux.readonlyPaths = '/proc/sys'), 'config.json: /linux/readonlyPaths: must be an array');
   rejects((c) => (c.linux.intelRdt = { memBwSchema: 'L3:0=1' }), 'config.json: /linux/intelRdt/memBwSchema: must be a single line starting with MB:');
@@ -485,30 +521,54 @@ test('invalid: the schema, one line with file and JSON pointer', () => {
   rejects((c) => (c.linux.personality = { domain: 'LINUX64' }), 'config.json: /linux/personality/domain: must be one of LINUX, LINUX32');
   rejects((c) => (c.linux.netDevices = { eth0: { name: 7 } }), 'config.json: /linux/netDevices/eth0/name: must be a string');
   rejects((c) => (c.mounts[4].options = 'ro'), 'config.json: /mounts/4/options: must be an array');
-  rejects((c) => (c.mounts[4].uidMappings = [{ containerID: 0, hostID: 1, size: 1 }]), 'config.json: /mounts/4: must have property gidMappings when property uidMappings is present');
+  rejects(
+    (c) => (c.mounts[4].uidMappings = [{ containerID: 0, hostID: 1, size: 1 }]),
+    'config.json: /mounts/4: must have property gidMappings when property uidMappings is present',
+  );
   rejects((c) => (c.linux = []), 'config.json: /linux: must be an object');
   rejects((c) => (c.solaris = 'no'), 'config.json: /solaris: must be an object');
 });
 
 test('invalid: seccomp', () => {
   rejects((c) => delete c.linux.seccomp.defaultAction, "config.json: /linux/seccomp: must have required property 'defaultAction'");
-  rejects((c) => (c.linux.seccomp.defaultAction = 'SCMP_ACT_DENY'), 'config.json: /linux/seccomp/defaultAction: must be one of SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY');
+  rejects(
+    (c) => (c.linux.seccomp.defaultAction = 'SCMP_ACT_DENY'),
+    'config.json: /linux/seccomp/defaultAction: must be one of SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY',
+  );
   rejects(
     (c) => (c.linux.seccomp.architectures[1] = 'x86'),
     'config.json: /linux/seccomp/architectures/1: must be one of SCMP_ARCH_X86, SCMP_ARCH_X86_64, SCMP_ARCH_X32, SCMP_ARCH_ARM, SCMP_ARCH_AARCH64, SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS64N32, SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32, SCMP_ARCH_PPC, SCMP_ARCH_PPC64, SCMP_ARCH_PPC64LE, SCMP_ARCH_S390, SCMP_ARCH_S390X, SCMP_ARCH_PARISC, SCMP_ARCH_PARISC64, SCMP_ARCH_RISCV64, SCMP_ARCH_LOONGARCH64, SCMP_ARCH_M68K, SCMP_ARCH_SH, SCMP_ARCH_SHEB',
   );
-  rejects((c) => (c.linux.seccomp.flags = ['SECCOMP_FILTER_FLAG_NEW_LISTENER']), 'config.json: /linux/seccomp/flags/0: must be one of SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+  rejects(
+    (c) => (c.linux.seccomp.flags = ['SECCOMP_FILTER_FLAG_NEW_LISTENER']),
+    'config.json: /linux/seccomp/flags/0: must be one of SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+  );
   rejects((c) => (c.linux.seccomp.syscalls[0].names = []), 'config.json: /linux/seccomp/syscalls/0/names: must NOT have fewer than 1 items');
   rejects((c) => delete c.linux.seccomp.syscalls[0].action, "config.json: /linux/seccomp/syscalls/0: must have required property 'action'");
-  rejects((c) => (c.linux.seccomp.syscalls[1].action = 'ALLOW'), 'config.json: /linux/seccomp/syscalls/1/action: must be one of SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY');
+  rejects(
+    (c) => (c.linux.seccomp.syscalls[1].action = 'ALLOW'),
+    'config.json: /linux/seccomp/syscalls/1/action: must be one of SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY',
+  );
   rejects((c) => delete c.linux.seccomp.syscalls[1].args[0].op, "config.json: /linux/seccomp/syscalls/1/args/0: must have required property 'op'");
-  rejects((c) => (c.linux.seccomp.syscalls[2].args[0].op = 'SCMP_CMP_MASKED'), 'config.json: /linux/seccomp/syscalls/2/args/0/op: must be one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ');
+  rejects(
+    (c) => (c.linux.seccomp.syscalls[2].args[0].op = 'SCMP_CMP_MASKED'),
+    'config.json: /linux/seccomp/syscalls/2/args/0/op: must be one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ',
+  );
   rejects((c) => (c.linux.seccomp.syscalls[2].args[0].value = -1), 'config.json: /linux/seccomp/syscalls/2/args/0/value: must be >= 0');
   rejects((c) => (c.linux.seccomp.syscalls[3].errnoRet = -1), 'config.json: /linux/seccomp/syscalls/3/errnoRet: must be >= 0');
-  rejects((c) => (c.linux.seccomp.listenerMetadata = 'x'), 'config.json: /linux/seccomp: must have property listenerPath when property listenerMetadata is present');
+  rejects(
+    (c) => (c.linux.seccomp.listenerMetadata = 'x'),
+    'config.json: /linux/seccomp: must have property listenerPath when property listenerMetadata is present',
+  );
   // Semantic: errnoRet only with actions that return one.
-  rejects((c) => (c.linux.seccomp.syscalls[0].errnoRet = 1), 'config.json: /linux/seccomp/syscalls/0/errnoRet: applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not SCMP_ACT_ALLOW');
-  rejects((c) => (c.linux.seccomp.defaultAction = 'SCMP_ACT_KILL'), 'config.json: /linux/seccomp/defaultErrnoRet: applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not SCMP_ACT_KILL');
+  rejects(
+    (c) => (c.linux.seccomp.syscalls[0].errnoRet = 1),
+    'config.json: /linux/seccomp/syscalls/0/errnoRet: applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not SCMP_ACT_ALLOW',
+  );
+  rejects(
+    (c) => (c.linux.seccomp.defaultAction = 'SCMP_ACT_KILL'),
+    'config.json: /linux/seccomp/defaultErrnoRet: applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not SCMP_ACT_KILL',
+  );
   accepts((c) => (c.linux.seccomp.syscalls[3].action = 'SCMP_ACT_TRACE'));
 });
 
@@ -520,12 +580,24 @@ test('invalid: rules the schema cannot state', () => {
   rejects((c) => (c.ociVersion = ''), 'config.json: /ociVersion: "" is not a SemVer version such as 1.3.0');
   rejects((c) => delete c.root, "config.json: must have required property 'root'");
   rejects((c) => delete c.process, "config.json: must have required property 'process'");
-  rejects((c) => c.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }), 'config.json: /linux/namespaces/6/type: namespace pid is already given at /linux/namespaces/0');
-  rejects((c) => c.process.rlimits.push({ type: 'RLIMIT_NPROC', soft: 1, hard: 1 }), 'config.json: /process/rlimits/3/type: RLIMIT_NPROC is already given at /process/rlimits/1');
-  rejects((c) => (c.linux.resources.blockIO.weightDevice[0] = { major: 8, minor: 0 }), 'config.json: /linux/resources/blockIO/weightDevice/0: must have weight or leafWeight');
+  rejects(
+    (c) => c.linux.namespaces.push({ type: 'pid', path: '/proc/1/ns/pid' }),
+    'config.json: /linux/namespaces/6/type: namespace pid is already given at /linux/namespaces/0',
+  );
+  rejects(
+    (c) => c.process.rlimits.push({ type: 'RLIMIT_NPROC', soft: 1, hard: 1 }),
+    'config.json: /process/rlimits/3/type: RLIMIT_NPROC is already given at /process/rlimits/1',
+  );
+  rejects(
+    (c) => (c.linux.resources.blockIO.weightDevice[0] = { major: 8, minor: 0 }),
+    'config.json: /linux/resources/blockIO/weightDevice/0: must have weight or leafWeight',
+  );
   rejects((c) => (c.linux.resources.rdma = { 'mlx5/1': {} }), 'config.json: /linux/resources/rdma/mlx5~11: must have hcaHandles or hcaObjects');
   rejects((c) => (c.linux.resources.cpu.burst = 60000), 'config.json: /linux/resources/cpu/burst: must not be larger than quota (50000)');
-  rejects((c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] }), 'config.json: /mounts/6/options/1: idmap needs uidMappings and gidMappings on the mount, or a user namespace');
+  rejects(
+    (c) => c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] }),
+    'config.json: /mounts/6/options/1: idmap needs uidMappings and gidMappings on the mount, or a user namespace',
+  );
   accepts((c) => {
     c.mounts.push({ destination: '/m', type: 'bind', source: '/srv', options: ['bind', 'idmap'] });
     c.linux.namespaces.push({ type: 'user' });
@@ -550,11 +622,17 @@ test('errors carry file, pointer and detail', () => {
 });
 
 test('JSON syntax errors name line and column', () => {
-  throwsSpecError(() => parseSpec('{\n  "ociVersion": "1.0.0",\n}'), 'config.json: invalid JSON at line 3, column 1: expected a property name in double quotes, found "}"');
+  throwsSpecError(
+    () => parseSpec('{\n  "ociVersion": "1.0.0",\n}'),
+    'config.json: invalid JSON at line 3, column 1: expected a property name in double quotes, found "}"',
+  );
   throwsSpecError(() => parseSpec('{"a": }'), 'config.json: invalid JSON at line 1, column 7: expected a value, found "}"');
-  throwsSpecError(() => parseSpec('{"a": [1 2]}'), 'config.json: invalid JSON at line 1, column 10: expected \',\' or \']\', found "2"');
+  throwsSpecError(() => parseSpec('{"a": [1 2]}'), "config.json: invalid JSON at line 1, column 10: expected ',' or ']', found \"2\"");
   throwsSpecError(() => parseSpec('{"a" 1}'), 'config.json: invalid JSON at line 1, column 6: expected \':\' after the property name, found "1"');
-  throwsSpecError(() => parseSpec('{"a": "b\nc"}'), 'config.json: invalid JSON at line 1, column 9: control character in string (newlines must be written \\n)');
+  throwsSpecError(
+    () => parseSpec('{"a": "b\nc"}'),
+    'config.json: invalid JSON at line 1, column 9: control character in string (newlines must be written \\n)',
+  );
   throwsSpecError(() => parseSpec('{"a": "b'), 'config.json: invalid JSON at line 1, column 9: unterminated string');
   throwsSpecError(() => parseSpec(''), 'config.json: invalid JSON at line 1, column 1: expected a value, found end of input');
   throwsSpecError(() => parseSpec('{} {}'), 'config.json: invalid JSON at line 1, column 4: unexpected "{" after the end of the document');
@@ -576,7 +654,10 @@ test('loadSpec reads <bundle>/config.json', () => {
     writeFileSync(join(dir, 'config.json'), '{"ociVersion": "1.0.0", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": []}}');
     throwsSpecError(() => loadSpec(dir), 'config.json: /process/args: must NOT have fewer than 1 items');
     writeFileSync(join(dir, 'p.json'), '{"cwd": "/", "args": ["sh"]');
-    throwsSpecError(() => readJsonFile(join(dir, 'p.json'), 'process.json'), 'process.json: invalid JSON at line 1, column 28: expected \',\' or \'}\', found end of input');
+    throwsSpecError(
+      () => readJsonFile(join(dir, 'p.json'), 'process.json'),
+      "process.json: invalid JSON at line 1, column 28: expected ',' or '}', found end of input",
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -586,7 +667,15 @@ test('process and resources documents (exec --process, update --resources)', () 
   assert.equal(validateProcess({ cwd: '/', args: ['ls'] }), { cwd: '/', args: ['ls'] });
   throwsSpecError(() => validateProcess({ cwd: '/' }), "process.json: must have required property 'args'");
   throwsSpecError(
-    () => validateProcess({ cwd: '/', args: ['ls'], rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_CORE', soft: 1, hard: 1 }] }),
+    () =>
+      validateProcess({
+        cwd: '/',
+        args: ['ls'],
+        rlimits: [
+          { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+          { type: 'RLIMIT_CORE', soft: 1, hard: 1 },
+        ],
+      }),
     'process.json: /rlimits/1/type: RLIMIT_CORE is already given at /rlimits/0',
   );
   assert.equal(validateResources({ memory: { limit: 1024 } }), { memory: { limit: 1024 } });
@@ -595,7 +684,17 @@ test('process and resources documents (exec --process, update --resources)', () 
 });
 
 test('state: the OCI fields plus what runc adds', () => {
-  const st = { ociVersion: '1.3.0', id: 'c1', pid: 4242, status: 'running', bundle: '/b', rootfs: '/b/rootfs', created: '2024-01-02T03:04:05.123456789Z', owner: '', annotations: { a: 'b' } };
+  const st = {
+    ociVersion: '1.3.0',
+    id: 'c1',
+    pid: 4242,
+    status: 'running',
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    created: '2024-01-02T03:04:05.123456789Z',
+    owner: '',
+    annotations: { a: 'b' },
+  };
   assert.equal(validateState(st), st);
   validateState({ ociVersion: '1.3.0', id: 'c1', status: 'stopped', bundle: '/b' });
   validateState({ ociVersion: '1.3.0', id: 'c1', status: 'stopped', pid: 0, bundle: '/b' });
@@ -649,11 +748,20 @@ test('features: runc 1.1.5 output, nulls, and what 1.3.0 does not define', () =>
   });
   validateFeatures({ ociVersionMin: '1.0.0', ociVersionMax: '1.3.0', linux: null });
   throwsSpecError(() => validateFeatures({ ociVersionMin: '1.0.0' }), "features: must have required property 'ociVersionMax'");
-  throwsSpecError(() => validateFeatures({ ociVersionMin: '1.2.0', ociVersionMax: '1.1.0' }), 'features: /ociVersionMax: must not be less than ociVersionMin (1.2.0)');
+  throwsSpecError(
+    () => validateFeatures({ ociVersionMin: '1.2.0', ociVersionMax: '1.1.0' }),
+    'features: /ociVersionMax: must not be less than ociVersionMin (1.2.0)',
+  );
   throwsSpecError(() => validateFeatures({ ...runc, extra: 1 }), "features: must NOT have additional property 'extra'");
   throwsSpecError(() => validateFeatures({ ...runc, hooks: 'all' }), 'features: /hooks: must be an array or null');
-  throwsSpecError(() => validateFeatures({ ...runc, linux: { namespaces: ['net'] } }), 'features: /linux/namespaces/0: must be one of pid, network, mount, ipc, uts, user, cgroup, time');
-  throwsSpecError(() => validateFeatures({ ...runc, linux: { capabilities: ['chown'] } }), 'features: /linux/capabilities/0: must be a capability name such as CAP_CHOWN');
+  throwsSpecError(
+    () => validateFeatures({ ...runc, linux: { namespaces: ['net'] } }),
+    'features: /linux/namespaces/0: must be one of pid, network, mount, ipc, uts, user, cgroup, time',
+  );
+  throwsSpecError(
+    () => validateFeatures({ ...runc, linux: { capabilities: ['chown'] } }),
+    'features: /linux/capabilities/0: must be a capability name such as CAP_CHOWN',
+  );
   throwsSpecError(() => validateFeatures({ ...runc, linux: { cgroup: { v3: true } } }), "features: /linux/cgroup: must NOT have additional property 'v3'");
 });
 

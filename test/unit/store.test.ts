@@ -98,7 +98,7 @@ test('writeAll: a short write is continued, a write that takes nothing fails', (
   let calls = 0;
   assert.throws(
     () =>
-      writeAll(3, data, (_fd, _b, _off, len) => {
+      writeAll(3, data, () => {
         calls++;
         return calls === 1 ? 4 : 0;
       }),

@@ -17,14 +17,17 @@ const throws = (f: () => unknown, msg: string) => {
 test('parse: none, one path, controllers with paths', () => {
   assert.is(parseSubCgroupArgs([]), null);
   assert.equal([...parseSubCgroupArgs(['sub/a'])!], [['', 'sub/a']]);
-  assert.equal([...parseSubCgroupArgs(['cpu,cpuacct:x', 'memory:y'])!], [
-    ['cpu', 'x'],
-    ['cpuacct', 'x'],
-    ['memory', 'y'],
-  ]);
+  assert.equal(
+    [...parseSubCgroupArgs(['cpu,cpuacct:x', 'memory:y'])!],
+    [
+      ['cpu', 'x'],
+      ['cpuacct', 'x'],
+      ['memory', 'y'],
+    ],
+  );
 });
 
-test('parse: runc\'s refusals', () => {
+test("parse: runc's refusals", () => {
   throws(() => parseSubCgroupArgs(['a', 'b']), 'invalid --cgroup argument: a (missing <controller>: prefix)');
   throws(() => parseSubCgroupArgs(['cpu:a', 'b']), 'invalid --cgroup argument: b (missing <controller>: prefix)');
   throws(() => parseSubCgroupArgs(['a:b:c']), 'invalid --cgroup argument: a:b:c');
@@ -47,7 +50,10 @@ test('dirs: by controller, a co-mounted hierarchy found by any of its controller
   const v1 = { 'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/c1', memory: '/sys/fs/cgroup/memory/c1', '': '/sys/fs/cgroup/unified/c1' };
   assert.equal(subCgroupDirs(v1, parseSubCgroupArgs(['cpuacct:s'])!), { ...v1, 'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/c1/s' });
   assert.equal(subCgroupDirs(v1, parseSubCgroupArgs(['cpu,cpuacct:s'])!), { ...v1, 'cpu,cpuacct': '/sys/fs/cgroup/cpu,cpuacct/c1/s' });
-  throws(() => subCgroupDirs(v1, parseSubCgroupArgs(['cpu:s', 'cpuacct:t'])!), 'invalid --cgroup argument(s): controllers of one hierarchy (cpu,cpuacct) with different paths (s, t)');
+  throws(
+    () => subCgroupDirs(v1, parseSubCgroupArgs(['cpu:s', 'cpuacct:t'])!),
+    'invalid --cgroup argument(s): controllers of one hierarchy (cpu,cpuacct) with different paths (s, t)',
+  );
   throws(() => subCgroupDirs(v1, parseSubCgroupArgs(['pids:s'])!), 'unknown controller pids in SubCgroupPaths');
   // cgroup v2 has no controller keys (runc: "unknown controller").
   throws(() => subCgroupDirs({ '': '/sys/fs/cgroup/c1' }, parseSubCgroupArgs(['cpu:s'])!), 'unknown controller cpu in SubCgroupPaths');

@@ -59,7 +59,10 @@ function fakeFs(log: string[], pids: () => number[] = () => []): CgroupManager {
     dirs: { '': '/sys/fs/cgroup/system.slice/hako-c1.scope' },
     create: () => void log.push('fs.create'),
     apply: (pid) => void log.push(`fs.apply ${pid}`),
-    set: (r) => (log.push(`fs.set ${Object.keys(r).sort().join(',')}`), ['a warning from the files']),
+    set: (r) => {
+      log.push(`fs.set ${Object.keys(r).sort().join(',')}`);
+      return ['a warning from the files'];
+    },
     freeze: () => void log.push('fs.freeze'),
     thaw: () => void log.push('fs.thaw'),
     freezerState: () => 'thawed',
@@ -120,7 +123,10 @@ test('a failed unit of the same name is reset and the start retried once', () =>
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CgroupError);
-    assert.is((e as Error).message, 'systemd refused to start unit hako-c1.scope: org.freedesktop.systemd1.UnitExists: Unit hako-c1.scope was already loaded or has a fragment file.');
+    assert.is(
+      (e as Error).message,
+      'systemd refused to start unit hako-c1.scope: org.freedesktop.systemd1.UnitExists: Unit hako-c1.scope was already loaded or has a fragment file.',
+    );
   }
   two.sd.calls.length = 0;
   two.m.destroy();
@@ -132,7 +138,10 @@ test('a property this systemd does not know is dropped with a warning; an essent
   m.prepare(resources, undefined);
   sd.startErrors = [new DBusError('org.freedesktop.DBus.Error.PropertyReadOnly', 'Cannot set property TasksMax, or unknown property.')];
   const warnings = m.start(42);
-  assert.is(sd.started[1]!.some(([n]) => n === 'TasksMax'), false);
+  assert.is(
+    sd.started[1]!.some(([n]) => n === 'TasksMax'),
+    false,
+  );
   assert.match(warnings[0]!, /systemd does not know the unit property TasksMax .*written to the cgroup files only/);
   const two = setup();
   two.m.prepare(resources, undefined);
@@ -169,7 +178,10 @@ test('systemd must have put the init where the record says', () => {
     m.start(42);
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).message, "systemd placed process 42 in /user.slice/elsewhere.scope, not in unit hako-c1.scope's /system.slice/hako-c1.scope (is hako in a cgroup namespace?)");
+    assert.is(
+      (e as Error).message,
+      "systemd placed process 42 in /user.slice/elsewhere.scope, not in unit hako-c1.scope's /system.slice/hako-c1.scope (is hako in a cgroup namespace?)",
+    );
   }
 });
 
@@ -184,7 +196,10 @@ test('no systemd to talk to: one line naming the unit', () => {
     m.start(42);
     assert.unreachable();
   } catch (e) {
-    assert.is((e as Error).message, 'cannot start unit hako-c1.scope: cannot reach systemd over D-Bus: cannot connect to /run/dbus/system_bus_socket: ECONNREFUSED');
+    assert.is(
+      (e as Error).message,
+      'cannot start unit hako-c1.scope: cannot reach systemd over D-Bus: cannot connect to /run/dbus/system_bus_socket: ECONNREFUSED',
+    );
   }
 });
 

@@ -44,7 +44,14 @@ test("the unit's own properties: runc's set", () => {
 });
 
 test('v2 limits: the same values as the files, "max" as infinity', () => {
-  const p = resourceProperties({ memory: { limit: 64 << 20, reservation: 32 << 20, swap: 96 << 20 }, pids: { limit: 50 }, cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0-1', mems: '0' } }, 'v2');
+  const p = resourceProperties(
+    {
+      memory: { limit: 64 << 20, reservation: 32 << 20, swap: 96 << 20 },
+      pids: { limit: 50 },
+      cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0-1', mems: '0' },
+    },
+    'v2',
+  );
   assert.equal(flat(p), [
     ['TasksMax', 't', 50n],
     ['MemorySwapMax', 't', 32n << 20n],
@@ -67,7 +74,22 @@ test('v2 limits: the same values as the files, "max" as infinity', () => {
 });
 
 test('v2: unified values systemd knows become properties too (the last one wins, as in the files)', () => {
-  const p = resourceProperties({ memory: { limit: 1 << 20 }, unified: { 'memory.max': '2097152', 'memory.high': '1048576', 'memory.min': 'max', 'cpu.weight': '300', 'cpu.max': 'max', 'pids.max': '7', 'io.weight': 'default 200\n8:0 50', 'hugetlb.2MB.max': '0' } }, 'v2');
+  const p = resourceProperties(
+    {
+      memory: { limit: 1 << 20 },
+      unified: {
+        'memory.max': '2097152',
+        'memory.high': '1048576',
+        'memory.min': 'max',
+        'cpu.weight': '300',
+        'cpu.max': 'max',
+        'pids.max': '7',
+        'io.weight': 'default 200\n8:0 50',
+        'hugetlb.2MB.max': '0',
+      },
+    },
+    'v2',
+  );
   assert.equal(flat(p), [
     ['MemoryMax', 't', 1n << 20n],
     ['MemoryMax', 't', 2n << 20n],
@@ -91,8 +113,16 @@ test('v2: BFQ weights become the IOWeight systemd maps back to them', () => {
   assert.is(ioWeightFromBfq(10n), 10n);
 });
 
-test('v1 limits: systemd\'s v1 names; cpuset stays with the files', () => {
-  const p = resourceProperties({ memory: { limit: 64 << 20 }, pids: { limit: 9 }, cpu: { shares: 512, quota: 25000, period: 50000, cpus: '0' }, blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }] } }, 'v1');
+test("v1 limits: systemd's v1 names; cpuset stays with the files", () => {
+  const p = resourceProperties(
+    {
+      memory: { limit: 64 << 20 },
+      pids: { limit: 9 },
+      cpu: { shares: 512, quota: 25000, period: 50000, cpus: '0' },
+      blockIO: { weight: 300, weightDevice: [{ major: 8, minor: 0, weight: 200 }] },
+    },
+    'v1',
+  );
   assert.equal(flat(p), [
     ['MemoryLimit', 't', 64n << 20n],
     ['CPUShares', 't', 512n],
@@ -123,7 +153,12 @@ test('CPU lists as bitmasks', () => {
 });
 
 test('devices: strict with one entry per allowed device, the way runc spells them', () => {
-  const { properties, warnings } = deviceProperties({ devices: runcDefaultDeviceRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 8, access: 'r' }]) });
+  const { properties, warnings } = deviceProperties({
+    devices: runcDefaultDeviceRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'b', major: 8, access: 'r' },
+    ]),
+  });
   assert.equal(warnings, []);
   assert.equal(flat(properties), [
     ['DevicePolicy', 's', 'strict'],
@@ -153,10 +188,20 @@ test('devices: strict with one entry per allowed device, the way runc spells the
     ['DeviceAllow', 'a(ss)', []],
   ]);
   // What systemd cannot say is left to hako's rules, with a warning.
-  const odd = deviceProperties({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', minor: 3, access: 'rw' }] });
+  const odd = deviceProperties({
+    devices: [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', minor: 3, access: 'rw' },
+    ],
+  });
   assert.equal(flat(odd.properties).slice(2), [['DeviceAllow', 'a(ss)', []]]);
   assert.match(odd.warnings[0]!, /systemd cannot express c \*:3 rw/);
-  const deny = deviceProperties({ devices: [{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }] });
+  const deny = deviceProperties({
+    devices: [
+      { allow: true, access: 'rwm' },
+      { allow: false, type: 'c', major: 1, minor: 3, access: 'w' },
+    ],
+  });
   assert.equal(flat(deny.properties), [
     ['DevicePolicy', 's', 'strict'],
     ['DeviceAllow', 'a(ss)', []],
@@ -173,7 +218,7 @@ test('org.systemd.property.* annotations: GVariant text, Sec becomes USec', () =
         'org.systemd.property.IgnoreSIGPIPE': 'false',
         'org.systemd.property.RuntimeMaxSec': 'uint64 60',
         'org.systemd.property.TasksMax': 'uint64 99',
-        'org.systemd.property.After': "['a.service', \"b.service\"]",
+        'org.systemd.property.After': '[\'a.service\', "b.service"]',
         'org.systemd.property.CPUQuotaPeriodSec': '0.5',
         'other.annotation': 'x',
       }),

@@ -25,18 +25,33 @@ test('slices expand to nested cgroup paths; "-.slice" is the root', () => {
 });
 
 test("runc's unit names: prefix-name.scope in the slice, system.slice by default", () => {
-  assert.equal(resolveSystemdPath({ cgroupsPath: 'system.slice:hako:abc', id: 'abc' }), { slice: 'system.slice', unit: 'hako-abc.scope', kind: 'scope', cgroup: '/system.slice/hako-abc.scope', name: 'abc' });
+  assert.equal(resolveSystemdPath({ cgroupsPath: 'system.slice:hako:abc', id: 'abc' }), {
+    slice: 'system.slice',
+    unit: 'hako-abc.scope',
+    kind: 'scope',
+    cgroup: '/system.slice/hako-abc.scope',
+    name: 'abc',
+  });
   // podman's and Docker's forms.
   assert.equal(resolveSystemdPath({ cgroupsPath: 'machine.slice:libpod:0123', id: '0123' }).cgroup, '/machine.slice/libpod-0123.scope');
   assert.equal(resolveSystemdPath({ cgroupsPath: 'system.slice:docker:f00', id: 'x' }).unit, 'docker-f00.scope');
   // An empty slice is system.slice; an empty cgroupsPath is :hako:<id>.
   assert.is(resolveSystemdPath({ cgroupsPath: ':p:n', id: 'x' }).cgroup, '/system.slice/p-n.scope');
-  assert.equal(resolveSystemdPath({ id: 'c1' }), { slice: 'system.slice', unit: 'hako-c1.scope', kind: 'scope', cgroup: '/system.slice/hako-c1.scope', name: 'c1' });
+  assert.equal(resolveSystemdPath({ id: 'c1' }), {
+    slice: 'system.slice',
+    unit: 'hako-c1.scope',
+    kind: 'scope',
+    cgroup: '/system.slice/hako-c1.scope',
+    name: 'c1',
+  });
   // An empty prefix gives runc's (and crun's) "-name.scope".
   assert.is(resolveSystemdPath({ cgroupsPath: 'system.slice::n', id: 'x' }).unit, '-n.scope');
   // The root slice and nested slices.
   assert.is(resolveSystemdPath({ cgroupsPath: '-.slice:hako:n', id: 'x' }).cgroup, '/hako-n.scope');
-  assert.is(resolveSystemdPath({ cgroupsPath: 'kubepods-besteffort.slice:cri-containerd:ab', id: 'x' }).cgroup, '/kubepods.slice/kubepods-besteffort.slice/cri-containerd-ab.scope');
+  assert.is(
+    resolveSystemdPath({ cgroupsPath: 'kubepods-besteffort.slice:cri-containerd:ab', id: 'x' }).cgroup,
+    '/kubepods.slice/kubepods-besteffort.slice/cri-containerd-ab.scope',
+  );
 });
 
 test('a name ending in .slice is a slice unit, and must be a child of the slice', () => {
@@ -55,10 +70,16 @@ test('a name ending in .slice is a slice unit, and must be a child of the slice'
 });
 
 test('malformed paths name the JSON path and what is wrong', () => {
-  throws(() => resolveSystemdPath({ cgroupsPath: '/a/b', id: 'x' }), 'config.json: /linux/cgroupsPath: "/a/b" is not of the form slice:prefix:name, which the systemd cgroup driver (--systemd-cgroup) expects, e.g. "system.slice:hako:<id>"');
+  throws(
+    () => resolveSystemdPath({ cgroupsPath: '/a/b', id: 'x' }),
+    'config.json: /linux/cgroupsPath: "/a/b" is not of the form slice:prefix:name, which the systemd cgroup driver (--systemd-cgroup) expects, e.g. "system.slice:hako:<id>"',
+  );
   throws(() => resolveSystemdPath({ cgroupsPath: 'a:b:c:d', id: 'x' }), /is not of the form slice:prefix:name/);
   throws(() => resolveSystemdPath({ cgroupsPath: 'system.slice:hako:', id: 'x' }), /has an empty name/);
-  throws(() => resolveSystemdPath({ cgroupsPath: 'system:hako:x', id: 'x' }), 'config.json: /linux/cgroupsPath: the slice "system" is not a slice unit: a slice name ends in ".slice"');
+  throws(
+    () => resolveSystemdPath({ cgroupsPath: 'system:hako:x', id: 'x' }),
+    'config.json: /linux/cgroupsPath: the slice "system" is not a slice unit: a slice name ends in ".slice"',
+  );
   throws(() => resolveSystemdPath({ cgroupsPath: 'a--b.slice:hako:x', id: 'x' }), /a slice name has no empty "-"-separated parts/);
   throws(() => resolveSystemdPath({ cgroupsPath: 'system.slice:ha ko:x', id: 'x' }), /the unit "ha ko-x.scope" is not a valid systemd unit name/);
   throws(() => resolveSystemdPath({ cgroupsPath: `system.slice:hako:${'x'.repeat(250)}`, id: 'x' }), /longer than systemd's 255-byte limit/);

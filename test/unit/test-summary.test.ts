@@ -7,7 +7,9 @@ const block = (total: number, passed: number, skipped: number) =>
   `\n  Total:     ${total}\x1b[32m\n  Passed:    ${passed}\x1b[39m\n  Skipped:   ${skipped}\n  Duration:  12.5ms\n`;
 
 test('sums the lanes, and a run-time skip is a skip, not a pass', () => {
-  const out = [block(10, 10, 0), '\x1b[90m• \x1b[39m' + skipLine('lsm', 'apparmorProfile', 'AppArmor is not enabled'), block(5, 4, 0), block(3, 2, 1)].join('\n');
+  const out = [block(10, 10, 0), '\x1b[90m• \x1b[39m' + skipLine('lsm', 'apparmorProfile', 'AppArmor is not enabled'), block(5, 4, 0), block(3, 2, 1)].join(
+    '\n',
+  );
   assert.equal(summarise(out), { passed: 15, failed: 1, skipped: 2, lanes: [] });
 });
 

@@ -62,24 +62,40 @@ test('RAMInBytes: go-units errors', () => {
     ['9000000p', /more than 2\^63-1 bytes/],
   ];
   for (const [s, re] of bad) {
-    assert.throws(() => ramInBytes(s), (e: unknown) => e instanceof UpdateFlagError && re.test(e.message), s);
+    assert.throws(
+      () => ramInBytes(s),
+      (e: unknown) => e instanceof UpdateFlagError && re.test(e.message),
+      s,
+    );
   }
 });
 
 test('flags → resources: only what is given, with runc value parsing', () => {
   const r = req(
-    '--memory', '512m',
-    '--memory-swap', '1g',
-    '--memory-reservation', '256M',
-    '--cpu-quota', '-1',
-    '--cpu-period', '50000',
-    '--cpu-share', '512',
-    '--cpu-rt-period', '1000000',
-    '--cpu-rt-runtime', '950000',
-    '--cpuset-cpus', '0-1',
-    '--cpuset-mems', '0',
-    '--pids-limit', '100',
-    '--blkio-weight', '300',
+    '--memory',
+    '512m',
+    '--memory-swap',
+    '1g',
+    '--memory-reservation',
+    '256M',
+    '--cpu-quota',
+    '-1',
+    '--cpu-period',
+    '50000',
+    '--cpu-share',
+    '512',
+    '--cpu-rt-period',
+    '1000000',
+    '--cpu-rt-runtime',
+    '950000',
+    '--cpuset-cpus',
+    '0-1',
+    '--cpuset-mems',
+    '0',
+    '--pids-limit',
+    '100',
+    '--blkio-weight',
+    '300',
   );
   assert.is(r.file, undefined);
   assert.equal(r.warnings, []);
@@ -102,7 +118,7 @@ test('"-1" is unlimited for memory values; 0 and empty leave settings alone', ()
   assert.throws(() => req('--memory', '-2'), /invalid value for memory: invalid size: '-2'/);
 });
 
-test('bad values: runc\'s messages', () => {
+test("bad values: runc's messages", () => {
   assert.throws(() => req('--memory', '12x'), /^invalid value for memory: invalid suffix: 'x'$/);
   assert.throws(() => req('--memory-swap', 'lots'), /^invalid value for memory-swap: invalid size: 'lots'$/);
   assert.throws(() => req('--cpu-quota', 'abc'), /^invalid value for cpu-quota: strconv.ParseInt: parsing "abc": invalid syntax$/);
@@ -114,7 +130,7 @@ test('bad values: runc\'s messages', () => {
   assert.throws(() => req('--mem-bw-schema', 'MB:0=50'), /^Intel RDT\/MBA: memory bandwidth schema is not enabled$/);
 });
 
-test('kernel memory flags are accepted and ignored with runc\'s warning', () => {
+test("kernel memory flags are accepted and ignored with runc's warning", () => {
   const r = req('--kernel-memory', '100m', '--kernel-memory-tcp', 'junk', '--memory', '1g');
   assert.equal(r.resources, { memory: { limit: GiB } });
   assert.equal(r.warnings, ['Setting --kernel-memory is ignored and will be removed', 'Setting --kernel-memory-tcp is ignored and will be removed']);

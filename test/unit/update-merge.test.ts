@@ -48,7 +48,12 @@ test('0 (and an empty cpuset) leaves a setting as it is, as in runc', () => {
   assert.equal(m.merged, recorded);
   assert.equal(m.apply, {});
   // The podman/runc "unchanged values can be omitted" document.
-  const full = mergeResources(recorded, { memory: { limit: 0, reservation: 0, swap: 0 }, cpu: { shares: 0, quota: 0, period: 0, cpus: '', mems: '' }, blockIO: { weight: 0 }, pids: { limit: 77 } });
+  const full = mergeResources(recorded, {
+    memory: { limit: 0, reservation: 0, swap: 0 },
+    cpu: { shares: 0, quota: 0, period: 0, cpus: '', mems: '' },
+    blockIO: { weight: 0 },
+    pids: { limit: 77 },
+  });
   assert.equal(full.apply, { pids: { limit: 77 } });
 });
 
@@ -59,7 +64,10 @@ test('memory -1 without swap means both unlimited; with swap, swap as given', ()
 });
 
 test('kernel memory is warned about and never written; devices are ignored', () => {
-  const m = mergeResources({ memory: { limit: 1 << 20, kernel: 1 << 20 } }, { memory: { kernel: 5 << 20, kernelTCP: 1 << 20, reservation: 1 << 19 }, devices: [{ allow: true, access: 'rwm' }] });
+  const m = mergeResources(
+    { memory: { limit: 1 << 20, kernel: 1 << 20 } },
+    { memory: { kernel: 5 << 20, kernelTCP: 1 << 20, reservation: 1 << 19 }, devices: [{ allow: true, access: 'rwm' }] },
+  );
   assert.equal(m.warnings, ['Kernel memory settings are ignored and will be removed']);
   assert.equal(m.apply, { memory: { limit: 1 << 20, reservation: 1 << 19 } });
   assert.equal(m.merged.devices, undefined);
@@ -77,21 +85,41 @@ test('lists merge by key; maps by name', () => {
     network: { classID: 1, priorities: [{ name: 'eth0', priority: 1 }] },
   };
   const m = mergeResources(rec, {
-    blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 2000 }, { major: 8, minor: 16, rate: 5 }] },
-    hugepageLimits: [{ pageSize: '1GB', limit: 0 }, { pageSize: '2MB', limit: 1 << 22 }],
+    blockIO: {
+      throttleReadBpsDevice: [
+        { major: 8, minor: 0, rate: 2000 },
+        { major: 8, minor: 16, rate: 5 },
+      ],
+    },
+    hugepageLimits: [
+      { pageSize: '1GB', limit: 0 },
+      { pageSize: '2MB', limit: 1 << 22 },
+    ],
     rdma: { mlx5_1: { hcaObjects: 9 } },
     unified: { 'pids.max': '9' },
     network: { priorities: [{ name: 'lo', priority: 2 }] },
   });
   assert.equal(m.merged.blockIO, {
     weight: 100,
-    throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 2000 }, { major: 8, minor: 16, rate: 5 }],
+    throttleReadBpsDevice: [
+      { major: 8, minor: 0, rate: 2000 },
+      { major: 8, minor: 16, rate: 5 },
+    ],
     weightDevice: [{ major: 8, minor: 0, weight: 200 }],
   });
-  assert.equal(m.merged.hugepageLimits, [{ pageSize: '2MB', limit: 1 << 22 }, { pageSize: '1GB', limit: 0 }]);
+  assert.equal(m.merged.hugepageLimits, [
+    { pageSize: '2MB', limit: 1 << 22 },
+    { pageSize: '1GB', limit: 0 },
+  ]);
   assert.equal(m.merged.rdma, { mlx5_0: { hcaHandles: 3 }, mlx5_1: { hcaObjects: 9 } });
   assert.equal(m.merged.unified, { 'memory.high': '1000000', 'pids.max': '9' });
-  assert.equal(m.merged.network, { classID: 1, priorities: [{ name: 'eth0', priority: 1 }, { name: 'lo', priority: 2 }] });
+  assert.equal(m.merged.network, {
+    classID: 1,
+    priorities: [
+      { name: 'eth0', priority: 1 },
+      { name: 'lo', priority: 2 },
+    ],
+  });
   assert.equal(Object.keys(m.apply).sort(), ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']);
   assert.equal(m.restore.unified, { 'memory.high': '1000000' });
 });
@@ -109,12 +137,24 @@ test('--resources documents: validated, errors name the file and JSON path', () 
     writeFileSync(f, '{"memory":{"limit":1048576},"pids":{"limit":10}}');
     assert.equal(readResourcesDocument(f), { memory: { limit: 1048576 }, pids: { limit: 10 } });
     writeFileSync(f, '{"memory":{"limit":"1g"}}');
-    assert.throws(() => readResourcesDocument(f), (e: Error) => e.message.startsWith(`${f}: /memory/limit: `));
+    assert.throws(
+      () => readResourcesDocument(f),
+      (e: Error) => e.message.startsWith(`${f}: /memory/limit: `),
+    );
     writeFileSync(f, '{"cpu":{"shares":1}');
-    assert.throws(() => readResourcesDocument(f), (e: Error) => e.message.startsWith(`${f}: invalid JSON at line 1`));
+    assert.throws(
+      () => readResourcesDocument(f),
+      (e: Error) => e.message.startsWith(`${f}: invalid JSON at line 1`),
+    );
     assert.throws(() => readResourcesDocument(path.join(dir, 'missing.json')), /missing\.json: cannot read .*missing\.json: no such file or directory$/);
-    assert.equal(readResourcesDocument('-', () => '{"cpu":{"quota":1000}}'), { cpu: { quota: 1000 } });
-    assert.throws(() => readResourcesDocument('-', () => '[]'), (e: Error) => e.message.startsWith('stdin: '));
+    assert.equal(
+      readResourcesDocument('-', () => '{"cpu":{"quota":1000}}'),
+      { cpu: { quota: 1000 } },
+    );
+    assert.throws(
+      () => readResourcesDocument('-', () => '[]'),
+      (e: Error) => e.message.startsWith('stdin: '),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,17 +4,7 @@ import { HakoError } from '../../errors.js';
 import { stderr } from '../../output.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
 import type { Command } from '../command.js';
-import {
-  TCP_ESTABLISHED,
-  EXT_UNIX_SK,
-  SHELL_JOB,
-  LAZY_PAGES,
-  FILE_LOCKS,
-  MANAGE_CGROUPS_MODE,
-  EMPTY_NS,
-  AUTO_DEDUP,
-  WORK_PATH,
-} from './shared-flags.js';
+import { TCP_ESTABLISHED, EXT_UNIX_SK, SHELL_JOB, LAZY_PAGES, FILE_LOCKS, MANAGE_CGROUPS_MODE, EMPTY_NS, AUTO_DEDUP, WORK_PATH } from './shared-flags.js';
 
 export const CHECKPOINT_FLAGS = [
   f({ name: 'image-path', type: 'string', help: 'path for saving criu image files' }),

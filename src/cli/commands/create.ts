@@ -2,7 +2,7 @@
 // for `start`.
 import path from 'node:path';
 import type { CreateOptions as CreateRequest } from '../../container/create.js';
-import { type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
+import type { Assert, Equal, FlagSpec, OptionsOf } from '../parse.js';
 import { containerId, type Command } from '../command.js';
 import {
   BUNDLE,

@@ -75,7 +75,5 @@ export type CommandName = keyof CommandOptionsMap;
 
 /** Looks a command up by name or alias, as the command line names it. */
 export function findCommand(name: string, opts: { includeHidden?: boolean } = {}): Command | undefined {
-  return COMMANDS.find(
-    (c) => (c.name === name || (c.aliases ?? []).includes(name)) && (!c.hidden || opts.includeHidden === true),
-  );
+  return COMMANDS.find((c) => (c.name === name || (c.aliases ?? []).includes(name)) && (!c.hidden || opts.includeHidden === true));
 }

@@ -87,7 +87,6 @@ to specify command(s) that get run when the container is started. To change the
 command(s) that get executed on start, edit the args parameter of the spec. See
 "hako spec --help" for more explanation.`;
 
-
 /** create's and run's flags that name files (src/cli/cwd.ts). */
 export const CREATE_PATHS: readonly PathFlag[] = [
   ['bundle', '--bundle', '.'],
