@@ -32,7 +32,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-deps: $(STAMP)/apt node_modules/.package-lock.json
+# Bun, which compiles bin/hako-engine: a manifest of its own (tools/bun),
+# so that the library's package does not depend on it.
+tools/bun/node_modules/.package-lock.json: tools/bun/package.json tools/bun/package-lock.json
+	npm ci --prefix tools/bun --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+deps: $(STAMP)/apt node_modules/.package-lock.json tools/bun/node_modules/.package-lock.json
 
 setup: deps build
 
@@ -147,7 +153,7 @@ bench-engines: build
 	@[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time; }
 	@mkdir -p $(ENGINES)
 	@printf '#!%s\nimport "%s/dist/hako.mjs";\n' "$$(readlink -f $$(command -v node))" "$(CURDIR)" > $(ENGINES)/hako-node
-	@printf '#!%s\nimport "%s/dist/hako.mjs";\n' "$$(readlink -f node_modules/@oven/bun-linux-*/bin/bun)" "$(CURDIR)" > $(ENGINES)/hako-bun
+	@printf '#!%s\nimport "%s/dist/hako.mjs";\n' "$$(readlink -f tools/bun/node_modules/@oven/bun-linux-*/bin/bun)" "$(CURDIR)" > $(ENGINES)/hako-bun
 	@chmod +x $(ENGINES)/hako-node $(ENGINES)/hako-bun
 	node out/bench/main.js --runtimes "$(HAKO) $(CURDIR)/$(ENGINES)/hako-bun $(CURDIR)/$(ENGINES)/hako-node /usr/sbin/runc" --only engine,lifecycle,run,exec,rss $(BENCH_ARGS)
 

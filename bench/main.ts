@@ -354,7 +354,7 @@ function put(r: Row, rt: Runtime, v: number[] | string, unsupported = false): vo
 async function benchEngine(o: Options): Promise<void> {
   const engines: { name: string; argv: string[] }[] = [{ name: 'node -e 0', argv: [process.execPath, '-e', '0'] }];
   // The bun package hako builds with (bin/hako embeds it), else one on PATH.
-  const pkgDirs = ['bun-linux-x64', 'bun-linux-aarch64'].map((p) => path.join(REPO, 'node_modules/@oven', p, 'bin'));
+  const pkgDirs = ['bun-linux-x64', 'bun-linux-aarch64'].map((p) => path.join(REPO, 'tools/bun/node_modules/@oven', p, 'bin'));
   for (const dir of [...pkgDirs, ...(process.env.PATH ?? '/usr/bin').split(':')]) {
     const bun = path.join(dir, 'bun');
     if (dir && existsSync(bun)) {

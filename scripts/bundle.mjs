@@ -68,7 +68,9 @@ await build({
 mkdirSync(join(root, 'bin'), { recursive: true });
 const bin = join(root, 'bin/hako');
 const wanted = process.env.HAKO_ENGINE || 'bun-compile';
-const bunPkg = join(root, 'node_modules/@oven', `bun-linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`, 'bin/bun');
+// Bun comes from tools/bun (its own manifest: the hako-runtime package
+// does not depend on it).
+const bunPkg = join(root, 'tools/bun/node_modules/@oven', `bun-linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`, 'bin/bun');
 
 if (wanted === 'bun-compile' && existsSync(bunPkg)) {
   // Written next to bin/hako and renamed over it: a running container's

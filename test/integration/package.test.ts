@@ -46,6 +46,8 @@ t('npm pack, then npm install of the tarball builds the addon and the launcher',
   }
   // Nothing of the checkout's but what users need.
   for (const f of ['test', 'src', 'bundles', 'out/test']) assert.not.ok(existsSync(path.join(pkg, f)), `no ${f}/ in the package`);
+  // Bun compiles the checkout's bin/hako (tools/bun); the package never uses it.
+  assert.not.ok(existsSync(path.join(app, 'node_modules/@oven')), 'Bun is not installed with the package');
 });
 
 /** A bundle whose init sleeps; the programs exec in it, kill it, wait for it. */
