@@ -188,9 +188,16 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
       });
       return 0;
     }
-    case 'checkpoint':
-    case 'restore':
-      throw new HakoError(`${p.command} is not supported`, 'usage');
+    // checkpoint/restore (src/checkpoint/): criu does the work.
+    case 'checkpoint': {
+      const { checkpoint } = await import('../checkpoint/checkpoint.js');
+      await checkpoint({ ...ctx, criu: p.global.criu }, id, p.options);
+      return 0;
+    }
+    case 'restore': {
+      const { restore } = await import('../checkpoint/restore.js');
+      return restore({ ...ctx, criu: p.global.criu, systemdCgroup: p.global.systemdCgroup }, id, p.options);
+    }
     case 'init':
       throw new HakoError('init is internal to runc; hako has no such step', 'usage');
     default:

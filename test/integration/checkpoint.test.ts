@@ -1,0 +1,223 @@
+// checkpoint and restore through criu (src/checkpoint/). criu 3.17 works on
+// the VM lane's 6.1 kernel, not on the development hosts' newer one:
+// scripts/vm/test-criu.sh runs this file in the guest (HAKO_TEST_CRIU=1:
+// a criu that cannot work there fails the tests instead of skipping them).
+// On a host where criu cannot work, the commands must say so in one line
+// and change nothing.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { skip, skippable } from '../skip.js';
+import { Env, processesUnder, uniqueId } from '../helpers.js';
+
+const t = suite('checkpoint');
+const test = skippable(t, 'checkpoint');
+let env: Env;
+t.before(() => {
+  env = new Env();
+});
+t.after(() => env.cleanup());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether criu can work here: `criu check` (it probes the kernel first). */
+function criuVerdict(): true | string {
+  const r = spawnSync('criu', ['check'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return `criu cannot run: ${(r.error as NodeJS.ErrnoException).code}`;
+  if (r.status === 0) return true;
+  return `criu check fails here: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
+}
+let verdict: true | string | undefined;
+function needCriu(): void {
+  verdict ??= criuVerdict();
+  if (verdict === true) return;
+  if (process.env.HAKO_TEST_CRIU === '1') assert.unreachable(`HAKO_TEST_CRIU=1 but ${verdict}`);
+  skip(verdict);
+}
+
+// The container's counter, in its own /dev/shm (criu dumps the tmpfs with
+// it). Its stdio become the container's own /dev/null: what hako's caller
+// gave it (files of the test) are not in the container's mount namespace.
+const COUNTER = 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /dev/shm/tick; usleep 50000; done';
+
+function counterBundle(): string {
+  return env.bundle((c) => (c.process.args = ['sh', '-c', COUNTER]));
+}
+
+function tick(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/root/dev/shm/tick`, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function ok(args: string[]): string {
+  const r = env.hako(args);
+  assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `run -d` of a counter; its init's pid, once it has counted a little. */
+async function runCounter(id: string, b: string, atLeast = 5): Promise<number> {
+  const pidFile = path.join(env.dir, `${id}.pid`);
+  ok(['run', '-d', '--pid-file', pidFile, '--bundle', b, id]);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  await until('the counter', () => tick(pid) >= atLeast);
+  return pid;
+}
+
+/** `restore -d`; the restored init's pid (from --pid-file). */
+function restoreD(id: string, b: string, images: string, extra: string[] = []): number {
+  const pidFile = path.join(env.dir, `${id}.restored.pid`);
+  ok(['restore', '-d', '--pid-file', pidFile, '--image-path', images, '--bundle', b, ...extra, id]);
+  return Number(readFileSync(pidFile, 'utf8'));
+}
+
+function gone(pid: number): boolean {
+  try {
+    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+function stateOf(id: string): { status: string; pid: number } {
+  return JSON.parse(ok(['state', id]));
+}
+
+/** Nothing of container `id` is left: no state directory, cgroup, criu-root mount or process. */
+function nothingLeft(id: string, b: string): void {
+  assert.not.ok(existsSync(path.join(env.root, id)), 'no state directory');
+  assert.not.ok(existsSync(`/sys/fs/cgroup/${id}`), 'no cgroup');
+  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), /criu-root/, 'no criu-root mount');
+  assert.equal(processesUnder(b), [], 'no process');
+}
+
+test('a counter checkpointed and restored keeps counting from where it was', async () => {
+  needCriu();
+  const id = uniqueId('ckpt');
+  const b = counterBundle();
+  const pid = await runCounter(id, b);
+  const images = path.join(env.dir, `${id}.img`);
+  const before = tick(pid);
+  ok(['checkpoint', '--image-path', images, id]);
+  // runc's behaviour: without --leave-running the container is gone.
+  assert.ok(gone(pid), 'the checkpointed init is gone');
+  assert.match(env.hako(['state', id]).stderr, 'does not exist');
+  assert.ok(existsSync(path.join(images, 'descriptors.json')), 'descriptors.json');
+
+  const rpid = restoreD(id, b, images);
+  const st = stateOf(id);
+  assert.is(st.status, 'running');
+  assert.is(st.pid, rpid);
+  const first = tick(rpid);
+  assert.ok(first >= before, `the restored counter starts where it stopped (${first} >= ${before}), not from 0`);
+  await until('the restored counter to go on', () => tick(rpid) > first + 2);
+  // The restored tasks are in the container's cgroup.
+  assert.match(readFileSync(`/proc/${rpid}/cgroup`, 'utf8'), new RegExp(`/${id}$`, 'm'));
+  ok(['delete', '--force', id]);
+  nothingLeft(id, b);
+});
+
+test('--leave-running keeps the container; its image restores under a new id beside it', async () => {
+  needCriu();
+  const id = uniqueId('ckpt');
+  const b = counterBundle();
+  const pid = await runCounter(id, b);
+  const images = path.join(env.dir, `${id}.img`);
+  ok(['checkpoint', '--leave-running', '--image-path', images, id]);
+  assert.is(stateOf(id).status, 'running');
+  const after = tick(pid);
+  await until('the original to go on counting', () => tick(pid) > after + 2);
+
+  const copy = uniqueId('copy');
+  const rpid = restoreD(copy, b, images);
+  assert.ok(rpid !== pid, 'a process of its own');
+  assert.is(stateOf(copy).status, 'running');
+  const first = tick(rpid);
+  await until('the copy to count', () => tick(rpid) > first + 2);
+  assert.match(readFileSync(`/proc/${rpid}/cgroup`, 'utf8'), new RegExp(`/${copy}$`, 'm'), 'the copy is in its own cgroup');
+  ok(['delete', '--force', copy]);
+  ok(['delete', '--force', id]);
+  nothingLeft(copy, b);
+});
+
+test('a pre-dump, then a dump on top of it (--parent-path), restores', async () => {
+  needCriu();
+  const id = uniqueId('ckpt');
+  const b = counterBundle();
+  const pid = await runCounter(id, b);
+  const parent = path.join(env.dir, `${id}.pre`);
+  const images = path.join(env.dir, `${id}.img`);
+  ok(['checkpoint', '--pre-dump', '--image-path', parent, id]);
+  assert.is(stateOf(id).status, 'running', 'a pre-dump leaves the container running');
+  assert.ok(readdirSync(parent).some((f) => f.startsWith('pages-')), 'the pre-dump wrote memory pages');
+  ok(['checkpoint', '--parent-path', `../${path.basename(parent)}`, '--image-path', images, id]);
+  assert.ok(gone(pid));
+  assert.ok(existsSync(path.join(images, 'parent')), 'criu linked the parent images');
+  const rpid = restoreD(id, b, images);
+  const first = tick(rpid);
+  await until('the restored counter to go on', () => tick(rpid) > first + 2);
+  ok(['delete', '--force', id]);
+  nothingLeft(id, b);
+});
+
+test('a restore that fails (no image, a damaged image) says why in one line and leaves nothing', async () => {
+  needCriu();
+  const b = counterBundle();
+  const missing = path.join(env.dir, 'no-such-image');
+  const damaged = path.join(env.dir, 'damaged-image');
+  mkdirSync(damaged);
+  writeFileSync(path.join(damaged, 'descriptors.json'), '["/dev/null","/dev/null","/dev/null"]');
+  writeFileSync(path.join(damaged, 'inventory.img'), 'not an image');
+  for (const [images, why] of [
+    [missing, /checkpoint image .*no-such-image.*descriptors\.json/],
+    [damaged, /criu failed \(RESTORE\)/],
+  ] as const) {
+    const id = uniqueId('bad');
+    const pidFile = path.join(env.dir, `${id}.pid`);
+    const r = env.hako(['restore', '-d', '--pid-file', pidFile, '--image-path', images, '--bundle', b, id]);
+    assert.is(r.status, 1, r.stderr);
+    assert.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`container "${id}"`));
+    assert.match(r.stderr, why);
+    assert.not.ok(existsSync(pidFile), 'no pid file');
+    nothingLeft(id, b);
+  }
+});
+
+test('where criu cannot work, checkpoint and restore say so in one line and change nothing', async () => {
+  verdict ??= criuVerdict();
+  if (verdict === true) skip('criu works here');
+  const id = uniqueId('ckpt');
+  const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
+  ok(['run', '-d', '--bundle', b, id]);
+  const images = path.join(env.dir, `${id}.img`);
+  const r = env.hako(['checkpoint', '--image-path', images, id]);
+  assert.is(r.status, 1);
+  assert.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+  assert.match(r.stderr, /criu/);
+  assert.is(stateOf(id).status, 'running', 'the container runs on');
+  writeFileSync(path.join(images, 'descriptors.json'), '[]');
+  const copy = uniqueId('copy');
+  const r2 = env.hako(['restore', '-d', '--image-path', images, '--bundle', b, copy]);
+  assert.is(r2.status, 1);
+  assert.is(r2.stderr.trim().split('\n').length, 1, `one line: ${r2.stderr}`);
+  assert.match(r2.stderr, /criu/);
+  assert.not.ok(existsSync(path.join(env.root, copy)), 'no state directory');
+  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), /criu-root/, 'no criu-root mount');
+  ok(['delete', '--force', id]);
+});
+
+t.run();
