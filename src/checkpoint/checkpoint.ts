@@ -3,7 +3,7 @@
 // --leave-running or --pre-dump (runc's behaviour). The image directory
 // also gets descriptors.json: what the init's stdio were (restore gives a
 // pipe among them the restorer's own fd).
-import { closeSync, constants, mkdirSync, openSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, notFound } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
@@ -93,7 +93,6 @@ function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images
     opts.parentImg = parent;
     opts.trackMem = true;
   }
-  if (o.lazyPages && o.statusFd >= 0) opts.statusFd = o.statusFd;
   if (!o.preDump) {
     // A pre-dump only copies memory: the rest is described at the final dump.
     opts.extMnt = [...dumpExtMounts(spec, (p) => isFileIn(rec.pid, p)), ...cgroupExtMounts(spec, readLayout())];
@@ -145,7 +144,12 @@ export async function checkpoint(ctx: RuntimeContext & { criu: string }, id: str
         criu: ctx.criu,
         stdio: ['ignore', 'ignore', 'pipe'],
         logFile: path.join(logDir, 'dump.log'),
-        notify: (n) => ctx.log('debug', where(`criu: ${n.script}`)),
+        notify: (n) => {
+          ctx.log('debug', where(`criu: ${n.script}`));
+          // criu 3.15 and later say when the lazy-pages server is ready by
+          // this notification (runc writes the \0 here for them too).
+          if (n.script === 'status-ready' && o.statusFd >= 0) writeSync(o.statusFd, Buffer.from([0]));
+        },
       },
     );
     destroy = !o.leaveRunning && !o.preDump;

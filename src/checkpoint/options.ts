@@ -69,7 +69,8 @@ export function pageServer(value: string): { address: string; port: number } | u
 
 /** A mount destination as criu knows it: absolute, clean, never above "/". */
 function dest(d: string): string {
-  return path.posix.join('/', path.posix.normalize('/' + d));
+  const p = path.posix.normalize('/' + d);
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
 const isBind = (m: NonNullable<Spec['mounts']>[number]) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');

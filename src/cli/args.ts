@@ -698,7 +698,7 @@ command(s) that get executed on start, edit the args parameter of the spec. See
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'checkpoint',
-    usage: 'checkpoint a running container (needs criu; not supported yet)',
+    usage: 'checkpoint a running container (with criu)',
     argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be
@@ -828,7 +828,7 @@ Use hako list to identify instances of containers and their current status.`,
   },
   {
     name: 'restore',
-    usage: 'restore a container from a previous checkpoint (needs criu; not supported yet)',
+    usage: 'restore a container from a previous checkpoint (with criu)',
     argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be

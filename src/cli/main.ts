@@ -107,7 +107,8 @@ async function dispatch(p: ParsedArgs, ctx: RuntimeContext): Promise<number> {
     }
     case 'features': {
       const { features } = await import('../features.js');
-      out(JSON.stringify(features(), null, '    ') + '\n');
+      const { criuUsable } = await import('../checkpoint/available.js');
+      out(JSON.stringify(features({ checkpoint: criuUsable(p.global.criu) === true }), null, '    ') + '\n');
       return 0;
     }
     case 'exec': {
@@ -262,10 +263,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
-  // means yes): hako cannot yet, so it says so rather than print help.
+  // means yes): where criu cannot work, hako says so rather than print help.
   if (p.helpFlag && (p.command === 'checkpoint' || p.command === 'restore')) {
-    stderr(`hako: ${p.command} is not supported (hako has no criu support yet)\n`);
-    return 1;
+    const { criuUsable } = await import('../checkpoint/available.js');
+    const usable = criuUsable(p.global.criu);
+    if (usable !== true) {
+      stderr(`hako: ${p.command} is not supported here: ${usable}\n`);
+      return 1;
+    }
   }
   if (p.help || p.command === 'help' || p.command === undefined) {
     out(helpFor(p, { defaultRoot: root0.root }));

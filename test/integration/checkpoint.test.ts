@@ -6,11 +6,14 @@
 // and change nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, fstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
+import { native } from '../../src/native.js';
 import { skip, skippable } from '../skip.js';
-import { Env, processesUnder, uniqueId } from '../helpers.js';
+import { Env, HAKO, processesUnder, uniqueId } from '../helpers.js';
 
 const t = suite('checkpoint');
 const test = skippable(t, 'checkpoint');
@@ -136,13 +139,16 @@ test('--leave-running keeps the container; its image restores under a new id bes
   const b = counterBundle();
   const pid = await runCounter(id, b);
   const images = path.join(env.dir, `${id}.img`);
-  ok(['checkpoint', '--leave-running', '--image-path', images, id]);
+  const work = path.join(env.dir, `${id}.work`);
+  ok(['checkpoint', '--leave-running', '--work-path', work, '--file-locks', '--manage-cgroups-mode', 'soft', '--image-path', images, id]);
+  assert.ok(existsSync(path.join(work, 'dump.log')), "criu's log went to --work-path");
   assert.is(stateOf(id).status, 'running');
   const after = tick(pid);
   await until('the original to go on counting', () => tick(pid) > after + 2);
 
   const copy = uniqueId('copy');
-  const rpid = restoreD(copy, b, images);
+  const rpid = restoreD(copy, b, images, ['--work-path', work, '--file-locks', '--manage-cgroups-mode', 'soft']);
+  assert.ok(existsSync(path.join(work, 'restore.log')), "criu's restore log went to --work-path");
   assert.ok(rpid !== pid, 'a process of its own');
   assert.is(stateOf(copy).status, 'running');
   const first = tick(rpid);
@@ -197,6 +203,152 @@ test('a restore that fails (no image, a damaged image) says why in one line and 
   }
 });
 
+// What podman (conmon) and containerd's shim give a container: pipes. The
+// image records them (descriptors.json) and restore hands the restoring
+// hako's own stdio to criu in their place (inherit_fd), so the restored
+// process talks through the new caller's pipes.
+const ECHO = 'while read l; do [ "$l" = quit ] && exit 7; echo "got $l"; done';
+
+/**
+ * bin/hako with pipes for its stdio, as a supervisor runs it. Real pipes:
+ * node's own stdio "pipes" are socket pairs, so two cats stand between the
+ * test and hako. hako's stderr joins its stdout, then "hako exited N" is
+ * written there when it exits (the container keeps the pipes open).
+ */
+class Piped {
+  readonly child: ChildProcessWithoutNullStreams;
+  out = '';
+
+  constructor(args: string[]) {
+    const cmd = 'r=$1; shift; cat | { "$0" --root "$r" "$@" 2>&1; echo "hako exited $?"; } | cat';
+    this.child = spawn('sh', ['-c', cmd, HAKO, env.root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
+  }
+
+  async expect(want: string): Promise<void> {
+    await until(`${JSON.stringify(want)} (got ${JSON.stringify(this.out)})`, () => this.out.includes(want));
+  }
+
+  /** Writes a line to the container's stdin and waits for its answer. */
+  async ask(line: string, want: string): Promise<void> {
+    this.child.stdin.write(line + '\n');
+    await this.expect(want);
+  }
+}
+
+test('stdio pipes: the restored process talks through the restoring caller\'s pipes; a foreground restore waits and exits with it', async () => {
+  needCriu();
+  const id = uniqueId('pipes');
+  const b = env.bundle((c) => (c.process.args = ['sh', '-c', ECHO]));
+  const run = new Piped(['run', '-d', '--bundle', b, id]);
+  await run.expect('hako exited 0');
+  await run.ask('one', 'got one');
+  const images = path.join(env.dir, `${id}.img`);
+  ok(['checkpoint', '--image-path', images, id]);
+  assert.match(readFileSync(path.join(images, 'descriptors.json'), 'utf8'), /pipe:\[\d+\]/);
+  run.child.stdin.end();
+
+  // Detached: hako exits, the restored shell answers on the new pipes.
+  const r = new Piped(['restore', '-d', '--image-path', images, '--bundle', b, id]);
+  await r.expect('hako exited 0');
+  await r.ask('two', 'got two');
+  ok(['checkpoint', '--image-path', images, id]);
+  r.child.stdin.end();
+
+  // In the foreground hako waits for the restored init and exits with its status.
+  const fg = new Piped(['restore', '--image-path', images, '--bundle', b, id]);
+  await fg.ask('three', 'got three');
+  fg.child.stdin.write('quit\n');
+  await fg.expect('hako exited 7');
+  assert.match(env.hako(['state', id]).stderr, 'does not exist', 'and deletes the container');
+  nothingLeft(id, b);
+});
+
+/** A listening console socket (the caller's end) that receives one pty master. */
+async function consoleSocket(): Promise<{ path: string; master: Promise<number>; close: () => void }> {
+  const p = path.join(env.dir, `${uniqueId('console')}.sock`);
+  // pauseOnConnect: libuv must not read the fd-carrying message itself.
+  const server = createServer({ pauseOnConnect: true });
+  const master = new Promise<number>((resolve) => {
+    server.once('connection', (conn: Socket) => {
+      const m = native().recvFd((conn as unknown as { _handle: { fd: number } })._handle.fd);
+      conn.destroy();
+      resolve(m.fd);
+    });
+  });
+  server.listen(p);
+  await once(server, 'listening');
+  return { path: p, master, close: () => server.close() };
+}
+
+test('a container with a terminal: restore sends the new pty master to --console-socket', async () => {
+  needCriu();
+  const id = uniqueId('tty');
+  const b = env.bundle((c) => {
+    c.process.terminal = true;
+    c.process.args = ['sh', '-c', COUNTER.replace('exec </dev/null >/dev/null 2>&1; ', '')];
+  });
+  const first = await consoleSocket();
+  const pidFile = path.join(env.dir, `${id}.pid`);
+  ok(['run', '-d', '--console-socket', first.path, '--pid-file', pidFile, '--bundle', b, id]);
+  const m1 = await first.master;
+  first.close();
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  await until('the counter', () => tick(pid) >= 5);
+  const images = path.join(env.dir, `${id}.img`);
+  ok(['checkpoint', '--image-path', images, id]);
+  closeSync(m1);
+
+  const second = await consoleSocket();
+  const rpid = restoreD(id, b, images, ['--console-socket', second.path]);
+  const m2 = await second.master;
+  second.close();
+  assert.ok(fstatSync(m2).isCharacterDevice(), 'a pty master came');
+  const at = tick(rpid);
+  await until('the restored counter to go on', () => tick(rpid) > at + 2);
+  assert.match(readlinkSync(`/proc/${rpid}/fd/0`), /^\/dev\/pts\/\d+$/, "the restored shell's stdin is a terminal again");
+  ok(['delete', '--force', id]);
+  closeSync(m2);
+  nothingLeft(id, b);
+});
+
+test("podman's probe: checkpoint --help succeeds, and features lists checkpoint, where criu works", () => {
+  needCriu();
+  for (const cmd of ['checkpoint', 'restore']) assert.match(ok([cmd, '--help']), /--image-path value/);
+  assert.is(JSON.parse(ok(['features'])).annotations['org.hako.checkpoint.enabled'], 'true');
+});
+
+// podman with hako as its runtime (cgroupfs manager, as in the guest): it
+// checks criu's version itself, asks `hako checkpoint --help`, runs `hako
+// checkpoint` and, through conmon, `hako restore` with conmon's pipes.
+test('podman container checkpoint and restore with hako as the runtime', async () => {
+  needCriu();
+  if (!['/usr/bin/podman', '/usr/bin/conmon'].every((p) => existsSync(p))) skip('podman and conmon are not installed (make test-clients installs them)');
+  const { IMAGE, Podman } = await import('../clients/podman-env.js');
+  const pm = new Podman();
+  try {
+    pm.importImage();
+    const name = `hako-ckpt-${process.pid}`;
+    pm.ok(['run', '-d', '--name', name, IMAGE, 'sh', '-c', COUNTER]);
+    const pidOf = () => Number(pm.ok(['inspect', '--format', '{{.State.Pid}}', name]).stdout.trim());
+    const pid = pidOf();
+    await until('the counter', () => tick(pid) >= 5);
+    pm.ok(['container', 'checkpoint', name]);
+    assert.ok(gone(pid), 'checkpointed: the process is gone');
+    assert.match(pm.ok(['inspect', '--format', '{{.State.Status}}', name]).stdout, /exited/);
+    pm.ok(['container', 'restore', name]);
+    const rpid = pidOf();
+    assert.match(pm.ok(['inspect', '--format', '{{.State.Status}}', name]).stdout, /running/);
+    const first = tick(rpid);
+    assert.ok(first >= 5, `the restored counter goes on from where it was (${first})`);
+    await until('the restored counter to go on', () => tick(rpid) > first + 2);
+    pm.ok(['rm', '--force', '--time', '0', name]);
+    assert.equal(pm.leftovers(), []);
+  } finally {
+    pm.cleanup();
+  }
+});
+
 test('where criu cannot work, checkpoint and restore say so in one line and change nothing', async () => {
   verdict ??= criuVerdict();
   if (verdict === true) skip('criu works here');
@@ -218,6 +370,11 @@ test('where criu cannot work, checkpoint and restore say so in one line and chan
   assert.not.ok(existsSync(path.join(env.root, copy)), 'no state directory');
   assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), /criu-root/, 'no criu-root mount');
   ok(['delete', '--force', id]);
+  // podman's probe is answered no, and features does not list checkpoint.
+  const probe = env.hako(['checkpoint', '--help']);
+  assert.is(probe.status, 1);
+  assert.match(probe.stderr, /^hako: checkpoint is not supported here: /);
+  assert.is(JSON.parse(ok(['features'])).annotations['org.hako.checkpoint.enabled'], undefined);
 });
 
 t.run();
