@@ -107,10 +107,16 @@ function nothingLeft(id: string, b: string): void {
   assert.equal(processesUnder(b), [], 'no process');
 }
 
-test('a counter checkpointed and restored keeps counting from where it was', async () => {
+test('a counter checkpointed and restored keeps counting from where it was; prestart and createRuntime hooks run at restore', async () => {
   needCriu();
   const id = uniqueId('ckpt');
-  const b = counterBundle();
+  // Each hook writes the state it is given (at create, then again at restore).
+  const hookOut = (kind: string) => path.join(env.dir, `${id}.${kind}.json`);
+  const hook = (kind: string) => [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${hookOut(kind)}`] }];
+  const b = env.bundle((c) => {
+    c.process.args = ['sh', '-c', COUNTER];
+    c.hooks = { prestart: hook('prestart'), createRuntime: hook('createRuntime') };
+  });
   const pid = await runCounter(id, b);
   const images = path.join(env.dir, `${id}.img`);
   const before = tick(pid);
@@ -124,6 +130,11 @@ test('a counter checkpointed and restored keeps counting from where it was', asy
   const st = stateOf(id);
   assert.is(st.status, 'running');
   assert.is(st.pid, rpid);
+  for (const kind of ['prestart', 'createRuntime']) {
+    const s = JSON.parse(readFileSync(hookOut(kind), 'utf8'));
+    assert.is(s.id, id, `${kind} hook: the container`);
+    assert.is(s.pid, rpid, `${kind} hook ran at restore, with the restored init's pid`);
+  }
   const first = tick(rpid);
   assert.ok(first >= before, `the restored counter starts where it stopped (${first} >= ${before}), not from 0`);
   await until('the restored counter to go on', () => tick(rpid) > first + 2);
