@@ -160,22 +160,32 @@ export function externalNamespaces(spec: Spec, inode: (p: string) => number): st
   return out;
 }
 
+/** criu's names for the namespaces it joins by path at restore (join_ns). */
+const JOIN_NS: Record<string, string> = { ipc: 'ipc', uts: 'uts', mount: 'mnt', user: 'user', time: 'time' };
+
 /**
- * Namespaces to hand criu at restore, by path: the fd numbers they will
- * have in criu (4, 5, ...) and the inherit_fd keys. A namespace of any
- * other type given by path cannot be restored (runc refuses it too).
+ * Namespaces given by path, at restore (runc's handleRestoringNamespaces):
+ * a network or pid namespace is handed to criu as an fd (4, 5, ... in
+ * criu, with the inherit_fd keys the dump named them by); the others are
+ * joined by criu itself (join_ns). criu cannot join a cgroup namespace.
  */
-export function restoreNamespaces(spec: Spec): { paths: string[]; inherit: InheritFd[] } {
+export function restoreNamespaces(spec: Spec): { paths: string[]; inherit: InheritFd[]; join: { ns: string; nsFile: string }[] } {
   const paths: string[] = [];
   const inherit: InheritFd[] = [];
+  const join: { ns: string; nsFile: string }[] = [];
   for (const ns of spec.linux?.namespaces ?? []) {
     if (!ns.path) continue;
     const e = EXTERNAL_NS[ns.type];
-    if (!e) throw new OptionError(`config.json: a ${ns.type} namespace given by path (${ns.path}) cannot be restored into (only network and pid)`);
-    inherit.push({ key: e.key, fd: 4 + paths.length });
-    paths.push(ns.path);
+    if (e) {
+      inherit.push({ key: e.key, fd: 4 + paths.length });
+      paths.push(ns.path);
+      continue;
+    }
+    const name = JOIN_NS[ns.type];
+    if (!name) throw new OptionError(`config.json: a ${ns.type} namespace given by path (${ns.path}) cannot be restored into (criu cannot join one)`);
+    join.push({ ns: name, nsFile: ns.path });
   }
-  return { paths, inherit };
+  return { paths, inherit, join };
 }
 
 /**

@@ -108,6 +108,7 @@ function prepare(o: RestoreOptions): Prepared {
     extMnt: restoreExtMounts(spec, bundle),
     inheritFd: [...stdioInheritFds(descriptors), ...ns.inherit],
     lsmProfile: o.lsmProfile || undefined,
+    joinNs: ns.join.length ? ns.join : undefined,
   };
   return { bundle, spec, rootfs, images, descriptors, nsPaths: ns.paths, opts };
 }

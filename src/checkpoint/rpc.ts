@@ -77,6 +77,8 @@ export interface CriuOpts {
   orphanPtsMaster?: boolean;
   configFile?: string;
   lsmProfile?: string;
+  /** Namespaces the restored tasks join rather than get made (criu's names: ipc, uts, mnt, user, time). */
+  joinNs?: { ns: string; nsFile: string }[];
 }
 
 export interface CriuReq {
@@ -108,6 +110,7 @@ function encodeOpts(o: CriuOpts): Writer {
   w.msgs(27, o.inheritFd?.map((f) => new Writer().str(1, f.key).always(2, f.fd)));
   if (o.manageCgroupsMode !== undefined) w.always(34, o.manageCgroupsMode);
   w.strs(37, o.external);
+  w.msgs(39, o.joinNs?.map((j) => new Writer().str(1, j.ns).str(2, j.nsFile)));
   if (o.emptyNs !== undefined) w.always(38, o.emptyNs);
   w.str(44, o.freezeCgroup).bool(48, o.lazyPages);
   if (o.statusFd !== undefined) w.always(49, o.statusFd);

@@ -190,6 +190,37 @@ test('a pre-dump, then a dump on top of it (--parent-path), restores', async () 
   nothingLeft(id, b);
 });
 
+// A Kubernetes pod's containers join the pause container's namespaces by
+// path: the network one is external to the dump and handed back to criu as
+// an fd at restore; ipc and uts are joined by criu (join_ns), as runc does.
+test('a container in another\'s network, ipc and uts namespaces (a pod) is restored into them', async () => {
+  needCriu();
+  const pause = uniqueId('pause');
+  const pb = env.bundle((c) => (c.process.args = ['sleep', '100000']));
+  const ppidFile = path.join(env.dir, `${pause}.pid`);
+  ok(['run', '-d', '--pid-file', ppidFile, '--bundle', pb, pause]);
+  const ppid = Number(readFileSync(ppidFile, 'utf8'));
+  const ns = (pid: number, n: string) => readlinkSync(`/proc/${pid}/ns/${n}`);
+  const id = uniqueId('member');
+  const b = env.bundle((c) => {
+    c.process.args = ['sh', '-c', COUNTER];
+    delete c.hostname;
+    c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (['network', 'ipc', 'uts'].includes(n.type) ? { type: n.type, path: `/proc/${ppid}/ns/${n.type === 'network' ? 'net' : n.type}` } : n));
+  });
+  const pid = await runCounter(id, b);
+  for (const n of ['net', 'ipc', 'uts']) assert.is(ns(pid, n), ns(ppid, n), `the member is in the pause container's ${n} namespace`);
+  const images = path.join(env.dir, `${id}.img`);
+  ok(['checkpoint', '--image-path', images, id]);
+  const rpid = restoreD(id, b, images);
+  for (const n of ['net', 'ipc', 'uts']) assert.is(ns(rpid, n), ns(ppid, n), `restored into the pause container's ${n} namespace`);
+  assert.is.not(ns(rpid, 'pid'), ns(ppid, 'pid'), 'its own pid namespace');
+  const first = tick(rpid);
+  await until('the restored counter to go on', () => tick(rpid) > first + 2);
+  ok(['delete', '--force', id]);
+  ok(['delete', '--force', pause]);
+  nothingLeft(id, b);
+});
+
 test('a restore that fails (no image, a damaged image) says why in one line and leaves nothing', async () => {
   needCriu();
   const b = counterBundle();

@@ -26,7 +26,7 @@ import type { CgroupLayout } from '../../src/cgroups/host.js';
 test('criu_req: type, opts with proto2 required fields written even when zero, notify_success', () => {
   const buf = encodeReq({
     type: REQ.RESTORE,
-    opts: { imagesDirFd: 7, logLevel: 4, root: '/r', rstSibling: true, inheritFd: [{ key: 'pipe:[5]', fd: 0 }], manageCgroupsMode: CG_MODE.ignore!, emptyNs: 0x40000000 },
+    opts: { imagesDirFd: 7, logLevel: 4, root: '/r', rstSibling: true, inheritFd: [{ key: 'pipe:[5]', fd: 0 }], manageCgroupsMode: CG_MODE.ignore!, emptyNs: 0x40000000, joinNs: [{ ns: 'uts', nsFile: '/proc/9/ns/uts' }] },
   });
   const r = new Reader(buf);
   assert.is(r.int(1), 2);
@@ -44,6 +44,8 @@ test('criu_req: type, opts with proto2 required fields written even when zero, n
   assert.is(o.int(34), 0);
   assert.is(o.int(38), 0x40000000);
   assert.not.ok(o.has(3), 'unset booleans are left out');
+  const j = o.msgs(39);
+  assert.equal([j.length, j[0]!.str(1), j[0]!.str(2)], [1, 'uts', '/proc/9/ns/uts']);
 
   const n = new Reader(encodeReq({ type: REQ.NOTIFY, notifySuccess: true }));
   assert.is(n.int(1), 6);
@@ -145,8 +147,20 @@ test('the host-bound cgroup mount is external: v2 one key, v1 one per hierarchy;
 
 test('namespaces joined by path: external at dump, inherited fds at restore; others refused', () => {
   assert.equal(externalNamespaces(spec, () => 4026532000), ['net[4026532000]:extRootNetNS']);
-  assert.equal(restoreNamespaces(spec), { paths: ['/run/netns/x'], inherit: [{ key: 'extRootNetNS', fd: 4 }] });
-  assert.throws(() => restoreNamespaces({ linux: { namespaces: [{ type: 'ipc', path: '/proc/1/ns/ipc' }] } } as any), /ipc namespace given by path .* cannot be restored/);
+  assert.equal(restoreNamespaces(spec), { paths: ['/run/netns/x'], inherit: [{ key: 'extRootNetNS', fd: 4 }], join: [] });
+  const pod = { linux: { namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'ipc', path: '/proc/9/ns/ipc' }, { type: 'network', path: '/proc/9/ns/net' }, { type: 'mount', path: '/proc/9/ns/mnt' }] } } as any;
+  assert.equal(restoreNamespaces(pod), {
+    paths: ['/proc/9/ns/pid', '/proc/9/ns/net'],
+    inherit: [
+      { key: 'extRootPidNS', fd: 4 },
+      { key: 'extRootNetNS', fd: 5 },
+    ],
+    join: [
+      { ns: 'ipc', nsFile: '/proc/9/ns/ipc' },
+      { ns: 'mnt', nsFile: '/proc/9/ns/mnt' },
+    ],
+  });
+  assert.throws(() => restoreNamespaces({ linux: { namespaces: [{ type: 'cgroup', path: '/proc/1/ns/cgroup' }] } } as any), /cgroup namespace given by path .* cannot be restored/);
   assert.is(newNamespaces(spec), 0x20000000 | 0x20000, 'pid and mount made, the network joined');
 });
 
