@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential python3 pkg-config libseccomp-dev busybox-static
 STAMP := .tmp/stamps
 HAKO := $(CURDIR)/bin/hako
 
-.PHONY: all setup deps build rootfs demo docs check test test-unit test-integration test-security test-clients clean test-v2 test-systemd
+.PHONY: all setup deps build rootfs demo docs check test test-unit test-integration test-security test-clients clean test-v2 test-systemd test-criu
 
 all: build
 
@@ -133,6 +133,11 @@ test-v2: build
 # hybrid layout. See scripts/vm/README.md.
 test-systemd: build
 	@./scripts/vm/test-systemd.sh
+
+# checkpoint/restore with criu, which cannot run on these hosts' kernel: in
+# the cgroup v2 guest (Debian's 6.1 kernel). See scripts/vm/README.md.
+test-criu: build
+	@./scripts/vm/test-criu.sh
 
 clean:
 	rm -rf build out dist bin/hako bin/hako-engine .tmp bundles/*/rootfs

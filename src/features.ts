@@ -29,7 +29,15 @@ export const CGROUP_FEATURES = { v1: true, v2: true, systemd: true, systemdUser:
  */
 export const NOT_IMPLEMENTED = { intelRdt: true } as const;
 
-export function features(): Features {
+/** What the caller found out about the host: whether criu works here (src/checkpoint/available.ts). */
+export interface HostFeatures {
+  checkpoint?: boolean;
+}
+
+/** The name runc gives its own (org.opencontainers.runc.checkpoint.enabled), in hako's namespace. */
+export const CHECKPOINT_ANNOTATION = 'org.hako.checkpoint.enabled';
+
+export function features(host: HostFeatures = {}): Features {
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION,
@@ -59,6 +67,8 @@ export function features(): Features {
     },
     annotations: {
       'org.hako.version': process.env.HAKO_VERSION ?? 'dev',
+      // checkpoint/restore drive criu: listed only where criu works.
+      ...(host.checkpoint ? { [CHECKPOINT_ANNOTATION]: 'true' } : {}),
     },
     // As runc's: org.systemd.property.* annotations become unit properties.
     potentiallyUnsafeConfigAnnotations: [PROPERTY_ANNOTATION],

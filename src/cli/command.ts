@@ -32,8 +32,8 @@ export interface Command<O = unknown> extends CommandSpec {
   /** The flags that name files, refused when relative from a deleted
    * working directory (src/cli/cwd.ts). */
   readonly pathFlags?: readonly PathFlag[];
-  /** What `<cmd> --help` does instead of printing help; the exit status. */
-  onHelpFlag?(): number;
+  /** What `<cmd> --help` does instead of printing help (undefined: print it); the exit status. */
+  onHelpFlag?(global: GlobalOptions): number | undefined;
 }
 
 /** The first positional argument: the container id of most commands. */

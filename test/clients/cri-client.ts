@@ -4,7 +4,7 @@
 // (k8s.io/cri-api pkg/apis/runtime/v1/api.proto). Only the fields the test
 // sets or reads are here.
 import * as grpc from '@grpc/grpc-js';
-import { Reader, Writer } from './protowire.js';
+import { Reader, Writer } from '../../src/protowire.js';
 
 /** NamespaceMode: POD is shared by the Pod's containers, NODE is the host's. */
 export const NS = { POD: 0, CONTAINER: 1, NODE: 2 } as const;

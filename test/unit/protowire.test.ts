@@ -1,8 +1,9 @@
-// The CRI test's protobuf wire encoder and decoder (test/clients/protowire.ts),
-// against byte sequences worked out from the encoding's documentation.
+// The protobuf wire encoder and decoder (src/protowire.ts), used by the CRI
+// test and criu's RPC (src/checkpoint/rpc.ts), checked against byte
+// sequences worked out from the encoding's documentation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Reader, Writer } from '../clients/protowire.js';
+import { Reader, Writer } from '../../src/protowire.js';
 
 const hex = (w: Writer) => w.bytes().toString('hex');
 

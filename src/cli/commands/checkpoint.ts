@@ -1,9 +1,10 @@
-// `hako checkpoint`: runc's flags are accepted, but hako has no criu
-// support yet, so it refuses (and says so to podman's --help probe).
-import { HakoError } from '../../errors.js';
+// `hako checkpoint`: criu does the work (src/checkpoint/), driven as runc
+// drives it; where criu cannot run, podman's --help probe is told so.
 import { stderr } from '../../output.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
-import type { Command } from '../command.js';
+import { criuUsable as criuUsableSync } from '../../checkpoint/available.js';
+import { containerId, type Command } from '../command.js';
+import type { GlobalOptions } from '../global-flags.js';
 import { TCP_ESTABLISHED, EXT_UNIX_SK, SHELL_JOB, LAZY_PAGES, FILE_LOCKS, MANAGE_CGROUPS_MODE, EMPTY_NS, AUTO_DEDUP, WORK_PATH } from './shared-flags.js';
 
 export const CHECKPOINT_FLAGS = [
@@ -56,7 +57,7 @@ export type _CheckpointTableMatchesInterface = Assert<Equal<CheckpointOptions, O
 
 export const checkpointCommand: Command<CheckpointOptions> = {
   name: 'checkpoint',
-  usage: 'checkpoint a running container (needs criu; not supported yet)',
+  usage: 'checkpoint a running container (with criu)',
   argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be
@@ -64,13 +65,21 @@ checkpointed.`,
   description: 'The checkpoint command saves the state of the container instance.',
   flags: CHECKPOINT_FLAGS,
   arity: { exact: 1 },
-  async run() {
-    throw new HakoError('checkpoint is not supported', 'usage');
+  async run(ctx, inv) {
+    const { checkpoint } = await import('../../checkpoint/checkpoint.js');
+    await checkpoint({ ...ctx, criu: inv.global.criu }, containerId(inv), inv.options);
+    return 0;
   },
   // podman asks `checkpoint --help` whether a runtime can checkpoint (exit 0
-  // means yes): hako cannot yet, so it says so rather than print help.
-  onHelpFlag() {
-    stderr('hako: checkpoint is not supported (hako has no criu support yet)\n');
-    return 1;
-  },
+  // means yes): where criu cannot work, hako says so rather than print help.
+  onHelpFlag: (global) => criuRefusal('checkpoint', global),
 };
+
+/** podman's probe answered: 1 with the reason where criu cannot work here, else undefined (print the help). */
+export function criuRefusal(command: string, global: GlobalOptions): number | undefined {
+  // Synchronous: the help probe is answered before anything else runs.
+  const usable = criuUsableSync(global.criu);
+  if (usable === true) return undefined;
+  stderr(`hako: ${command} is not supported here: ${usable}\n`);
+  return 1;
+}

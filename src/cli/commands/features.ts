@@ -13,9 +13,11 @@ export const featuresCommand: Command<NoOptions> = {
    The types are experimental and subject to change.`,
   flags: NO_FLAGS,
   arity: { exact: 0 },
-  async run() {
+  async run(_ctx, inv) {
     const { features } = await import('../../features.js');
-    stdout(JSON.stringify(features(), null, '    ') + '\n');
+    // checkpoint/restore are listed only where criu can work (`criu check`).
+    const { criuUsable } = await import('../../checkpoint/available.js');
+    stdout(JSON.stringify(features({ checkpoint: criuUsable(inv.global.criu) === true }), null, '    ') + '\n');
     return 0;
   },
 };

@@ -1,9 +1,8 @@
-// `hako restore`: runc's flags are accepted, but hako has no criu support
-// yet, so it refuses (as checkpoint does).
-import { HakoError } from '../../errors.js';
-import { stderr } from '../../output.js';
+// `hako restore`: criu restores the image into a new container
+// (src/checkpoint/restore.ts), as runc does.
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
-import type { Command } from '../command.js';
+import { containerId, type Command } from '../command.js';
+import { criuRefusal } from './checkpoint.js';
 import {
   CONSOLE_SOCKET,
   PID_FILE,
@@ -75,7 +74,7 @@ export type _RestoreTableMatchesInterface = Assert<Equal<RestoreOptions, Options
 
 export const restoreCommand: Command<RestoreOptions> = {
   name: 'restore',
-  usage: 'restore a container from a previous checkpoint (needs criu; not supported yet)',
+  usage: 'restore a container from a previous checkpoint (with criu)',
   argsUsage: `<container-id>
 
 Where "<container-id>" is the name for the instance of the container to be
@@ -84,12 +83,10 @@ restored.`,
 using the hako checkpoint command.`,
   flags: RESTORE_FLAGS,
   arity: { exact: 1 },
-  async run() {
-    throw new HakoError('restore is not supported', 'usage');
+  async run(ctx, inv) {
+    const { restore } = await import('../../checkpoint/restore.js');
+    return restore({ ...ctx, criu: inv.global.criu, systemdCgroup: inv.global.systemdCgroup }, containerId(inv), inv.options);
   },
-  // Asked like checkpoint's --help (commands/checkpoint.ts): not supported.
-  onHelpFlag() {
-    stderr('hako: restore is not supported (hako has no criu support yet)\n');
-    return 1;
-  },
+  // Asked like checkpoint's --help (commands/checkpoint.ts).
+  onHelpFlag: (global) => criuRefusal('restore', global),
 };

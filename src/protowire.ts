@@ -1,9 +1,10 @@
-// The protobuf wire format, as much as the CRI test's messages need
+// The protobuf wire format, as much as hako's messages need
 // (https://protobuf.dev/programming-guides/encoding/): varints (int32,
 // int64, uint32, bool, enums), length-delimited fields (strings, bytes,
 // sub-messages, map entries) and skipping fixed32/fixed64 on decode. The
-// messages themselves are written field by field in cri-client.ts from the
-// CRI API's field numbers: no .proto file, no generated code.
+// messages themselves are written field by field from their field numbers
+// (criu's RPC in src/checkpoint/rpc.ts, the CRI test's client in
+// test/clients/cri-client.ts): no .proto file, no generated code.
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -46,6 +47,17 @@ export class Writer {
 
   bool(n: number, v: boolean | undefined): this {
     return v ? this.int(n, 1) : this;
+  }
+
+  /**
+   * A varint written even when it is zero: proto2's required fields (an fd
+   * 0, a `false`) and optional ones whose zero means something other than
+   * their absence.
+   */
+  always(n: number, v: number | bigint | boolean): this {
+    this.tag(n, VARINT);
+    this.parts.push(varint(BigInt(typeof v === 'boolean' ? Number(v) : v)));
+    return this;
   }
 
   str(n: number, v: string | undefined): this {
@@ -115,6 +127,11 @@ export class Reader {
       list.push(v);
       this.fields.set(n, list);
     }
+  }
+
+  /** Whether field `n` was present at all (proto2: a zero sent differs from none). */
+  has(n: number): boolean {
+    return this.fields.has(n);
   }
 
   private last(n: number): Value | undefined {
