@@ -1,6 +1,7 @@
 // `hako checkpoint`: criu does the work (src/checkpoint/), driven as runc
 // drives it; where criu cannot run, podman's --help probe is told so.
 import { stderr } from '../../output.js';
+import type { CheckpointOptions } from '../../checkpoint/checkpoint.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
 import { criuUsable as criuUsableSync } from '../../checkpoint/available.js';
 import { containerId, type Command } from '../command.js';
@@ -34,24 +35,9 @@ export const CHECKPOINT_FLAGS = [
   AUTO_DEDUP,
 ] as const satisfies readonly FlagSpec[];
 
-export interface CheckpointOptions {
-  imagePath: string;
-  workPath: string;
-  parentPath: string;
-  leaveRunning: boolean;
-  tcpEstablished: boolean;
-  extUnixSk: boolean;
-  shellJob: boolean;
-  lazyPages: boolean;
-  /** -1 when not given. */
-  statusFd: number;
-  pageServer: string;
-  fileLocks: boolean;
-  preDump: boolean;
-  manageCgroupsMode: string;
-  emptyNs: string[];
-  autoDedup: boolean;
-}
+// The options src/checkpoint takes; the assertion below keeps the flag
+// table in step with them.
+export type { CheckpointOptions };
 
 export type _CheckpointTableMatchesInterface = Assert<Equal<CheckpointOptions, OptionsOf<typeof CHECKPOINT_FLAGS>>>;
 

@@ -1,5 +1,6 @@
 // `hako restore`: criu restores the image into a new container
 // (src/checkpoint/restore.ts), as runc does.
+import type { RestoreOptions } from '../../checkpoint/restore.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
 import { containerId, type Command } from '../command.js';
 import { criuRefusal } from './checkpoint.js';
@@ -49,26 +50,9 @@ export const RESTORE_FLAGS = [
   }),
 ] as const satisfies readonly FlagSpec[];
 
-export interface RestoreOptions {
-  consoleSocket: string;
-  imagePath: string;
-  workPath: string;
-  tcpEstablished: boolean;
-  extUnixSk: boolean;
-  shellJob: boolean;
-  fileLocks: boolean;
-  manageCgroupsMode: string;
-  bundle: string;
-  detach: boolean;
-  pidFile: string;
-  noSubreaper: boolean;
-  noPivot: boolean;
-  emptyNs: string[];
-  autoDedup: boolean;
-  lazyPages: boolean;
-  lsmProfile: string;
-  lsmMountContext: string;
-}
+// The options src/checkpoint takes; the assertion below keeps the flag
+// table in step with them.
+export type { RestoreOptions };
 
 export type _RestoreTableMatchesInterface = Assert<Equal<RestoreOptions, OptionsOf<typeof RESTORE_FLAGS>>>;
 
