@@ -76,10 +76,11 @@ demo: build
 	@$(HAKO) run --bundle bundles/busybox hako-demo-$$$$
 
 # Then the cgroup group in the pure cgroup v2 guest where the lane can run
-# (skipped, with the reason, where it cannot), the systemd cgroup driver's
-# tests in guests booting systemd (v2, then hybrid), and checkpoint/restore
-# in the v2 guest (criu): test-v2's, test-systemd's and test-criu's own
-# steps, without building again (scripts/test-all.sh).
+# (skipped, with the reason, where it cannot), and the systemd cgroup
+# driver's tests in guests booting systemd (v2, then hybrid): test-v2's and
+# test-systemd's own steps, without building again (scripts/test-all.sh).
+# `make test-criu` (checkpoint/restore in the v2 guest) is not in it yet:
+# its guest did not power off after the tests once (see scripts/vm/README.md).
 test: build
 	@./scripts/test-all.sh
 
