@@ -33,7 +33,7 @@ export interface Command<O = unknown> extends CommandSpec {
    * working directory (src/cli/cwd.ts). */
   readonly pathFlags?: readonly PathFlag[];
   /** What `<cmd> --help` does instead of printing help (undefined: print it); the exit status. */
-  onHelpFlag?(global: GlobalOptions): number | undefined;
+  onHelpFlag?(global: GlobalOptions): Promise<number | undefined>;
 }
 
 /** The first positional argument: the container id of most commands. */

@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   if (typeof p === 'number') return p;
   if (p.version) return printVersion();
   const cmd = p.command === undefined ? undefined : findCommand(p.command, { includeHidden: true });
-  const answer = p.helpFlag ? cmd?.onHelpFlag?.(p.global) : undefined;
+  const answer = p.helpFlag ? await cmd?.onHelpFlag?.(p.global) : undefined;
   if (answer !== undefined) return answer;
   if (p.help || p.command === 'help' || p.command === undefined) return printHelp(p, { defaultRoot: root0.root });
   const logger = loggerFor(p.global);

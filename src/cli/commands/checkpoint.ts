@@ -3,7 +3,6 @@
 import { stderr } from '../../output.js';
 import type { CheckpointOptions } from '../../checkpoint/checkpoint.js';
 import { f, type Assert, type Equal, type FlagSpec, type OptionsOf } from '../parse.js';
-import { criuUsable as criuUsableSync } from '../../checkpoint/available.js';
 import { containerId, type Command } from '../command.js';
 import type { GlobalOptions } from '../global-flags.js';
 import { TCP_ESTABLISHED, EXT_UNIX_SK, SHELL_JOB, LAZY_PAGES, FILE_LOCKS, MANAGE_CGROUPS_MODE, EMPTY_NS, AUTO_DEDUP, WORK_PATH } from './shared-flags.js';
@@ -62,9 +61,11 @@ checkpointed.`,
 };
 
 /** podman's probe answered: 1 with the reason where criu cannot work here, else undefined (print the help). */
-export function criuRefusal(command: string, global: GlobalOptions): number | undefined {
-  // Synchronous: the help probe is answered before anything else runs.
-  const usable = criuUsableSync(global.criu);
+export async function criuRefusal(command: string, global: GlobalOptions): Promise<number | undefined> {
+  // Imported here, not at the top: the command table loads every command
+  // file, and no other command should pay for criu's RPC modules.
+  const { criuUsable } = await import('../../checkpoint/available.js');
+  const usable = criuUsable(global.criu);
   if (usable === true) return undefined;
   stderr(`hako: ${command} is not supported here: ${usable}\n`);
   return 1;
