@@ -78,9 +78,8 @@ demo: build
 # Then the cgroup group in the pure cgroup v2 guest where the lane can run
 # (skipped, with the reason, where it cannot), and the systemd cgroup
 # driver's tests in guests booting systemd (v2, then hybrid): test-v2's and
-# test-systemd's own steps, without building again (scripts/test-all.sh).
-# `make test-criu` (checkpoint/restore in the v2 guest) is not in it yet:
-# its guest did not power off after the tests once (see scripts/vm/README.md).
+# test-systemd's own steps, then checkpoint/restore with criu in the v2
+# guest (test-criu's), without building again (scripts/test-all.sh).
 test: build
 	@./scripts/test-all.sh
 

@@ -11,7 +11,8 @@ trap 'rm -f "$log"' EXIT
 (
   make --no-print-directory test-unit test-integration test-security test-clients &&
     HAKO_VM=optional ./scripts/vm/test-v2.sh &&
-    HAKO_VM=optional ./scripts/vm/test-systemd.sh
+    HAKO_VM=optional ./scripts/vm/test-systemd.sh &&
+    HAKO_VM=optional ./scripts/vm/test-criu.sh
 ) >"$log" 2>&1 </dev/null &
 lanes=$!
 tail -n +1 -F --pid="$lanes" "$log" 2>/dev/null

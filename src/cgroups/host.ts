@@ -2,6 +2,7 @@
 // /proc/self/cgroup: pure v2, pure v1, or hybrid (v1 controllers plus a
 // cgroup2 tree). Parsing is pure; reading is one call.
 import { readFileSync } from 'node:fs';
+import { unescapeMountinfo } from '../mountinfo.js';
 
 export interface Hierarchy {
   fstype: 'cgroup' | 'cgroup2';
@@ -35,10 +36,6 @@ const NOT_CONTROLLERS = new Set([
   'cpuset_v2_mode',
   'favordynmods',
 ]);
-
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
 
 export function parseMountinfo(text: string): Hierarchy[] {
   const out: Hierarchy[] = [];

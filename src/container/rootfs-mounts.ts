@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { native } from '../native.js';
+import { unescapeMountinfo } from '../mountinfo.js';
 
 /** What the record keeps (ContainerRecord.rootfsMounts). */
 export interface RootfsMounts {
@@ -34,9 +35,6 @@ export interface MountEntry {
   id: number;
   mountpoint: string;
 }
-
-/** mountinfo's octal escapes (space, tab, newline, backslash). */
-const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The id and mount point of each line of /proc/PID/mountinfo, in its order (the order they were mounted in). */
 export function parseMountEntries(text: string): MountEntry[] {

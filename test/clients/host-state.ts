@@ -10,6 +10,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { unescapeMountinfo } from '../../src/mountinfo.js';
 
 export interface CmdResult {
   status: number | null;
@@ -79,7 +80,6 @@ export function processesMentioning(needle: string): number[] {
 
 /** Mount points (as /proc/self/mountinfo shows them) at or under any of `dirs`. */
 export function mountsUnder(dirs: string[]): string[] {
-  const unescapeMountinfo = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)

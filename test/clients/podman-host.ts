@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } fr
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HAKO } from '../helpers.js';
+import { unescapeMountinfo } from '../../src/mountinfo.js';
 
 /** podman's default cgroupfs parent (config.json cgroupsPath /libpod_parent/libpod-<ID>). */
 export const CGROUP_PARENT = 'libpod_parent';
@@ -46,11 +47,7 @@ function cgroupMounts(): string[] {
       const sep = f.indexOf('-');
       return sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2');
     })
-    .map((f) => unescapeMount(f[4]!));
-}
-
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    .map((f) => unescapeMountinfo(f[4]!));
 }
 
 /** Every directory under <hierarchy>/libpod_parent, the parent included. */
@@ -81,7 +78,7 @@ function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => unescapeMount(l.split(' ')[4]!))
+    .map((l) => unescapeMountinfo(l.split(' ')[4]!))
     .filter((m) => m === dir || m.startsWith(dir + '/'));
 }
 

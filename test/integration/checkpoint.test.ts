@@ -21,7 +21,12 @@ let env: Env;
 t.before(() => {
   env = new Env();
 });
-t.after(() => env.cleanup());
+t.after(() => {
+  // A pipeline a failed test left: its processes would keep node, and so the
+  // guest, running after the last test.
+  for (const p of Piped.open) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(-p.child.pid!, 'SIGKILL');
+  env.cleanup();
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -263,17 +268,30 @@ const ECHO = 'while read l; do [ "$l" = quit ] && exit 7; echo "got $l"; done';
  * written there when it exits (the container keeps the pipes open).
  */
 class Piped {
+  static readonly open = new Set<Piped>();
   readonly child: ChildProcessWithoutNullStreams;
   out = '';
 
   constructor(args: string[]) {
     const cmd = 'r=$1; shift; cat | { "$0" --root "$r" "$@" 2>&1; echo "hako exited $?"; } | cat';
-    this.child = spawn('sh', ['-c', cmd, HAKO, env.root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so that t.after can end all of it.
+    this.child = spawn('sh', ['-c', cmd, HAKO, env.root, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    Piped.open.add(this);
     this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
   }
 
   async expect(want: string): Promise<void> {
     await until(`${JSON.stringify(want)} (got ${JSON.stringify(this.out)})`, () => this.out.includes(want));
+  }
+
+  /**
+   * Ends the stdin the test writes and waits for the pipeline to end: its
+   * first cat reads that stdin until EOF, and a child still running would
+   * keep node, and so the guest, from ending after the last test.
+   */
+  async close(): Promise<void> {
+    this.child.stdin.end();
+    if (this.child.exitCode === null && this.child.signalCode === null) await once(this.child, 'exit');
   }
 
   /** Writes a line to the container's stdin and waits for its answer. */
@@ -293,20 +311,21 @@ test("stdio pipes: the restored process talks through the restoring caller's pip
   const images = path.join(env.dir, `${id}.img`);
   ok(['checkpoint', '--image-path', images, id]);
   assert.match(readFileSync(path.join(images, 'descriptors.json'), 'utf8'), /pipe:\[\d+\]/);
-  run.child.stdin.end();
+  await run.close();
 
   // Detached: hako exits, the restored shell answers on the new pipes.
   const r = new Piped(['restore', '-d', '--image-path', images, '--bundle', b, id]);
   await r.expect('hako exited 0');
   await r.ask('two', 'got two');
   ok(['checkpoint', '--image-path', images, id]);
-  r.child.stdin.end();
+  await r.close();
 
   // In the foreground hako waits for the restored init and exits with its status.
   const fg = new Piped(['restore', '--image-path', images, '--bundle', b, id]);
   await fg.ask('three', 'got three');
   fg.child.stdin.write('quit\n');
   await fg.expect('hako exited 7');
+  await fg.close();
   assert.match(env.hako(['state', id]).stderr, 'does not exist', 'and deletes the container');
   nothingLeft(id, b);
 });
