@@ -14,6 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 
 import { isNativeError, native } from '../src/native.js';
+import { takeFd } from './fd-receiver.js';
 import { HAKO, type Env, type Result } from './helpers.js';
 
 export interface Received {
@@ -32,24 +33,6 @@ export interface Seen {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The fd and payload of the one message on a connection the server took with
- * pauseOnConnect (libuv must not read it, or the fd would be lost). The
- * connection may be accepted before the peer has sent: wait for the message.
- */
-export async function takeFd(conn: Socket, timeoutMs = 20_000): Promise<{ fd: number; data: Buffer }> {
-  const raw = (conn as unknown as { _handle: { fd: number } })._handle.fd;
-  for (const end = Date.now() + timeoutMs; ; ) {
-    try {
-      const m = native().recvFd(raw, 65536);
-      return m;
-    } catch (e) {
-      if (!isNativeError(e, 'EAGAIN') || Date.now() > end) throw e;
-    }
-    await sleep(2);
-  }
-}
 
 export class TestAgent {
   readonly received: Received[] = [];

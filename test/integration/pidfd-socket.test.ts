@@ -5,11 +5,10 @@
 // a pidfd of exactly that process (fdinfo "Pid:") and signals through it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { native } from '../../src/native.js';
+import { FdReceiver } from '../fd-receiver.js';
 import { Env, uniqueId } from '../helpers.js';
 
 const t = suite('pidfd-socket');
@@ -18,41 +17,6 @@ t.before(() => {
   env = new Env();
 });
 t.after(() => env.cleanup());
-
-/** The caller's end: a listening unix socket that receives one fd. */
-class FdReceiver {
-  readonly path: string;
-  private readonly server: Server;
-  readonly got: Promise<{ fd: number; name: string }>;
-
-  constructor(dir: string) {
-    this.path = path.join(dir, `${uniqueId('pidfd')}.sock`);
-    // pauseOnConnect: libuv must not read the connection, or the fd in the
-    // ancillary data would be lost to it.
-    this.server = createServer({ pauseOnConnect: true });
-    this.got = new Promise((resolve, reject) => {
-      this.server.once('connection', (conn: Socket) => {
-        try {
-          const m = native().recvFd((conn as unknown as { _handle: { fd: number } })._handle.fd);
-          conn.destroy();
-          resolve({ fd: m.fd, name: m.data.toString('utf8') });
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
-  }
-
-  async listen(): Promise<this> {
-    this.server.listen(this.path);
-    await once(this.server, 'listening');
-    return this;
-  }
-
-  close(): void {
-    this.server.close();
-  }
-}
 
 /** The pid a pidfd refers to, as the kernel reports it in our pid namespace; NaN when the fd is no pidfd. */
 function pidOfPidfd(fd: number): number {
@@ -65,7 +29,7 @@ const SIGKILL = 9;
 const state = (id: string) => JSON.parse(env.hako(['state', id]).stdout) as { pid: number; status: string };
 
 t('create --pidfd-socket: a pidfd of the init, named "standard"; a signal through it reaches the init', async () => {
-  const rx = await new FdReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'pidfd').listen();
   const b = env.bundle((c) => (c.process.args = ['sleep', '600']));
   const id = uniqueId('pidfd');
   try {
@@ -90,7 +54,7 @@ t('create --pidfd-socket: a pidfd of the init, named "standard"; a signal throug
 });
 
 t('run -d --pidfd-socket: the same, and the container runs', async () => {
-  const rx = await new FdReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'pidfd').listen();
   const b = env.bundle((c) => (c.process.args = ['sleep', '600']));
   const id = uniqueId('pidfd');
   try {
@@ -112,7 +76,7 @@ t('run -d --pidfd-socket: the same, and the container runs', async () => {
 });
 
 t('exec --pidfd-socket: a pidfd of the exec\'d process, named "setns"', async () => {
-  const rx = await new FdReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'pidfd').listen();
   const b = env.bundle((c) => (c.process.args = ['sleep', '600']));
   const id = uniqueId('pidfd');
   const pidFile = path.join(env.dir, `${id}.pid`);

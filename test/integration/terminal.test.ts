@@ -7,11 +7,10 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import tty from 'node:tty';
-import { native } from '../../src/native.js';
 import { WITH_CTTY } from '../ctty.js';
+import { FdReceiver } from '../fd-receiver.js';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 
 const t = suite('terminal');
@@ -22,41 +21,6 @@ t.before(() => {
 t.after(() => env.cleanup());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The caller's end: a listening unix socket that receives one pty master. */
-class ConsoleReceiver {
-  readonly path: string;
-  private readonly server: Server;
-  readonly master: Promise<{ fd: number; name: string }>;
-
-  constructor(dir: string) {
-    this.path = path.join(dir, `${uniqueId('console')}.sock`);
-    // pauseOnConnect: libuv must not read the connection itself, or the fd
-    // in the ancillary data would be lost to it.
-    this.server = createServer({ pauseOnConnect: true });
-    this.master = new Promise((resolve, reject) => {
-      this.server.once('connection', (conn: Socket) => {
-        try {
-          const m = native().recvFd((conn as unknown as { _handle: { fd: number } })._handle.fd);
-          conn.destroy();
-          resolve({ fd: m.fd, name: m.data.toString('utf8') });
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
-  }
-
-  async listen(): Promise<this> {
-    this.server.listen(this.path);
-    await once(this.server, 'listening');
-    return this;
-  }
-
-  close(): void {
-    this.server.close();
-  }
-}
 
 /** Talks to whatever runs on the pty's other side. */
 class Pty {
@@ -106,13 +70,13 @@ function shellBundle(edit?: (c: any) => void): string {
 }
 
 t('run -d with a console socket: the shell gets a pty of its own devpts, with consoleSize', async () => {
-  const rx = await new ConsoleReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'console').listen();
   const b = shellBundle((c) => (c.process.consoleSize = { height: 31, width: 97 }));
   const id = uniqueId('tty');
   try {
     const r = env.hako(['run', '-d', '--console-socket', rx.path, '--bundle', b, id], { stdio: 'ignore' });
     assert.is(r.status, 0);
-    const { fd, name } = await rx.master;
+    const { fd, name } = await rx.got;
     assert.is(name, '/dev/ptmx', "the message is runc's: the name and the fd");
     assert.ok(fd >= 0);
     const pty = new Pty(fd);
@@ -140,13 +104,13 @@ t('run -d with a console socket: the shell gets a pty of its own devpts, with co
 });
 
 t('create + start with a console socket, as conmon does', async () => {
-  const rx = await new ConsoleReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'console').listen();
   const b = shellBundle((c) => (c.process.user = { uid: 1000, gid: 1000 }));
   const id = uniqueId('tty');
   try {
     assert.is(env.hako(['create', '--console-socket', rx.path, '--bundle', b, id], { stdio: 'ignore' }).status, 0);
     // The master arrives during create: the caller can attach before start.
-    const { fd } = await rx.master;
+    const { fd } = await rx.got;
     const pty = new Pty(fd);
     try {
       assert.is(env.hako(['start', id]).status, 0);
@@ -169,12 +133,12 @@ t('exec -t with a console socket, detached', async () => {
   const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   const id = uniqueId('xtty');
   assert.is(env.hako(['run', '-d', '--bundle', b, id], { stdio: 'ignore' }).status, 0);
-  const rx = await new ConsoleReceiver(env.dir).listen();
+  const rx = await new FdReceiver(env.dir, 'console').listen();
   try {
     const pidFile = path.join(env.dir, `${id}.pid`);
     const r = env.hako(['exec', '-t', '-d', '--console-socket', rx.path, '--pid-file', pidFile, id, 'sh']);
     assert.is(r.status, 0, r.stderr);
-    const { fd, name } = await rx.master;
+    const { fd, name } = await rx.got;
     assert.is(name, '/dev/ptmx');
     const pty = new Pty(fd);
     try {

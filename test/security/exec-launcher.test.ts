@@ -21,7 +21,7 @@ import { skip, skippable } from '../skip.js';
 
 import { isNativeError, native } from '../../src/native.js';
 import { Env, HAKO, isRoot, uniqueId } from '../helpers.js';
-import { takeFd } from '../seccomp-agent.js';
+import { takeFd } from '../fd-receiver.js';
 import { Canary, nsPid, probeResult, ptraceRestricted, standin, withProbe } from './lib.js';
 
 const t = suite('exec-launcher');

@@ -17,7 +17,7 @@ const test = skippable(uvuTest, 'seccomp-notif');
 import { isNativeError, native } from '../../src/native.js';
 import { compileSeccomp } from '../../src/seccomp/compile.js';
 import { AUDIT_ARCH_X86_64 } from '../../src/seccomp/consts.js';
-import { takeFd } from '../seccomp-agent.js';
+import { takeFd } from '../fd-receiver.js';
 import { LOADER } from './seccomp-loader.js';
 
 const n = native();
