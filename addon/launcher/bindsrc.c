@@ -41,8 +41,14 @@
  * the tmpfs never propagates anywhere, and the init's copy of every mount
  * gets the master the direct copy would have had. The tmpfs covers the
  * container's state directory (the runtime's, which no bind comes from),
- * is root's, 0711, and vanishes with the host's tree at pivot_root. The
- * init holds the directory's fd only during the mounts (bindsrc_done).
+ * is root's, 0711, and vanishes with the host's tree at pivot_root, but
+ * for the copies a recursive bind of an ancestor made before (a bind of
+ * "/" or "/run": the container walks them as far as --root lets it, which
+ * is why every entry carries its mount's flags). What would keep it out
+ * of them does not work: marking it unbindable (a namespace copy did not
+ * keep the mark, tried on Linux 6.18), or the init unmounting its copy
+ * (locked by the copy into the user namespace). The init holds the directory's fd only
+ * during the mounts (bindsrc_done).
  * Where anything here is refused (an old kernel without the new mount API,
  * an outer seccomp profile), nothing is staged and the init behaves as
  * before, reporting its own error; but an idmapped bind fails the create. */
