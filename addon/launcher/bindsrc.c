@@ -12,7 +12,8 @@
  * what they mean for the init) and before it unshares the user namespace,
  * mounts a clone of every plain bind's source
  * (open_tree(OPEN_TREE_CLONE), AT_RECURSIVE for rbind: one lookup of the
- * config's path, which is the host's and trusted as runc trusts it) on a
+ * config's path, which is the host's and trusted as runc trusts it), with
+ * the lockable flags the bind asks for added (stage_one says why), on a
  * numbered entry of a staging tmpfs, in a mount namespace of its own, and
  * makes that tmpfs its working directory. The init's mount namespace is
  * copied from that one into the new user namespace, so the kernel locks
@@ -40,8 +41,14 @@
  * the tmpfs never propagates anywhere, and the init's copy of every mount
  * gets the master the direct copy would have had. The tmpfs covers the
  * container's state directory (the runtime's, which no bind comes from),
- * is root's, 0711, and vanishes with the host's tree at pivot_root. The
- * init holds the directory's fd only during the mounts (bindsrc_done).
+ * is root's, 0711, and vanishes with the host's tree at pivot_root, but
+ * for the copies a recursive bind of an ancestor made before (a bind of
+ * "/" or "/run": the container walks them as far as --root lets it, which
+ * is why every entry carries its mount's flags). What would keep it out
+ * of them does not work: marking it unbindable (a namespace copy did not
+ * keep the mark, tried on Linux 6.18), or the init unmounting its copy
+ * (locked by the copy into the user namespace). The init holds the directory's fd only
+ * during the mounts (bindsrc_done).
  * Where anything here is refused (an old kernel without the new mount API,
  * an outer seccomp profile), nothing is staged and the init behaves as
  * before, reporting its own error; but an idmapped bind fails the create. */
@@ -117,8 +124,17 @@ out:
 }
 
 /* Entry i: a directory or a file, as the tree's root is, with the tree on
- * it: a clone of the source, or the idmapped tree with its flags added.
- * false with errno when it could not be staged. */
+ * it: a clone of the source, or the idmapped tree, either with the
+ * lockable flags its mount asks for added. Plain clones get them too: each
+ * entry is a mount of its own under the state directory, which a
+ * recursive bind of an ancestor ("/", "/run", --root's parent) copies into
+ * the container as it is, and the read-only (or noexec...) such a bind
+ * asks for is its top's alone; a bare clone of a source there was a
+ * writable way to a tree the container has read-only at its target, as far
+ * as --root lets it walk (a root mapped to host root walks any). With them
+ * added, and locked by the copy, an entry is never more than the
+ * container's own mount of that source. false with errno when it could not
+ * be staged. */
 static bool stage_one(int dir, size_t i, const struct mount_ent *m)
 {
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0);
@@ -127,7 +143,7 @@ static bool stage_one(int dir, size_t i, const struct mount_ent *m)
 	char name[24];
 	snprintf(name, sizeof(name), "%zu", i);
 	bool ok = tree >= 0 && fstat(tree, &st) == 0;
-	if (ok && m->idmap)
+	if (ok)
 		ok = add_lockable_flags(tree, m->remount_flags, m->attr_set) == 0;
 	if (ok && S_ISDIR(st.st_mode))
 		ok = mkdirat(dir, name, 0700) == 0;

@@ -6,6 +6,7 @@
 // namespace path and of masked paths, which the caller passes in.
 import path from 'node:path';
 import type { CgroupLayout } from '../cgroups/host.js';
+import { hostDir } from '../launch/cgroup-mount.js';
 import { CLONE } from '../launch/linux-consts.js';
 import type { Spec } from '../spec/types.js';
 import { CG_MODE, type ExtMount, type InheritFd } from './rpc.js';
@@ -112,8 +113,8 @@ export function restoreExtMounts(spec: Spec, bundle: string): ExtMount[] {
  * external. Keyed by mount point (on v1 and hybrid hosts, each hierarchy's
  * directory in the tmpfs); at restore (`dirs`: the new container's cgroup)
  * each key gets that container's own directory, so the restored container
- * sees its new cgroup. With a cgroup namespace the kernel's own mount is
- * dumped as it is.
+ * sees its new cgroup (and, where it has none, what create would bind).
+ * With a cgroup namespace the kernel's own mount is dumped as it is.
  */
 export function cgroupExtMounts(spec: Spec, layout: CgroupLayout, dirs?: Record<string, string>): ExtMount[] {
   if ((spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup')) return [];
@@ -124,8 +125,11 @@ export function cgroupExtMounts(spec: Spec, layout: CgroupLayout, dirs?: Record<
     const target = dest(m.destination);
     const seen = new Set<string>();
     for (const h of hs) {
-      const own = dirs?.[h.fstype === 'cgroup2' ? '' : [...h.controllers].sort().join(',')];
-      const val = (key: string) => (dirs ? (own ?? h.mountpoint) : key);
+      // At restore what create binds: the new cgroup's directory, else (a
+      // hierarchy hako made none in: name=systemd, or no cgroup at all)
+      // the runtime's own path there, never the hierarchy's root, which
+      // would show the container every cgroup on the host.
+      const val = (key: string) => (dirs ? hostDir(layout, h, dirs) : key);
       if (layout.mode === 'v2') {
         if (h.fstype === 'cgroup2') out.push({ key: target, val: val(target) });
         continue;

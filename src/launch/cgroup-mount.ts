@@ -12,7 +12,13 @@ import { PlanError } from './plan-error.js';
 import { labelMount } from './lsm.js';
 import { fsOptions } from './mount-options.js';
 
-function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, string>): string {
+/**
+ * The host directory of hierarchy `h` a container without a cgroup
+ * namespace is shown: its own cgroup's (`dirs`, hako made one there), else
+ * the runtime's own path in that hierarchy, never above it. restore
+ * (src/checkpoint/options.ts) binds the same.
+ */
+export function hostDir(layout: CgroupLayout, h: Hierarchy, dirs?: Record<string, string>): string {
   // The container's own cgroup directory when hako made one for it.
   const key = h.fstype === 'cgroup2' ? '' : [...h.controllers].sort().join(',');
   const own = dirs?.[key];

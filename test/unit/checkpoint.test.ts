@@ -166,6 +166,40 @@ test('the host-bound cgroup mount is external: v2 one key, v1 one per hierarchy;
   assert.equal(cgroupExtMounts(withNs, v2), []);
 });
 
+test('restore binds what create bound for a hierarchy hako made no cgroup in: its own path there, never the hierarchy root', () => {
+  // A hybrid host: name=systemd is no controller hako manages, so the new
+  // container's cgroup has no directory there. create binds the runtime's
+  // own path in it (src/launch/cgroup-mount.ts); the host's whole tree
+  // (every unit's and container's cgroup, writable through an rw cgroup
+  // mount) must not be what restore gives the container instead.
+  const hybrid: CgroupLayout = {
+    mode: 'hybrid',
+    hierarchies: [
+      { fstype: 'cgroup', mountpoint: '/sys/fs/cgroup/memory', root: '/', controllers: ['memory'] },
+      { fstype: 'cgroup', mountpoint: '/sys/fs/cgroup/systemd', root: '/', controllers: ['name=systemd'] },
+      { fstype: 'cgroup2', mountpoint: '/sys/fs/cgroup/unified', root: '/', controllers: [] },
+    ],
+    self: new Map([
+      ['memory', '/system.slice/shim.service'],
+      ['name=systemd', '/system.slice/shim.service'],
+      ['', '/system.slice/shim.service'],
+    ]),
+  };
+  const rst = Object.fromEntries(
+    cgroupExtMounts(spec, hybrid, { memory: '/sys/fs/cgroup/memory/c', '': '/sys/fs/cgroup/unified/c' }).map((m) => [m.key, m.val]),
+  );
+  assert.is(rst['/sys/fs/cgroup/memory'], '/sys/fs/cgroup/memory/c');
+  assert.is(rst['/sys/fs/cgroup/unified'], '/sys/fs/cgroup/unified/c');
+  assert.is(rst['/sys/fs/cgroup/systemd'], '/sys/fs/cgroup/systemd/system.slice/shim.service');
+  // No cgroup at all (rootless without delegation): v2's own path, as create binds.
+  const v2: CgroupLayout = {
+    mode: 'v2',
+    hierarchies: [{ fstype: 'cgroup2', mountpoint: '/sys/fs/cgroup', root: '/', controllers: [] }],
+    self: new Map([['', '/user.slice/user-1000.slice/session-1.scope']]),
+  };
+  assert.equal(cgroupExtMounts(spec, v2, {}), [{ key: '/sys/fs/cgroup', val: '/sys/fs/cgroup/user.slice/user-1000.slice/session-1.scope' }]);
+});
+
 test('namespaces joined by path: external at dump, inherited fds at restore; others refused', () => {
   assert.equal(
     externalNamespaces(spec, () => 4026532000),
