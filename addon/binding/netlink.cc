@@ -87,11 +87,18 @@ int Collect(int sock, uint32_t seq, std::vector<std::vector<uint8_t>>* out) {
   std::vector<uint8_t> buf(64 * 1024);
   for (;;) {
     ssize_t n;
+    struct sockaddr_nl from;
+    socklen_t fromlen;
     do {
-      n = recv(sock, buf.data(), buf.size(), 0);
+      fromlen = sizeof from;
+      n = recvfrom(sock, buf.data(), buf.size(), 0, reinterpret_cast<struct sockaddr*>(&from), &fromlen);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
     if (n == 0) return -EPROTO;
+    // Only the kernel (port 0) answers: in a joined network namespace a
+    // process of the container's with CAP_NET_ADMIN there could send to our
+    // port, and its datagram must not pass for the kernel's reply.
+    if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0) continue;
     size_t left = static_cast<size_t>(n);
     for (auto* h = reinterpret_cast<struct nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_seq != seq) continue;  // not ours (nothing else is sent to us; a stale reply at most)

@@ -196,12 +196,13 @@ export function restoreNamespaces(spec: Spec): { paths: string[]; inherit: Inher
 /**
  * inherit_fd for the init's stdio: a pipe it had (descriptors.json, what
  * /proc/PID/fd/0-2 said at checkpoint) is replaced by the restoring
- * process's own fd of that number (runc does the same for pipes only).
+ * process's own fd of that number (runc does the same for pipes only). Only
+ * what the kernel names a pipe, exactly: "pipe:[inode]".
  */
 export function stdioInheritFds(descriptors: readonly string[]): InheritFd[] {
   const out: InheritFd[] = [];
   descriptors.slice(0, 3).forEach((d, fd) => {
-    if (d.includes('pipe:')) out.push({ key: d, fd });
+    if (/^pipe:\[\d+\]$/.test(d)) out.push({ key: d, fd });
   });
   return out;
 }

@@ -173,7 +173,11 @@ function bindRoot(rootfs: string, at: string): () => void {
   mkdirSync(at, { mode: 0o755 });
   try {
     run('mount', ['--rbind', rootfs, at]);
+    // Private: what is mounted under it while criu restores stays there,
+    // and nothing mounted elsewhere in the rootfs's peer group shows up.
+    run('mount', ['--make-rprivate', at]);
   } catch (e) {
+    spawnSync('umount', ['-l', at], { stdio: 'ignore' });
     rmdirSync(at);
     throw e;
   }

@@ -240,6 +240,8 @@ test('stdio: pipes among the recorded descriptors become inherit_fd entries; des
     { key: 'pipe:[12]', fd: 2 },
   ]);
   assert.equal(stdioInheritFds(['/dev/pts/0', '/dev/pts/0', '/dev/pts/0']), []);
+  // A file whose name holds "pipe:" is a file, not one of the init's pipes.
+  assert.equal(stdioInheritFds(['/tmp/pipe:[10]', 'anon_inode:[pipe:]', 'pipe:[12] (deleted)']), []);
   assert.equal(parseDescriptors('["a","b"]', 'd.json'), ['a', 'b']);
   assert.throws(() => parseDescriptors('{', 'd.json'), /d\.json: not JSON/);
   assert.throws(() => parseDescriptors('[1]', 'd.json'), /d\.json: must be an array of strings/);
