@@ -7,7 +7,7 @@ import { HakoError, describe, inContainer, toHakoError } from '../errors.js';
 import { runHooks, runHooksAll } from '../hooks/run.js';
 import { HOOK_STATUS } from '../hooks/kinds.js';
 import { buildPlan, type Plan } from '../launch/plan.js';
-import { hostProcessFacts } from '../launch/host-facts.js';
+import { hostProcessFacts, isOwnNamespace } from '../launch/host-facts.js';
 import { InitSession, type LauncherStdio, type PassFd } from '../launch/launcher.js';
 import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
@@ -184,6 +184,7 @@ function planCreate(
       debug: ctx.debug,
       ...hostProcessFacts(),
       exists: existsSync,
+      isOwnNamespace,
       cgroupLayout: (spec.mounts ?? []).some((m) => m.type === 'cgroup' || m.type === 'cgroup2') ? readLayout() : undefined,
       cgroupDirs: cgm?.dirs,
       rootlessEuid: i.rootlessEuid,

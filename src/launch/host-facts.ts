@@ -1,7 +1,7 @@
 // What the process translation (process-plan.ts) needs to know about this
 // host and this hako process, read in one place for create and exec alike.
 // Not pure (it reads /proc); the translation it feeds is.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { cpuCountOfList } from './cpu-affinity.js';
 import { DEFAULT_CAP_LAST_CAP } from './linux-consts.js';
 import { hostLsm, type HostLsm } from './lsm.js';
@@ -32,6 +32,35 @@ export function cpuPossible(): number | undefined {
     return cpuCountOfList(readFileSync('/sys/devices/system/cpu/possible', 'utf8'));
   } catch {
     return undefined;
+  }
+}
+
+// linux.namespaces types as /proc/PID/ns names them.
+const PROC_NS: Readonly<Record<string, string>> = {
+  network: 'net',
+  ipc: 'ipc',
+  uts: 'uts',
+  mount: 'mnt',
+  pid: 'pid',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+/**
+ * Whether the namespace file at `p` is this process's own namespace of that
+ * type (the host's, for hako on the host): the same inode on nsfs. False
+ * when either cannot be looked at (the launcher's join reports that).
+ */
+export function isOwnNamespace(type: string, p: string): boolean {
+  const name = PROC_NS[type];
+  if (!name) return false;
+  try {
+    const a = statSync(p);
+    const b = statSync(`/proc/self/ns/${name}`);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
   }
 }
 

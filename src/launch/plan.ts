@@ -51,6 +51,8 @@ export interface PlanOptions {
   hostCapBnd?: bigint;
   /** The host's possible CPUs (highest + 1), for process.execCPUAffinity's check. */
   cpuPossible?: number;
+  /** Whether a namespace joined by path is hako's own (the host's): sysctls must not go there. Injectable for tests. */
+  isOwnNamespace?: (type: string, path: string) => boolean;
   /** Whether the host path exists (for /proc/kcore and friends); injectable for tests. */
   exists?: (p: string) => boolean;
   /** The host's cgroup hierarchies, needed for mounts of type cgroup. */
@@ -160,7 +162,7 @@ export function buildPlan(spec: Spec, opts: PlanOptions): Plan {
   r.push(...mountsRecs(mounts, linux, ns, { bundle: opts.bundle, cgroupLayout: opts.cgroupLayout, cgroupDirs: opts.cgroupDirs, lsm: opts.lsm ?? NO_LSM }));
   const userns = ns.types.has('user');
   r.push(...deviceRecs(mounts, linux.devices, userns, opts.exists ?? (() => false)));
-  r.push(...maskRecs(linux), ...sysctlRecs(linux.sysctl, ns));
+  r.push(...maskRecs(linux), ...sysctlRecs(linux.sysctl, ns, opts.isOwnNamespace));
 
   const p = processPlan(proc, initProcessContext(spec, opts));
   // The init's alone: the memory policy (its children inherit it), the

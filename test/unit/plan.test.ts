@@ -215,6 +215,21 @@ test('plan: errors name the JSON path', () => {
   bad((c) => c.mounts.push({ destination: '/x', type: 'bind' }), /\/mounts\/1\/source: a bind mount needs a source/);
 });
 
+test("plan: sysctls never go to a namespace joined by path that is hako's own (the host's), as runc refuses for net.*", () => {
+  const joinNet = (c: any) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network').concat({ type: 'network', path: '/proc/1/ns/net' });
+    c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+  };
+  const own = (type: string, p: string) => type === 'network' && p === '/proc/1/ns/net';
+  assert.throws(
+    () => buildPlan(spec(joinNet), { ...opts, isOwnNamespace: own }),
+    (e: Error) =>
+      e instanceof PlanError && /\/linux\/sysctl\/net\.ipv4\.ip_forward: the network namespace joined \(\/proc\/1\/ns\/net\) is the host's/.test(e.message),
+  );
+  // Another namespace at that path: the sysctl is the container's.
+  assert.ok(buildPlan(spec(joinNet), { ...opts, isOwnNamespace: () => false }));
+});
+
 test('cgroup mount on a hybrid host: tmpfs (read-only, which the launcher applies last), one bind per hierarchy', () => {
   const mi = [
     '30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755',
