@@ -109,7 +109,7 @@ export function criuHelpers(env: () => Env) {
     assert.is(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`container "${id}"`));
-    assert.match(r.stderr, why);
+    assert.match(r.stderr, why, r.stderr);
     return r.stderr;
   }
 
