@@ -57,8 +57,19 @@ const isDir = (p: string): string | true => {
   }
 };
 
-/** criu_opts for the dump, and the fds it names (closed by the caller). */
+/**
+ * criu_opts for the dump, and the fds it names (closed by the caller). The
+ * flags' values are checked before the image directory is made: a wrong
+ * one changes nothing.
+ */
 function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images: string, fds: number[]): CriuOpts {
+  const flags = {
+    emptyNs: emptyNsMask(o.emptyNs),
+    manageCgroupsMode: cgroupsMode(o.manageCgroupsMode),
+    ps: pageServer(o.pageServer),
+  };
+  const parent = parentImage(images, o.parentPath, isDir);
+  mkdirSync(images, { recursive: true, mode: 0o700 });
   fds.push(openDir(images, 'image directory'));
   const opts: CriuOpts = {
     imagesDirFd: fds[0]!,
@@ -73,12 +84,10 @@ function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images
     tcpEstablished: o.tcpEstablished,
     extUnixSk: o.extUnixSk,
     fileLocks: o.fileLocks,
-    emptyNs: emptyNsMask(o.emptyNs),
     orphanPtsMaster: true,
     autoDedup: o.autoDedup,
     lazyPages: o.lazyPages,
-    manageCgroupsMode: cgroupsMode(o.manageCgroupsMode),
-    ps: pageServer(o.pageServer),
+    ...flags,
   };
   if (o.workPath) {
     mkdirSync(o.workPath, { recursive: true, mode: 0o700 });
@@ -88,7 +97,6 @@ function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images
   // criu freezes through the cgroup (else with ptrace, one task at a time).
   const freezer = rec.cgroup?.freezer ?? rec.cgroup?.[''];
   if (freezer) opts.freezeCgroup = freezer;
-  const parent = parentImage(images, o.parentPath, isDir);
   if (parent) {
     opts.parentImg = parent;
     opts.trackMem = true;
@@ -134,7 +142,6 @@ export async function checkpoint(ctx: RuntimeContext & { criu: string }, id: str
     if (status !== 'running' && status !== 'paused') throw new HakoError(where(`container cannot be checkpointed in ${status} state`), 'state');
     const spec = store.readConfig(id);
     const images = imageDir(o.imagePath);
-    mkdirSync(images, { recursive: true, mode: 0o700 });
     const opts = dumpOpts(rec, spec, o, images, fds);
     if (!o.preDump) writeFileSync(path.join(images, DESCRIPTORS_FILE), JSON.stringify(descriptors(rec.pid)), { mode: 0o600 });
     const logDir = o.workPath ? path.resolve(o.workPath) : images;

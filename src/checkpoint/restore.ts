@@ -47,6 +47,7 @@ import {
 } from './options.js';
 import { REQ, type CgroupRoot, type CriuOpts } from './rpc.js';
 import { CriuError, criuSwrk, type Notification } from './swrk.js';
+import { loopbackUpIn, restoreBringsLoopbackUp } from './loopback.js';
 
 export interface RestoreOptions {
   consoleSocket: string;
@@ -303,6 +304,13 @@ async function onNotify(
   ctx.log('debug', where(`criu: ${n.script}${n.pid ? ` (pid ${n.pid})` : ''}`));
   switch (n.script) {
     case 'setup-namespaces': {
+      if (restoreBringsLoopbackUp(p.spec)) {
+        try {
+          loopbackUpIn(n.pid);
+        } catch (e) {
+          throw new CriuError(`bringing lo up in the restored network namespace: ${describe(e)}`);
+        }
+      }
       // runc runs these two here: the namespaces exist, nothing of the
       // container's runs yet.
       const st = JSON.stringify({ ...ociState(m.rec, HOOK_STATUS.prestart), pid: n.pid });

@@ -6,14 +6,15 @@
 // and change nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, fstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { native } from '../../src/native.js';
 import { skip, skippable } from '../skip.js';
-import { Env, HAKO, processesUnder, uniqueId } from '../helpers.js';
+import { Env, HAKO, uniqueId } from '../helpers.js';
+import { COUNTER, criuHelpers, criuWorks, gone, needCriu, tick, until } from './criu-helpers.js';
 
 const t = suite('checkpoint');
 const test = skippable(t, 'checkpoint');
@@ -28,88 +29,10 @@ t.after(() => {
   env.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether criu can work here: `criu check` (it probes the kernel first). */
-function criuVerdict(): true | string {
-  const r = spawnSync('criu', ['check'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.error) return `criu cannot run: ${(r.error as NodeJS.ErrnoException).code}`;
-  if (r.status === 0) return true;
-  return `criu check fails here: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
-}
-let verdict: true | string | undefined;
-function needCriu(): void {
-  verdict ??= criuVerdict();
-  if (verdict === true) return;
-  if (process.env.HAKO_TEST_CRIU === '1') assert.unreachable(`HAKO_TEST_CRIU=1 but ${verdict}`);
-  skip(verdict);
-}
-
-// The container's counter, in its own /dev/shm (criu dumps the tmpfs with
-// it). Its stdio become the container's own /dev/null: what hako's caller
-// gave it (files of the test) are not in the container's mount namespace.
-const COUNTER = 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /dev/shm/tick; usleep 50000; done';
+const { ok, runCounter, restoreD, stateOf, nothingLeft } = criuHelpers(() => env);
 
 function counterBundle(): string {
   return env.bundle((c) => (c.process.args = ['sh', '-c', COUNTER]));
-}
-
-function tick(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/root/dev/shm/tick`, 'utf8').trim()) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.unreachable(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function ok(args: string[]): string {
-  const r = env.hako(args);
-  assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `run -d` of a counter; its init's pid, once it has counted a little. */
-async function runCounter(id: string, b: string, atLeast = 5): Promise<number> {
-  const pidFile = path.join(env.dir, `${id}.pid`);
-  ok(['run', '-d', '--pid-file', pidFile, '--bundle', b, id]);
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  await until('the counter', () => tick(pid) >= atLeast);
-  return pid;
-}
-
-/** `restore -d`; the restored init's pid (from --pid-file). */
-function restoreD(id: string, b: string, images: string, extra: string[] = []): number {
-  const pidFile = path.join(env.dir, `${id}.restored.pid`);
-  ok(['restore', '-d', '--pid-file', pidFile, '--image-path', images, '--bundle', b, ...extra, id]);
-  return Number(readFileSync(pidFile, 'utf8'));
-}
-
-function gone(pid: number): boolean {
-  try {
-    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-function stateOf(id: string): { status: string; pid: number } {
-  return JSON.parse(ok(['state', id]));
-}
-
-/** Nothing of container `id` is left: no state directory, cgroup, criu-root mount or process. */
-function nothingLeft(id: string, b: string): void {
-  assert.not.ok(existsSync(path.join(env.root, id)), 'no state directory');
-  assert.not.ok(existsSync(`/sys/fs/cgroup/${id}`), 'no cgroup');
-  assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), /criu-root/, 'no criu-root mount');
-  assert.equal(processesUnder(b), [], 'no process');
 }
 
 test('a counter checkpointed and restored keeps counting from where it was; prestart and createRuntime hooks run at restore', async () => {
@@ -416,8 +339,7 @@ test('podman container checkpoint and restore with hako as the runtime', async (
 });
 
 test('where criu cannot work, checkpoint and restore say so in one line and change nothing', async () => {
-  verdict ??= criuVerdict();
-  if (verdict === true) skip('criu works here');
+  if (criuWorks() === true) skip('criu works here');
   const id = uniqueId('ckpt');
   const b = env.bundle((c) => (c.process.args = ['sleep', '1000']));
   ok(['run', '-d', '--bundle', b, id]);

@@ -20,6 +20,7 @@ import {
   stdioInheritFds,
 } from '../../src/checkpoint/options.js';
 import { cgroupRoots } from '../../src/checkpoint/restore.js';
+import { restoreBringsLoopbackUp } from '../../src/checkpoint/loopback.js';
 import { lastError } from '../../src/checkpoint/swrk.js';
 import type { CgroupLayout } from '../../src/cgroups/host.js';
 
@@ -245,6 +246,13 @@ test('stdio: pipes among the recorded descriptors become inherit_fd entries; des
   assert.equal(parseDescriptors('["a","b"]', 'd.json'), ['a', 'b']);
   assert.throws(() => parseDescriptors('{', 'd.json'), /d\.json: not JSON/);
   assert.throws(() => parseDescriptors('[1]', 'd.json'), /d\.json: must be an array of strings/);
+});
+
+test('restore brings lo up in a network namespace the config makes, not in one it joins or where it has none', () => {
+  assert.ok(restoreBringsLoopbackUp({ linux: { namespaces: [{ type: 'pid' }, { type: 'network' }] } } as any));
+  assert.not.ok(restoreBringsLoopbackUp(spec), 'joined by path: not ours');
+  assert.not.ok(restoreBringsLoopbackUp({ linux: { namespaces: [{ type: 'pid' }] } } as any), "the host's network");
+  assert.not.ok(restoreBringsLoopbackUp({} as any));
 });
 
 test("cg_root from /proc/PID/cgroup; criu's last error line", () => {
