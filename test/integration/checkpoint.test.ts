@@ -9,10 +9,9 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, fstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
-import { native } from '../../src/native.js';
 import { skip, skippable } from '../skip.js';
+import { FdReceiver } from '../fd-receiver.js';
 import { Env, HAKO, uniqueId } from '../helpers.js';
 import { COUNTER, criuHelpers, criuWorks, gone, needCriu, tick, until } from './criu-helpers.js';
 
@@ -253,23 +252,6 @@ test("stdio pipes: the restored process talks through the restoring caller's pip
   nothingLeft(id, b);
 });
 
-/** A listening console socket (the caller's end) that receives one pty master. */
-async function consoleSocket(): Promise<{ path: string; master: Promise<number>; close: () => void }> {
-  const p = path.join(env.dir, `${uniqueId('console')}.sock`);
-  // pauseOnConnect: libuv must not read the fd-carrying message itself.
-  const server = createServer({ pauseOnConnect: true });
-  const master = new Promise<number>((resolve) => {
-    server.once('connection', (conn: Socket) => {
-      const m = native().recvFd((conn as unknown as { _handle: { fd: number } })._handle.fd);
-      conn.destroy();
-      resolve(m.fd);
-    });
-  });
-  server.listen(p);
-  await once(server, 'listening');
-  return { path: p, master, close: () => server.close() };
-}
-
 test('a container with a terminal: restore sends the new pty master to --console-socket', async () => {
   needCriu();
   const id = uniqueId('tty');
@@ -277,10 +259,10 @@ test('a container with a terminal: restore sends the new pty master to --console
     c.process.terminal = true;
     c.process.args = ['sh', '-c', COUNTER.replace('exec </dev/null >/dev/null 2>&1; ', '')];
   });
-  const first = await consoleSocket();
+  const first = await new FdReceiver(env.dir, 'console').listen();
   const pidFile = path.join(env.dir, `${id}.pid`);
   ok(['run', '-d', '--console-socket', first.path, '--pid-file', pidFile, '--bundle', b, id]);
-  const m1 = await first.master;
+  const m1 = (await first.got).fd;
   first.close();
   const pid = Number(readFileSync(pidFile, 'utf8'));
   await until('the counter', () => tick(pid) >= 5);
@@ -288,9 +270,9 @@ test('a container with a terminal: restore sends the new pty master to --console
   ok(['checkpoint', '--image-path', images, id]);
   closeSync(m1);
 
-  const second = await consoleSocket();
+  const second = await new FdReceiver(env.dir, 'console').listen();
   const rpid = restoreD(id, b, images, ['--console-socket', second.path]);
-  const m2 = await second.master;
+  const m2 = (await second.got).fd;
   second.close();
   assert.ok(fstatSync(m2).isCharacterDevice(), 'a pty master came');
   const at = tick(rpid);
