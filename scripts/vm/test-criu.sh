@@ -1,6 +1,6 @@
 #!/bin/bash
-# `make test-criu`: checkpoint and restore (test/integration/checkpoint.test.ts
-# and checkpoint-flags.test.ts)
+# `make test-criu`: checkpoint and restore (test/integration/checkpoint.test.ts,
+# checkpoint-flags.test.ts and checkpoint-lazy.test.ts)
 # in the cgroup v2 guest, whose Debian 6.1 kernel criu 3.17 works with (the
 # development hosts' newer kernels make criu fail at its kernel probe).
 # Debian's criu is installed on the host when missing (the guest shares the
@@ -11,14 +11,14 @@
 #
 # Usage: scripts/vm/test-criu.sh [PATTERN]
 #   PATTERN  uvu's file pattern under out/test/integration (default
-#            '^checkpoint(-flags)?\.test\.js$', or $HAKO_CRIU_TESTS)
+#            '^checkpoint(-flags|-lazy)?\.test\.js$', or $HAKO_CRIU_TESTS)
 # Environment: HAKO_VM=optional and HAKO_VM_TIMEOUT as for test-v2.sh.
 # Expects `make build` to have run.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 top=$(cd "$here/../.." && pwd -P)
 cd "$top" || exit 1
-pattern=${1:-${HAKO_CRIU_TESTS:-'^checkpoint(-flags)?\.test\.js$'}}
+pattern=${1:-${HAKO_CRIU_TESTS:-'^checkpoint(-flags|-lazy)?\.test\.js$'}}
 tests=out/test/integration
 
 "$here/build.sh"
