@@ -3,7 +3,7 @@
 // --leave-running or --pre-dump (runc's behaviour). The image directory
 // also gets descriptors.json: what the init's stdio were (restore gives a
 // pipe among them the restorer's own fd).
-import { closeSync, constants, mkdirSync, openSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe, notFound } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
@@ -12,7 +12,17 @@ import { statusOf } from '../container/status.js';
 import { storeFor, type ContainerRecord } from '../container/store.js';
 import type { Spec } from '../spec/types.js';
 import { readLayout } from '../cgroups/host.js';
-import { cgroupExtMounts, cgroupsMode, dumpExtMounts, emptyNsMask, externalNamespaces, OptionError, pageServer, parentImage } from './options.js';
+import {
+  cgroupExtMounts,
+  cgroupsMode,
+  checkStatusFd,
+  dumpExtMounts,
+  emptyNsMask,
+  externalNamespaces,
+  OptionError,
+  pageServer,
+  parentImage,
+} from './options.js';
 import { REQ, type CriuOpts } from './rpc.js';
 import { CriuError, criuSwrk } from './swrk.js';
 
@@ -68,6 +78,8 @@ function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images
     manageCgroupsMode: cgroupsMode(o.manageCgroupsMode),
     ps: pageServer(o.pageServer),
   };
+  // Never criu's: hako writes the \0 itself at criu's status-ready notification.
+  if (o.lazyPages) checkStatusFd(o.statusFd, fdinfo(o.statusFd));
   const parent = parentImage(images, o.parentPath, isDir);
   mkdirSync(images, { recursive: true, mode: 0o700 });
   fds.push(openDir(images, 'image directory'));
@@ -107,6 +119,15 @@ function dumpOpts(rec: ContainerRecord, spec: Spec, o: CheckpointOptions, images
     opts.external = externalNamespaces(spec, (p) => statSync(p).ino);
   }
   return opts;
+}
+
+/** /proc/self/fdinfo/FD, or undefined when FD is not open. */
+function fdinfo(fd: number): string | undefined {
+  try {
+    return readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** A masked path that is a file in the running container (masked with /dev/null, so a mount). */

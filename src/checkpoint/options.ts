@@ -69,6 +69,23 @@ export function pageServer(value: string): { address: string; port: number } | u
   return { address: value.slice(0, i), port };
 }
 
+/**
+ * `--status-fd` with `--lazy-pages`: an fd of ours open for writing, checked
+ * before the dump as runc checks it (a bad one would only show once criu is
+ * ready to serve the pages, the dump half done). `fdinfo` is
+ * /proc/self/fdinfo/FD, undefined when no such fd is open. Unlike runc
+ * (flags & O_WRONLY), an fd open for reading and writing (a socket) is
+ * writable too.
+ */
+export function checkStatusFd(fd: number, fdinfo: string | undefined): void {
+  if (fd < 0) return;
+  if (fdinfo === undefined) throw new OptionError(`--status-fd ${fd}: not an open file descriptor`);
+  const flags = /^flags:\s*([0-7]+)\s*$/m.exec(fdinfo)?.[1];
+  if (flags === undefined) throw new OptionError(`--status-fd ${fd}: no flags in /proc/self/fdinfo/${fd}`);
+  // O_ACCMODE: 0 O_RDONLY, 1 O_WRONLY, 2 O_RDWR.
+  if ((Number.parseInt(flags, 8) & 3) === 0) throw new OptionError(`--status-fd ${fd}: not open for writing`);
+}
+
 /** A mount destination as criu knows it: absolute, clean, never above "/". */
 function dest(d: string): string {
   const p = path.posix.normalize('/' + d);

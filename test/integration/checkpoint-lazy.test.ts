@@ -32,7 +32,7 @@ t.after(() => {
   env.cleanup();
 });
 
-const { ok, runCounter, stateOf, nothingLeft } = criuHelpers(() => env);
+const { ok, runCounter, stateOf, nothingLeft, failsOneLine } = criuHelpers(() => env);
 
 /** A TCP port free on 127.0.0.1 now (the kernel's pick, released again). */
 async function freePort(): Promise<number> {
@@ -140,6 +140,21 @@ test('--lazy-pages: the dump serves the pages to criu lazy-pages, the restored c
   ok(['delete', '--force', rid]);
   nothingLeft(id, b);
   nothingLeft(rid, b);
+});
+
+// Checked before criu runs, so this runs where criu cannot work too.
+test('--lazy-pages with a --status-fd that is not open: one line naming it, no image directory, the container runs on', async () => {
+  const id = uniqueId('lazyfd');
+  const b = env.bundle((c) => (c.process.args = ['sh', '-c', COUNTER]));
+  const pid = await runCounter(id, b);
+  const images = path.join(env.dir, `${id}.img`);
+  failsOneLine(['checkpoint', '--lazy-pages', '--status-fd', '99', '--image-path', images, id], id, /--status-fd 99: not an open file descriptor/);
+  assert.not.ok(existsSync(images), 'no image directory');
+  assert.is(stateOf(id).status, 'running');
+  const at = tick(pid);
+  await until('the counter to go on', () => tick(pid) > at + 2);
+  ok(['delete', '--force', id]);
+  nothingLeft(id, b);
 });
 
 t.run();

@@ -8,6 +8,7 @@ import {
   OptionError,
   cgroupExtMounts,
   cgroupsMode,
+  checkStatusFd,
   dumpExtMounts,
   emptyNsMask,
   externalNamespaces,
@@ -112,6 +113,20 @@ test('--parent-path is relative to the image directory and must be a directory t
   assert.is(pageServer(''), undefined);
   assert.throws(() => pageServer('host'), /--page-server/);
   assert.throws(() => pageServer('host:0'), /--page-server/);
+});
+
+test('--status-fd: not given, or open for writing (write-only or read-write) passes; not open, read-only or no flags line is one error naming the fd', () => {
+  const info = (flags: string) => `pos:\t0\nflags:\t${flags}\nmnt_id:\t15\nino:\t1234\n`;
+  checkStatusFd(-1, undefined);
+  checkStatusFd(5, info('01'));
+  checkStatusFd(5, info('02000001'));
+  checkStatusFd(5, info('02')); // a socket, as node's extra stdio gives
+  assert.throws(
+    () => checkStatusFd(5, undefined),
+    (e: Error) => e instanceof OptionError && e.message === '--status-fd 5: not an open file descriptor',
+  );
+  assert.throws(() => checkStatusFd(5, info('02000000')), /--status-fd 5: not open for writing/);
+  assert.throws(() => checkStatusFd(5, 'pos:\t0\n'), /--status-fd 5: no flags in \/proc\/self\/fdinfo\/5/);
 });
 
 const spec = {
