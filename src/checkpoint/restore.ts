@@ -10,7 +10,7 @@
 // Everything is undone if criu fails: no state, cgroup, mount, process or
 // pid file is left behind.
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { HakoError, describe } from '../errors.js';
 import { runHooks, HookError } from '../hooks/run.js';
@@ -19,8 +19,8 @@ import { native } from '../native.js';
 import { loadSpec } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
 import type { CgroupManager } from '../cgroups/manager.js';
-import { claimedInStore, parentsToRecord, removeParents } from '../container/cgroup-parents.js';
-import { createCgroup, enterCgroup, plannedCgroup, unitRecord } from '../container/cgroup.js';
+import { removeParents } from '../container/cgroup-parents.js';
+import { cgroupRecordFields, createCgroup, enterCgroup, plannedCgroup } from '../container/cgroup.js';
 import type { RuntimeContext } from '../container/context.js';
 import { killAndReap } from '../container/reap.js';
 import { writePidFile } from '../container/pid-file.js';
@@ -142,14 +142,7 @@ function newRecord(id: string, p: Prepared, cgm: CgroupManager | null, store: St
     creating: { pid: process.pid, startTime: procStat(process.pid)?.startTime ?? '' },
     newNamespaces: newNamespaces(p.spec),
   };
-  if (cgm) {
-    rec.cgroup = cgm.dirs;
-    const unit = unitRecord(cgm);
-    if (unit) rec.systemd = unit;
-    const parents = cgm.parents();
-    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
-    if (ours.length) rec.cgroupParents = ours;
-  }
+  if (cgm) Object.assign(rec, cgroupRecordFields(cgm, store, id));
   return rec;
 }
 

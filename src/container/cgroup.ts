@@ -11,8 +11,6 @@ import type { Spec } from '../spec/types.js';
 import { CgroupError } from '../cgroups/cgroup-error.js';
 import { readLayout } from '../cgroups/host.js';
 import { loadManager, newManager, type CgroupDirs, type CgroupManager } from '../cgroups/manager.js';
-import { DryRunFs, type DryRunOp } from '../cgroups/dry-run.js';
-import type { Property } from '../dbus/systemd1.js';
 import { resolveCgroupPath } from '../cgroups/path.js';
 import { runcDefaultDeviceRules } from '../cgroups/devices.js';
 import { rootlessCgroup } from '../cgroups/rootless-cgroups.js';
@@ -20,6 +18,7 @@ import { SystemdManager, systemdBooted } from '../cgroups/systemd.js';
 import { V2Manager } from '../cgroups/v2.js';
 import { resolveSystemdPath } from '../cgroups/systemd-unit.js';
 import type { ContainerRecord } from './store.js';
+import { claimedInStore, parentsToRecord } from './cgroup-parents.js';
 import { subCgroupDirs, type SubCgroupPaths } from './sub-cgroup.js';
 
 export interface CgroupPlanOptions {
@@ -104,40 +103,6 @@ export function createCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?:
   return m.set(withDefaultDevices(spec), { source: 'config.json', at: '/linux/resources' });
 }
 
-/** What create would do to make and limit the container's cgroup, done against nothing (src/cgroups/dry-run.ts). */
-export interface CgroupDryRun {
-  driver: 'cgroupfs' | 'systemd';
-  mode: CgroupManager['mode'];
-  dirs: CgroupDirs;
-  /** Directories made, files written and device filters loaded, in create's order. */
-  ops: DryRunOp[];
-  warnings: string[];
-  /** --systemd-cgroup: the transient unit, and the properties it is started with (besides its own: Slice, Delegate, PIDs...). */
-  systemd?: { unit: string; slice: string; properties: readonly Property[] };
-}
-
-/**
- * createCgroup (and, under systemd, what start() does to the unit's
- * cgroup) run on a manager for the same directories whose filesystem only
- * records: the cgroup half of `hako explain`.
- */
-export function dryRunCgroup(m: CgroupManager, spec: Spec, opts: { skipDevices?: boolean } = {}): CgroupDryRun {
-  const layout = readLayout();
-  const fs = new DryRunFs(undefined, layout);
-  const sd = m instanceof SystemdManager ? m : undefined;
-  const dry = loadManager(layout, sd ? sd.fs.dirs : m.dirs, { fs, deviceFilter: fs.deviceFilter, sleep: () => {} });
-  // Under systemd, start() writes the prepared resources (default devices included) to the unit's cgroup.
-  const warnings = createCgroup(dry, spec, sd ? {} : opts);
-  return {
-    driver: sd ? 'systemd' : 'cgroupfs',
-    mode: m.mode,
-    dirs: m.dirs,
-    ops: fs.ops,
-    warnings,
-    ...(sd ? { systemd: { unit: sd.unit.unit, slice: sd.unit.slice, properties: sd.preparedProperties } } : {}),
-  };
-}
-
 /**
  * An fd of the container's cgroup directory for the launcher to clone the
  * process into (clone3 CLONE_INTO_CGROUP, see addon/launcher/clone.c), or
@@ -168,6 +133,27 @@ export function enterCgroup(m: CgroupManager, pid: number): string[] {
 /** What the record keeps of a systemd unit. */
 export function unitRecord(m: CgroupManager): ContainerRecord['systemd'] {
   return m instanceof SystemdManager ? { unit: m.unit.unit, slice: m.unit.slice, kind: m.unit.kind, cgroup: m.unit.cgroup } : undefined;
+}
+
+/**
+ * What a record keeps of the cgroup create or restore is about to make,
+ * written before any mkdir so that a delete after a crash finds it: its
+ * directories, a systemd unit, and the parents this container is to remove
+ * (decided before any mkdir: what exists is checked first, then the other
+ * records, and a claim is in its record before its mkdirs).
+ */
+export function cgroupRecordFields(
+  m: CgroupManager,
+  store: Parameters<typeof claimedInStore>[0],
+  id: string,
+): Pick<ContainerRecord, 'cgroup' | 'systemd' | 'cgroupParents'> {
+  const out: Pick<ContainerRecord, 'cgroup' | 'systemd' | 'cgroupParents'> = { cgroup: m.dirs };
+  const unit = unitRecord(m);
+  if (unit) out.systemd = unit;
+  const parents = m.parents();
+  const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
+  if (ours.length) out.cgroupParents = ours;
+  return out;
 }
 
 /** The manager for a recorded container, or null when hako made no cgroup for it. */

@@ -17,8 +17,8 @@ import { CgroupError } from '../cgroups/cgroup-error.js';
 import type { CgroupManager } from '../cgroups/manager.js';
 import { CLONE } from '../launch/linux-consts.js';
 import { rootfsMountsBefore, unmountCreated, withMade } from './rootfs-mounts.js';
-import { claimedInStore, parentsToRecord, removeParents } from './cgroup-parents.js';
-import { cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup, unitRecord } from './cgroup.js';
+import { removeParents } from './cgroup-parents.js';
+import { cgroupRecordFields, cloneIntoFd, closeCloneIntoFd, createCgroup, enterCgroup, plannedCgroup } from './cgroup.js';
 import { identity, rootlessByDefault } from './rootless-identity.js';
 import { userMapsPlan, type UserMapsPlan } from '../launch/rootless-checks.js';
 import { checkNetDevices, moveNetDevices } from './netdevices.js';
@@ -215,17 +215,7 @@ function newRecord(id: string, p: Prepared, opts: CreateOptions, store: Store): 
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   // Recorded before it exists, so that a delete after a crash here finds it.
-  if (p.cgm) {
-    rec.cgroup = p.cgm.dirs;
-    const unit = unitRecord(p.cgm);
-    if (unit) rec.systemd = unit;
-    // The parents delete is to remove, decided before any mkdir (what
-    // exists is checked first, then the other records: a claim is in its
-    // record before its mkdirs).
-    const parents = p.cgm.parents();
-    const ours = parents.length ? parentsToRecord(parents, existsSync, claimedInStore(store, id)) : [];
-    if (ours.length) rec.cgroupParents = ours;
-  }
+  if (p.cgm) Object.assign(rec, cgroupRecordFields(p.cgm, store, id));
   // Without a mount namespace the init mounts into ours: what is below the
   // rootfs now is not create's to unmount, what appears there is.
   if ((p.plan.newNamespaces & CLONE.NEWNS) === 0 && !p.plan.joined.mount) {

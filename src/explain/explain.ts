@@ -13,7 +13,7 @@ import path from 'node:path';
 import { toHakoError } from '../errors.js';
 import type { RuntimeContext } from '../container/context.js';
 import { loadBundle, planContainer, type Prepared } from '../container/create.js';
-import { dryRunCgroup, type CgroupDryRun } from '../container/cgroup.js';
+import { dryRunCgroup, type CgroupDryRun } from './cgroup.js';
 import { resolveProcess } from '../container/exec.js';
 import { FIFO_FILE, Store } from '../container/store.js';
 import { validateId } from '../container/ids.js';
